@@ -1,0 +1,46 @@
+# Two entry points, each complete on a fresh Linux machine with Python 3.11:
+#   make demo   – install what is missing, then train + evaluate MaskFreeVIS on generated data
+#   make test   – install what is missing, then run the whole test suite
+# Both reuse .venv/ and are idempotent.
+
+PYTHON ?= python3.11
+VENV := .venv
+VPY := $(VENV)/bin/python
+PIP := $(VPY) -m pip
+# A prebuilt mmcv 2.1.0 wheel (CPU ops) may sit in ../shared/wheels; use it as a cache when present.
+WHEELS_DIR := ../shared/wheels
+FIND_LINKS := $(if $(wildcard $(WHEELS_DIR)/*.whl),--find-links $(WHEELS_DIR),)
+STAMP := $(VENV)/.installed
+REQUIREMENT_FILES := requirements.txt $(wildcard requirements/*.txt) setup.py
+
+.PHONY: demo test test-fast install clean
+
+demo: $(STAMP)
+	$(VPY) tools/run_demo.py
+
+test: $(STAMP)
+	$(VPY) -m pytest tests
+
+test-fast: $(STAMP)
+	$(VPY) -m pytest tests -m "not slow"
+
+install: $(STAMP)
+
+$(VPY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: set PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# torch is pinned to the CPU build on disk first, so nothing later can pull a CUDA build.
+# mmcv 2.1.0 is an sdist only: it needs torch + setuptools<82 present and no build isolation
+# (~14 min to compile its ops on 2 cores unless the wheel cache has it).
+$(STAMP): $(VPY) $(REQUIREMENT_FILES)
+	$(PIP) install -r requirements/build.txt
+	MMCV_WITH_OPS=1 $(PIP) install --no-build-isolation $(FIND_LINKS) mmcv==2.1.0
+	$(PIP) install $(FIND_LINKS) -r requirements.txt -r requirements/optional.txt -r requirements/mim.txt "torch==2.13.0"
+	$(PIP) install --no-deps openmim==0.3.9
+	$(PIP) install --no-deps --no-build-isolation -e .
+	$(VPY) -c "import mmcv.ops, mmdet.models, maskfreevis; print('maskfreevis stack OK')"
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) maskfreevis/.mim build *.egg-info

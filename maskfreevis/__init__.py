@@ -1,0 +1,14 @@
+"""MaskFreeVIS: mask-free video instance segmentation as an OpenMMLab plugin.
+
+Importing this package registers every class into mmdet's registries, so configs keep
+``default_scope = 'mmdet'`` and load the plugin with
+``custom_imports = dict(imports=['maskfreevis'], allow_failed_imports=False)``.
+"""
+from .utils import register_compat_fixes
+from .version import __version__, version_info
+
+register_compat_fixes()
+
+from . import datasets, evaluation, models  # noqa: E402,F401  (registration side effects)
+
+__all__ = ['__version__', 'version_info']

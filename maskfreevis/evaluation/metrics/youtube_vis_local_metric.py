@@ -1,0 +1,46 @@
+"""YouTube-VIS mask AP computed locally, under numpy 2, with clear errors for box-only ground truth."""
+from typing import Dict, List, Tuple
+
+from mmdet.evaluation.metrics import YouTubeVISMetric
+from mmdet.registry import METRICS
+
+from ...utils import numpy_float_alias
+
+
+@METRICS.register_module()
+class YouTubeVISLocalMetric(YouTubeVISMetric):
+    """mmdet's ``YouTubeVISMetric`` that works under numpy 2 and explains missing GT masks.
+
+    Same arguments and outputs as :class:`mmdet.evaluation.metrics.YouTubeVISMetric`
+    (``youtube_vis/segm_mAP``, ``segm_mAP_50``, ...). Differences:
+
+    * the evaluation runs with ``np.float`` provided (mmdet 3.3.0's ``YTVISeval.accumulate`` uses the
+      alias removed in numpy 1.24 — see :mod:`maskfreevis.utils.numpy_compat`);
+    * ground truth without a mask (box-only annotations) raises a ``ValueError`` naming the video,
+      frame and instance when AP is requested, instead of mmdet's bare ``KeyError: 'segmentation'``;
+      with ``format_only=True`` box-only ground truth is fine (it is not used).
+    """
+
+    def _format_one_video_gts(self, gt_dicts: Tuple[dict]) -> List:
+        """Check every GT instance of one video carries a mask, then format as mmdet does."""
+        for gt_dict in gt_dicts:
+            annotations = gt_dict.get('anns', [])
+            without_mask = [ann for ann in annotations if not ann.get('mask')]
+            if not without_mask:
+                continue
+            if self.format_only:
+                gt_dict['anns'] = [ann for ann in annotations if ann.get('mask')]
+                continue
+            first = without_mask[0]
+            raise ValueError(
+                f'YouTubeVISLocalMetric needs ground-truth masks to compute mask AP, but video '
+                f'{gt_dict["video_id"]} frame {gt_dict["frame_id"]} (img_id {gt_dict["img_id"]}) has '
+                f'{len(without_mask)} instance(s) without a mask (first: instance_id '
+                f'{first.get("instance_id")}). Evaluate on a split whose json has `segmentations`, '
+                f'or set format_only=True to only write the predictions.')
+        return super()._format_one_video_gts(gt_dicts)
+
+    def compute_metrics(self, results: List) -> Dict[str, float]:
+        """Compute segm AP (or write the results when ``format_only``); numpy-2 safe."""
+        with numpy_float_alias():
+            return super().compute_metrics(results)
