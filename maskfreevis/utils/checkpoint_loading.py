@@ -85,6 +85,15 @@ def is_trusted_checkpoint(filename: str) -> bool:
                for loc in _trusted_locations if '://' not in loc)
 
 
+def _short_reason(error: Exception) -> str:
+    """The line of torch's long weights-only error that names the rejected global."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    for line in lines:
+        if 'Unsupported global' in line:
+            return line.split('Please use')[0].strip()
+    return lines[0] if lines else type(error).__name__
+
+
 def load_checkpoint_file(source: Union[str, io.BytesIO],
                          map_location: Optional[Union[str, Callable]],
                          filename: str) -> dict:
@@ -100,7 +109,7 @@ def load_checkpoint_file(source: Union[str, io.BytesIO],
             return torch.load(source, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
         if not is_trusted_checkpoint(filename):
-            reason = str(error).strip().splitlines()[0]
+            reason = _short_reason(error)
             raise UntrustedCheckpointError(
                 f'Refusing to unpickle checkpoint {filename!r}: it holds objects that torch\'s safe '
                 f'loader rejects ({reason}), and unpickling them can execute arbitrary code. It is '

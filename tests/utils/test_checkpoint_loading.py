@@ -1,0 +1,98 @@
+"""The trust-aware checkpoint loaders (torch >= 2.6 ``weights_only`` vs mmengine checkpoints)."""
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+import maskfreevis  # noqa: F401  (registers the loaders)
+from maskfreevis.utils import (TRUST_ENV_VAR, UntrustedCheckpointError, is_trusted_checkpoint,
+                               trust_checkpoints)
+
+
+class MakesDirectoryWhenUnpickled:
+    """Stands for a malicious payload: unpickling it calls ``os.makedirs(marker)``."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.makedirs, (self.marker,)
+
+
+@pytest.fixture
+def no_env_trust(monkeypatch):
+    monkeypatch.delenv(TRUST_ENV_VAR, raising=False)
+
+
+def write_crafted_checkpoint(directory) -> tuple:
+    marker = str(directory / 'code_was_executed')
+    path = str(directory / 'crafted.pth')
+    torch.save({'state_dict': {'w': torch.ones(2)}, 'payload': MakesDirectoryWhenUnpickled(marker)},
+               path)
+    return path, marker
+
+
+def test_crafted_pickle_outside_work_dir_is_refused(tmp_path, no_env_trust):
+    path, marker = write_crafted_checkpoint(tmp_path)
+    with pytest.raises(UntrustedCheckpointError) as error:
+        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    assert path in str(error.value)
+    assert TRUST_ENV_VAR in str(error.value) and 'trusted_checkpoints' in str(error.value)
+    assert not osp.exists(marker), 'the payload must not have run'
+
+
+def test_crafted_pickle_refused_even_when_another_dir_is_trusted(tmp_path, no_env_trust):
+    (tmp_path / 'downloads').mkdir()
+    (tmp_path / 'work_dir').mkdir()
+    path, marker = write_crafted_checkpoint(tmp_path / 'downloads')
+    # A sibling whose name extends the trusted dir's name must not count as inside it.
+    with trust_checkpoints([str(tmp_path / 'work_dir'), str(tmp_path / 'download')]):
+        with pytest.raises(UntrustedCheckpointError):
+            CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    assert not osp.exists(marker)
+
+
+def test_env_var_opts_in(tmp_path, monkeypatch):
+    path, marker = write_crafted_checkpoint(tmp_path)
+    monkeypatch.setenv(TRUST_ENV_VAR, '1')
+    checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    assert torch.equal(checkpoint['state_dict']['w'], torch.ones(2))
+    assert osp.isdir(marker), 'a trusted full unpickle really ran the pickle'
+
+
+def test_trusted_directory_is_only_trusted_inside_the_context(tmp_path, no_env_trust):
+    path, _ = write_crafted_checkpoint(tmp_path)
+    with trust_checkpoints([str(tmp_path)]):
+        assert is_trusted_checkpoint(path)
+        assert 'payload' in CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    assert not is_trusted_checkpoint(path)
+
+
+def test_weights_only_checkpoints_need_no_trust(tmp_path, no_env_trust):
+    path = str(tmp_path / 'weights.pth')
+    # numpy values in `meta` are on the allow-list of harmless globals.
+    torch.save({'state_dict': {'w': torch.arange(3.)},
+                'meta': {'iter': 4, 'seed': np.int64(7), 'scores': np.arange(2.)}}, path)
+    checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    assert torch.equal(checkpoint['state_dict']['w'], torch.arange(3.))
+    assert checkpoint['meta']['seed'] == 7 and checkpoint['meta']['scores'].tolist() == [0., 1.]
+
+
+def test_refusal_names_the_rejected_global(tmp_path, no_env_trust):
+    # mmengine's HistoryBuffer pickles numpy scalars through `getattr`, which is never allowed.
+    path = str(tmp_path / 'runner_state.pth')
+    history = HistoryBuffer()
+    history.update(1.5)
+    torch.save({'message_hub': history}, path)
+    with pytest.raises(UntrustedCheckpointError, match='Unsupported global'):
+        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+
+
+def test_missing_file_names_the_file(tmp_path):
+    missing = str(tmp_path / 'nope.pth')
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        CheckpointLoader.load_checkpoint(missing, map_location='cpu')
