@@ -11,6 +11,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import maskfreevis  # noqa: F401  (see train.py)
+from maskfreevis.utils import setup_cpu_distributed
 from train import ensure_checkpoint_trust_hook
 
 
@@ -46,6 +47,7 @@ def main() -> None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
     ensure_checkpoint_trust_hook(cfg)
+    setup_cpu_distributed(cfg)
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     metrics = runner.test()
     if args.out is not None and runner.rank == 0:

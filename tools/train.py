@@ -14,6 +14,7 @@ from mmengine.runner import Runner
 # Registers the plugin's classes, the checkpoint-trust hook and the compat fixes even for configs
 # that do not list it in `custom_imports`.
 import maskfreevis  # noqa: F401
+from maskfreevis.utils import setup_cpu_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -75,6 +76,7 @@ def ensure_checkpoint_trust_hook(cfg: Config) -> None:
 def main() -> None:
     args = parse_args()
     cfg = build_config(args)
+    setup_cpu_distributed(cfg)
     if 'runner_type' in cfg:
         runner = RUNNERS.build(cfg)
     else:

@@ -6,6 +6,7 @@ from .checkpoint_loading import (TRUST_ENV_VAR, UntrustedCheckpointError, is_tru
                                  load_checkpoint_file, register_checkpoint_loaders,
                                  trust_checkpoints)
 from .checkpoint_trust_hook import CheckpointTrustHook
+from .distributed import setup_cpu_distributed
 from .numpy_compat import numpy_float_alias
 
 
@@ -17,5 +18,6 @@ def register_compat_fixes() -> None:
 __all__ = [
     'TRUST_ENV_VAR', 'UntrustedCheckpointError', 'is_trusted_checkpoint', 'load_checkpoint_file',
     'register_checkpoint_loaders', 'trust_checkpoints', 'CheckpointTrustHook', 'numpy_float_alias',
+    'setup_cpu_distributed',
     'register_compat_fixes'
 ]

@@ -17,7 +17,7 @@ class CheckpointTrustHook(Hook):
     while a checkpoint from anywhere else still goes through torch's ``weights_only`` loader.
     """
 
-    priority = 'VERY_HIGHEST'
+    priority = 'HIGHEST'
 
     def __init__(self) -> None:
         self._trust_context: Optional[contextlib.ExitStack] = None

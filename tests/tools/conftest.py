@@ -10,7 +10,8 @@ import pytest
 from maskfreevis.datasets.synthetic import SyntheticVISSettings, generate_synthetic_vis
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEMO_CONFIG = osp.join(REPO_ROOT, 'configs', 'maskfreevis', 'DEMO_CONFIG_NAME.py')
+PYTHON = sys.executable
+DEMO_CONFIG = osp.join(REPO_ROOT, 'configs', 'maskfreevis', 'maskfreevis_r18_1xb4-600iter_synthetic.py')
 
 
 @pytest.fixture(scope='session')
@@ -34,7 +35,8 @@ def tiny_run_options(data_root: str, max_iters: int) -> List[str]:
         'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
         'train_dataloader.batch_size=2',
         f'train_cfg.max_iters={max_iters}', 'train_cfg.val_interval=100000',
-        'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1',
+        'default_hooks.checkpoint.interval=2', 'default_hooks.checkpoint.max_keep_ckpts=-1',
+        'default_hooks.logger.interval=1',
         'randomness.seed=0', 'randomness.deterministic=False',
     ]
 
@@ -42,7 +44,9 @@ def tiny_run_options(data_root: str, max_iters: int) -> List[str]:
 def run_tool(args: Sequence[str], cwd: str = REPO_ROOT, env_overrides: dict = None,
              timeout: int = 600) -> subprocess.CompletedProcess:
     """Run a command with the test interpreter's environment; fail with its output on error."""
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    # The venv's bin first, as for a user with the venv activated (scripts call `python`, `mim`).
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
+               PATH=osp.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', ''))
     env.update(env_overrides or {})
     result = subprocess.run(list(args), cwd=cwd, env=env, capture_output=True, text=True,
                             timeout=timeout)
@@ -51,6 +55,3 @@ def run_tool(args: Sequence[str], cwd: str = REPO_ROOT, env_overrides: dict = No
                              f'--- stdout ---\n{result.stdout[-6000:]}\n'
                              f'--- stderr ---\n{result.stderr[-6000:]}')
     return result
-
-
-PYTHON = sys.executable

@@ -10,9 +10,7 @@ from .conftest import DEMO_CONFIG, PYTHON, run_tool, tiny_run_options
 
 def train(work_dir: str, data_root: str, max_iters: int, *extra: str) -> str:
     result = run_tool([PYTHON, 'tools/train.py', DEMO_CONFIG, '--work-dir', work_dir, *extra,
-                       '--cfg-options', *tiny_run_options(data_root, max_iters),
-                       # A schedule that does not depend on max_iters, so 2+2 equals 4 iterations.
-                       'param_scheduler.0.end=4'])
+                       '--cfg-options', *tiny_run_options(data_root, max_iters)])
     return result.stdout + result.stderr
 
 

@@ -1,0 +1,164 @@
+"""Validation of annotation input shared by the video and pseudo-video datasets.
+
+Bad input either raises an error that names the file and the offending record, or is skipped and
+counted by :class:`SkipCounter`, which logs one summary line per reason with a few examples.
+"""
+import logging
+import os.path as osp
+from collections import OrderedDict
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+from mmengine.fileio import LocalBackend, get_file_backend
+from mmengine.logging import print_log
+
+# Status codes returned by :func:`sanitize_xywh_boxes`.
+BOX_VALID = 0
+BOX_CLIPPED = 1
+BOX_EMPTY = 2  # w or h <= 0, or a non-finite coordinate
+BOX_OUTSIDE = 3  # no overlap with the image
+
+
+class AnnotationError(ValueError):
+    """Raised for annotation input that cannot be loaded without guessing."""
+
+
+def require_keys(record: Mapping, keys: Sequence[str], ann_file: str, what: str) -> None:
+    """Raise :class:`AnnotationError` naming ``ann_file``, ``what`` and the first missing key.
+
+    Args:
+        record: One json object (a video, image, annotation or the top-level dict).
+        keys: Keys that must be present (a ``None`` value counts as present).
+        ann_file: Annotation file, for the message.
+        what: Human-readable name of the record, e.g. ``"annotation id 7"``.
+    """
+    if not isinstance(record, Mapping):
+        raise AnnotationError(f'{ann_file}: {what} must be a json object, got '
+                              f'{type(record).__name__}')
+    for key in keys:
+        if key not in record:
+            raise AnnotationError(f"{ann_file}: {what} has no key '{key}'")
+
+
+def as_int_array(values: Sequence[Any], ann_file: str, what: str) -> np.ndarray:
+    """Convert json ids to an ``int64`` array of shape (N,), with a clear error for non-integers."""
+    array = np.asarray(values, dtype=object)
+    is_int = np.fromiter((isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                          for v in array), dtype=bool, count=len(array))
+    if not is_int.all():
+        bad = array[np.flatnonzero(~is_int)[0]]
+        raise AnnotationError(f'{ann_file}: {what} must be integers, got {bad!r}')
+    return array.astype(np.int64)
+
+
+def sanitize_xywh_boxes(boxes_xywh: np.ndarray,
+                        image_wh: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Turn json ``[x, y, w, h]`` boxes into image-clipped ``[x1, y1, x2, y2]`` boxes.
+
+    Args:
+        boxes_xywh: (N, 4) float array, NaN allowed (reported as empty).
+        image_wh: (N, 2) image width and height of each box's frame.
+
+    Returns:
+        ``(boxes_xyxy, status)``: (N, 4) float64 boxes clipped to ``[0, W] x [0, H]`` and (N,)
+        int status codes (``BOX_VALID``, ``BOX_CLIPPED``, ``BOX_EMPTY``, ``BOX_OUTSIDE``). Boxes
+        whose status is ``BOX_EMPTY`` or ``BOX_OUTSIDE`` must be skipped by the caller.
+    """
+    boxes_xywh = np.asarray(boxes_xywh, dtype=np.float64).reshape(-1, 4)
+    image_wh = np.asarray(image_wh, dtype=np.float64).reshape(-1, 2)
+    x1, y1, w, h = boxes_xywh.T
+    finite = np.isfinite(boxes_xywh).all(axis=1)
+    # NaN comparisons are False, so non-finite boxes also land here.
+    empty = ~(finite & (w > 0) & (h > 0))
+    raw_xyxy = np.stack([x1, y1, x1 + w, y1 + h], axis=1)
+    upper = np.concatenate([image_wh, image_wh], axis=1)
+    with np.errstate(invalid='ignore'):
+        clipped = np.clip(raw_xyxy, 0.0, upper)
+        outside = ~empty & ((clipped[:, 2] <= clipped[:, 0]) | (clipped[:, 3] <= clipped[:, 1]))
+        changed = ~empty & ~outside & (clipped != raw_xyxy).any(axis=1)
+    status = np.full(len(boxes_xywh), BOX_VALID, dtype=np.int64)
+    status[changed] = BOX_CLIPPED
+    status[empty] = BOX_EMPTY
+    status[outside] = BOX_OUTSIDE
+    return clipped, status
+
+
+def lookup_labels(category_ids: np.ndarray, cat2label: Mapping[int, int]) -> np.ndarray:
+    """Label index of each category id, -1 where ``cat2label`` has no entry.
+
+    Args:
+        category_ids: (N,) integer category ids.
+        cat2label: ``{category_id: label}``.
+
+    Returns:
+        (N,) int64 labels.
+    """
+    category_ids = np.asarray(category_ids, dtype=np.int64)
+    if not cat2label:
+        return np.full(len(category_ids), -1, dtype=np.int64)
+    keys = np.array(sorted(cat2label), dtype=np.int64)
+    values = np.array([cat2label[k] for k in keys], dtype=np.int64)
+    slots = np.clip(np.searchsorted(keys, category_ids), 0, len(keys) - 1)
+    return np.where(keys[slots] == category_ids, values[slots], -1)
+
+
+class SkipCounter:
+    """Counts skipped or repaired annotation records per reason and logs a summary.
+
+    Args:
+        owner: Name used in log lines, e.g. ``"BoxVISDataset(train.json)"``.
+        max_examples: Examples kept (and logged) per reason.
+    """
+
+    def __init__(self, owner: str, max_examples: int = 5) -> None:
+        self.owner = owner
+        self.max_examples = max_examples
+        self.counts: Dict[str, int] = OrderedDict()
+        self.examples: Dict[str, List[str]] = {}
+        self.levels: Dict[str, int] = {}
+
+    def add(self, reason: str, count: int, examples: Sequence[str],
+            level: int = logging.WARNING) -> None:
+        """Record ``count`` occurrences of ``reason``; keep the first ``max_examples`` examples."""
+        if count <= 0:
+            return
+        kept = self.examples.setdefault(reason, [])
+        kept.extend(examples[:self.max_examples - len(kept)])
+        self.counts[reason] = self.counts.get(reason, 0) + count
+        self.levels[reason] = max(self.levels.get(reason, level), level)
+
+    def log_summary(self) -> None:
+        """Log one line per reason: the count and the kept examples."""
+        for reason, count in self.counts.items():
+            examples = '; '.join(self.examples.get(reason, []))
+            suffix = f' (e.g. {examples})' if examples else ''
+            print_log(f'{self.owner}: {reason}: {count}{suffix}', logger='current',
+                      level=self.levels[reason])
+
+
+def check_image_files(img_paths: Sequence[str], describe_frame: Callable[[int], str],
+                      ann_file: str, backend_args: Optional[dict]) -> None:
+    """Raise ``FileNotFoundError`` if any frame image is missing on a local file system.
+
+    One ``stat`` per frame; skipped (returns silently) for non-local backends, where a
+    per-file round trip would be slow and ``LoadImageFromFile`` still fails on access.
+
+    Args:
+        img_paths: Path of every frame.
+        describe_frame: Maps a frame's position in ``img_paths`` to where it comes from
+            (video id/name, frame index), for the message.
+        ann_file: Annotation file, for the message.
+        backend_args: The dataset's ``backend_args``.
+    """
+    if len(img_paths) == 0:
+        return
+    backend = get_file_backend(img_paths[0], backend_args=backend_args)
+    if not isinstance(backend, LocalBackend):
+        return
+    missing = [i for i, path in enumerate(img_paths) if not osp.isfile(path)]
+    if missing:
+        first = missing[0]
+        raise FileNotFoundError(
+            f'{len(missing)} of {len(img_paths)} frame images listed in {ann_file} do not exist; '
+            f'first: {img_paths[first]} ({describe_frame(first)}). Check data_root / '
+            f'data_prefix, or pass check_files=False to defer the error to image loading.')

@@ -1,0 +1,85 @@
+"""Pixel-pair geometry shared by the pairwise and temporal losses.
+
+A pixel pair is a target pixel ``p`` and a neighbour/candidate
+``q = p + (dy, dx)``; offsets come from a dilated square grid. Everything is
+done with shifted slices of the ``(H, W)`` grid instead of ``F.unfold``, so no
+``(.., K, H, W)`` copy of an image or of the logits is ever built.
+"""
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+from torch import Tensor
+
+__all__ = ['grid_offsets', 'overlap_slices', 'pair_validity']
+
+Offset = Tuple[int, int]
+GridSlices = Tuple[slice, slice]
+
+
+def grid_offsets(grid_size: int, dilation: int,
+                 include_centre: bool) -> List[Offset]:
+    """Offsets ``dilation * (dy, dx)`` of a ``grid_size x grid_size`` grid.
+
+    Raster order (dy outer, dx inner), i.e. ``F.unfold``'s kernel order.
+
+    Args:
+        grid_size: odd side length of the grid (3 -> offsets in {-1, 0, 1}).
+        dilation: spacing between grid points in pixels (>= 1).
+        include_centre: keep ``(0, 0)``.
+
+    Returns:
+        ``grid_size**2`` (or ``grid_size**2 - 1``) ``(dy, dx)`` tuples.
+    """
+    if grid_size < 1 or grid_size % 2 == 0:
+        raise ValueError(f'grid/kernel size must be a positive odd number, '
+                         f'got {grid_size}')
+    if dilation < 1:
+        raise ValueError(f'dilation must be >= 1, got {dilation}')
+    radius = grid_size // 2
+    return [(dilation * dy, dilation * dx)
+            for dy in range(-radius, radius + 1)
+            for dx in range(-radius, radius + 1)
+            if include_centre or (dy, dx) != (0, 0)]
+
+
+def overlap_slices(offset: Offset, height: int,
+                   width: int) -> Optional[Tuple[GridSlices, GridSlices]]:
+    """Slices of the pixels p (and their q = p + offset) with both in-image.
+
+    Returns:
+        ``((p_rows, p_cols), (q_rows, q_cols))`` of equal extent, or ``None``
+        when no pixel has its partner inside an ``height x width`` image.
+    """
+    dy, dx = offset
+    if abs(dy) >= height or abs(dx) >= width:
+        return None
+    p_rows = slice(max(0, -dy), height - max(0, dy))
+    p_cols = slice(max(0, -dx), width - max(0, dx))
+    q_rows = slice(p_rows.start + dy, p_rows.stop + dy)
+    q_cols = slice(p_cols.start + dx, p_cols.stop + dx)
+    return (p_rows, p_cols), (q_rows, q_cols)
+
+
+def pair_validity(valid_p: Tensor, valid_q: Tensor,
+                  offsets: Sequence[Offset]) -> Tensor:
+    """Which pixel pairs (p, p + offset_k) exist: both in-image and valid.
+
+    Args:
+        valid_p: ``(G, H, W)`` bool, pixels allowed as p.
+        valid_q: ``(G, H, W)`` bool, pixels allowed as q.
+        offsets: K offsets.
+
+    Returns:
+        ``(G, K, H, W)`` bool on the p grid.
+    """
+    groups, height, width = valid_p.shape
+    valid = valid_p.new_zeros((groups, len(offsets), height, width),
+                              dtype=torch.bool)
+    for k, offset in enumerate(offsets):
+        slices = overlap_slices(offset, height, width)
+        if slices is None:
+            continue
+        (p_rows, p_cols), (q_rows, q_cols) = slices
+        valid[:, k, p_rows, p_cols] = (valid_p[:, p_rows, p_cols]
+                                       & valid_q[:, q_rows, q_cols])
+    return valid

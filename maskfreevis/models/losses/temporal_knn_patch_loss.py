@@ -1,0 +1,292 @@
+"""Temporal KNN-patch loss (TK-Loss, MaskFreeVIS): label consistency between
+each pixel and its best-matching patches in another frame of the clip."""
+from typing import List, Optional, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from mmdet.registry import MODELS
+from torch import Tensor, nn
+
+from .frame_pairs import FramePair, build_frame_pairs, check_frame_pairs
+from .label_consistency import weighted_consistency_sums
+from .neighbour_grid import Offset, grid_offsets, pair_validity
+from .warmup import linear_warmup_factor, runner_iteration
+
+__all__ = [
+    'temporal_knn_patch_loss', 'patch_similarity', 'select_knn_candidates',
+    'TemporalKNNPatchLoss'
+]
+
+
+def patch_similarity(lab_a: Tensor, lab_b: Tensor, patch_size: int,
+                     offsets: Sequence[Offset]) -> Tensor:
+    """``exp(-||P_b(p) - P_a(p + offset_k)||_2 / 2)`` for every pixel p.
+
+    ``P(p)`` is the ``patch_size**2`` Lab patch around p (zero outside the
+    image), flattened to ``3 * patch_size**2`` values. The squared patch
+    distance is a box filter of the per-pixel squared Lab difference of the
+    two zero-extended frames, so no 27-dim descriptor is materialised.
+    Candidates outside the image get the value against zeros (callers mask
+    them out).
+
+    Args:
+        lab_a: ``(B, 3, H, W)`` candidate frames.
+        lab_b: ``(B, 3, H, W)`` target frames.
+        patch_size: odd patch side (released 3).
+        offsets: K ``(dy, dx)`` candidate offsets.
+
+    Returns:
+        ``(B, K, H, W)`` float32 similarities in (0, 1].
+    """
+    if patch_size < 1 or patch_size % 2 == 0:
+        raise ValueError(f'patch_size must be a positive odd number, got '
+                         f'{patch_size}')
+    height, width = lab_b.shape[-2:]
+    patch_radius = patch_size // 2
+    reach = max((max(abs(dy), abs(dx)) for dy, dx in offsets), default=0)
+    margin = patch_radius + reach
+    target = F.pad(lab_b, (patch_radius, ) * 4)
+    source = F.pad(lab_a, (margin, ) * 4)
+    ext_h, ext_w = height + 2 * patch_radius, width + 2 * patch_radius
+    similarities = []
+    for dy, dx in offsets:
+        row0, col0 = reach + dy, reach + dx
+        shifted = source[:, :, row0:row0 + ext_h, col0:col0 + ext_w]
+        squared_diff = (target - shifted).square().sum(dim=1, keepdim=True)
+        squared_distance = F.avg_pool2d(squared_diff, patch_size, stride=1,
+                                        divisor_override=1)
+        similarities.append(torch.exp(-0.5 * squared_distance.sqrt()))
+    return torch.cat(similarities, dim=1)
+
+
+def select_knn_candidates(similarity: Tensor, candidate_valid: Tensor,
+                          topk: int, threshold: float) -> Tensor:
+    """Keep the ``topk`` most similar valid candidates with sim >= threshold.
+
+    Ties are broken towards the lower candidate index (raster order of the
+    grid), via a stable sort, so the result is deterministic on any device.
+
+    Args:
+        similarity: ``(B, K, H, W)`` candidate similarities.
+        candidate_valid: ``(B, K, H, W)`` bool, candidates that exist.
+        topk: number of nearest candidates kept.
+        threshold: similarity threshold.
+
+    Returns:
+        ``(B, K, H, W)`` bool selection.
+    """
+    num_candidates = similarity.shape[1]
+    if topk >= num_candidates:
+        nearest = candidate_valid
+    else:
+        # similarities are > 0, so -1 ranks non-existent candidates last
+        ranked = torch.where(candidate_valid, similarity,
+                             similarity.new_tensor(-1.0))
+        order = torch.sort(ranked, dim=1, descending=True, stable=True)[1]
+        nearest = torch.zeros_like(candidate_valid).scatter_(
+            1, order[:, :topk], True)
+        nearest &= candidate_valid
+    return nearest & (similarity >= threshold)
+
+
+def _check_inputs(mask_logits: Tensor, lab: Tensor, box_masks: Tensor,
+                  clip_index: Optional[Tensor],
+                  valid_masks: Optional[Tensor]) -> Tensor:
+    """Validate shapes; returns the ``(N,)`` long clip index."""
+    if mask_logits.dim() != 4 or box_masks.shape != mask_logits.shape:
+        raise ValueError('temporal_knn_patch_loss expects mask_logits and '
+                         'box_masks of the same (N, T, H, W) shape, got '
+                         f'{tuple(mask_logits.shape)} and '
+                         f'{tuple(box_masks.shape)}')
+    num, frames, height, width = mask_logits.shape
+    if lab.dim() != 5 or lab.shape[1:] != (frames, 3, height, width):
+        raise ValueError('temporal_knn_patch_loss: lab must be (B, T, 3, H, '
+                         f'W) = (B, {frames}, 3, {height}, {width}), got '
+                         f'{tuple(lab.shape)}')
+    num_clips = lab.shape[0]
+    if valid_masks is not None and valid_masks.shape != (
+            num_clips, frames, height, width):
+        raise ValueError('temporal_knn_patch_loss: valid_masks must be (B, '
+                         f'T, H, W) = {(num_clips, frames, height, width)}, '
+                         f'got {tuple(valid_masks.shape)}')
+    if clip_index is None:
+        if num_clips != num:
+            raise ValueError(f'temporal_knn_patch_loss: without clip_index '
+                             f'lab needs one clip per instance (B = N = '
+                             f'{num}), got B = {num_clips}')
+        return torch.arange(num, device=mask_logits.device)
+    if clip_index.shape != (num, ):
+        raise ValueError(f'temporal_knn_patch_loss: clip_index must be '
+                         f'({num},), got {tuple(clip_index.shape)}')
+    clip_index = clip_index.to(device=mask_logits.device, dtype=torch.long)
+    if num and (clip_index.min() < 0 or clip_index.max() >= num_clips):
+        raise ValueError(f'temporal_knn_patch_loss: clip_index values must '
+                         f'lie in [0, {num_clips}), got {clip_index.tolist()}')
+    return clip_index
+
+
+def temporal_knn_patch_loss(mask_logits: Tensor,
+                            lab: Tensor,
+                            box_masks: Tensor,
+                            pairs: Sequence[Sequence[int]],
+                            clip_index: Optional[Tensor] = None,
+                            patch_size: int = 3,
+                            grid_size: int = 3,
+                            dilation: int = 3,
+                            topk: int = 5,
+                            threshold: float = 0.05,
+                            valid_masks: Optional[Tensor] = None) -> Tensor:
+    """Temporal KNN-patch loss summed over frame pairs.
+
+    For each pair ``(a, b)`` and instance n, every target pixel p of frame b
+    is matched to the candidates ``q_k = p + dilation * (dy, dx)`` of frame a
+    (``grid_size x grid_size`` grid incl. the centre, in-image only) by
+    ``sim_k = exp(-||P_b(p) - P_a(q_k)||_2 / 2)`` over Lab patches. The
+    ``topk`` most similar candidates with ``sim_k >= threshold`` are kept,
+    only where p lies in the instance's box union over all T frames
+    (``sum_t box_masks[n, t, p] >= 1``). Term
+    ``-log(s_b(p) s_a(q_k) + (1 - s_b(p))(1 - s_a(q_k)))``; per pair
+    ``sum(w * term) / max(sum(w), 1)`` over n, k, p; summed over pairs.
+    Similarities are computed once per clip and pair (no grad), shared by
+    all instances of the clip. Released: 3x3 patches, 3x3 grid with
+    dilation 3 (offsets 0, +-3), top-5, threshold 0.05.
+
+    Args:
+        mask_logits: ``(N, T, H, W)`` logits of N instances.
+        lab: ``(B, T, 3, H, W)`` Lab frames of the B clips (no grad).
+        box_masks: ``(N, T, H, W)`` box masks (no grad).
+        pairs: ``(a, b)`` frame pairs: candidates in a, targets in b.
+        clip_index: ``(N,)`` long, clip of each instance; default
+            ``arange(N)`` (then B must equal N).
+        patch_size: odd patch side.
+        grid_size: odd side of the candidate grid.
+        dilation: candidate grid spacing in pixels.
+        topk: nearest candidates kept per target pixel.
+        threshold: similarity threshold.
+        valid_masks: optional ``(B, T, H, W)`` 0/1; a pixel outside (batch
+            padding) is never a target nor a candidate and reads as zero in
+            patch descriptors, exactly like a pixel outside the image (so a
+            padded clip gives the loss of the unpadded one). None = all
+            valid.
+
+    Returns:
+        Scalar float32 loss; 0 with a gradient for N = 0, no pairs or no
+        selected candidate.
+    """
+    clip_index = _check_inputs(mask_logits, lab, box_masks, clip_index,
+                               valid_masks)
+    pairs = check_frame_pairs(pairs, mask_logits.shape[1])
+    offsets = grid_offsets(grid_size, dilation, include_centre=True)
+    if topk < 1:
+        raise ValueError(f'topk must be >= 1, got {topk}')
+    with torch.autocast(device_type=mask_logits.device.type, enabled=False):
+        logits = mask_logits.float()
+        if logits.shape[0] == 0 or not pairs:
+            return logits.sum() * 0.0
+        with torch.no_grad():
+            lab = lab.float()
+            if valid_masks is None:
+                valid = torch.ones(lab.shape[:2] + lab.shape[3:],
+                                   dtype=torch.bool, device=lab.device)
+            else:
+                valid = valid_masks.bool()
+                # padding counts as outside the image: zero in descriptors
+                lab = lab * valid[:, :, None]
+            box_union = box_masks.float().sum(dim=1) >= 1.0
+            selections = []
+            for frame_a, frame_b in pairs:
+                similarity = patch_similarity(lab[:, frame_a], lab[:, frame_b],
+                                              patch_size, offsets)
+                candidate_valid = pair_validity(valid[:, frame_b],
+                                                valid[:, frame_a], offsets)
+                selections.append(select_knn_candidates(
+                    similarity, candidate_valid, topk, threshold))
+            selected = torch.stack(selections)  # (P, B, K, H, W)
+            weight_totals = (selected.sum(dim=2)[:, clip_index].double()
+                             * box_union).sum(dim=(1, 2, 3))
+        pair_sums = weighted_consistency_sums(logits, selected, box_union,
+                                              clip_index, pairs, offsets)
+        return (pair_sums / weight_totals.clamp(min=1.0).float()).sum()
+
+
+@MODELS.register_module()
+class TemporalKNNPatchLoss(nn.Module):
+    """Registered TK-Loss with pairing mode, linear warm-up and weight.
+
+    Returns ``loss_weight * warmup * temporal_knn_patch_loss(...)`` with
+    ``warmup = min(iter / warmup_iters, 1)``. ``iter`` is the Runner's
+    0-based iteration read from mmengine's ``MessageHub`` (real iterations,
+    however many decoder layers call the loss). Outside a Runner the module
+    counts its own training-mode forward calls instead (eval-mode calls do
+    not advance it), so the ramp still happens in plain torch loops; call
+    it once per iteration there or set ``warmup_iters=0`` (no warm-up).
+
+    Args:
+        patch_size, grid_size, dilation, topk, threshold: see
+            :func:`temporal_knn_patch_loss` (released 3, 3, 3, 5, 0.05; the
+            paper states R = 5, the release searches a 3x3 grid with
+            dilation 3, see the README).
+        pairing: ``'cyclic'``, ``'all'`` or an explicit list of ``(a, b)``;
+            pairs are built from T at call time.
+        warmup_iters: length of the linear ramp (released ~200 iterations).
+        loss_weight: multiplier (released 5.0 x 0.1 = 0.5).
+    """
+
+    def __init__(self,
+                 patch_size: int = 3,
+                 grid_size: int = 3,
+                 dilation: int = 3,
+                 topk: int = 5,
+                 threshold: float = 0.05,
+                 pairing: Union[str, Sequence[Sequence[int]]] = 'cyclic',
+                 warmup_iters: int = 200,
+                 loss_weight: float = 0.5) -> None:
+        super().__init__()
+        grid_offsets(grid_size, dilation, include_centre=True)  # validate
+        if isinstance(pairing, str) and pairing not in ('all', 'cyclic'):
+            raise ValueError(f"pairing must be 'all', 'cyclic' or a list of "
+                             f'(a, b) pairs, got {pairing!r}')
+        self.patch_size = patch_size
+        self.grid_size = grid_size
+        self.dilation = dilation
+        self.topk = topk
+        self.threshold = threshold
+        self.pairing = pairing if isinstance(pairing, str) else [
+            tuple(pair) for pair in pairing
+        ]
+        self.warmup_iters = warmup_iters
+        self.loss_weight = loss_weight
+        self.num_training_calls = 0  # warm-up clock outside a Runner
+
+    def frame_pairs(self, num_frames: int) -> List[FramePair]:
+        """The ``(a, b)`` pairs used for a clip of ``num_frames`` frames."""
+        return build_frame_pairs(self.pairing, num_frames)
+
+    def warmup_factor(self) -> float:
+        """Current ramp factor in [0, 1] (does not advance the clock)."""
+        iteration = runner_iteration()
+        if iteration is None:
+            iteration = self.num_training_calls
+        return linear_warmup_factor(iteration, self.warmup_iters)
+
+    def forward(self,
+                mask_logits: Tensor,
+                lab: Tensor,
+                box_masks: Tensor,
+                clip_index: Optional[Tensor] = None,
+                valid_masks: Optional[Tensor] = None) -> Tensor:
+        """``(N, T, H, W)`` logits, ``(B, T, 3, H, W)`` Lab, ``(N, T, H, W)``
+        box masks, optional ``(N,)`` clip index and ``(B, T, H, W)`` valid
+        masks -> weighted, warmed-up scalar loss."""
+        iteration = runner_iteration()
+        if iteration is None:
+            iteration = self.num_training_calls
+            if self.training:
+                self.num_training_calls += 1
+        factor = linear_warmup_factor(iteration, self.warmup_iters)
+        loss = temporal_knn_patch_loss(
+            mask_logits, lab, box_masks,
+            self.frame_pairs(mask_logits.shape[1]), clip_index,
+            self.patch_size, self.grid_size, self.dilation, self.topk,
+            self.threshold, valid_masks)
+        return (self.loss_weight * factor) * loss

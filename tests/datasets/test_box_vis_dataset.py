@@ -1,0 +1,279 @@
+"""BoxVISDataset: ORIGINAL YouTube-VIS and CocoVID json, box-only data, every bad-input case."""
+import copy
+import os
+import os.path as osp
+
+import pytest
+from mmdet.registry import DATASETS
+
+from maskfreevis.datasets import AnnotationError, BoxVISDataset
+
+
+def build(ann_file, img_root, **kwargs):
+    cfg = dict(type='BoxVISDataset', ann_file=ann_file, data_prefix=dict(img_path=img_root),
+               pipeline=[])
+    cfg.update(kwargs)
+    return DATASETS.build(cfg)
+
+
+@pytest.fixture
+def box_only(tmp_path, vis_root, vis):
+    return vis.box_only_ytvis(vis_root)
+
+
+def test_original_json_loads_box_only_tracks(tmp_path, vis_root, vis, box_only):
+    ann_file = vis.dump_json(str(tmp_path / 'train.json'), box_only)
+    dataset = build(ann_file, vis_root)
+
+    # Classes from categories sorted by id (the json lists dog=2 before cat=1).
+    assert dataset.metainfo['classes'] == ('cat', 'dog')
+    # vid_c has no annotated frame: skipped in training and counted.
+    assert len(dataset) == 2
+    assert dataset.skip_counts == {'training videos without any annotated frame (skipped)': 1}
+    video = dataset.get_data_info(0)
+    assert (video['video_id'], video['video_length'], len(video['images'])) == (1, 6, 6)
+    for frame_id, frame in enumerate(video['images']):
+        assert frame['frame_id'] == frame_id
+        assert frame['img_path'] == osp.join(vis_root, f'vid_a/{frame_id:05d}.jpg')
+        assert (frame['height'], frame['width'], frame['video_id']) == (32, 48, 1)
+        for instance in frame['instances']:
+            assert 'mask' not in instance  # box-only: no mask key at all
+            assert instance['ignore_flag'] == 0
+    frame0, frame3, frame5 = (video['images'][i]['instances'] for i in (0, 3, 5))
+    # Track 11 (cat): [2 + i, 3, 10, 8] xywh -> xyxy; track 12 (dog) only on frames 2-4.
+    assert frame0 == [dict(bbox=[2.0, 3.0, 12.0, 11.0], bbox_label=0, ignore_flag=0,
+                           instance_id=1)]
+    assert [i['bbox'] for i in frame3] == [[5.0, 3.0, 15.0, 11.0], [21.0, 10.0, 27.0, 22.0]]
+    assert [i['bbox_label'] for i in frame3] == [0, 1]
+    assert [i['instance_id'] for i in frame3] == [1, 2]
+    assert [i['instance_id'] for i in frame5] == [1]
+    video_b = dataset.get_data_info(1)
+    assert [f['instances'][0]['instance_id'] for f in video_b['images']] == [3, 3]
+    assert len({f['img_id'] for v in (video, video_b) for f in v['images']}) == 8
+
+
+def test_cocovid_json_gives_the_same_data_list(tmp_path, vis_root, vis, box_only):
+    original = build(vis.dump_json(str(tmp_path / 'orig.json'), box_only), vis_root)
+    cocovid = build(vis.dump_json(str(tmp_path / 'vid.json'), vis.to_cocovid(box_only)), vis_root)
+    assert cocovid.data_format == 'cocovid' and original.data_format == 'youtube_vis'
+    assert cocovid.metainfo == original.metainfo
+    assert len(cocovid) == len(original)
+    for index in range(len(original)):
+        expected, got = original.get_data_info(index), cocovid.get_data_info(index)
+        assert got['video_id'] == expected['video_id']
+        assert got['video_length'] == expected['video_length']
+        for frame_e, frame_g in zip(expected['images'], got['images']):
+            # Images were listed in reverse: the loader sorted them by frame_id.
+            assert frame_g['img_path'] == frame_e['img_path']
+            assert frame_g['frame_id'] == frame_e['frame_id']
+            assert frame_g['instances'] == frame_e['instances']
+
+
+def test_segmentations_become_instance_masks_where_present(tmp_path, vis_root, vis, box_only):
+    data = copy.deepcopy(box_only)
+    rle = dict(size=[32, 48], counts='PPYo0')  # any RLE; the dataset passes it through as is
+    polygon = vis.box_polygon([20, 10, 6, 12])
+    data['annotations'][1]['segmentations'] = [None, None, polygon, rle, None, None]
+    dataset = build(vis.dump_json(str(tmp_path / 'seg.json'), data), vis_root)
+    frames = dataset.get_data_info(0)['images']
+    dog = [[i for i in f['instances'] if i['bbox_label'] == 1] for f in frames]
+    assert dog[2][0]['mask'] == polygon
+    assert dog[3][0]['mask'] == rle
+    assert 'mask' not in dog[4][0]  # box without segmentation on this frame
+    assert all('mask' not in i for f in frames for i in f['instances'] if i['bbox_label'] == 0)
+
+
+def test_metainfo_classes_restrict_and_order(tmp_path, vis_root, vis, box_only, log_records):
+    ann_file = vis.dump_json(str(tmp_path / 'train.json'), box_only)
+    dataset = build(ann_file, vis_root, metainfo=dict(classes=['dog']))
+    assert dataset.metainfo['classes'] == ('dog', )
+    # Only vid_a has a dog; 6 + 2 cat boxes are dropped, vid_b and vid_c become empty.
+    assert len(dataset) == 1
+    assert dataset.skip_counts['boxes of categories not in metainfo classes (dropped)'] == 8
+    assert dataset.skip_counts['training videos without any annotated frame (skipped)'] == 2
+    labels = {i['bbox_label'] for f in dataset.get_data_info(0)['images'] for i in f['instances']}
+    assert labels == {0}
+    with pytest.raises(AnnotationError, match=r"\['horse'\]"):
+        build(ann_file, vis_root, metainfo=dict(classes=['dog', 'horse']))
+
+
+def test_custom_categories_not_ytvis(tmp_path, vis_root, vis, box_only):
+    data = copy.deepcopy(box_only)
+    data['categories'] = [dict(id=1, name='widget'), dict(id=2, name='gadget'),
+                          dict(id=7, name='gizmo')]
+    dataset = build(vis.dump_json(str(tmp_path / 'c.json'), data), vis_root)
+    assert dataset.metainfo['classes'] == ('widget', 'gadget', 'gizmo')
+
+
+def test_test_mode_without_annotations_keeps_whole_videos(tmp_path, vis_root, vis, box_only):
+    data = dict(videos=box_only['videos'], categories=box_only['categories'])
+    ann_file = vis.dump_json(str(tmp_path / 'valid.json'), data)
+    test_pipeline = [
+        dict(type='TransformBroadcaster', transforms=[dict(type='LoadImageFromFile')]),
+        dict(type='PackTrackInputs')
+    ]
+    dataset = build(ann_file, vis_root, test_mode=True, pipeline=test_pipeline)
+    assert len(dataset) == 3  # vid_c kept, no annotation anywhere
+    sample = dataset[2]
+    assert tuple(sample['inputs'].shape) == (3, 3, 32, 48)
+    frames = sample['data_samples'].video_data_samples
+    assert [f.frame_id for f in frames] == [0, 1, 2]
+    assert all(f.ori_video_length == 3 and f.video_length == 3 for f in frames)
+    # The same json cannot train: annotations are required.
+    with pytest.raises(AnnotationError, match="no key 'annotations'"):
+        build(ann_file, vis_root)
+
+
+def test_missing_keys_name_file_and_record(tmp_path, vis_root, vis, box_only):
+    cases = [
+        (lambda d: d['videos'][1].pop('file_names'), r"video.*has no key 'file_names'"),
+        (lambda d: d['annotations'][2].pop('bboxes'), r"annotation id 21 has no key 'bboxes'"),
+        (lambda d: d['annotations'][0].pop('category_id'),
+         r"annotation id 11 has no key 'category_id'"),
+        (lambda d: d['categories'][0].pop('name'), r"categories\[0\] has no key 'name'"),
+        (lambda d: d.pop('categories'), r"no key 'categories'"),
+        (lambda d: d.pop('videos'), r"neither 'videos'.*nor 'images'"),
+    ]
+    for index, (break_json, pattern) in enumerate(cases):
+        data = copy.deepcopy(box_only)
+        break_json(data)
+        ann_file = vis.dump_json(str(tmp_path / f'broken{index}.json'), data)
+        with pytest.raises(AnnotationError, match=pattern) as error:
+            build(ann_file, vis_root)
+        assert ann_file in str(error.value)
+
+
+def test_cocovid_missing_instance_id_names_annotation(tmp_path, vis_root, vis, box_only):
+    data = vis.to_cocovid(box_only)
+    bad_id = data['annotations'][4]['id']
+    del data['annotations'][4]['instance_id']
+    with pytest.raises(AnnotationError, match=f"annotation id {bad_id} has no key 'instance_id'"):
+        build(vis.dump_json(str(tmp_path / 'vid.json'), data), vis_root)
+
+
+def test_structural_errors(tmp_path, vis_root, vis, box_only):
+    cases = [
+        (lambda d: d['annotations'][0]['bboxes'].pop(), r'annotation id 11.*one entry.*got 5'),
+        (lambda d: d['annotations'][0].update(video_id=99), r'annotation id 11.*video_id 99'),
+        (lambda d: d['annotations'][2].update(id=11), r'annotation id 11 is used more than once'),
+        (lambda d: d['annotations'][0]['bboxes'].__setitem__(4, [1, 2, 3]),
+         r'annotation id 11 frame 4: box must be \[x, y, w, h\]'),
+        (lambda d: d['videos'][0].update(length=7), r"video id 1: 'length' 7 != 6"),
+    ]
+    for index, (break_json, pattern) in enumerate(cases):
+        data = copy.deepcopy(box_only)
+        break_json(data)
+        with pytest.raises(AnnotationError, match=pattern):
+            build(vis.dump_json(str(tmp_path / f's{index}.json'), data), vis_root)
+
+
+def test_unknown_category_id_names_annotation(tmp_path, vis_root, vis, box_only):
+    data = copy.deepcopy(box_only)
+    data['annotations'][1]['category_id'] = 5
+    with pytest.raises(AnnotationError, match=r'annotation id 12 has category_id 5'):
+        build(vis.dump_json(str(tmp_path / 'cat.json'), data), vis_root)
+
+
+def test_bad_boxes_are_skipped_or_clipped_counted_and_logged(tmp_path, vis_root, vis, box_only,
+                                                             log_records):
+    data = copy.deepcopy(box_only)
+    boxes = data['annotations'][0]['bboxes']
+    boxes[0] = [5, 5, 0, 4]  # w == 0
+    boxes[1] = [5, 5, 4, -2]  # h < 0
+    boxes[2] = [float('nan'), 5, 4, 4]  # not finite (json NaN)
+    boxes[3] = [48, 5, 4, 4]  # starts at the right border: no overlap
+    boxes[4] = [-4, 30, 10, 8]  # partly outside: clipped to [0, 30, 6, 32]
+    ann_file = vis.dump_json(str(tmp_path / 'boxes.json'), data)
+    dataset = build(ann_file, vis_root)
+    assert dataset.skip_counts['boxes with w or h <= 0 or non-finite (skipped)'] == 3
+    assert dataset.skip_counts['boxes entirely outside the image (skipped)'] == 1
+    assert dataset.skip_counts['boxes partly outside the image (clipped)'] == 1
+    frames = dataset.get_data_info(0)['images']
+    cat_boxes = [[i['bbox'] for i in f['instances'] if i['bbox_label'] == 0] for f in frames]
+    assert cat_boxes[:4] == [[], [], [], []]
+    assert cat_boxes[4] == [[0.0, 30.0, 6.0, 32.0]]
+    assert cat_boxes[5] == [[7.0, 3.0, 17.0, 11.0]]
+    log = vis.messages(log_records)
+    assert 'boxes with w or h <= 0 or non-finite (skipped): 3' in log
+    assert 'video 1 frame 0, annotation id 11' in log
+    assert 'video 1 frame 3, annotation id 11' in log  # the outside box
+
+
+def test_missing_image_file_error_names_file_and_video(tmp_path, vis_root, vis, box_only):
+    ann_file = vis.dump_json(str(tmp_path / 'train.json'), box_only)
+    missing = osp.join(vis_root, 'vid_b/00001.jpg')
+    os.remove(missing)
+    with pytest.raises(FileNotFoundError) as error:
+        build(ann_file, vis_root)
+    assert missing in str(error.value) and 'video 2 frame 1' in str(error.value)
+    # Deferred check: the dataset loads, loading that frame fails later.
+    assert len(build(ann_file, vis_root, check_files=False)) == 2
+
+
+def test_empty_video_skipped_in_training_and_logged(tmp_path, vis_root, vis, box_only,
+                                                   log_records):
+    ann_file = vis.dump_json(str(tmp_path / 'train.json'), box_only)
+    train = build(ann_file, vis_root)
+    assert [train.get_data_info(i)['video_id'] for i in range(len(train))] == [1, 2]
+    assert 'training videos without any annotated frame (skipped): 1 (e.g. video 3)' in \
+        vis.messages(log_records)
+    test = build(ann_file, vis_root, test_mode=True)
+    assert [test.get_data_info(i)['video_id'] for i in range(len(test))] == [1, 2, 3]
+    assert test.skip_counts == {}
+    # filter_cfg can keep empty videos in training too.
+    keep_all = build(ann_file, vis_root, filter_cfg=dict(filter_empty_gt=False))
+    assert len(keep_all) == 3
+
+
+def test_short_video_is_repeated_by_the_clip_sampler(tmp_path, vis_root, vis, box_only,
+                                                     log_records):
+    ann_file = vis.dump_json(str(tmp_path / 'train.json'), box_only)
+    pipeline = [dict(type='SampleClipFrames', num_frames=5, frame_range=5)]
+    dataset = build(ann_file, vis_root, pipeline=pipeline)
+    clip = dataset[1]  # vid_b has 2 frames
+    assert sorted(set(clip['frame_id'])) == [0, 1] and len(clip['frame_id']) == 5
+    assert clip['ori_video_length'] == [2] * 5 and clip['video_length'] == [5] * 5
+    assert dataset.pipeline.transforms[0].num_short_videos == 1
+    assert 'video 2 has 2 frames < num_frames=5; frames are repeated' in vis.messages(log_records)
+
+
+def test_instance_id_unique_per_track_in_cocovid_with_per_video_ids(tmp_path, vis_root, vis,
+                                                                    box_only):
+    # MOT-style CocoVID: instance ids restart in every video; dataset ids must not collide.
+    data = vis.to_cocovid(box_only)
+    for ann in data['annotations']:
+        ann['instance_id'] = 1 if ann['instance_id'] in (11, 21) else 2
+    dataset = build(vis.dump_json(str(tmp_path / 'mot.json'), data), vis_root)
+    ids_a = {i['instance_id'] for f in dataset.get_data_info(0)['images'] for i in f['instances']}
+    ids_b = {i['instance_id'] for f in dataset.get_data_info(1)['images'] for i in f['instances']}
+    assert ids_a == {1, 2} and ids_b == {3}
+
+
+def test_two_boxes_of_one_instance_in_a_frame_is_an_error(tmp_path, vis_root, vis, box_only):
+    data = vis.to_cocovid(box_only)
+    data['annotations'][1]['instance_id'] = data['annotations'][0]['instance_id']
+    data['annotations'][1]['image_id'] = data['annotations'][0]['image_id']
+    with pytest.raises(AnnotationError, match='more than one box in this frame'):
+        build(vis.dump_json(str(tmp_path / 'dup.json'), data), vis_root)
+
+
+def test_is_a_registered_base_video_dataset():
+    from mmdet.datasets import BaseVideoDataset
+    assert DATASETS.get('BoxVISDataset') is BoxVISDataset
+    assert issubclass(BoxVISDataset, BaseVideoDataset)
+
+
+def test_cocovid_frame_ids_renumbered_ignored_and_frameless_videos_counted(tmp_path, vis_root,
+                                                                            vis, box_only):
+    data = vis.to_cocovid(box_only)
+    for image in data['images']:
+        image['frame_id'] = 2 * image['frame_id'] + 1  # starts at 1 with gaps
+    data['videos'].append(dict(id=9, name='no_frames'))
+    data['annotations'][0]['ignore'] = True  # track 11 on frame 0 of vid_a
+    dataset = build(vis.dump_json(str(tmp_path / 'vid.json'), data), vis_root)
+    assert dataset.skip_counts['videos without any image (skipped)'] == 1
+    assert dataset.skip_counts["annotations flagged 'ignore' (skipped)"] == 1
+    frames = dataset.get_data_info(0)['images']
+    assert [f['frame_id'] for f in frames] == list(range(6))  # positions, as the metric needs
+    assert frames[0]['instances'] == []
+    assert frames[1]['instances'][0]['bbox'] == [3.0, 3.0, 13.0, 11.0]

@@ -1,0 +1,62 @@
+"""The benchmark's release-style unfold baseline computes the same losses."""
+import importlib.util
+import os.path as osp
+
+import pytest
+import torch
+
+from maskfreevis.models.losses import (all_frame_pairs, cyclic_frame_pairs,
+                                       pairwise_color_loss,
+                                       temporal_knn_patch_loss)
+
+SCRIPT = osp.join(osp.dirname(__file__), '..', '..', '..', 'tools',
+                  'analysis_tools', 'benchmark_losses.py')
+
+
+@pytest.fixture(scope='module')
+def bench():
+    spec = importlib.util.spec_from_file_location('benchmark_losses', SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize('num_frames,pair_fn', [(3, all_frame_pairs),
+                                                (5, cyclic_frame_pairs)])
+def test_unfold_baseline_matches_and_saves_more(bench, num_frames, pair_fn):
+    batch = bench.synthetic_batch(2, 2, num_frames, 32, 48, 'cpu')
+    pairs = pair_fn(num_frames)
+    args = (batch['lab'], batch['boxes'])
+
+    def ours(x):
+        return temporal_knn_patch_loss(x, *args, pairs, batch['clip_index'])
+
+    def unfold(x):
+        return bench.unfold_tk_loss(x, *args, pairs, batch['clip_index'])
+
+    value = bench.forward_backward(ours, batch['logits'])
+    assert value > 0
+    assert value == pytest.approx(
+        bench.forward_backward(unfold, batch['logits']), rel=1e-5)
+    assert 4 * bench.saved_bytes(ours, batch['logits']) <= bench.saved_bytes(
+        unfold, batch['logits'])
+
+
+def test_unfold_pairwise_baseline_matches(bench):
+    batch = bench.synthetic_batch(2, 2, 2, 32, 48, 'cpu')
+    lab = batch['lab'][batch['clip_index']].flatten(0, 1)
+    boxes = batch['boxes'].flatten(0, 1)
+    logits = batch['logits'].flatten(0, 1)
+    ours = pairwise_color_loss(logits, lab, boxes)
+    assert ours.item() > 0
+    assert ours.item() == pytest.approx(
+        bench.unfold_pairwise_loss(logits, lab, boxes).item(), rel=1e-5)
+
+
+def test_peak_bytes_counts_allocations(bench):
+    logits = torch.randn(4, 256, 256)
+
+    def exp_sum(x):
+        return x.exp().sum()  # keeps one (4, 256, 256) float32 result
+
+    assert bench.peak_bytes(exp_sum, logits, 'cpu') >= 4 * 256 * 256 * 4

@@ -1,0 +1,212 @@
+"""Tests of the colour-gated pairwise loss against a loop reference."""
+import math
+
+import pytest
+import torch
+from mmdet.registry import MODELS
+
+from maskfreevis.models.losses import PairwiseColorLoss, pairwise_color_loss
+
+
+def reference_pairwise_loss(logits, lab, box_masks, kernel_size=3,
+                            dilation=2, threshold=0.3, valid_masks=None):
+    """Pixel loops straight from the definition (float64).
+
+    Returns the loss, the total weight and how many in-box in-image pairs
+    the colour threshold rejected.
+    """
+    num, height, width = logits.shape
+    lab = lab.double()
+    box_masks = box_masks.double()
+    valid = (torch.ones(num, height, width, dtype=torch.bool)
+             if valid_masks is None else valid_masks.bool())
+    probs = torch.sigmoid(logits.double())
+    probs_bg = torch.sigmoid(-logits.double())  # exact 1 - s for +-50
+    radius = kernel_size // 2
+    weighted_terms, total_weight, rejected = [], 0.0, 0
+    for m in range(num):
+        for y in range(height):
+            for x in range(width):
+                if box_masks[m, y, x] == 0 or not valid[m, y, x]:
+                    continue
+                for dy in range(-radius, radius + 1):
+                    for dx in range(-radius, radius + 1):
+                        if (dy, dx) == (0, 0):
+                            continue
+                        qy, qx = y + dilation * dy, x + dilation * dx
+                        if not (0 <= qy < height and 0 <= qx < width):
+                            continue
+                        if not valid[m, qy, qx]:
+                            continue
+                        distance = torch.linalg.norm(lab[m, :, y, x]
+                                                     - lab[m, :, qy, qx])
+                        if math.exp(-0.5 * distance.item()) < threshold:
+                            rejected += 1
+                            continue
+                        weight = box_masks[m, y, x]
+                        same = (probs[m, y, x] * probs[m, qy, qx]
+                                + probs_bg[m, y, x] * probs_bg[m, qy, qx])
+                        weighted_terms.append(-weight * torch.log(same))
+                        total_weight += weight.item()
+    loss = probs.sum() * 0.0
+    if weighted_terms:
+        loss = loss + torch.stack(weighted_terms).sum() / max(total_weight,
+                                                              1.0)
+    return loss, total_weight, rejected
+
+
+def textured_frames(num, height, width, seed):
+    """Lab frames with smooth texture plus a distinct square per frame."""
+    gen = torch.Generator().manual_seed(seed)
+    rows, cols = torch.meshgrid(torch.arange(height, dtype=torch.float32),
+                                torch.arange(width, dtype=torch.float32),
+                                indexing='ij')
+    lab = torch.stack([50 + 1.2 * torch.sin(0.8 * cols + 0.3 * rows),
+                       1.0 * torch.cos(0.6 * rows), 0.5 * cols / width])
+    lab = lab.expand(num, 3, height, width).clone()
+    boxes = torch.zeros(num, height, width)
+    for m in range(num):
+        y0, x0 = m % 3, (2 * m) % 4
+        lab[m, :, y0:y0 + 3, x0:x0 + 4] += torch.tensor(
+            [6.0, -3.0, 2.0])[:, None, None]
+        boxes[m, max(y0 - 1, 0):y0 + 4, x0:x0 + 5] = 1
+    lab = lab + 0.2 * torch.randn(lab.shape, generator=gen)
+    logits = 2 * torch.randn(num, height, width, generator=gen)
+    return logits, lab, boxes
+
+
+@pytest.mark.parametrize('kernel_size,dilation,threshold', [(3, 2, 0.3),
+                                                             (5, 1, 0.5),
+                                                             (3, 3, 0.2)])
+def test_matches_loop_reference(kernel_size, dilation, threshold):
+    logits, lab, boxes = textured_frames(3, 7, 9, seed=0)
+    boxes[2] = 1.0  # a box touching every border
+    logits.requires_grad_(True)
+    loss = pairwise_color_loss(logits, lab, boxes, kernel_size, dilation,
+                               threshold)
+    loss.backward()
+    ref_logits = logits.detach().double().requires_grad_(True)
+    ref_loss, total_weight, rejected = reference_pairwise_loss(
+        ref_logits, lab, boxes, kernel_size, dilation, threshold)
+    ref_loss.backward()
+    assert total_weight > 0 and rejected > 0
+    assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-5)
+    torch.testing.assert_close(logits.grad.double(), ref_logits.grad,
+                               rtol=1e-4, atol=1e-7)
+
+
+def test_fractional_box_masks_act_as_weights():
+    logits, lab, boxes = textured_frames(2, 6, 8, seed=1)
+    boxes = boxes * torch.rand(boxes.shape, generator=torch.Generator()
+                               .manual_seed(2)).round().clamp(0.25, 1.0)
+    loss = pairwise_color_loss(logits, lab, boxes)
+    ref_loss, _, _ = reference_pairwise_loss(logits, lab, boxes)
+    assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-5)
+
+
+def test_valid_masks_match_reference_and_unpadded_crop():
+    logits, lab, boxes = textured_frames(2, 6, 7, seed=3)
+    crop_loss = pairwise_color_loss(logits, lab, boxes)
+    padded_logits = 4 * torch.randn(2, 9, 10)
+    padded_logits[:, :6, :7] = logits
+    padded_lab = 50 * torch.rand(2, 3, 9, 10)  # junk colours in the padding
+    padded_lab[:, :, :6, :7] = lab
+    padded_boxes = torch.ones(2, 9, 10)
+    padded_boxes[:, :6, :7] = boxes
+    valid = torch.zeros(2, 9, 10)
+    valid[:, :6, :7] = 1
+    padded_logits.requires_grad_(True)
+    loss = pairwise_color_loss(padded_logits, padded_lab, padded_boxes,
+                               valid_masks=valid)
+    loss.backward()
+    ref_loss, _, _ = reference_pairwise_loss(padded_logits.detach(),
+                                             padded_lab, padded_boxes,
+                                             valid_masks=valid)
+    assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-5)
+    assert loss.item() == pytest.approx(crop_loss.item(), rel=1e-6)
+    assert padded_logits.grad[:, 6:].abs().sum() == 0
+    assert padded_logits.grad[:, :, 7:].abs().sum() == 0
+
+
+def test_uniform_colour_row_hand_computed():
+    # 1x5 frame, one colour: every in-image pair has weight 1. Neighbours at
+    # +-2 px: p=0:{2}, 1:{3}, 2:{0,4}, 3:{1}, 4:{2} -> 6 pairs, 2 of them
+    # between equal logits (+z,+z) and 4 between +z and -z.
+    z = math.log(3.0)  # s = 3/4
+    logits = torch.tensor([[[z, z, z, -z, -z]]])
+    lab = torch.full((1, 3, 1, 5), 40.0)
+    loss = pairwise_color_loss(logits, lab, torch.ones(1, 1, 5))
+    same, cross = -math.log(0.625), -math.log(0.375)
+    assert loss.item() == pytest.approx((2 * same + 4 * cross) / 6, rel=1e-6)
+
+
+def test_uniform_colour_square_all_weights_one():
+    # 5x5, dilation 2: 11 in-image (p, q) per axis incl. q = p -> 11*11 - 25
+    # = 96 pairs. The gradient of x_p = 0 next to all-zero logits is
+    # sum_q (1/2 - sigmoid(x_p)) = 0, so test the value with x = z: every
+    # term is -log(s^2 + (1 - s)^2).
+    z = 1.3
+    logits = torch.full((1, 5, 5), z)
+    lab = torch.full((1, 3, 5, 5), 12.0)
+    s = 1 / (1 + math.exp(-z))
+    loss = pairwise_color_loss(logits, lab, torch.ones(1, 5, 5))
+    assert loss.item() == pytest.approx(-math.log(s * s + (1 - s)**2),
+                                        rel=1e-6)
+    _, total_weight, _ = reference_pairwise_loss(logits, lab,
+                                                 torch.ones(1, 5, 5))
+    assert total_weight == 96
+
+
+def test_colour_threshold_hand_computed():
+    # Lab distance 2 -> sim e^-1 = 0.37 >= 0.3 kept; 3 -> 0.22 dropped.
+    lab = torch.zeros(1, 3, 1, 3)
+    lab[0, 0, 0, 2] = 2.0  # pixel 0 vs 2: distance 2
+    logits = torch.tensor([[[math.log(3.0), 0.0, -math.log(3.0)]]])
+    boxes = torch.tensor([[[1.0, 0.0, 0.0]]])
+    loss = pairwise_color_loss(logits, lab, boxes)
+    assert loss.item() == pytest.approx(-math.log(0.375), rel=1e-6)
+    lab[0, 0, 0, 2] = 3.0
+    assert pairwise_color_loss(logits, lab, boxes).item() == 0.0
+
+
+@pytest.mark.parametrize('case', ['no_instances', 'no_boxes'])
+def test_empty_inputs_give_zero_with_gradient(case):
+    num = 0 if case == 'no_instances' else 2
+    logits = torch.randn(num, 5, 6, requires_grad=True)
+    loss = pairwise_color_loss(logits, torch.zeros(num, 3, 5, 6),
+                               torch.zeros(num, 5, 6))
+    loss.backward()
+    assert loss.item() == 0.0 and torch.all(logits.grad == 0)
+
+
+def test_extreme_logits_autocast_and_gradient_only_to_logits():
+    logits, lab, boxes = textured_frames(2, 6, 8, seed=4)
+    extreme = (torch.sign(logits) * 50.0).requires_grad_(True)
+    lab.requires_grad_(True)
+    boxes.requires_grad_(True)
+    loss = pairwise_color_loss(extreme, lab, boxes)
+    loss.backward()
+    ref_loss, _, _ = reference_pairwise_loss(extreme.detach(), lab.detach(),
+                                             boxes.detach())
+    assert torch.isfinite(loss) and torch.isfinite(extreme.grad).all()
+    assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-5)
+    assert lab.grad is None and boxes.grad is None
+    half = logits.bfloat16().requires_grad_(True)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        amp_loss = pairwise_color_loss(half, lab.detach(), boxes.detach())
+    amp_loss.backward()
+    assert amp_loss.dtype == torch.float32 and half.grad is not None
+    assert amp_loss.item() == pairwise_color_loss(
+        half.detach().float(), lab.detach(), boxes.detach()).item()
+
+
+def test_module_applies_weight_and_validates():
+    logits, lab, boxes = textured_frames(2, 6, 8, seed=5)
+    module = MODELS.build(dict(type='PairwiseColorLoss', loss_weight=5.0))
+    assert isinstance(module, PairwiseColorLoss)
+    assert module(logits, lab, boxes).item() == pytest.approx(
+        5.0 * pairwise_color_loss(logits, lab, boxes).item(), rel=1e-6)
+    with pytest.raises(ValueError, match='odd'):
+        PairwiseColorLoss(kernel_size=4)
+    with pytest.raises(ValueError, match=r'lab \(M, 3, H, W\)'):
+        pairwise_color_loss(logits, lab[:, :2], boxes)
