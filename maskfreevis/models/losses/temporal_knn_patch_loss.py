@@ -216,10 +216,13 @@ class TemporalKNNPatchLoss(nn.Module):
     Returns ``loss_weight * warmup * temporal_knn_patch_loss(...)`` with
     ``warmup = min(iter / warmup_iters, 1)``. ``iter`` is the Runner's
     0-based iteration read from mmengine's ``MessageHub`` (real iterations,
-    however many decoder layers call the loss). Outside a Runner the module
-    counts its own training-mode forward calls instead (eval-mode calls do
-    not advance it), so the ramp still happens in plain torch loops; call
-    it once per iteration there or set ``warmup_iters=0`` (no warm-up).
+    however many decoder layers call the loss). A caller that knows the
+    iteration passes it as ``forward(..., iteration=i)`` (the MaskFreeVIS
+    head does so outside a Runner, once per training step, for all its
+    decoder layers). Otherwise, outside a Runner, the module counts its own
+    training-mode forward calls (eval-mode calls do not advance it), so the
+    ramp still happens in plain torch loops that call it once per
+    iteration. ``warmup_iters=0`` disables the warm-up.
 
     Args:
         patch_size, grid_size, dilation, topk, threshold: see
@@ -274,11 +277,15 @@ class TemporalKNNPatchLoss(nn.Module):
                 lab: Tensor,
                 box_masks: Tensor,
                 clip_index: Optional[Tensor] = None,
-                valid_masks: Optional[Tensor] = None) -> Tensor:
+                valid_masks: Optional[Tensor] = None,
+                iteration: Optional[int] = None) -> Tensor:
         """``(N, T, H, W)`` logits, ``(B, T, 3, H, W)`` Lab, ``(N, T, H, W)``
         box masks, optional ``(N,)`` clip index and ``(B, T, H, W)`` valid
-        masks -> weighted, warmed-up scalar loss."""
-        iteration = runner_iteration()
+        masks -> weighted, warmed-up scalar loss. ``iteration`` (0-based)
+        overrides the warm-up clock; default: the Runner's, else the
+        module's own count of training-mode calls."""
+        if iteration is None:
+            iteration = runner_iteration()
         if iteration is None:
             iteration = self.num_training_calls
             if self.training:
