@@ -97,9 +97,11 @@ def test_box_only_ground_truth_is_fine_for_format_only(tmp_path):
     assert osp.exists(f'{prefix}.submission_file.zip')
 
 
-def test_numpy_float_alias_is_not_left_behind():
+def test_numpy_float_alias_and_result_dir_are_not_left_behind(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     gt = two_object_video()
     metric = build_metric()
     metric.process({}, [make_video(1, gt, gt).to_dict()])
     metric.evaluate(size=1)
     assert 'float' not in np.__dict__
+    assert list(tmp_path.iterdir()) == [], 'mmdet leaves an empty .dist_test folder in the cwd'

@@ -1,10 +1,15 @@
 """YouTube-VIS mask AP computed locally, under numpy 2, with clear errors for box-only ground truth."""
+import os
+import os.path as osp
 from typing import Dict, List, Tuple
 
 from mmdet.evaluation.metrics import YouTubeVISMetric
 from mmdet.registry import METRICS
 
 from ...utils import numpy_float_alias
+
+# Where mmdet's `collect_tracking_results` puts its per-rank result files (relative to the cwd).
+RESULT_COLLECTION_DIR = '.dist_test'
 
 
 @METRICS.register_module()
@@ -16,6 +21,9 @@ class YouTubeVISLocalMetric(YouTubeVISMetric):
 
     * the evaluation runs with ``np.float`` provided (mmdet 3.3.0's ``YTVISeval.accumulate`` uses the
       alias removed in numpy 1.24 — see :mod:`maskfreevis.utils.numpy_compat`);
+    * mmdet's result collection (``collect_tracking_results``) leaves an empty ``.dist_test``
+      folder in the working directory after every evaluation; it is removed again when this
+      evaluation created it;
     * ground truth without a mask (box-only annotations) raises a ``ValueError`` naming the video,
       frame and instance when AP is requested, instead of mmdet's bare ``KeyError: 'segmentation'``;
       with ``format_only=True`` box-only ground truth is fine (it is not used).
@@ -39,6 +47,16 @@ class YouTubeVISLocalMetric(YouTubeVISMetric):
                 f'{first.get("instance_id")}). Evaluate on a split whose json has `segmentations`, '
                 f'or set format_only=True to only write the predictions.')
         return super()._format_one_video_gts(gt_dicts)
+
+    def evaluate(self, size: int = 1) -> dict:
+        """Evaluate as mmdet does, without leaving mmdet's empty ``.dist_test`` folder behind."""
+        created_here = not osp.exists(RESULT_COLLECTION_DIR)
+        try:
+            return super().evaluate(size)
+        finally:
+            if created_here and osp.isdir(RESULT_COLLECTION_DIR) and \
+                    not os.listdir(RESULT_COLLECTION_DIR):
+                os.rmdir(RESULT_COLLECTION_DIR)
 
     def compute_metrics(self, results: List) -> Dict[str, float]:
         """Compute segm AP (or write the results when ``format_only``); numpy-2 safe."""
