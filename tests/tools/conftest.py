@@ -11,7 +11,7 @@ from maskfreevis.datasets.synthetic import SyntheticVISSettings, generate_synthe
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PYTHON = sys.executable
-DEMO_CONFIG = osp.join(REPO_ROOT, 'configs', 'maskfreevis', 'maskfreevis_r18_1xb4-600iter_synthetic.py')
+DEMO_CONFIG = osp.join(REPO_ROOT, 'configs', 'maskfreevis', 'maskfreevis_r18_1xb4-800iter_synthetic.py')
 
 
 @pytest.fixture(scope='session')

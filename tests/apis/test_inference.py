@@ -1,0 +1,137 @@
+"""``init_vis_model`` / ``inference_vis`` on a tiny Mask2Former-VIS built from an in-memory config."""
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+
+from maskfreevis.apis import inference_vis, init_vis_model, list_video_frames
+
+HEIGHT, WIDTH = 40, 56
+
+
+def tiny_vis_config() -> Config:
+    """Stock ``Mask2FormerVideo`` with ResNet-18, 1 encoder/decoder layer, 10 queries, 64 channels;
+    the inference API only needs a ``model`` and a test pipeline."""
+    channels = 64
+    test_pipeline = [
+        dict(type='TransformBroadcaster', transforms=[
+            dict(type='LoadImageFromFile'),
+            dict(type='Resize', scale=(96, 64), keep_ratio=True),
+            dict(type='LoadTrackAnnotations', with_mask=True),
+        ]),
+        dict(type='PackTrackInputs'),
+    ]
+    attn = dict(embed_dims=channels, num_heads=8, dropout=0.0, batch_first=True)
+    ffn = dict(embed_dims=channels, feedforward_channels=128, num_fcs=2, ffn_drop=0.0,
+               act_cfg=dict(type='ReLU', inplace=True))
+    model = dict(
+        type='Mask2FormerVideo',
+        data_preprocessor=dict(type='TrackDataPreprocessor', mean=[123.675, 116.28, 103.53],
+                               std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_size_divisor=32),
+        backbone=dict(type='ResNet', depth=18, num_stages=4, out_indices=(0, 1, 2, 3),
+                      norm_cfg=dict(type='BN', requires_grad=False), norm_eval=True,
+                      init_cfg=None),
+        track_head=dict(
+            type='Mask2FormerTrackHead', in_channels=[64, 128, 256, 512], strides=[4, 8, 16, 32],
+            feat_channels=channels, out_channels=channels, num_classes=3, num_queries=10,
+            num_frames=2, num_transformer_feat_level=3,
+            pixel_decoder=dict(
+                type='MSDeformAttnPixelDecoder', num_outs=3,
+                norm_cfg=dict(type='GN', num_groups=32), act_cfg=dict(type='ReLU'),
+                encoder=dict(num_layers=1, layer_cfg=dict(
+                    self_attn_cfg=dict(embed_dims=channels, num_heads=8, num_levels=3,
+                                       num_points=4, im2col_step=128, dropout=0.0,
+                                       batch_first=True),
+                    ffn_cfg=ffn)),
+                positional_encoding=dict(num_feats=channels // 2, normalize=True)),
+            enforce_decoder_input_project=False,
+            positional_encoding=dict(type='SinePositionalEncoding3D', num_feats=channels // 2,
+                                     normalize=True),
+            transformer_decoder=dict(return_intermediate=True, num_layers=1, layer_cfg=dict(
+                self_attn_cfg=attn, cross_attn_cfg=attn, ffn_cfg=ffn), init_cfg=None),
+            loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=2.0,
+                          reduction='mean', class_weight=[1.0] * 3 + [0.1])),
+        init_cfg=None)
+    return Config(dict(
+        default_scope='mmdet', model=model,
+        test_dataloader=dict(dataset=dict(pipeline=test_pipeline,
+                                          metainfo=dict(classes=('a', 'b', 'c'))))))
+
+
+@pytest.fixture(scope='module')
+def video_dir(tmp_path_factory) -> str:
+    root = tmp_path_factory.mktemp('video')
+    rng = np.random.default_rng(0)
+    for index in range(3):
+        frame = rng.integers(0, 255, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+        cv2.imwrite(str(root / f'{index:05d}.jpg'), frame)
+    (root / 'notes.txt').write_text('not a frame')
+    return str(root)
+
+
+@pytest.fixture(scope='module')
+def model():
+    torch.manual_seed(0)
+    return init_vis_model(tiny_vis_config())
+
+
+def test_list_video_frames_sorted_images_only(video_dir, tmp_path):
+    frames = list_video_frames(video_dir)
+    assert [osp.basename(f) for f in frames] == ['00000.jpg', '00001.jpg', '00002.jpg']
+    with pytest.raises(FileNotFoundError, match='no frames'):
+        list_video_frames(str(tmp_path))
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        list_video_frames(str(tmp_path / 'missing'))
+
+
+def test_model_is_in_eval_mode_with_meta(model):
+    assert not model.training
+    assert model.dataset_meta == dict(classes=('a', 'b', 'c'))
+
+
+def test_whole_video_predictions_at_original_size(model, video_dir):
+    results = inference_vis(model, video_dir)
+    assert len(results) == 3
+    for pred in results:
+        assert pred.masks.shape == (10, HEIGHT, WIDTH) and pred.masks.dtype == torch.bool
+        assert pred.scores.shape == pred.labels.shape == pred.instances_id.shape == (10, )
+        assert pred.bboxes.shape == (10, 4)
+    # one forward over the whole video: the same instances (ids, scores) in every frame
+    assert torch.equal(results[0].instances_id, results[2].instances_id)
+    assert torch.equal(results[0].scores, results[2].scores)
+
+
+def test_paths_directory_and_bgr_arrays_agree(model, video_dir):
+    paths = list_video_frames(video_dir)
+    from_dir = inference_vis(model, video_dir)
+    from_paths = inference_vis(model, paths)
+    from_arrays = inference_vis(model, [cv2.imread(p) for p in paths])
+    for a, b, c in zip(from_dir, from_paths, from_arrays):
+        assert torch.equal(a.masks, b.masks) and torch.equal(a.masks, c.masks)
+        assert torch.allclose(a.scores, c.scores)
+
+
+def test_checkpoint_round_trip(model, video_dir, tmp_path):
+    path = str(tmp_path / 'weights.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(dataset_meta=dict(classes=['x']))),
+               path)
+    torch.manual_seed(1)  # a different random init, replaced by the checkpoint
+    loaded = init_vis_model(tiny_vis_config(), checkpoint=path)
+    assert loaded.dataset_meta == dict(classes=['x'])
+    expected = inference_vis(model, video_dir)
+    for a, b in zip(expected, inference_vis(loaded, video_dir)):
+        assert torch.equal(a.masks, b.masks) and torch.allclose(a.scores, b.scores)
+
+
+def test_bad_inputs_are_clear_errors(model, video_dir):
+    with pytest.raises(ValueError, match='without frames'):
+        inference_vis(model, [])
+    with pytest.raises(FileNotFoundError, match='missing.jpg'):
+        inference_vis(model, [osp.join(video_dir, 'missing.jpg')])
+    with pytest.raises(ValueError, match=r'frame 1 must be an \(H, W, 3\) array'):
+        inference_vis(model, [np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.uint8)])
+    with pytest.raises(TypeError, match='config must be'):
+        init_vis_model(42)

@@ -1,0 +1,92 @@
+"""The supervision comparison: its table maths on hand-made results, and a tiny end-to-end run."""
+import importlib.util
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+SCRIPT = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'compare_supervision.py')
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location('compare_supervision', SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def result(ap: float, ap50: float, ap75: float) -> dict:
+    return dict(mask_ap=dict(AP=ap, AP50=ap50, AP75=ap75))
+
+
+def test_summary_means_spread_ratio_and_targets():
+    cmp = load_script()
+    runs = {
+        'maskfreevis': {0: result(0.40, 0.70, 0.40), 1: result(0.44, 0.74, 0.42)},
+        'no_tk': {0: result(0.30, 0.60, 0.30), 1: result(0.32, 0.62, 0.30)},
+        'proj_only': {0: result(0.20, 0.50, 0.20), 1: result(0.21, 0.52, 0.20)},
+        'mask_sup': {0: result(0.50, 0.80, 0.50), 1: result(0.46, 0.78, 0.48)},
+    }
+    summary = cmp.summarise(runs, [0, 1])
+    method = summary['table']['maskfreevis']
+    assert method['mean_AP'] == pytest.approx(0.42)
+    assert method['spread_AP'] == pytest.approx(0.04)
+    assert summary['ratio_1_to_4']['AP'] == pytest.approx(0.42 / 0.48)
+    assert summary['target_ratio_met']  # 0.875 >= 0.85
+    gaps = summary['ordering']
+    assert gaps[0]['gap'] == pytest.approx(0.42 - 0.31) and gaps[0]['seed_spread'] == \
+        pytest.approx(0.04)
+    assert gaps[1]['gap'] == pytest.approx(0.31 - 0.205) and gaps[1]['met']
+    assert summary['target_ordering_met']
+    markdown = cmp.to_markdown(summary, [0, 1], 'AP table')
+    assert markdown.startswith('### AP table')
+    assert '0.400 / 0.700 / 0.400' in markdown and '**met**' in markdown
+
+
+def test_other_result_blocks_are_summarised():
+    cmp = load_script()
+    runs = {v: {0: dict(best_prediction_iou=dict(mean=m, above_0_5=f))}
+            for v, m, f in (('maskfreevis', 0.6, 0.7), ('mask_sup', 0.8, 0.9))}
+    summary = cmp.summarise(runs, [0], 'best_prediction_iou', ('mean', 'above_0_5'))
+    assert summary['table']['mask_sup']['mean_above_0_5'] == pytest.approx(0.9)
+    assert summary['ratio_1_to_4']['mean'] == pytest.approx(0.75)
+    assert not summary['target_ratio_met'] and 'ordering' not in summary
+
+
+def test_missed_targets_and_failed_runs_are_reported():
+    cmp = load_script()
+    runs = {
+        'maskfreevis': {0: result(0.30, 0.5, 0.2), 1: result(0.10, 0.3, 0.1)},
+        'no_tk': {0: result(0.25, 0.5, 0.2), 1: result(0.15, 0.3, 0.1)},
+        'proj_only': {0: dict(error='exit code 1'), 1: result(0.1, 0.2, 0.1)},
+        'mask_sup': {0: result(0.50, 0.8, 0.5), 1: result(0.50, 0.8, 0.5)},
+    }
+    summary = cmp.summarise(runs, [0, 1])
+    assert summary['ratio_1_to_4']['AP'] == pytest.approx(0.4)
+    assert not summary['target_ratio_met']
+    assert 'ordering' not in summary  # (3) incomplete: no ordering verdict
+    markdown = cmp.to_markdown(summary, [0, 1], 'AP table')
+    assert 'failed' in markdown and '**missed**' in markdown
+
+
+@pytest.mark.slow
+def test_tiny_comparison_end_to_end(tmp_path):
+    out_dir = tmp_path / 'cmp'
+    command = [sys.executable, SCRIPT, '--out-dir', str(out_dir), '--data-root',
+               str(tmp_path / 'data'), '--iters', '2', '--train-videos', '2', '--val-videos', '2',
+               '--frames', '4', '--seeds', '0', '1', '--variants', 'maskfreevis', 'mask_sup']
+    process = subprocess.run(command, capture_output=True, text=True, cwd=str(tmp_path),
+                             timeout=900)
+    assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-3000:]
+    with open(out_dir / 'comparison.json') as handle:
+        summary = json.load(handle)
+    for variant in ('maskfreevis', 'mask_sup'):
+        row = summary['summaries']['mask_ap']['table'][variant]
+        assert row['complete'], (out_dir / variant / 'seed0' / 'run.log').read_text()[-2000:]
+        assert 0.0 <= row['mean_AP'] <= 1.0
+    markdown = (out_dir / 'comparison.md').read_text()
+    assert markdown.startswith('### Mask AP per category') and 'Class-agnostic' in markdown
+    assert osp.isfile(out_dir / 'mask_sup' / 'seed1' / 'results.json')

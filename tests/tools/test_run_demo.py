@@ -1,0 +1,130 @@
+"""A tiny ``make demo`` (3 iterations, 2 videos per split) writes every artefact."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import imageio.v2 as imageio
+import pytest
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+@pytest.fixture(scope='module')
+def demo_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp('demo')
+    out_dir, data_root = root / 'out', root / 'data'
+    command = [
+        sys.executable, osp.join(REPO_ROOT, 'tools', 'run_demo.py'), '--out-dir', str(out_dir),
+        '--data-root', str(data_root), '--iters', '3', '--train-videos', '2', '--val-videos', '2',
+        '--frames', '4', '--num-gifs', '2', '--no-progress'
+    ]
+    process = subprocess.run(command, capture_output=True, text=True, cwd=str(root), timeout=600)
+    assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-3000:]
+    return out_dir, data_root, process.stdout
+
+
+def test_data_is_generated(demo_run):
+    _, data_root, _ = demo_run
+    for name in ('train.json', 'train_with_masks.json', 'val.json'):
+        assert osp.isfile(data_root / 'annotations' / name)
+    assert osp.isfile(data_root / 'val' / 'JPEGImages' / 'video_0001' / '00003.jpg')
+
+
+def test_results_table_and_json(demo_run):
+    out_dir, _, stdout = demo_run
+    with open(out_dir / 'results.json') as handle:
+        results = json.load(handle)
+    assert results['iterations'] == 3
+    assert results['data']['num_train_videos'] == 2 and results['data']['num_val_videos'] == 2
+    for key in ('AP', 'AP50', 'AP75'):
+        assert 0.0 <= results['mask_ap'][key] <= 1.0
+        assert 0.0 <= results['mask_ap_class_agnostic'][key] <= 1.0
+    assert results['timings_s']['total'] >= results['timings_s']['train'] > 0
+    markdown = (out_dir / 'results.md').read_text()
+    assert '| evaluation | mask AP | AP50 | AP75 |' in markdown and 'boxes only' in markdown
+    assert 'class-agnostic' in markdown
+    assert '| evaluation | mask AP | AP50 | AP75 |' in stdout  # the table is printed too
+
+
+def test_training_curve_png(demo_run):
+    out_dir, _, _ = demo_run
+    image = imageio.imread(out_dir / 'training_curves.png')
+    assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
+
+
+def test_prediction_gifs_and_contact_sheet(demo_run):
+    out_dir, _, _ = demo_run
+    for name in ('video_0000.gif', 'video_0001.gif'):
+        frames = imageio.mimread(out_dir / 'videos' / name)
+        assert len(frames) == 4  # every frame of the 4-frame video
+        # input | ground truth | prediction side by side, each upscaled x3 from 64 x 96
+        assert frames[0].shape[:2] == (64 * 3, 96 * 3 * 3)
+    sheet = imageio.imread(out_dir / 'contact_sheet.png')
+    assert sheet.shape[0] > 4 * 64 * 3  # 2 videos x (GT row + prediction row)
+
+
+def test_checkpoint_is_kept(demo_run):
+    out_dir, _, _ = demo_run
+    assert osp.isfile(out_dir / 'work_dir' / 'iter_3.pth')
+
+
+def load_run_demo():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('run_demo',
+                                                  osp.join(REPO_ROOT, 'tools', 'run_demo.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def right_mask_wrong_classes():
+    """2 frames, 1 GT object (class 2); predicted: its exact mask with classes 0 and 1 (the same
+    query twice, as the top-10 (query, class) output does) and one empty mask."""
+    import numpy as np
+    import pycocotools.mask as mask_utils
+    import torch
+    from mmdet.structures import DetDataSample, TrackDataSample
+    from mmengine.structures import InstanceData
+    mask = np.zeros((8, 10), np.uint8)
+    mask[2:6, 3:8] = 1
+    rle = mask_utils.encode(np.asfortranarray(mask))
+    rle['counts'] = rle['counts'].decode()
+    frames = []
+    for t in range(2):
+        sample = DetDataSample(metainfo=dict(
+            img_id=t, video_id=1, frame_id=t, ori_shape=(8, 10), ori_video_length=2,
+            instances=[dict(bbox=[3., 2., 8., 6.], bbox_label=2, instance_id=1, ignore_flag=0,
+                            mask=rle)]))
+        gt = torch.from_numpy(mask).bool()
+        sample.pred_track_instances = InstanceData(
+            masks=torch.stack([gt, gt, torch.zeros_like(gt)]),
+            scores=torch.tensor([0.6, 0.3, 0.1]), labels=torch.tensor([0, 1, 0]),
+            instances_id=torch.arange(3), bboxes=torch.zeros(3, 4))
+        frames.append(sample)
+    return TrackDataSample(video_data_samples=frames)
+
+
+def test_class_agnostic_view_merges_query_copies():
+    run_demo = load_run_demo()
+    view = run_demo.class_agnostic_view(right_mask_wrong_classes())
+    pred = view[0].pred_track_instances
+    assert len(pred) == 2  # the two copies of the right mask are one prediction now
+    assert sorted(pred.scores.tolist()) == pytest.approx([0.1, 0.6])
+    assert pred.labels.tolist() == [0, 0]
+    assert view[1].metainfo['instances'][0]['bbox_label'] == 0
+
+
+def test_class_agnostic_ap_and_best_iou_ignore_the_wrong_class():
+    from maskfreevis.evaluation import YouTubeVISLocalMetric
+    run_demo = load_run_demo()
+    video = right_mask_wrong_classes()
+    assert run_demo.best_prediction_ious(video) == pytest.approx([1.0])
+    per_category = YouTubeVISLocalMetric()
+    per_category.dataset_meta = dict(classes=('a', 'b', 'c'))
+    per_category.process({}, [video.to_dict()])
+    assert per_category.evaluate(size=1)['youtube_vis/segm_mAP'] == pytest.approx(0.0)
+    agnostic = YouTubeVISLocalMetric()
+    agnostic.dataset_meta = dict(classes=('object', ))
+    agnostic.process({}, [run_demo.class_agnostic_view(video).to_dict()])
+    assert agnostic.evaluate(size=1)['youtube_vis/segm_mAP'] == pytest.approx(1.0)
