@@ -1,10 +1,12 @@
-"""The MaskFreeVIS demo: train from boxes only on a generated video dataset, evaluate mask AP, show it.
+"""MaskFreeVIS demo: train from boxes only on a generated video dataset, evaluate masks, show them.
 
 Steps (what ``make demo`` runs):
 
 1. generate the synthetic YouTube-VIS dataset (``maskfreevis.datasets.synthetic``) if absent;
 2. train the small MaskFreeVIS config on CPU with mmengine's Runner (box-only train json);
-3. evaluate mask AP on the val split (which has masks) with ``YouTubeVISLocalMetric``;
+3. evaluate mask AP on the val split (which has masks) with ``YouTubeVISLocalMetric``, per
+   category (the YouTube-VIS metric) and class-agnostic (categories merged), plus the best
+   prediction's mask IoU per GT object (mask quality whatever the class);
 4. write into ``--out-dir``: ``results.md`` + ``results.json`` (AP table, timings),
    ``training_curves.png`` (from the run's ``vis_data/scalars.json``), one GIF per shown val video
    (input | ground truth | prediction, coloured masks with ids) and ``contact_sheet.png``.
@@ -268,8 +270,9 @@ def plot_training_curves(rows: List[dict], path: str, title: str) -> Optional[st
     train_rows = [r for r in rows if 'loss' in r and 'iter' in r]
     if not train_rows:
         return None
+    # terms that stay zero (e.g. the mask losses of a box-only run) have no place on a log axis
     keys = sorted({k for r in train_rows for k in r
-                   if k.startswith('loss') and not re.match(r'd\d+\.', k)})
+                   if k.startswith('loss') and not re.match(r'd\d+\.', k) and r[k] > 0})
     iters = [r['iter'] for r in train_rows]
     fig, (ax_loss, ax_lr) = plt.subplots(2, 1, figsize=(7, 6), sharex=True,
                                          gridspec_kw=dict(height_ratios=[3, 1]))

@@ -49,8 +49,9 @@ def init_vis_model(config: Union[str, Config],
         cfg_options: overrides merged into the config (``--cfg-options`` style dotted keys).
 
     Returns:
-        The model, with ``model.cfg`` (the config) and ``model.dataset_meta`` (``classes``, from the
-        checkpoint's meta when present, else from the config's test dataset ``metainfo``, else None).
+        The model, with ``model.cfg`` (the config) and ``model.dataset_meta`` (``classes``, from
+        the checkpoint's meta when present, else from the config's test dataset ``metainfo``,
+        else None).
     """
     if isinstance(config, (str, os.PathLike)):
         config = Config.fromfile(str(config))

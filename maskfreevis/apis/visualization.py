@@ -146,7 +146,8 @@ def draw_video(frames: Sequence[np.ndarray],
                instances: Sequence,
                class_names: Optional[Sequence[str]] = None,
                score_thr: float = 0.3,
-               upscale: int = 1) -> List[np.ndarray]:
+               upscale: int = 1,
+               overlap_thr: float = 0.5) -> List[np.ndarray]:
     """Draw per-frame predictions of one video (as :func:`maskfreevis.apis.inference_vis` returns).
 
     Args:
@@ -156,17 +157,34 @@ def draw_video(frames: Sequence[np.ndarray],
         class_names: names for ``labels``.
         score_thr: instances scoring below this are not drawn.
         upscale: integer magnification (see :func:`draw_instances`).
+        overlap_thr: an instance whose video-level mask IoU with a better-scoring drawn one
+            reaches this is not drawn (duplicates of one object).
 
     Returns:
         T drawn frames, (H * upscale, W * upscale, 3) uint8 RGB.
     """
     if len(frames) != len(instances):
         raise ValueError(f'{len(frames)} frames but predictions for {len(instances)}')
+    if len(instances) == 0:
+        return []
+    scores = _as_numpy(instances[0].scores).astype(np.float64)
+    # Mask2Former-VIS returns its top (query, class) pairs: a query comes back with several
+    # classes, and several queries may cover one object. Draw each object once, best score first
+    # (greedy suppression on the video-level mask IoU; drawing only, the metric sees everything).
+    stacked = np.stack([_as_numpy(p.masks) for p in instances], 1).reshape(len(scores), -1)
+    stacked = stacked.astype(np.float32)
+    inter = stacked @ stacked.T
+    area = np.diag(inter)
+    iou = inter / np.maximum(area[:, None] + area[None, :] - inter, 1)
+    keep: List[int] = []
+    for index in np.argsort(-scores, kind='stable'):
+        if scores[index] < score_thr or area[index] == 0:
+            continue
+        if all(iou[index, k] < overlap_thr for k in keep):
+            keep.append(int(index))
+    keep = np.array(keep, dtype=np.int64)
     drawn = []
     for frame, pred in zip(frames, instances):
-        scores = _as_numpy(pred.scores).astype(np.float64)
-        keep = np.flatnonzero(scores >= score_thr)
-        keep = keep[np.argsort(-scores[keep], kind='stable')]  # best on top where masks overlap
         drawn.append(
             draw_instances(frame, _as_numpy(pred.masks)[keep], _as_numpy(pred.instances_id)[keep],
                            labels=_as_numpy(pred.labels)[keep], scores=scores[keep],

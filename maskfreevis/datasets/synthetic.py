@@ -9,7 +9,7 @@ JPEG compression.
 Output (the ORIGINAL YouTube-VIS json layout, not mmdet's CocoVID)::
 
     <out>/annotations/train.json             boxes only: "segmentations": null
-    <out>/annotations/train_with_masks.json  same videos with masks (fully supervised upper bound only)
+    <out>/annotations/train_with_masks.json  same videos with masks (upper bound runs only)
     <out>/annotations/val.json               boxes + RLE masks, for evaluation
     <out>/<split>/JPEGImages/<video>/<frame>.jpg
 
@@ -31,7 +31,7 @@ import json
 import os
 import os.path as osp
 from dataclasses import asdict, dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -39,8 +39,8 @@ import pycocotools.mask as mask_utils
 from tqdm import tqdm
 
 __all__ = [
-    'CATEGORIES', 'SyntheticVISSettings', 'render_video', 'generate_split', 'generate_synthetic_vis',
-    'synthetic_dataset_exists'
+    'CATEGORIES', 'SyntheticVISSettings', 'render_video', 'generate_split',
+    'generate_synthetic_vis', 'synthetic_dataset_exists', 'annotation_paths'
 ]
 
 CATEGORIES: List[Dict] = [
@@ -88,8 +88,8 @@ class _ObjectTrack:
     """One object's appearance and its per-frame pose over a video."""
 
     category: int  # index into CATEGORIES
-    radius_fn: object  # theta (any shape) -> boundary radius in object units (~1)
-    texture_fn: object  # (u, v) local coords in px -> (..., 3) RGB
+    radius_fn: Callable[[np.ndarray], np.ndarray]  # angle -> boundary radius (object units)
+    texture_fn: Callable[[np.ndarray, np.ndarray], np.ndarray]  # (u, v) -> (..., 3) RGB
     centres: np.ndarray  # (T, 2) x, y in px (scene coordinates, before camera jitter)
     angles: np.ndarray  # (T,) rad
     scales: np.ndarray  # (T,) px per object unit
@@ -200,8 +200,10 @@ def _background(rng: np.random.Generator, height: int, width: int) -> np.ndarray
     for _ in range(3):
         freq = rng.uniform(0.03, 0.18)
         theta = rng.uniform(0, np.pi)
-        pattern += rng.uniform(0.3, 1.0) * np.sin(
-            2 * np.pi * freq * (xs * np.cos(theta) + ys * np.sin(theta)) + rng.uniform(0, 2 * np.pi))
+        amplitude = rng.uniform(0.3, 1.0)
+        phase = rng.uniform(0, 2 * np.pi)
+        pattern += amplitude * np.sin(
+            2 * np.pi * freq * (xs * np.cos(theta) + ys * np.sin(theta)) + phase)
     coarse = rng.normal(size=(max(2, height // 8), max(2, width // 8)))
     pattern += 1.2 * cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
     pattern = (pattern - pattern.min()) / max(np.ptp(pattern), 1e-6)
@@ -354,7 +356,7 @@ def _video_rng(seed: int, split: str, index: int) -> np.random.Generator:
 
 def generate_split(out_dir: str, split: str, seed: int, settings: SyntheticVISSettings,
                    show_progress: bool = True) -> Tuple[Dict, Dict]:
-    """Render all videos of one split, write their JPEGs and return ``(box_only, with_masks)`` jsons.
+    """Render the videos of one split, write their JPEGs, return ``(box_only, with_masks)`` jsons.
 
     The two json dicts share videos, ids and boxes; ``box_only`` has ``"segmentations": null``.
     """

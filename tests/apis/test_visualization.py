@@ -79,3 +79,32 @@ def test_contact_sheet_places_tiles(tmp_path):
     assert titled.shape[0] == 2 * (10 + 16 + 2) + 2
     with pytest.raises(ValueError, match=r'tile \(0, 1\)'):
         make_contact_sheet([[a, np.zeros((5, 5, 3), np.uint8)]])
+
+
+def test_draw_video_draws_query_copies_once():
+    frames = [np.zeros((30, 40, 3), np.uint8)] * 2
+    mask = torch.zeros(30, 40, dtype=torch.bool)
+    mask[5:20, 5:20] = True
+    # one query returned twice (two classes, identical masks), as Mask2Former-VIS's top-k does
+    pred = InstanceData(masks=torch.stack([mask, mask]), scores=torch.tensor([0.5, 0.8]),
+                        labels=torch.tensor([0, 1]), instances_id=torch.tensor([0, 1]))
+    drawn = draw_video(frames, [pred, pred], class_names=['a', 'b'], score_thr=0.3)
+    expected = draw_instances(frames[0], mask[None].numpy(), [1], labels=[1], scores=[0.8],
+                              class_names=['a', 'b'])
+    assert np.array_equal(drawn[0], expected) and np.array_equal(drawn[1], expected)
+
+
+def test_draw_video_suppresses_overlapping_duplicates_only():
+    frames = [np.zeros((30, 40, 3), np.uint8)]
+    a = torch.zeros(30, 40, dtype=torch.bool)
+    a[5:20, 5:20] = True  # 225 px
+    b = torch.zeros_like(a)
+    b[5:20, 8:20] = True  # IoU with a: 180 / 225 = 0.8 -> duplicate
+    c = torch.zeros_like(a)
+    c[10:25, 12:27] = True  # IoU with a: 80 / 370 = 0.22 -> another object
+    pred = InstanceData(masks=torch.stack([a, b, c]), scores=torch.tensor([0.9, 0.95, 0.6]),
+                        labels=torch.tensor([0, 1, 0]), instances_id=torch.tensor([0, 1, 2]))
+    drawn = draw_video(frames, [pred], score_thr=0.3)
+    expected = draw_instances(frames[0], torch.stack([b, c]).numpy(), [1, 2], labels=[1, 0],
+                              scores=[0.95, 0.6])
+    assert np.array_equal(drawn[0], expected)
