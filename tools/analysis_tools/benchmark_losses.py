@@ -11,7 +11,11 @@ the colour pairwise loss, on CPU and (when present) CUDA:
   (CPU: running "Total Allocated" of the profiler's allocator events;
   CUDA: ``torch.cuda.max_memory_allocated``),
 
-plus ``rgb_to_lab`` against the release's per-frame scikit-image round trip.
+plus ``rgb_to_lab`` against the release's per-frame scikit-image round trip,
+and deep supervision: the pairwise + TK losses of ``--layers`` decoder layers
+with the colour cues (neighbour similarities, KNN selection) computed once per
+step and shared, as the head does, against recomputing them per layer and per
+instance-frame (the previous head, and the release).
 
 The baseline is written here the way the original release computes the
 losses: unfold 27-dim Lab patch descriptors and the log-probabilities into
@@ -41,7 +45,9 @@ REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 if REPO_ROOT not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, REPO_ROOT)
 
-from maskfreevis.models.losses import (all_frame_pairs, cyclic_frame_pairs,
+from maskfreevis.models.losses import (all_frame_pairs,  # noqa: E402
+                                       color_neighbour_weights,
+                                       cyclic_frame_pairs, knn_patch_selection,
                                        pairwise_color_loss, rgb_to_lab,
                                        temporal_knn_patch_loss)
 
@@ -315,6 +321,49 @@ def lab_timing(frames: Tensor, repeats: int, device: str) -> Dict[str, float]:
                 max_abs=max_abs)
 
 
+def layer_sharing_timing(batch: Dict[str, Tensor], num_layers: int,
+                         repeats: int, device: str) -> Dict[str, float]:
+    """Pairwise + TK (T = 3, all pairs) losses of ``num_layers`` decoder
+    layers: colour cues shared by all layers vs recomputed per layer.
+
+    Returns:
+        Both medians (s), both loss values and the number of layers.
+    """
+    lab, boxes, clip_index = batch['lab'], batch['boxes'], batch['clip_index']
+    num_frames = lab.shape[1]
+    pairs = all_frame_pairs(num_frames)
+    frame_index = (clip_index[:, None] * num_frames +
+                   torch.arange(num_frames, device=lab.device)).flatten()
+    frame_boxes = boxes.flatten(0, 1)
+    layer_logits = batch['logits'].expand(num_layers, *batch['logits'].shape)
+    layer_logits = layer_logits + 0.1 * torch.arange(
+        num_layers, device=lab.device).view(-1, 1, 1, 1, 1)
+
+    def per_layer(x: Tensor) -> Tensor:
+        return sum(
+            pairwise_color_loss(logits.flatten(0, 1), lab[clip_index].flatten(
+                0, 1), frame_boxes) +
+            temporal_knn_patch_loss(logits, lab, boxes, pairs, clip_index)
+            for logits in x)
+
+    def shared(x: Tensor) -> Tensor:
+        neighbours = color_neighbour_weights(lab.flatten(0, 1))
+        selection = knn_patch_selection(lab, pairs)
+        return sum(
+            pairwise_color_loss(logits.flatten(0, 1), lab.flatten(0, 1),
+                                frame_boxes, frame_index=frame_index,
+                                neighbour_weights=neighbours) +
+            temporal_knn_patch_loss(logits, lab, boxes, pairs, clip_index,
+                                    selection=selection) for logits in x)
+
+    time_shared, time_per_layer = median_times((shared, per_layer),
+                                               layer_logits, repeats, device)
+    return dict(layers=num_layers, time_shared=time_shared,
+                time_per_layer=time_per_layer,
+                value_shared=forward_backward(shared, layer_logits),
+                value_per_layer=forward_backward(per_layer, layer_logits))
+
+
 def run_device(device: str,
                args: argparse.Namespace) -> Tuple[List[Dict], List[Dict]]:
     rows = []
@@ -355,6 +404,10 @@ def run_device(device: str,
                                         scale * args.width), generator=gen)
         lab_rows.append(lab_timing(frames.float().to(device), args.repeats,
                                    device))
+    batch = synthetic_batch(args.clips, args.instances // args.clips, 3,
+                            args.height, args.width, device)
+    lab_rows.append(layer_sharing_timing(batch, args.layers, args.repeats,
+                                         device))
     return rows, lab_rows
 
 
@@ -377,6 +430,15 @@ def print_table(device: str, rows: List[Dict], lab_rows: List[Dict]) -> None:
                          f'{unfold / max(ours, 1e-12):>6.1f}')
         print(' | '.join(cells))
     for lab_row in lab_rows:
+        if 'layers' in lab_row:
+            print(f'deep supervision, {lab_row["layers"]} decoder layers of '
+                  f'pairwise + TK (T=3 all): colour cues shared '
+                  f'{1e3 * lab_row["time_shared"]:.1f} ms vs recomputed per '
+                  f'layer {1e3 * lab_row["time_per_layer"]:.1f} ms ('
+                  f'{lab_row["time_per_layer"] / lab_row["time_shared"]:.1f}x)'
+                  f', values {lab_row["value_shared"]:.5f} / '
+                  f'{lab_row["value_per_layer"]:.5f}')
+            continue
         print(f'rgb_to_lab, {lab_row["frames"]} frames of {lab_row["size"]}: '
               f'{1e3 * lab_row["time_ours"]:.2f} ms vs scikit-image per '
               f'frame (CPU round trip) {1e3 * lab_row["time_skimage"]:.2f} '
@@ -391,6 +453,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--height', type=int, default=96)
     parser.add_argument('--width', type=int, default=160)
     parser.add_argument('--repeats', type=int, default=15)
+    parser.add_argument('--layers', type=int, default=10,
+                        help='decoder layers with losses (R50 configs: 10)')
     parser.add_argument('--threads', type=int, default=1,
                         help='CPU threads (0 = torch default)')
     parser.add_argument('--devices', nargs='+', default=None,

@@ -14,7 +14,7 @@ Every run is ``tools/run_demo.py --no-visuals`` in its own process. The script w
 ``comparison.md`` and ``comparison.json`` (mask AP / AP50 / AP75 per seed, means, seed spread, the
 ratio (1)/(4) and whether the targets of issue 6 are met) under ``--out-dir``.
 
-Full comparison (8 runs of 600 iterations)::
+Full comparison (8 runs of 800 iterations)::
 
     python tools/analysis_tools/compare_supervision.py --out-dir work_dirs/compare_supervision
 
@@ -68,7 +68,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--parallel', type=int, default=2, help='runs at a time')
     parser.add_argument('--threads', type=int, default=1, help='torch threads per run')
     parser.add_argument('--iters', type=int, default=None,
-                        help='training iterations (default: the configs\', 600)')
+                        help='training iterations (default: the configs\', 800)')
     parser.add_argument('--train-videos', type=int, default=defaults.num_train_videos)
     parser.add_argument('--val-videos', type=int, default=defaults.num_val_videos)
     parser.add_argument('--frames', type=int, default=defaults.num_frames)

@@ -3,13 +3,16 @@ from .box_projection_loss import BoxProjectionLoss, box_projection_loss
 from .frame_pairs import (all_frame_pairs, build_frame_pairs,
                           cyclic_frame_pairs)
 from .lab_color import rgb_to_lab
-from .pairwise_color_loss import PairwiseColorLoss, pairwise_color_loss
+from .pairwise_color_loss import (PairwiseColorLoss, color_neighbour_weights,
+                                  pairwise_color_loss)
 from .temporal_knn_patch_loss import (TemporalKNNPatchLoss,
+                                      knn_patch_selection,
                                       temporal_knn_patch_loss)
 
 __all__ = [
     'rgb_to_lab', 'box_projection_loss', 'pairwise_color_loss',
-    'temporal_knn_patch_loss', 'all_frame_pairs', 'cyclic_frame_pairs',
+    'temporal_knn_patch_loss', 'color_neighbour_weights',
+    'knn_patch_selection', 'all_frame_pairs', 'cyclic_frame_pairs',
     'build_frame_pairs', 'BoxProjectionLoss', 'PairwiseColorLoss',
     'TemporalKNNPatchLoss'
 ]

@@ -8,17 +8,17 @@ from torch import Tensor, nn
 from .label_consistency import weighted_consistency_sums
 from .neighbour_grid import grid_offsets, overlap_slices, pair_validity
 
-__all__ = ['pairwise_color_loss', 'PairwiseColorLoss']
+__all__ = ['pairwise_color_loss', 'color_neighbour_weights', 'PairwiseColorLoss']
 
 
 def _similar_neighbours(lab: Tensor, offsets, threshold: float) -> Tensor:
     """``exp(-||lab(p) - lab(q)||_2 / 2) >= threshold`` per offset.
 
     Args:
-        lab: ``(M, 3, H, W)`` float32 Lab images.
+        lab: ``(G, 3, H, W)`` float32 Lab images.
 
     Returns:
-        ``(M, K, H, W)`` bool; False where q leaves the image.
+        ``(G, K, H, W)`` bool; False where q leaves the image.
     """
     num, _, height, width = lab.shape
     similar = lab.new_zeros((num, len(offsets), height, width),
@@ -34,13 +34,51 @@ def _similar_neighbours(lab: Tensor, offsets, threshold: float) -> Tensor:
     return similar
 
 
+def color_neighbour_weights(lab: Tensor,
+                            kernel_size: int = 3,
+                            dilation: int = 2,
+                            threshold: float = 0.3,
+                            valid_masks: Optional[Tensor] = None) -> Tensor:
+    """Which neighbour pairs of each frame are colour-similar and valid.
+
+    Depends on the frames only, so a caller with several predictions of the
+    same frames (every decoder layer, every instance) computes it once and
+    passes it to :func:`pairwise_color_loss` as ``neighbour_weights``.
+
+    Args:
+        lab: ``(G, 3, H, W)`` Lab frames.
+        kernel_size, dilation, threshold: see :func:`pairwise_color_loss`.
+        valid_masks: optional ``(G, H, W)`` 0/1 (False on batch padding).
+
+    Returns:
+        ``(G, K, H, W)`` bool, ``K = kernel_size**2 - 1``, on the p grid.
+    """
+    if lab.dim() != 4 or lab.shape[1] != 3:
+        raise ValueError(f'color_neighbour_weights expects lab (G, 3, H, W), '
+                         f'got {tuple(lab.shape)}')
+    if valid_masks is not None and valid_masks.shape != lab[:, 0].shape:
+        raise ValueError('color_neighbour_weights: valid_masks must be (G, H, '
+                         f'W) = {tuple(lab[:, 0].shape)}, got '
+                         f'{tuple(valid_masks.shape)}')
+    offsets = grid_offsets(kernel_size, dilation, include_centre=False)
+    with torch.no_grad(), torch.autocast(device_type=lab.device.type,
+                                         enabled=False):
+        similar = _similar_neighbours(lab.float(), offsets, threshold)
+        if valid_masks is not None:
+            valid = valid_masks.bool()
+            similar &= pair_validity(valid, valid, offsets)
+    return similar
+
+
 def pairwise_color_loss(mask_logits: Tensor,
                         lab: Tensor,
                         box_masks: Tensor,
                         kernel_size: int = 3,
                         dilation: int = 2,
                         threshold: float = 0.3,
-                        valid_masks: Optional[Tensor] = None) -> Tensor:
+                        valid_masks: Optional[Tensor] = None,
+                        frame_index: Optional[Tensor] = None,
+                        neighbour_weights: Optional[Tensor] = None) -> Tensor:
     """Neighbouring pixels of similar colour should share their label.
 
     For every pixel p inside the box and each of the ``kernel_size**2 - 1``
@@ -53,41 +91,66 @@ def pairwise_color_loss(mask_logits: Tensor,
 
     Args:
         mask_logits: ``(M, H, W)`` logits of M instance-frames.
-        lab: ``(M, 3, H, W)`` Lab image of each instance-frame (no grad).
+        lab: ``(G, 3, H, W)`` Lab frames (no grad); G = M without
+            ``frame_index``.
         box_masks: ``(M, H, W)`` box masks (no grad).
         kernel_size: odd neighbourhood side (3 -> 8 neighbours).
         dilation: neighbour spacing in pixels.
         threshold: colour-similarity threshold (0.3 <=> Lab distance 2.41).
-        valid_masks: optional ``(M, H, W)`` 0/1; pixels outside (batch
+        valid_masks: optional ``(G, H, W)`` 0/1; pixels outside (batch
             padding) are never p nor q. None = all valid.
+        frame_index: optional ``(M,)`` long, the frame of ``lab`` each
+            instance-frame lies in (instances of one frame share its colour
+            similarities); default ``arange(M)``.
+        neighbour_weights: optional ``(G, K, H, W)`` bool from
+            :func:`color_neighbour_weights` with the same frames, settings
+            and valid masks (skips recomputing it).
 
     Returns:
         Scalar float32 loss; 0 with a gradient when nothing is weighted.
     """
+    num_frames = lab.shape[0] if lab.dim() == 4 else -1
+    if frame_index is None:
+        frame_index = torch.arange(mask_logits.shape[0],
+                                   device=mask_logits.device)
     if (mask_logits.dim() != 3 or box_masks.shape != mask_logits.shape
-            or lab.shape != (mask_logits.shape[0], 3) + mask_logits.shape[1:]):
+            or lab.shape != (num_frames, 3) + mask_logits.shape[1:]
+            or frame_index.shape != mask_logits.shape[:1]):
         raise ValueError('pairwise_color_loss expects mask_logits (M, H, W), '
-                         'lab (M, 3, H, W) and box_masks (M, H, W), got '
-                         f'{tuple(mask_logits.shape)}, {tuple(lab.shape)} '
-                         f'and {tuple(box_masks.shape)}')
-    if valid_masks is not None and valid_masks.shape != mask_logits.shape:
-        raise ValueError('pairwise_color_loss: valid_masks must be (M, H, W)'
-                         f' like mask_logits, got {tuple(valid_masks.shape)}')
+                         'lab (G, 3, H, W), box_masks (M, H, W) and '
+                         'frame_index (M,) into G (G = M without it), got '
+                         f'{tuple(mask_logits.shape)}, {tuple(lab.shape)}, '
+                         f'{tuple(box_masks.shape)} and '
+                         f'{tuple(frame_index.shape)}')
+    if (frame_index.numel()
+            and (frame_index.min() < 0 or frame_index.max() >= num_frames)):
+        raise ValueError('pairwise_color_loss: frame_index values must lie in'
+                         f' [0, {num_frames}), got {frame_index.tolist()}')
+    if valid_masks is not None and valid_masks.shape != lab[:, 0].shape:
+        raise ValueError('pairwise_color_loss: valid_masks must be (G, H, W)'
+                         f' = {tuple(lab[:, 0].shape)}, got '
+                         f'{tuple(valid_masks.shape)}')
+    offsets = grid_offsets(kernel_size, dilation, include_centre=False)
+    if neighbour_weights is None:
+        neighbour_weights = color_neighbour_weights(lab, kernel_size, dilation,
+                                                    threshold, valid_masks)
+    elif neighbour_weights.shape != (num_frames, len(offsets)) + lab.shape[2:]:
+        raise ValueError('pairwise_color_loss: neighbour_weights must be '
+                         f'(G, K, H, W) = {(num_frames, len(offsets))}'
+                         f' + {tuple(lab.shape[2:])}, got '
+                         f'{tuple(neighbour_weights.shape)}')
+    frame_index = frame_index.to(device=mask_logits.device, dtype=torch.long)
     with torch.autocast(device_type=mask_logits.device.type, enabled=False):
         logits = mask_logits.float()
-        offsets = grid_offsets(kernel_size, dilation, include_centre=False)
         with torch.no_grad():
-            valid = (torch.ones_like(logits, dtype=torch.bool)
-                     if valid_masks is None else valid_masks.bool())
-            neighbour_weights = (pair_validity(valid, valid, offsets)
-                                 & _similar_neighbours(lab.float(), offsets,
-                                                       threshold))
-            pixel_weights = box_masks.float() * valid
+            pixel_weights = box_masks.float()
+            if valid_masks is not None:
+                pixel_weights = pixel_weights * valid_masks[frame_index]
             total_weight = (neighbour_weights.sum(dim=1, dtype=torch.float64)
-                            * pixel_weights).sum()
+                            [frame_index] * pixel_weights).sum()
         sums = weighted_consistency_sums(logits.unsqueeze(1),
                                          neighbour_weights.unsqueeze(0),
-                                         pixel_weights, None, [(0, 0)],
+                                         pixel_weights, frame_index, [(0, 0)],
                                          offsets)
         return sums[0] / total_weight.clamp(min=1.0).float()
 
@@ -113,9 +176,21 @@ class PairwiseColorLoss(nn.Module):
         self.threshold = threshold
         self.loss_weight = loss_weight
 
+    def neighbour_weights(self, lab: Tensor,
+                          valid_masks: Optional[Tensor] = None) -> Tensor:
+        """``(G, 3, H, W)`` Lab (+ ``(G, H, W)`` valid) -> ``(G, K, H, W)``
+        bool colour-similar neighbours, reusable by every :meth:`forward`
+        on these frames."""
+        return color_neighbour_weights(lab, self.kernel_size, self.dilation,
+                                       self.threshold, valid_masks)
+
     def forward(self, mask_logits: Tensor, lab: Tensor, box_masks: Tensor,
-                valid_masks: Optional[Tensor] = None) -> Tensor:
-        """(M, H, W) logits, (M, 3, H, W) Lab, (M, H, W) boxes -> scalar."""
+                valid_masks: Optional[Tensor] = None,
+                frame_index: Optional[Tensor] = None,
+                neighbour_weights: Optional[Tensor] = None) -> Tensor:
+        """(M, H, W) logits, (G, 3, H, W) Lab, (M, H, W) boxes, optional
+        (G, H, W) valid masks, (M,) frame index and (G, K, H, W) precomputed
+        neighbour weights -> scalar."""
         return self.loss_weight * pairwise_color_loss(
             mask_logits, lab, box_masks, self.kernel_size, self.dilation,
-            self.threshold, valid_masks)
+            self.threshold, valid_masks, frame_index, neighbour_weights)

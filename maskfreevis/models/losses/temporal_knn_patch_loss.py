@@ -14,7 +14,7 @@ from .warmup import linear_warmup_factor, runner_iteration
 
 __all__ = [
     'temporal_knn_patch_loss', 'patch_similarity', 'select_knn_candidates',
-    'TemporalKNNPatchLoss'
+    'knn_patch_selection', 'TemporalKNNPatchLoss'
 ]
 
 
@@ -125,6 +125,65 @@ def _check_inputs(mask_logits: Tensor, lab: Tensor, box_masks: Tensor,
     return clip_index
 
 
+def knn_patch_selection(lab: Tensor,
+                        pairs: Sequence[Sequence[int]],
+                        patch_size: int = 3,
+                        grid_size: int = 3,
+                        dilation: int = 3,
+                        topk: int = 5,
+                        threshold: float = 0.05,
+                        valid_masks: Optional[Tensor] = None) -> Tensor:
+    """The K-nearest patch candidates of every target pixel, per frame pair.
+
+    Depends on the frames only, so a caller with several predictions of the
+    same clips (every decoder layer) computes it once and passes it to
+    :func:`temporal_knn_patch_loss` as ``selection``.
+
+    Args:
+        lab: ``(B, T, 3, H, W)`` Lab frames of B clips.
+        pairs: P ``(a, b)`` frame pairs: candidates in a, targets in b.
+        patch_size, grid_size, dilation, topk, threshold, valid_masks: see
+            :func:`temporal_knn_patch_loss` (valid masks ``(B, T, H, W)``).
+
+    Returns:
+        ``(P, B, K, H, W)`` bool on the target grid of frame b,
+        ``K = grid_size**2`` in raster order of the grid.
+    """
+    if lab.dim() != 5 or lab.shape[2] != 3:
+        raise ValueError(f'knn_patch_selection expects lab (B, T, 3, H, W), '
+                         f'got {tuple(lab.shape)}')
+    if valid_masks is not None and valid_masks.shape != lab[:, :, 0].shape:
+        raise ValueError('knn_patch_selection: valid_masks must be (B, T, H, '
+                         f'W) = {tuple(lab[:, :, 0].shape)}, got '
+                         f'{tuple(valid_masks.shape)}')
+    if topk < 1:
+        raise ValueError(f'topk must be >= 1, got {topk}')
+    pairs = check_frame_pairs(pairs, lab.shape[1])
+    offsets = grid_offsets(grid_size, dilation, include_centre=True)
+    num_clips, _, _, height, width = lab.shape
+    with torch.no_grad(), torch.autocast(device_type=lab.device.type,
+                                         enabled=False):
+        lab = lab.float()
+        if valid_masks is None:
+            valid = torch.ones(lab[:, :, 0].shape, dtype=torch.bool,
+                               device=lab.device)
+        else:
+            valid = valid_masks.bool()
+            # padding counts as outside the image: zero in descriptors
+            lab = lab * valid[:, :, None]
+        selections = [
+            select_knn_candidates(
+                patch_similarity(lab[:, frame_a], lab[:, frame_b], patch_size,
+                                 offsets),
+                pair_validity(valid[:, frame_b], valid[:, frame_a], offsets),
+                topk, threshold) for frame_a, frame_b in pairs
+        ]
+    if not selections:
+        return torch.zeros((0, num_clips, len(offsets), height, width),
+                           dtype=torch.bool, device=lab.device)
+    return torch.stack(selections)
+
+
 def temporal_knn_patch_loss(mask_logits: Tensor,
                             lab: Tensor,
                             box_masks: Tensor,
@@ -135,7 +194,8 @@ def temporal_knn_patch_loss(mask_logits: Tensor,
                             dilation: int = 3,
                             topk: int = 5,
                             threshold: float = 0.05,
-                            valid_masks: Optional[Tensor] = None) -> Tensor:
+                            valid_masks: Optional[Tensor] = None,
+                            selection: Optional[Tensor] = None) -> Tensor:
     """Temporal KNN-patch loss summed over frame pairs.
 
     For each pair ``(a, b)`` and instance n, every target pixel p of frame b
@@ -168,6 +228,9 @@ def temporal_knn_patch_loss(mask_logits: Tensor,
             patch descriptors, exactly like a pixel outside the image (so a
             padded clip gives the loss of the unpadded one). None = all
             valid.
+        selection: optional ``(P, B, K, H, W)`` bool from
+            :func:`knn_patch_selection` with the same frames, pairs, settings
+            and valid masks (skips recomputing it).
 
     Returns:
         Scalar float32 loss; 0 with a gradient for N = 0, no pairs or no
@@ -179,32 +242,24 @@ def temporal_knn_patch_loss(mask_logits: Tensor,
     offsets = grid_offsets(grid_size, dilation, include_centre=True)
     if topk < 1:
         raise ValueError(f'topk must be >= 1, got {topk}')
+    expected = (len(pairs), lab.shape[0], len(offsets)) + lab.shape[3:]
+    if selection is not None and tuple(selection.shape) != expected:
+        raise ValueError('temporal_knn_patch_loss: selection must be (P, B, '
+                         f'K, H, W) = {expected}, got '
+                         f'{tuple(selection.shape)}')
     with torch.autocast(device_type=mask_logits.device.type, enabled=False):
         logits = mask_logits.float()
         if logits.shape[0] == 0 or not pairs:
             return logits.sum() * 0.0
+        if selection is None:
+            selection = knn_patch_selection(lab, pairs, patch_size, grid_size,
+                                            dilation, topk, threshold,
+                                            valid_masks)
         with torch.no_grad():
-            lab = lab.float()
-            if valid_masks is None:
-                valid = torch.ones(lab.shape[:2] + lab.shape[3:],
-                                   dtype=torch.bool, device=lab.device)
-            else:
-                valid = valid_masks.bool()
-                # padding counts as outside the image: zero in descriptors
-                lab = lab * valid[:, :, None]
             box_union = box_masks.float().sum(dim=1) >= 1.0
-            selections = []
-            for frame_a, frame_b in pairs:
-                similarity = patch_similarity(lab[:, frame_a], lab[:, frame_b],
-                                              patch_size, offsets)
-                candidate_valid = pair_validity(valid[:, frame_b],
-                                                valid[:, frame_a], offsets)
-                selections.append(select_knn_candidates(
-                    similarity, candidate_valid, topk, threshold))
-            selected = torch.stack(selections)  # (P, B, K, H, W)
-            weight_totals = (selected.sum(dim=2)[:, clip_index].double()
+            weight_totals = (selection.sum(dim=2)[:, clip_index].double()
                              * box_union).sum(dim=(1, 2, 3))
-        pair_sums = weighted_consistency_sums(logits, selected, box_union,
+        pair_sums = weighted_consistency_sums(logits, selection, box_union,
                                               clip_index, pairs, offsets)
         return (pair_sums / weight_totals.clamp(min=1.0).float()).sum()
 
@@ -265,6 +320,17 @@ class TemporalKNNPatchLoss(nn.Module):
         """The ``(a, b)`` pairs used for a clip of ``num_frames`` frames."""
         return build_frame_pairs(self.pairing, num_frames)
 
+    def candidate_selection(self, lab: Tensor,
+                            valid_masks: Optional[Tensor] = None) -> Tensor:
+        """``(B, T, 3, H, W)`` Lab (+ ``(B, T, H, W)`` valid) -> the
+        ``(P, B, K, H, W)`` bool :func:`knn_patch_selection` of this
+        module's pairing and settings, reusable by every :meth:`forward` on
+        these clips."""
+        return knn_patch_selection(lab, self.frame_pairs(lab.shape[1]),
+                                   self.patch_size, self.grid_size,
+                                   self.dilation, self.topk, self.threshold,
+                                   valid_masks)
+
     def warmup_factor(self) -> float:
         """Current ramp factor in [0, 1] (does not advance the clock)."""
         iteration = runner_iteration()
@@ -278,10 +344,12 @@ class TemporalKNNPatchLoss(nn.Module):
                 box_masks: Tensor,
                 clip_index: Optional[Tensor] = None,
                 valid_masks: Optional[Tensor] = None,
-                iteration: Optional[int] = None) -> Tensor:
+                iteration: Optional[int] = None,
+                selection: Optional[Tensor] = None) -> Tensor:
         """``(N, T, H, W)`` logits, ``(B, T, 3, H, W)`` Lab, ``(N, T, H, W)``
-        box masks, optional ``(N,)`` clip index and ``(B, T, H, W)`` valid
-        masks -> weighted, warmed-up scalar loss. ``iteration`` (0-based)
+        box masks, optional ``(N,)`` clip index, ``(B, T, H, W)`` valid
+        masks and ``(P, B, K, H, W)`` precomputed :meth:`candidate_selection`
+        -> weighted, warmed-up scalar loss. ``iteration`` (0-based)
         overrides the warm-up clock; default: the Runner's, else the
         module's own count of training-mode calls."""
         if iteration is None:
@@ -295,5 +363,5 @@ class TemporalKNNPatchLoss(nn.Module):
             mask_logits, lab, box_masks,
             self.frame_pairs(mask_logits.shape[1]), clip_index,
             self.patch_size, self.grid_size, self.dilation, self.topk,
-            self.threshold, valid_masks)
+            self.threshold, valid_masks, selection)
         return (self.loss_weight * factor) * loss

@@ -364,19 +364,37 @@ class MaskFreeTrackHead(Mask2FormerTrackHead):
             Loss dict with keys as described in :meth:`loss`.
         """
         mask_preds = all_mask_preds[-1]
+        colour_cues = None
         if any(not gt.mask_supervised for gt in batch_gt_instances):
             self._check_colour_inputs(lab, valid_masks, mask_preds)
-        if valid_masks is None and lab is not None:
-            valid_masks = lab.new_ones(lab[:, :, 0].shape, dtype=torch.bool)
+            if valid_masks is None:
+                valid_masks = lab.new_ones(lab[:, :, 0].shape, dtype=torch.bool)
+            colour_cues = self._colour_cues(lab, valid_masks)
         losses = {}
         last = len(all_cls_scores) - 1
         for layer, (cls_scores, mask_preds) in enumerate(zip(all_cls_scores, all_mask_preds)):
             prefix = '' if layer == last else f'd{layer}.'
             layer_losses = self._loss_by_feat_single(cls_scores, mask_preds,
                                                      batch_gt_instances, batch_img_metas,
-                                                     lab, valid_masks)
+                                                     lab, valid_masks, colour_cues)
             losses.update({prefix + key: value for key, value in layer_losses.items()})
         return losses
+
+    def _colour_cues(self, lab: Tensor, valid_masks: Tensor) -> Dict[str, Tensor]:
+        """What the pairwise and TK losses need from the frames alone, computed once per
+        step and shared by every decoder layer and instance (it does not depend on the
+        predictions).
+
+        Args:
+            lab: ``(B, T, 3, h, w)``; valid_masks: ``(B, T, h, w)`` bool.
+
+        Returns:
+            ``pair``: ``(B * T, K, h, w)`` colour-similar neighbours of every frame;
+            ``tk``: ``(P, B, K', h, w)`` K-nearest patch candidates of every frame pair.
+        """
+        return dict(
+            pair=self.loss_pair.neighbour_weights(lab.flatten(0, 1), valid_masks.flatten(0, 1)),
+            tk=self.loss_tk.candidate_selection(lab, valid_masks))
 
     @staticmethod
     def _check_colour_inputs(lab: Optional[Tensor], valid_masks: Optional[Tensor],
@@ -396,14 +414,17 @@ class MaskFreeTrackHead(Mask2FormerTrackHead):
 
     def _loss_by_feat_single(self, cls_scores: Tensor, mask_preds: Tensor,
                              batch_gt_instances: InstanceList, batch_img_metas: List[dict],
-                             lab: Optional[Tensor],
-                             valid_masks: Optional[Tensor]) -> Dict[str, Tensor]:
+                             lab: Optional[Tensor], valid_masks: Optional[Tensor],
+                             colour_cues: Optional[Dict[str, Tensor]] = None
+                             ) -> Dict[str, Tensor]:
         """All losses of one decoder layer.
 
         Args:
             cls_scores: ``(B, Q, num_classes + 1)``.
             mask_preds: ``(B, Q, T, h, w)``.
             batch_gt_instances, batch_img_metas, lab, valid_masks: see :meth:`loss_by_feat`.
+            colour_cues: :meth:`_colour_cues` of ``lab`` (needed when a clip is
+                box-supervised).
 
         Returns:
             Dict with ``loss_cls`` and every box and mask key.
@@ -423,13 +444,14 @@ class MaskFreeTrackHead(Mask2FormerTrackHead):
         mask_clips = [b for b, sup in enumerate(mask_supervised) if sup]
         losses.update(
             self._box_losses(mask_preds, positive, mask_targets_list, box_clips, lab,
-                             valid_masks))
+                             valid_masks, colour_cues))
         losses.update(self._mask_losses(mask_preds, positive, mask_targets_list, mask_clips))
         return losses
 
     def _box_losses(self, mask_preds: Tensor, positive: Tensor, mask_targets_list: List[Tensor],
                     box_clips: List[int], lab: Optional[Tensor],
-                    valid_masks: Optional[Tensor]) -> Dict[str, Tensor]:
+                    valid_masks: Optional[Tensor],
+                    colour_cues: Optional[Dict[str, Tensor]]) -> Dict[str, Tensor]:
         """Projection, pairwise and TK losses of the matched queries of box-supervised clips.
 
         Args:
@@ -437,6 +459,7 @@ class MaskFreeTrackHead(Mask2FormerTrackHead):
             mask_targets_list: per clip ``(num_pos_b, T, h, w)`` box masks (box clips).
             box_clips: indices of the box-supervised clips.
             lab: ``(B, T, 3, h, w)``; valid_masks: ``(B, T, h, w)``.
+            colour_cues: :meth:`_colour_cues` of ``lab``.
 
         Returns:
             ``loss_proj, loss_pair, loss_tk`` scalars.
@@ -448,13 +471,20 @@ class MaskFreeTrackHead(Mask2FormerTrackHead):
             return {key: zero for key in BOX_LOSS_KEYS}
         box_masks = torch.cat([mask_targets_list[b] for b in box_clips]).to(logits.dtype)
         clip_index = selected.nonzero()[:, 0]
+        num_frames = logits.shape[1]
+        # instance-frame -> frame of the batch, to share each frame's colour similarities
+        frame_index = (clip_index[:, None] * num_frames +
+                       torch.arange(num_frames, device=clip_index.device)).flatten()
         frame_logits, frame_boxes = logits.flatten(0, 1), box_masks.flatten(0, 1)
         return dict(
             loss_proj=self.loss_proj(frame_logits, frame_boxes),
-            loss_pair=self.loss_pair(frame_logits, lab[clip_index].flatten(0, 1), frame_boxes,
-                                     valid_masks=valid_masks[clip_index].flatten(0, 1)),
+            loss_pair=self.loss_pair(frame_logits, lab.flatten(0, 1), frame_boxes,
+                                     valid_masks=valid_masks.flatten(0, 1),
+                                     frame_index=frame_index,
+                                     neighbour_weights=colour_cues['pair']),
             loss_tk=self.loss_tk(logits, lab, box_masks, clip_index=clip_index,
-                                 valid_masks=valid_masks, iteration=self.warmup_iteration()))
+                                 valid_masks=valid_masks, iteration=self.warmup_iteration(),
+                                 selection=colour_cues['tk']))
 
     def _mask_losses(self, mask_preds: Tensor, positive: Tensor,
                      mask_targets_list: List[Tensor],

@@ -60,3 +60,13 @@ def test_peak_bytes_counts_allocations(bench):
         return x.exp().sum()  # keeps one (4, 256, 256) float32 result
 
     assert bench.peak_bytes(exp_sum, logits, 'cpu') >= 4 * 256 * 256 * 4
+
+
+def test_layer_sharing_benchmark_gives_the_same_losses(bench):
+    batch = bench.synthetic_batch(2, 2, 3, 24, 32, 'cpu')
+    row = bench.layer_sharing_timing(batch, num_layers=3, repeats=1,
+                                     device='cpu')
+    assert row['layers'] == 3 and row['value_shared'] > 0
+    assert row['value_shared'] == pytest.approx(row['value_per_layer'],
+                                                rel=1e-5)
+    assert row['time_shared'] > 0 and row['time_per_layer'] > 0

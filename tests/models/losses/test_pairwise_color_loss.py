@@ -5,7 +5,9 @@ import pytest
 import torch
 from mmdet.registry import MODELS
 
-from maskfreevis.models.losses import PairwiseColorLoss, pairwise_color_loss
+from maskfreevis.models.losses import (PairwiseColorLoss,
+                                      color_neighbour_weights,
+                                      pairwise_color_loss)
 
 
 def reference_pairwise_loss(logits, lab, box_masks, kernel_size=3,
@@ -208,5 +210,57 @@ def test_module_applies_weight_and_validates():
         5.0 * pairwise_color_loss(logits, lab, boxes).item(), rel=1e-6)
     with pytest.raises(ValueError, match='odd'):
         PairwiseColorLoss(kernel_size=4)
-    with pytest.raises(ValueError, match=r'lab \(M, 3, H, W\)'):
+    with pytest.raises(ValueError, match=r'lab \(G, 3, H, W\)'):
         pairwise_color_loss(logits, lab[:, :2], boxes)
+
+
+def test_instances_of_one_frame_share_its_similarities():
+    # three instance-frames on two frames: indexing the frames must equal
+    # giving every instance-frame its own copy, in value and gradient
+    _, frames, _ = textured_frames(2, 6, 8, seed=6)
+    gen = torch.Generator().manual_seed(7)
+    logits = (2 * torch.randn(3, 6, 8, generator=gen)).requires_grad_(True)
+    boxes = torch.zeros(3, 6, 8)
+    boxes[0, 1:4, 2:6] = boxes[1, 0:5, 0:3] = boxes[2, 2:6, 3:8] = 1
+    valid = torch.ones(2, 6, 8)
+    valid[1, :, 6:] = 0
+    frame_index = torch.tensor([0, 1, 1])
+    shared = pairwise_color_loss(logits, frames, boxes, valid_masks=valid,
+                                 frame_index=frame_index)
+    shared.backward()
+    shared_grad, logits.grad = logits.grad.clone(), None
+    copied = pairwise_color_loss(logits, frames[frame_index], boxes,
+                                 valid_masks=valid[frame_index])
+    copied.backward()
+    assert shared.item() == pytest.approx(copied.item(), rel=1e-6)
+    torch.testing.assert_close(shared_grad, logits.grad)
+    ref_loss, _, _ = reference_pairwise_loss(logits.detach(),
+                                             frames[frame_index], boxes,
+                                             valid_masks=valid[frame_index])
+    assert shared.item() == pytest.approx(ref_loss.item(), rel=1e-5)
+    with pytest.raises(ValueError, match=r'frame_index values .* \[0, 2\)'):
+        pairwise_color_loss(logits, frames, boxes,
+                            frame_index=torch.tensor([0, 1, 2]))
+
+
+def test_precomputed_neighbour_weights_are_reused():
+    _, frames, _ = textured_frames(2, 6, 8, seed=8)
+    logits = torch.randn(2, 6, 8)
+    boxes = torch.ones(2, 6, 8)
+    valid = torch.ones(2, 6, 8, dtype=torch.bool)
+    valid[0, 5] = False
+    module = PairwiseColorLoss(kernel_size=3, dilation=2, threshold=0.3,
+                               loss_weight=1.0)
+    weights = module.neighbour_weights(frames, valid)
+    assert weights.shape == (2, 8, 6, 8) and weights.dtype == torch.bool
+    assert torch.equal(weights, color_neighbour_weights(frames, 3, 2, 0.3,
+                                                        valid))
+    assert not weights[0, :, 5].any()  # padding is never p
+    assert module(logits, frames, boxes, valid,
+                  neighbour_weights=weights).item() == module(
+                      logits, frames, boxes, valid).item()
+    # the precomputed weights are what is used: none -> zero loss
+    assert module(logits, frames, boxes, valid,
+                  neighbour_weights=torch.zeros_like(weights)).item() == 0.0
+    with pytest.raises(ValueError, match='neighbour_weights must be'):
+        module(logits, frames, boxes, neighbour_weights=weights[:, :4])

@@ -10,6 +10,7 @@ from mmengine.logging import MessageHub
 
 from maskfreevis.models.losses import (TemporalKNNPatchLoss, all_frame_pairs,
                                        cyclic_frame_pairs,
+                                       knn_patch_selection,
                                        temporal_knn_patch_loss)
 from maskfreevis.models.losses.temporal_knn_patch_loss import \
     select_knn_candidates
@@ -208,6 +209,30 @@ def test_similarity_shared_per_clip_equals_per_instance_copy():
     per_instance = temporal_knn_patch_loss(logits, lab[clip_index], boxes,
                                            pairs)
     assert shared.item() == per_instance.item()
+
+
+def test_precomputed_selection_is_reused():
+    logits, lab, boxes, clip_index = moving_objects_clip(3, 7, 9, 0.3, seed=6)
+    valid = torch.ones(2, 3, 7, 9, dtype=torch.bool)
+    valid[1, :, :, 7:] = False
+    module = TemporalKNNPatchLoss(pairing='all', warmup_iters=0,
+                                  loss_weight=1.0)
+    selection = module.candidate_selection(lab, valid)
+    assert selection.shape == (len(all_frame_pairs(3)), 2, 9, 7, 9)
+    assert selection.dtype == torch.bool
+    assert torch.equal(selection, knn_patch_selection(
+        lab, all_frame_pairs(3), 3, 3, 3, 5, 0.05, valid))
+    assert not selection[:, 1, :, :, 7:].any()  # padding is never a target
+    fresh = module(logits, lab, boxes, clip_index, valid)
+    reused = module(logits, lab, boxes, clip_index, valid, selection=selection)
+    assert fresh.item() == reused.item() > 0
+    # the given selection is what is used: none selected -> zero loss
+    assert module(logits, lab, boxes, clip_index, valid,
+                  selection=torch.zeros_like(selection)).item() == 0.0
+    with pytest.raises(ValueError, match='selection must be'):
+        module(logits, lab, boxes, clip_index, valid, selection=selection[:1])
+    with pytest.raises(ValueError, match='valid_masks must be'):
+        knn_patch_selection(lab, all_frame_pairs(3), valid_masks=valid[0])
 
 
 def test_single_pixel_hand_computed():

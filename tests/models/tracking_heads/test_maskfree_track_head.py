@@ -28,6 +28,9 @@ class RecordingLoss(torch.nn.Module):
         return self.loss(mask_logits, lab, box_masks, clip_index=clip_index,
                          valid_masks=valid_masks, **kwargs)
 
+    def candidate_selection(self, lab, valid_masks=None):
+        return self.loss.candidate_selection(lab, valid_masks)
+
 
 LOSS_KEYS = {'loss_cls', 'loss_proj', 'loss_pair', 'loss_tk', 'loss_mask', 'loss_dice'}
 
@@ -227,6 +230,58 @@ def test_box_losses_receive_each_instance_with_its_clip(model):
     # every instance's box lies inside its own clip's valid region
     own_valid = seen['valid'][seen['clip']]
     assert not (seen['boxes'].bool() & ~own_valid).any()
+
+
+def test_colour_cues_computed_once_per_step_and_shared_by_layers(model, monkeypatch):
+    """Colour similarities depend on the frames only: one computation per training step,
+    whatever the number of decoder layers and instances, giving the per-call losses."""
+    head = model.track_head
+    batch = synthetic_batch([
+        ClipSpec(3, (64, 96), num_objects=2, labels=[0, 1], seed=12),
+        ClipSpec(3, (40, 64), num_objects=1, labels=[2], seed=13, video_id=1),
+    ])
+    data = model.data_preprocessor(batch, True)
+    calls = []
+    real_cues = head._colour_cues
+    monkeypatch.setattr(head, '_colour_cues',
+                        lambda *args: calls.append(1) or real_cues(*args))
+    spy_tk, spy_pair = RecordingLoss(head.loss_tk), PairSpy(head.loss_pair)
+    monkeypatch.setattr(head, 'loss_tk', spy_tk)
+    monkeypatch.setattr(head, 'loss_pair', spy_pair)
+    model(**data, mode='loss')
+    num_layers = len(spy_tk.calls)
+    assert num_layers > 1 and len(calls) == 1 and len(spy_pair.calls) == num_layers
+    for tk_call, pair_call in zip(spy_tk.calls, spy_pair.calls):
+        # the shared cues give exactly the losses computed from scratch for this layer
+        fresh_tk = spy_tk.loss(tk_call['logits'], tk_call['lab'], tk_call['boxes'],
+                               clip_index=tk_call['clip'], valid_masks=tk_call['valid'],
+                               iteration=tk_call['iteration'])
+        reused_tk = spy_tk.loss(tk_call['logits'], tk_call['lab'], tk_call['boxes'],
+                                clip_index=tk_call['clip'], valid_masks=tk_call['valid'],
+                                iteration=tk_call['iteration'], selection=tk_call['selection'])
+        assert fresh_tk.item() == reused_tk.item()
+        args, kwargs = pair_call
+        copies = kwargs['frame_index']
+        fresh_pair = spy_pair.loss(args[0], args[1][copies], args[2],
+                                   valid_masks=kwargs['valid_masks'][copies])
+        reused_pair = spy_pair.loss(*args, **kwargs)
+        assert fresh_pair.item() == pytest.approx(reused_pair.item(), rel=1e-6)
+
+
+class PairSpy(torch.nn.Module):
+    """Records every call of the pairwise loss module."""
+
+    def __init__(self, loss):
+        super().__init__()
+        self.loss = loss
+        self.calls = []
+
+    def neighbour_weights(self, lab, valid_masks=None):
+        return self.loss.neighbour_weights(lab, valid_masks)
+
+    def forward(self, *args, **kwargs):
+        self.calls.append((args, kwargs))
+        return self.loss(*args, **kwargs)
 
 
 def test_box_clips_without_lab_fail_clearly(model):
