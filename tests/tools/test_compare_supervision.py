@@ -72,6 +72,30 @@ def test_missed_targets_and_failed_runs_are_reported():
     assert 'failed' in markdown and '**missed**' in markdown
 
 
+def test_finished_runs_of_the_same_command_are_reused(tmp_path):
+    cmp = load_script()
+    out_dir, counter = tmp_path / 'run', tmp_path / 'count.txt'
+
+    def fake_run(ap):  # a "training run" that counts itself and writes results.json
+        code = ('import json, sys; open(sys.argv[2], "a").write("x"); '
+                'json.dump(dict(mask_ap=dict(AP=float(sys.argv[3]))), '
+                'open(sys.argv[1] + "/results.json", "w"))')
+        return [sys.executable, '-c', code, str(out_dir), str(counter), str(ap)]
+
+    first = cmp.run_one(fake_run(0.5), str(out_dir), threads=1)
+    assert first['mask_ap']['AP'] == 0.5 and 'reused' not in first
+    again = cmp.run_one(fake_run(0.5), str(out_dir), threads=1)
+    assert again['reused'] and again['mask_ap']['AP'] == 0.5
+    assert counter.read_text() == 'x'  # not trained twice
+    changed = cmp.run_one(fake_run(0.25), str(out_dir), threads=1)
+    assert changed['mask_ap']['AP'] == 0.25 and counter.read_text() == 'xx'
+    forced = cmp.run_one(fake_run(0.25), str(out_dir), threads=1, rerun=True)
+    assert 'reused' not in forced and counter.read_text() == 'xxx'
+    failed = cmp.run_one([sys.executable, '-c', 'raise SystemExit(3)'], str(out_dir), 1)
+    assert 'exit code 3' in failed['error']
+    assert not (out_dir / 'results.json').exists()  # a failed run leaves no stale results
+
+
 @pytest.mark.slow
 def test_tiny_comparison_end_to_end(tmp_path):
     out_dir = tmp_path / 'cmp'

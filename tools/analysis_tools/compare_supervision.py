@@ -67,6 +67,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--variants', nargs='+', default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument('--parallel', type=int, default=2, help='runs at a time')
     parser.add_argument('--threads', type=int, default=1, help='torch threads per run')
+    parser.add_argument('--rerun', action='store_true',
+                        help='train again even where a finished run of the same command exists')
     parser.add_argument('--iters', type=int, default=None,
                         help='training iterations (default: the configs\', 800)')
     parser.add_argument('--train-videos', type=int, default=defaults.num_train_videos)
@@ -93,18 +95,34 @@ def run_command(args: argparse.Namespace, variant: str, seed: int, out_dir: str)
     return command
 
 
-def run_one(command: List[str], out_dir: str, threads: int) -> dict:
-    """Run one training + evaluation; returns its ``results.json`` or an error record."""
+def run_one(command: List[str], out_dir: str, threads: int, rerun: bool = False) -> dict:
+    """Run one training + evaluation; returns its ``results.json`` or an error record.
+
+    A run whose ``results.json`` was written by the same command line is reused unless
+    ``rerun``, so an interrupted comparison continues where it stopped.
+    """
     os.makedirs(out_dir, exist_ok=True)
+    results_path = osp.join(out_dir, 'results.json')
+    command_path = osp.join(out_dir, 'command.json')
+    if not rerun and osp.isfile(results_path) and osp.isfile(command_path):
+        with open(command_path) as handle:
+            finished_command = json.load(handle)
+        if finished_command == command:
+            with open(results_path) as handle:
+                return dict(json.load(handle), reused=True)
+    for stale in (results_path, command_path):
+        if osp.isfile(stale):
+            os.remove(stale)
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     start = time.perf_counter()
     with open(osp.join(out_dir, 'run.log'), 'w') as log:
         process = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env,
                                  cwd=os.getcwd())
-    results_path = osp.join(out_dir, 'results.json')
     if process.returncode != 0 or not osp.isfile(results_path):
         return dict(error=f'exit code {process.returncode}, see {osp.join(out_dir, "run.log")}',
                     wall_s=time.perf_counter() - start)
+    with open(command_path, 'w') as handle:
+        json.dump(command, handle)
     with open(results_path) as handle:
         return json.load(handle)
 
@@ -213,7 +231,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     runs: Dict[str, Dict[int, dict]] = {v: {} for v in args.variants}
     with ThreadPoolExecutor(max_workers=args.parallel) as pool:
         futures = {
-            pool.submit(run_one, run_command(args, v, s, d), d, args.threads): (v, s)
+            pool.submit(run_one, run_command(args, v, s, d), d, args.threads, args.rerun): (v, s)
             for (v, s), d in jobs.items()
         }
         for future in tqdm(as_completed(futures), total=len(futures), desc='training runs'):
