@@ -72,6 +72,20 @@ def test_missed_targets_and_failed_runs_are_reported():
     assert 'failed' in markdown and '**missed**' in markdown
 
 
+def test_run_command_passes_overrides_to_every_variant():
+    cmp = load_script()
+    args = cmp.parse_args(['--iters', '5', '--cfg-options', 'model.track_head.loss_pair.dilation=1',
+                           'randomness.deterministic=True'])
+    for variant in cmp.VARIANTS:
+        command = cmp.run_command(args, variant, 1, '/tmp/out')
+        assert command[command.index('--config') + 1].endswith(cmp.VARIANTS[variant][1])
+        overrides = command[command.index('--cfg-options') + 1:command.index('--iters')]
+        assert overrides == ['default_hooks.checkpoint.save_optimizer=False',
+                             'model.track_head.loss_pair.dilation=1',
+                             'randomness.deterministic=True']
+        assert command[command.index('--seed') + 1] == '1'
+
+
 def test_finished_runs_of_the_same_command_are_reused(tmp_path):
     cmp = load_script()
     out_dir, counter = tmp_path / 'run', tmp_path / 'count.txt'

@@ -67,6 +67,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--variants', nargs='+', default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument('--parallel', type=int, default=2, help='runs at a time')
     parser.add_argument('--threads', type=int, default=1, help='torch threads per run')
+    parser.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
+                        help='config overrides applied to every variant, e.g. '
+                        'model.track_head.loss_pair.dilation=1')
     parser.add_argument('--rerun', action='store_true',
                         help='train again even where a finished run of the same command exists')
     parser.add_argument('--iters', type=int, default=None,
@@ -88,7 +91,7 @@ def run_command(args: argparse.Namespace, variant: str, seed: int, out_dir: str)
         '--train-videos', str(args.train_videos), '--val-videos', str(args.val_videos),
         '--frames', str(args.frames), '--no-visuals', '--no-progress',
         # weights only (50 MB instead of 150 MB per run): enough to inspect or re-evaluate a run
-        '--cfg-options', 'default_hooks.checkpoint.save_optimizer=False'
+        '--cfg-options', 'default_hooks.checkpoint.save_optimizer=False', *args.cfg_options
     ]
     if args.iters is not None:
         command += ['--iters', str(args.iters)]
