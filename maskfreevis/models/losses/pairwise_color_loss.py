@@ -34,6 +34,15 @@ def _similar_neighbours(lab: Tensor, offsets, threshold: float) -> Tensor:
     return similar
 
 
+def _check_valid_masks(caller: str, lab: Tensor,
+                       valid_masks: Optional[Tensor]) -> None:
+    """Valid masks must be per frame of ``lab``: ``(G, H, W)``."""
+    if valid_masks is not None and valid_masks.shape != lab[:, 0].shape:
+        raise ValueError(f'{caller}: valid_masks must be (G, H, W) = '
+                         f'{tuple(lab[:, 0].shape)}, got '
+                         f'{tuple(valid_masks.shape)}')
+
+
 def color_neighbour_weights(lab: Tensor,
                             kernel_size: int = 3,
                             dilation: int = 2,
@@ -56,10 +65,7 @@ def color_neighbour_weights(lab: Tensor,
     if lab.dim() != 4 or lab.shape[1] != 3:
         raise ValueError(f'color_neighbour_weights expects lab (G, 3, H, W), '
                          f'got {tuple(lab.shape)}')
-    if valid_masks is not None and valid_masks.shape != lab[:, 0].shape:
-        raise ValueError('color_neighbour_weights: valid_masks must be (G, H, '
-                         f'W) = {tuple(lab[:, 0].shape)}, got '
-                         f'{tuple(valid_masks.shape)}')
+    _check_valid_masks('color_neighbour_weights', lab, valid_masks)
     offsets = grid_offsets(kernel_size, dilation, include_centre=False)
     with torch.no_grad(), torch.autocast(device_type=lab.device.type,
                                          enabled=False):
@@ -126,10 +132,7 @@ def pairwise_color_loss(mask_logits: Tensor,
             and (frame_index.min() < 0 or frame_index.max() >= num_frames)):
         raise ValueError('pairwise_color_loss: frame_index values must lie in'
                          f' [0, {num_frames}), got {frame_index.tolist()}')
-    if valid_masks is not None and valid_masks.shape != lab[:, 0].shape:
-        raise ValueError('pairwise_color_loss: valid_masks must be (G, H, W)'
-                         f' = {tuple(lab[:, 0].shape)}, got '
-                         f'{tuple(valid_masks.shape)}')
+    _check_valid_masks('pairwise_color_loss', lab, valid_masks)
     offsets = grid_offsets(kernel_size, dilation, include_centre=False)
     if neighbour_weights is None:
         neighbour_weights = color_neighbour_weights(lab, kernel_size, dilation,
