@@ -14,8 +14,7 @@
 #       val_dataloader.dataset.ann_file=annotations/valid_with_masks.json \
 #       val_dataloader.dataset.data_prefix.img_path=valid/JPEGImages \
 #       test_dataloader.dataset.data_root=data/my_vis/ ... \
-#       model.track_head.num_classes=<classes in the json> \
-#       model.track_head.loss_cls.class_weight="[1.0,...,1.0,0.1]"   # num_classes x 1.0, then 0.1
+#       model.track_head.num_classes=<classes in the json>
 # Mask AP needs a validation json with masks; without one set val_evaluator.format_only=True.
 _base_ = 'mmdet::_base_/default_runtime.py'
 
@@ -91,8 +90,7 @@ model = dict(
             type='CrossEntropyLoss',
             use_sigmoid=False,
             loss_weight=2.0,
-            reduction='mean',
-            class_weight=[1.0] * num_classes + [0.1]),
+            reduction='mean'),  # class_weight: [1.0] * num_classes + [0.1], set by the head
         # released video weights: projection 5.0, pairwise 5.0, temporal 5.0 x 0.1, 3-frame all
         # pairs - for a model initialised from a box-supervised COCO model. From scratch the
         # pairwise term at 5.0 drives every mask logit to a confident background within ~100

@@ -68,10 +68,19 @@ def test_config_parses_and_its_model_builds(path):
     assert dict(type='CheckpointTrustHook') in cfg.custom_hooks
     model = MODELS.build(model_cfg_of(path))
     head = model.track_head
-    assert head.num_classes == len(cfg.model.track_head.loss_cls.class_weight) - 1
+    assert len(head.class_weight) == head.num_classes + 1 and head.class_weight[-1] == 0.1
     if cfg.model.type == 'MaskFreeVIS':
         assert type(head).__name__ == 'MaskFreeTrackHead'
         assert not hasattr(head, 'num_frames')  # T comes from the data
+
+
+def test_demo_config_on_own_data_needs_only_num_classes():
+    demo = [p for p in ALL_CONFIGS if osp.basename(p) == 'maskfreevis_r18_1xb4-800iter_synthetic.py']
+    model_cfg = model_cfg_of(demo[0])
+    model_cfg.track_head.num_classes = 7  # what --cfg-options model.track_head.num_classes=7 does
+    head = MODELS.build(model_cfg).track_head
+    assert head.class_weight == [1.0] * 7 + [0.1]
+    assert head.cls_embed.out_features == 8
 
 
 @pytest.mark.parametrize('path', [pytest.param(p, id=config_id(p)) for p in RECIPE_CONFIGS])

@@ -1,4 +1,5 @@
 """Mask2Former-VIS track head trained from boxes (MaskFreeVIS), with per-clip mask fallback."""
+import copy
 from collections import defaultdict
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -57,7 +58,10 @@ class MaskFreeTrackHead(Mask2FormerTrackHead):
         loss_tk: config of the Temporal KNN-patch loss (``TemporalKNNPatchLoss``).
         strides: strides of the input feature maps; ``strides[0]`` is the mask-grid stride.
         train_cfg: as the parent's, plus optional ``mask_assigner``.
-        **kwargs: every other :class:`Mask2FormerTrackHead` argument.
+        **kwargs: every other :class:`Mask2FormerTrackHead` argument. A ``loss_cls`` without
+            ``class_weight`` gets Mask2Former's ``[1.0] * num_classes + [0.1]`` (0.1 for
+            no-object), so changing ``num_classes`` alone is enough; a given ``class_weight``
+            must have ``num_classes + 1`` entries.
     """
 
     def __init__(self,
@@ -67,6 +71,11 @@ class MaskFreeTrackHead(Mask2FormerTrackHead):
                  strides: Sequence[int] = (4, 8, 16, 32),
                  train_cfg: OptConfigType = None,
                  **kwargs) -> None:
+        if 'num_classes' in kwargs:
+            # the parent's default loss_cls carries 134 COCO-panoptic class weights
+            loss_cls = kwargs.get('loss_cls', dict(type='CrossEntropyLoss', use_sigmoid=False,
+                                                   loss_weight=2.0, reduction='mean'))
+            kwargs['loss_cls'] = _with_class_weight(loss_cls, kwargs['num_classes'])
         super().__init__(train_cfg=train_cfg, **kwargs)
         # the parent's fixed T must never be used: every T comes from the data
         del self.num_frames
@@ -217,6 +226,11 @@ class MaskFreeTrackHead(Mask2FormerTrackHead):
         if torch.unique(cell).numel() != cell.numel():
             raise ValueError(f'video {video}: an instance id occurs twice in one frame')
 
+        if labels.numel() and (labels.min() < 0 or labels.max() >= self.num_classes):
+            bad = labels[(labels < 0) | (labels >= self.num_classes)][0]
+            raise ValueError(f'video {video}: class label {int(bad)} outside [0, '
+                             f'{self.num_classes}); set model.track_head.num_classes to the '
+                             'number of categories of the dataset')
         clip_labels = labels.new_full((num_instances, ), torch.iinfo(torch.long).max)
         clip_labels = clip_labels.scatter_reduce(0, slot, labels, 'amin')
         highest = labels.new_full((num_instances, ), -1).scatter_reduce(0, slot, labels, 'amax')
@@ -550,3 +564,16 @@ def _clip_flags(clips: List[int], positive: Tensor) -> Tensor:
     flags = torch.zeros(positive.shape[0], dtype=torch.bool, device=positive.device)
     flags[clips] = True
     return flags
+
+
+def _with_class_weight(loss_cls: ConfigType, num_classes: int) -> ConfigType:
+    """``loss_cls`` with Mask2Former's class weights filled in, or checked when given."""
+    class_weight = loss_cls.get('class_weight')
+    if class_weight is None:
+        loss_cls = copy.deepcopy(loss_cls)
+        loss_cls['class_weight'] = [1.0] * num_classes + [0.1]
+    elif len(class_weight) != num_classes + 1:
+        raise ValueError(f'loss_cls.class_weight has {len(class_weight)} entries, the head needs '
+                         f'num_classes + 1 = {num_classes + 1} (one per class, then no-object); '
+                         'leave it out to get [1.0] * num_classes + [0.1]')
+    return loss_cls

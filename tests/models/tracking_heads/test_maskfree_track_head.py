@@ -332,3 +332,24 @@ def test_tk_warmup_counts_training_steps_not_decoder_layers():
     spy.calls.clear()
     MessageHub.get_instance('tk_warmup_first_step').update_info('iter', 0)
     assert model(**data, mode='loss')['loss_tk'] == 0  # factor 0 / 4 at the first iteration
+
+
+def test_class_weight_follows_num_classes_or_is_checked():
+    from mmdet.registry import MODELS
+    from small_models import small_model_cfg
+    cfg = small_model_cfg(num_classes=3)
+    del cfg.track_head.loss_cls['class_weight']
+    head = MODELS.build(cfg).track_head
+    assert head.class_weight == [1.0, 1.0, 1.0, 0.1]  # derived: changing num_classes is enough
+    cfg.track_head.loss_cls.class_weight = [1.0] * 5 + [0.1]
+    with pytest.raises(ValueError, match=r'6 entries, the head needs num_classes \+ 1 = 4'):
+        MODELS.build(cfg)
+
+
+def test_labels_beyond_num_classes_are_named(model):
+    # the fixture has 5 classes; a dataset with more categories must say what to change
+    batch = synthetic_batch([ClipSpec(2, num_objects=2, labels=[1, 7], seed=14, video_id=9)])
+    data = model.data_preprocessor(batch, True)
+    with pytest.raises(ValueError, match=r'video 9: class label 7 outside \[0, 5\); set '
+                                         r'model.track_head.num_classes'):
+        model(**data, mode='loss')
