@@ -25,7 +25,7 @@ import platform
 import re
 import sys
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -130,21 +130,27 @@ def class_agnostic_view(video: TrackDataSample) -> TrackDataSample:
     return TrackDataSample(video_data_samples=agnostic)
 
 
-def best_prediction_ious(video: TrackDataSample) -> List[float]:
-    """Per GT object of a video: the highest video-level mask IoU of any prediction (class ignored).
+def best_predictions(video: TrackDataSample) -> List[Tuple[float, bool]]:
+    """Per GT object of a video: the highest video-level mask IoU of any prediction (class and
+    score ignored), and whether that prediction has the object's category.
 
-    This is the "best query per object" mask quality of the issue's scale check; it ignores
-    classification and scores, which AP does not.
+    The IoU is the "best query per object" mask quality of the issue's scale check; the category
+    check tells classification apart from mask quality, which AP mixes.
     """
     frames = [video[t] for t in range(len(video))]
     pred = torch.stack([f.pred_track_instances.masks for f in frames], 1).flatten(1).float()
+    pred_labels = frames[0].pred_track_instances.labels  # one label per video-level track
     gt_by_id: Dict[int, List[Optional[np.ndarray]]] = {}
+    gt_labels: Dict[int, int] = {}
     for t, frame in enumerate(frames):
         for inst in frame.metainfo.get('instances', []):
             gt_by_id.setdefault(inst['instance_id'], [None] * len(frames))[t] = \
                 mask_utils.decode(inst['mask'])
+            gt_labels[inst['instance_id']] = int(inst['bbox_label'])
     if not gt_by_id:
         return []
+    if pred.shape[0] == 0:
+        return [(0.0, False)] * len(gt_by_id)
     shape = frames[0].metainfo['ori_shape'][:2]
     gt = torch.stack([
         torch.from_numpy(np.stack([m if m is not None else np.zeros(shape, np.uint8)
@@ -152,7 +158,9 @@ def best_prediction_ious(video: TrackDataSample) -> List[float]:
     ]).float()  # (M, T*H*W)
     inter = pred @ gt.T  # (N, M)
     union = pred.sum(1, keepdim=True) + gt.sum(1) - inter
-    return (inter / union.clamp(min=1)).max(0).values.tolist()
+    best_iou, best = (inter / union.clamp(min=1)).max(0)
+    return [(float(iou), int(pred_labels[index]) == gt_labels[instance_id])
+            for iou, index, instance_id in zip(best_iou, best, gt_by_id)]
 
 
 def evaluate_mask_quality(model, dataloader, show_progress: bool) -> Dict[str, float]:
@@ -161,19 +169,23 @@ def evaluate_mask_quality(model, dataloader, show_progress: bool) -> Dict[str, f
     metric = YouTubeVISLocalMetric(metric='youtube_vis_ap')
     metric.dataset_meta = dict(classes=('object', ))
     model.eval()
-    ious: List[float] = []
+    matches: List[Tuple[float, bool]] = []
     # the vendored evaluator prints its tables; the summary reports the numbers
     with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):
         for data_batch in tqdm(dataloader, desc='evaluating class-agnostic',
                                disable=not show_progress, file=sys.stderr):
             outputs = model.val_step(data_batch)
             for video in outputs:
-                ious += best_prediction_ious(video)
+                matches += best_predictions(video)
             metric.process(data_batch, [class_agnostic_view(v).to_dict() for v in outputs])
         results = metric.evaluate(size=len(dataloader.dataset))
-    results['best_prediction_iou/mean'] = float(np.mean(ious)) if ious else float('nan')
-    results['best_prediction_iou/above_0.5'] = float(np.mean(np.array(ious) > 0.5)) \
-        if ious else float('nan')
+    ious = np.array([iou for iou, _ in matches])
+    correct = np.array([same_class for _, same_class in matches])
+    results['best_prediction_iou/mean'] = float(ious.mean()) if matches else float('nan')
+    results['best_prediction_iou/above_0.5'] = float((ious > 0.5).mean()) \
+        if matches else float('nan')
+    results['best_prediction_iou/class_accuracy'] = float(correct.mean()) \
+        if matches else float('nan')
     return results
 
 
@@ -363,7 +375,10 @@ def write_results(out_dir: str, summary: dict) -> Dict[str, str]:
           for name, ap in rows), '',
         f'Mask quality whatever the class and score: per GT object, the best video-level mask '
         f'IoU among the predictions averages **{summary["best_prediction_iou"]["mean"]:.3f}** '
-        f'({100 * summary["best_prediction_iou"]["above_0_5"]:.0f} % of objects above 0.5).', '',
+        f'({100 * summary["best_prediction_iou"]["above_0_5"]:.0f} % of objects above 0.5); '
+        f'that prediction has the object\'s category for '
+        f'{100 * summary["best_prediction_iou"]["class_accuracy"]:.0f} % of them (chance '
+        f'{100 * summary["best_prediction_iou"]["chance"]:.0f} %).', '',
         '| run | value |', '|---|---|',
         f'| config | `{summary["config"]}` |',
         f'| iterations | {summary["iterations"]} |',
@@ -428,7 +443,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         mask_ap={name: progress.metrics.get(key) for name, key in METRIC_NAMES.items()},
         mask_ap_class_agnostic={name: agnostic.get(key) for name, key in METRIC_NAMES.items()},
         best_prediction_iou=dict(mean=agnostic['best_prediction_iou/mean'],
-                                 above_0_5=agnostic['best_prediction_iou/above_0.5']),
+                                 above_0_5=agnostic['best_prediction_iou/above_0.5'],
+                                 class_accuracy=agnostic['best_prediction_iou/class_accuracy'],
+                                 chance=1.0 / len(runner.val_dataloader.dataset.metainfo[
+                                     'classes'])),
         metrics=progress.metrics,
         timings_s=dict(data=data_s, train=progress.timings.get('train_s', float('nan')),
                        eval=progress.timings.get('eval_s', float('nan')), visuals=visuals_s,

@@ -44,6 +44,9 @@ def test_results_table_and_json(demo_run):
     markdown = (out_dir / 'results.md').read_text()
     assert '| evaluation | mask AP | AP50 | AP75 |' in markdown and 'boxes only' in markdown
     assert 'class-agnostic' in markdown
+    best = results['best_prediction_iou']
+    assert 0.0 <= best['class_accuracy'] <= 1.0 and best['chance'] == pytest.approx(0.25)
+    assert "has the object's category for" in markdown
     assert '| evaluation | mask AP | AP50 | AP75 |' in stdout  # the table is printed too
 
 
@@ -116,10 +119,17 @@ def test_class_agnostic_view_merges_query_copies():
 
 
 def test_class_agnostic_ap_and_best_iou_ignore_the_wrong_class():
+    import torch
+
     from maskfreevis.evaluation import YouTubeVISLocalMetric
     run_demo = load_run_demo()
     video = right_mask_wrong_classes()
-    assert run_demo.best_prediction_ious(video) == pytest.approx([1.0])
+    assert run_demo.best_predictions(video) == [(pytest.approx(1.0), False)]
+    for frame in video:  # the best prediction has the object's class now
+        frame.pred_track_instances.labels = torch.tensor([2, 1, 0])
+    assert run_demo.best_predictions(video) == [(pytest.approx(1.0), True)]
+    for frame in video:
+        frame.pred_track_instances.labels = torch.tensor([0, 1, 0])
     per_category = YouTubeVISLocalMetric()
     per_category.dataset_meta = dict(classes=('a', 'b', 'c'))
     per_category.process({}, [video.to_dict()])
