@@ -5,6 +5,7 @@ from typing import Dict, List, Tuple
 
 from mmdet.evaluation.metrics import YouTubeVISMetric
 from mmdet.registry import METRICS
+from mmengine.dist import is_main_process
 
 from ...utils import numpy_float_alias
 
@@ -49,14 +50,21 @@ class YouTubeVISLocalMetric(YouTubeVISMetric):
         return super()._format_one_video_gts(gt_dicts)
 
     def evaluate(self, size: int = 1) -> dict:
-        """Evaluate as mmdet does, without leaving mmdet's empty ``.dist_test`` folder behind."""
+        """Evaluate as mmdet does, without leaving mmdet's empty ``.dist_test`` folder behind.
+
+        Only the main process removes it, after mmdet's evaluate has synchronised the ranks (they
+        share the folder; a rank removing it under another one broke 2-process runs), and only
+        when it is empty.
+        """
         created_here = not osp.exists(RESULT_COLLECTION_DIR)
         try:
             return super().evaluate(size)
         finally:
-            if created_here and osp.isdir(RESULT_COLLECTION_DIR) and \
-                    not os.listdir(RESULT_COLLECTION_DIR):
-                os.rmdir(RESULT_COLLECTION_DIR)
+            if created_here and is_main_process():
+                try:
+                    os.rmdir(RESULT_COLLECTION_DIR)  # fails on a non-empty folder: kept
+                except OSError:
+                    pass  # absent (nothing collected) or holding files that are not ours
 
     def compute_metrics(self, results: List) -> Dict[str, float]:
         """Compute segm AP (or write the results when ``format_only``); numpy-2 safe."""
