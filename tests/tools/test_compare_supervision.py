@@ -56,6 +56,23 @@ def test_other_result_blocks_are_summarised():
     assert not summary['target_ratio_met'] and 'ordering' not in summary
 
 
+def test_results_without_a_newer_metric_still_summarise():
+    cmp = load_script()
+    runs = {
+        'maskfreevis': {0: dict(best_prediction_iou=dict(mean=0.6, above_0_5=0.7))},  # older run
+        'mask_sup': {0: dict(best_prediction_iou=dict(mean=0.8, above_0_5=0.9,
+                                                      class_accuracy=0.5))},
+    }
+    metrics = ('mean', 'above_0_5', 'class_accuracy')
+    summary = cmp.summarise(runs, [0], 'best_prediction_iou', metrics)
+    assert summary['table']['maskfreevis']['mean_class_accuracy'] is None
+    assert summary['table']['mask_sup']['mean_class_accuracy'] == pytest.approx(0.5)
+    assert summary['ratio_1_to_4']['mean'] == pytest.approx(0.75)
+    assert summary['ratio_1_to_4']['class_accuracy'] is None
+    markdown = cmp.to_markdown(summary, [0], 'IoU table')
+    assert '0.600 / 0.700 / –' in markdown and 'its class right –' in markdown
+
+
 def test_missed_targets_and_failed_runs_are_reported():
     cmp = load_script()
     runs = {

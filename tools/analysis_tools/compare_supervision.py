@@ -53,7 +53,8 @@ VARIANTS = {
                  'maskfreevis-masksup_r18_1xb4-800iter_synthetic.py'),
 }
 METRICS = ('AP', 'AP50', 'AP75')
-METRIC_LABELS = dict(mean='IoU', above_0_5='share IoU > 0.5')
+METRIC_LABELS = dict(mean='IoU', above_0_5='share IoU > 0.5',
+                     class_accuracy='its class right')
 TARGET_RATIO = 0.85
 
 
@@ -149,7 +150,10 @@ def summarise(runs: Dict[str, Dict[int, dict]], seeds: Sequence[int],
         row = dict(name=VARIANTS[variant][0], per_seed=per_seed, complete=complete)
         if complete:
             for metric in metrics:
-                values = [per_seed[s][metric] for s in seeds]
+                values = [per_seed[s].get(metric) for s in seeds]
+                if None in values:  # a results.json from before the metric existed
+                    row[f'mean_{metric}'] = row[f'spread_{metric}'] = None
+                    continue
                 row[f'mean_{metric}'] = sum(values) / len(values)
                 row[f'spread_{metric}'] = max(values) - min(values)
         table[variant] = row
@@ -158,7 +162,8 @@ def summarise(runs: Dict[str, Dict[int, dict]], seeds: Sequence[int],
     method, upper = table.get('maskfreevis'), table.get('mask_sup')
     if method and upper and method['complete'] and upper['complete']:
         summary['ratio_1_to_4'] = {
-            m: (method[f'mean_{m}'] / upper[f'mean_{m}'] if upper[f'mean_{m}'] > 0 else None)
+            m: (method[f'mean_{m}'] / upper[f'mean_{m}']
+                if method[f'mean_{m}'] is not None and upper[f'mean_{m}'] else None)
             for m in metrics
         }
         ratio = summary['ratio_1_to_4'][key]
@@ -191,7 +196,7 @@ def to_markdown(summary: dict, seeds: Sequence[int], title: str) -> str:
         for s in seeds:
             values = row['per_seed'][s]
             cells.append('failed' if values is None else
-                         ' / '.join(_fmt(values[m]) for m in metrics))
+                         ' / '.join(_fmt(values.get(m)) for m in metrics))
         cells += [_fmt(row.get(f'mean_{m}')) for m in metrics] + [_fmt(row.get(f'spread_{key}'))]
         lines.append('| ' + ' | '.join(cells) + ' |')
     lines.append('')
@@ -214,8 +219,9 @@ def to_markdown(summary: dict, seeds: Sequence[int], title: str) -> str:
 REPORTS = (
     ('mask_ap', METRICS, 'Mask AP per category (YouTube-VIS)'),
     ('mask_ap_class_agnostic', METRICS, 'Class-agnostic mask AP (categories merged)'),
-    ('best_prediction_iou', ('mean', 'above_0_5'),
-     'Best-prediction mask IoU per GT object (class and score ignored)'),
+    ('best_prediction_iou', ('mean', 'above_0_5', 'class_accuracy'),
+     'Best-prediction mask IoU per GT object (class and score ignored), and how often that '
+     'prediction has the object\'s category'),
 )
 
 
