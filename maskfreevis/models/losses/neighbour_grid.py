@@ -5,12 +5,12 @@ A pixel pair is a target pixel ``p`` and a neighbour/candidate
 done with shifted slices of the ``(H, W)`` grid instead of ``F.unfold``, so no
 ``(.., K, H, W)`` copy of an image or of the logits is ever built.
 """
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
-__all__ = ['grid_offsets', 'overlap_slices', 'pair_validity']
+__all__ = ['grid_offsets', 'overlap_slices', 'offset_pair_map', 'pair_validity']
 
 Offset = Tuple[int, int]
 GridSlices = Tuple[slice, slice]
@@ -60,6 +60,31 @@ def overlap_slices(offset: Offset, height: int,
     return (p_rows, p_cols), (q_rows, q_cols)
 
 
+def offset_pair_map(pair_fn: Callable[[GridSlices, GridSlices], Tensor], groups: int,
+                    offsets: Sequence[Offset], height: int, width: int,
+                    device: torch.device) -> Tensor:
+    """A bool property of every pixel pair (p, p + offset_k), on the p grid.
+
+    Args:
+        pair_fn: ``(p_slices, q_slices) -> (G, h, w)`` bool for the overlap of one offset.
+        groups: G.
+        offsets: K offsets.
+        height, width: grid size.
+        device: where the result lives.
+
+    Returns:
+        ``(G, K, H, W)`` bool; False where q leaves the grid.
+    """
+    result = torch.zeros((groups, len(offsets), height, width), dtype=torch.bool, device=device)
+    for k, offset in enumerate(offsets):
+        slices = overlap_slices(offset, height, width)
+        if slices is None:
+            continue
+        (p_rows, p_cols), q_slices = slices
+        result[:, k, p_rows, p_cols] = pair_fn((p_rows, p_cols), q_slices)
+    return result
+
+
 def pair_validity(valid_p: Tensor, valid_q: Tensor,
                   offsets: Sequence[Offset]) -> Tensor:
     """Which pixel pairs (p, p + offset_k) exist: both in-image and valid.
@@ -73,13 +98,6 @@ def pair_validity(valid_p: Tensor, valid_q: Tensor,
         ``(G, K, H, W)`` bool on the p grid.
     """
     groups, height, width = valid_p.shape
-    valid = valid_p.new_zeros((groups, len(offsets), height, width),
-                              dtype=torch.bool)
-    for k, offset in enumerate(offsets):
-        slices = overlap_slices(offset, height, width)
-        if slices is None:
-            continue
-        (p_rows, p_cols), (q_rows, q_cols) = slices
-        valid[:, k, p_rows, p_cols] = (valid_p[:, p_rows, p_cols]
-                                       & valid_q[:, q_rows, q_cols])
-    return valid
+    return offset_pair_map(
+        lambda p, q: valid_p[:, p[0], p[1]] & valid_q[:, q[0], q[1]], groups, offsets,
+        height, width, valid_p.device)

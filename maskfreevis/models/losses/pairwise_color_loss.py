@@ -6,7 +6,7 @@ from mmdet.registry import MODELS
 from torch import Tensor, nn
 
 from .label_consistency import weighted_consistency_sums
-from .neighbour_grid import grid_offsets, overlap_slices, pair_validity
+from .neighbour_grid import grid_offsets, offset_pair_map, pair_validity
 
 __all__ = ['pairwise_color_loss', 'color_neighbour_weights', 'PairwiseColorLoss']
 
@@ -20,18 +20,12 @@ def _similar_neighbours(lab: Tensor, offsets, threshold: float) -> Tensor:
     Returns:
         ``(G, K, H, W)`` bool; False where q leaves the image.
     """
+    def similar(p, q) -> Tensor:
+        distance = (lab[:, :, p[0], p[1]] - lab[:, :, q[0], q[1]]).square().sum(dim=1).sqrt()
+        return torch.exp(-0.5 * distance) >= threshold
+
     num, _, height, width = lab.shape
-    similar = lab.new_zeros((num, len(offsets), height, width),
-                            dtype=torch.bool)
-    for k, offset in enumerate(offsets):
-        slices = overlap_slices(offset, height, width)
-        if slices is None:
-            continue
-        (p_rows, p_cols), (q_rows, q_cols) = slices
-        distance = (lab[:, :, p_rows, p_cols]
-                    - lab[:, :, q_rows, q_cols]).square().sum(dim=1).sqrt()
-        similar[:, k, p_rows, p_cols] = torch.exp(-0.5 * distance) >= threshold
-    return similar
+    return offset_pair_map(similar, num, offsets, height, width, lab.device)
 
 
 def _check_valid_masks(caller: str, lab: Tensor,
