@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
+import pycocotools.mask as mask_utils
 
 from .annotation_checks import AnnotationError, SkipCounter, as_int_array, require_keys
 
@@ -67,6 +68,16 @@ def detect_format(data: Mapping, ann_file: str) -> str:
         return YOUTUBE_VIS_FORMAT
     raise AnnotationError(f"{ann_file}: neither 'videos' (YouTube-VIS/OVIS format) nor 'images' "
                           f'(CocoVID format) found; top-level keys: {sorted(data)}')
+
+
+def segmentation_to_rle(segmentation: Any, height: int, width: int) -> dict:
+    """One frame's json segmentation (polygon list, uncompressed or compressed RLE) as a
+    compressed RLE of an ``height x width`` frame (``pycocotools.mask`` format)."""
+    if isinstance(segmentation, list):  # polygons
+        return mask_utils.merge(mask_utils.frPyObjects(segmentation, height, width))
+    if isinstance(segmentation.get('counts'), list):  # uncompressed RLE
+        return mask_utils.frPyObjects(segmentation, height, width)
+    return segmentation
 
 
 def _non_empty(segmentation: Any) -> Optional[Any]:

@@ -39,6 +39,7 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
+from maskfreevis.datasets.vis_json_formats import segmentation_to_rle  # noqa: E402
 from maskfreevis.models.losses import (build_frame_pairs,  # noqa: E402
                                        color_neighbour_weights, knn_patch_selection,
                                        rgb_to_lab)
@@ -71,13 +72,7 @@ def decode_mask(segmentation, height: int, width: int) -> np.ndarray:
     """A YouTube-VIS segmentation (RLE dict, polygon list or None) -> ``(H, W)`` bool."""
     if segmentation is None:
         return np.zeros((height, width), dtype=bool)
-    if isinstance(segmentation, list):
-        rle = mask_utils.merge(mask_utils.frPyObjects(segmentation, height, width))
-    elif isinstance(segmentation.get('counts'), list):
-        rle = mask_utils.frPyObjects(segmentation, height, width)
-    else:
-        rle = segmentation
-    return mask_utils.decode(rle).astype(bool)
+    return mask_utils.decode(segmentation_to_rle(segmentation, height, width)).astype(bool)
 
 
 def load_video(video: dict, annotations: List[dict], img_dir: str,

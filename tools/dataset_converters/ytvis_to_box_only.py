@@ -8,21 +8,24 @@ mask's tight box (pycocotools ``toBbox``). The input file is never modified.
 """
 import argparse
 import json
+import os.path as osp
+import sys
 from typing import List, Optional
 
 import pycocotools.mask as mask_utils
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if REPO_ROOT not in sys.path:  # run from a checkout without installing
+    sys.path.insert(0, REPO_ROOT)
+
+from maskfreevis.datasets.vis_json_formats import segmentation_to_rle  # noqa: E402
 
 
 def segmentation_to_box(segmentation, height: int, width: int) -> Optional[List[float]]:
     """Tight ``[x, y, w, h]`` of one frame's RLE or polygon segmentation; ``None`` when empty."""
     if not segmentation:
         return None
-    if isinstance(segmentation, list):  # polygons
-        rle = mask_utils.merge(mask_utils.frPyObjects(segmentation, height, width))
-    elif isinstance(segmentation.get('counts'), list):  # uncompressed RLE
-        rle = mask_utils.frPyObjects(segmentation, height, width)
-    else:
-        rle = segmentation
+    rle = segmentation_to_rle(segmentation, height, width)
     if mask_utils.area(rle) == 0:
         return None
     return [float(value) for value in mask_utils.toBbox(rle)]
