@@ -1,24 +1,15 @@
 """Smoke test of tools/analysis_tools/benchmark_model.py (the numbers are the tool's job)."""
 import argparse
-import importlib.util
-import os.path as osp
 
 import pytest
 
-from small_models import REPO_ROOT
 
-TOOL = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'benchmark_model.py')
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('benchmark_model', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture(scope='module')
+def tool(load_tool):
+    return load_tool('analysis_tools/benchmark_model.py')
 
 
-def test_same_batch_with_and_without_masks():
-    tool = load_tool()
+def test_same_batch_with_and_without_masks(tool):
     batch = tool.synthetic_batch(clips=2, frames=3, size=(32, 48), objects=2)
     assert [tuple(x.shape) for x in batch['inputs']] == [(3, 3, 32, 48)] * 2
     frame = batch['data_samples'][1][2].gt_instances
@@ -29,8 +20,7 @@ def test_same_batch_with_and_without_masks():
 
 
 @pytest.mark.parametrize('kind, loss_terms', [('maskfreevis', 60), ('mask2former', 30)])
-def test_worker_measures_one_training_step(kind, loss_terms):
-    tool = load_tool()
+def test_worker_measures_one_training_step(tool, kind, loss_terms):
     args = argparse.Namespace(worker=kind, clips=2, frames=2, size=(32, 64), objects=1,
                               repeats=1, warmup=0, device='cpu', threads=1)
     report = tool.run_worker(args)

@@ -1,5 +1,4 @@
 """The colour-prior analysis: exact shares on a hand-made video, clear errors on box-only data."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -9,18 +8,13 @@ import pycocotools.mask as mask_utils
 import pytest
 from mmengine.config import Config
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SCRIPT = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'colour_prior_precision.py')
 PAIR = dict(kernel_size=3, dilation=1, threshold=0.3)
 TK = dict(patch_size=3, grid_size=3, dilation=1, topk=5, threshold=0.05, pairing='all')
 
 
 @pytest.fixture(scope='module')
-def tool():
-    spec = importlib.util.spec_from_file_location('colour_prior_precision', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def tool(load_tool):
+    return load_tool('analysis_tools/colour_prior_precision.py')
 
 
 def write_square_video(root, with_masks=True):

@@ -1,5 +1,4 @@
 """The supervision comparison: its table maths on hand-made results, and a tiny end-to-end run."""
-import importlib.util
 import json
 import os.path as osp
 import subprocess
@@ -11,19 +10,16 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SCRIPT = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'compare_supervision.py')
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location('compare_supervision', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture(scope='module')
+def cmp(load_tool):
+    return load_tool('analysis_tools/compare_supervision.py')
 
 
 def result(ap: float, ap50: float, ap75: float) -> dict:
     return dict(mask_ap=dict(AP=ap, AP50=ap50, AP75=ap75))
 
 
-def test_summary_means_spread_ratio_and_targets():
-    cmp = load_script()
+def test_summary_means_spread_ratio_and_targets(cmp):
     runs = {
         'maskfreevis': {0: result(0.40, 0.70, 0.40), 1: result(0.44, 0.74, 0.42)},
         'no_tk': {0: result(0.30, 0.60, 0.30), 1: result(0.32, 0.62, 0.30)},
@@ -46,8 +42,7 @@ def test_summary_means_spread_ratio_and_targets():
     assert '0.400 / 0.700 / 0.400' in markdown and '**met**' in markdown
 
 
-def test_other_result_blocks_are_summarised():
-    cmp = load_script()
+def test_other_result_blocks_are_summarised(cmp):
     runs = {v: {0: dict(best_prediction_iou=dict(mean=m, above_0_5=f))}
             for v, m, f in (('maskfreevis', 0.6, 0.7), ('mask_sup', 0.8, 0.9))}
     summary = cmp.summarise(runs, [0], 'best_prediction_iou', ('mean', 'above_0_5'))
@@ -56,8 +51,7 @@ def test_other_result_blocks_are_summarised():
     assert not summary['target_ratio_met'] and 'ordering' not in summary
 
 
-def test_results_without_a_newer_metric_still_summarise():
-    cmp = load_script()
+def test_results_without_a_newer_metric_still_summarise(cmp):
     runs = {
         'maskfreevis': {0: dict(best_prediction_iou=dict(mean=0.6, above_0_5=0.7))},  # older run
         'mask_sup': {0: dict(best_prediction_iou=dict(mean=0.8, above_0_5=0.9,
@@ -73,8 +67,7 @@ def test_results_without_a_newer_metric_still_summarise():
     assert '0.600 / 0.700 / –' in markdown and 'its class right –' in markdown
 
 
-def test_missed_targets_and_failed_runs_are_reported():
-    cmp = load_script()
+def test_missed_targets_and_failed_runs_are_reported(cmp):
     runs = {
         'maskfreevis': {0: result(0.30, 0.5, 0.2), 1: result(0.10, 0.3, 0.1)},
         'no_tk': {0: result(0.25, 0.5, 0.2), 1: result(0.15, 0.3, 0.1)},
@@ -89,8 +82,7 @@ def test_missed_targets_and_failed_runs_are_reported():
     assert 'failed' in markdown and '**missed**' in markdown
 
 
-def test_run_command_passes_overrides_to_every_variant():
-    cmp = load_script()
+def test_run_command_passes_overrides_to_every_variant(cmp):
     args = cmp.parse_args(['--iters', '5', '--cfg-options', 'model.track_head.loss_pair.dilation=1',
                            'randomness.deterministic=True'])
     for variant in cmp.VARIANTS:
@@ -103,8 +95,7 @@ def test_run_command_passes_overrides_to_every_variant():
         assert command[command.index('--seed') + 1] == '1'
 
 
-def test_finished_runs_of_the_same_command_are_reused(tmp_path):
-    cmp = load_script()
+def test_finished_runs_of_the_same_command_are_reused(cmp, tmp_path):
     out_dir, counter = tmp_path / 'run', tmp_path / 'count.txt'
 
     def fake_run(ap):  # a "training run" that counts itself and writes results.json

@@ -72,13 +72,9 @@ def test_checkpoint_is_kept(demo_run):
     assert osp.isfile(out_dir / 'work_dir' / 'iter_3.pth')
 
 
-def load_run_demo():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('run_demo',
-                                                  osp.join(REPO_ROOT, 'tools', 'run_demo.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture(scope='module')
+def run_demo(load_tool):
+    return load_tool('run_demo.py')
 
 
 def right_mask_wrong_classes():
@@ -108,8 +104,7 @@ def right_mask_wrong_classes():
     return TrackDataSample(video_data_samples=frames)
 
 
-def test_class_agnostic_view_merges_query_copies():
-    run_demo = load_run_demo()
+def test_class_agnostic_view_merges_query_copies(run_demo):
     view = run_demo.class_agnostic_view(right_mask_wrong_classes())
     pred = view[0].pred_track_instances
     assert len(pred) == 2  # the two copies of the right mask are one prediction now
@@ -118,11 +113,10 @@ def test_class_agnostic_view_merges_query_copies():
     assert view[1].metainfo['instances'][0]['bbox_label'] == 0
 
 
-def test_class_agnostic_ap_and_best_iou_ignore_the_wrong_class():
+def test_class_agnostic_ap_and_best_iou_ignore_the_wrong_class(run_demo):
     import torch
 
     from maskfreevis.evaluation import YouTubeVISLocalMetric
-    run_demo = load_run_demo()
     video = right_mask_wrong_classes()
     assert run_demo.best_predictions(video) == [(pytest.approx(1.0), False)]
     for frame in video:  # the best prediction has the object's class now

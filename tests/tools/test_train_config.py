@@ -1,21 +1,14 @@
 """Command-line handling of ``tools/train.py`` (config overrides, --resume, --amp, trust hook)."""
-import importlib.util
 import os.path as osp
 import sys
 
 import pytest
 from mmengine.config import Config
 
-from .conftest import REPO_ROOT
-
 
 @pytest.fixture(scope='module')
-def train_tool():
-    path = osp.join(REPO_ROOT, 'tools', 'train.py')
-    spec = importlib.util.spec_from_file_location('maskfreevis_train_tool', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def train_tool(load_tool):
+    return load_tool('train.py')
 
 
 @pytest.fixture

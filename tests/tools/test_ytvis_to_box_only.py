@@ -1,21 +1,13 @@
 """``tools/dataset_converters/ytvis_to_box_only.py``."""
-import importlib.util
-import os.path as osp
 
 import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
 
-from .conftest import REPO_ROOT
-
 
 @pytest.fixture(scope='module')
-def converter():
-    path = osp.join(REPO_ROOT, 'tools', 'dataset_converters', 'ytvis_to_box_only.py')
-    spec = importlib.util.spec_from_file_location('ytvis_to_box_only', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def converter(load_tool):
+    return load_tool('dataset_converters/ytvis_to_box_only.py')
 
 
 def rle_of_rectangle(y0, y1, x0, x1, height=20, width=30):

@@ -1,6 +1,4 @@
 """The benchmark's release-style unfold baseline computes the same losses."""
-import importlib.util
-import os.path as osp
 
 import pytest
 import torch
@@ -9,16 +7,10 @@ from maskfreevis.models.losses import (all_frame_pairs, cyclic_frame_pairs,
                                        pairwise_color_loss,
                                        temporal_knn_patch_loss)
 
-SCRIPT = osp.join(osp.dirname(__file__), '..', '..', '..', 'tools',
-                  'analysis_tools', 'benchmark_losses.py')
-
 
 @pytest.fixture(scope='module')
-def bench():
-    spec = importlib.util.spec_from_file_location('benchmark_losses', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(load_tool):
+    return load_tool('analysis_tools/benchmark_losses.py')
 
 
 @pytest.mark.parametrize('num_frames,pair_fn', [(3, all_frame_pairs),
