@@ -9,6 +9,6 @@ from .version import __version__, version_info
 
 register_compat_fixes()
 
-from . import datasets, evaluation, models  # noqa: E402,F401  (registration side effects)
+from . import datasets, engine, evaluation, models  # noqa: E402,F401  (registration side effects)
 
 __all__ = ['__version__', 'version_info']

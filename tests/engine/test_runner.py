@@ -1,0 +1,34 @@
+"""``build_runner``: default hooks added once, the config's own hooks kept."""
+from mmengine.config import Config
+from mmengine.model import BaseModel
+from mmdet.registry import MODELS
+
+from maskfreevis.engine import add_default_custom_hooks, build_runner
+
+
+@MODELS.register_module(force=True)
+class RunnerTestToyModel(BaseModel):
+    """The smallest model a Runner builds (no parameters, never run)."""
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        return inputs
+
+
+def test_trust_hook_added_once_after_the_configs_hooks():
+    cfg = Config(dict(custom_hooks=[dict(type='EMAHook')]))
+    add_default_custom_hooks(cfg)
+    add_default_custom_hooks(cfg)
+    assert [hook['type'] for hook in cfg.custom_hooks] == ['EMAHook', 'CheckpointTrustHook']
+
+
+def test_configs_own_trust_hook_is_left_alone():
+    cfg = Config(dict(custom_hooks=[dict(type='CheckpointTrustHook', priority='LOW')]))
+    add_default_custom_hooks(cfg)
+    assert cfg.custom_hooks == [dict(type='CheckpointTrustHook', priority='LOW')]
+
+
+def test_built_runner_has_the_trust_hook(tmp_path):
+    cfg = Config(dict(model=dict(type='RunnerTestToyModel'), work_dir=str(tmp_path),
+                      default_scope='mmdet', launcher='none'))
+    runner = build_runner(cfg)
+    assert 'CheckpointTrustHook' in [type(hook).__name__ for hook in runner.hooks]
