@@ -1,12 +1,6 @@
 """Shared settings for the model tests (detectors, heads, match costs, configs)."""
-import os
-import sys
-
 import pytest
 import torch
-
-# test modules import the helpers next to this file (synthetic_batch, small_models) by name
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(autouse=True)

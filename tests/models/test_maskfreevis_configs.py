@@ -15,8 +15,8 @@ import torch
 from mmdet.registry import MODELS
 from mmengine.config import Config
 
-from small_models import CONFIG_DIR, load_config, model_cfg_of
-from synthetic_batch import ClipSpec, synthetic_batch
+from maskfreevis.testing import ClipSpec, synthetic_batch
+from tests.models.small_models import CONFIG_DIR, load_config, model_cfg_of
 
 ALL_CONFIGS = sorted(glob.glob(osp.join(CONFIG_DIR, '*.py')))
 RECIPE_CONFIGS = [path for path in ALL_CONFIGS if not path.endswith('_synthetic.py')]

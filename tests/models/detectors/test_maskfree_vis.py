@@ -6,8 +6,8 @@ from mmdet.registry import MODELS
 from skimage.color import rgb2lab
 
 from maskfreevis.models.detectors import MaskFreeVIS
-from small_models import small_model_cfg
-from synthetic_batch import ClipSpec, synthetic_batch
+from maskfreevis.testing import ClipSpec, synthetic_batch
+from tests.models.small_models import small_model_cfg
 
 BGR_A = (10, 120, 240)  # RGB (240, 120, 10)
 BGR_B = (200, 30, 90)

@@ -8,8 +8,8 @@ from mmengine.logging import MessageHub
 from mmengine.structures import InstanceData
 
 from maskfreevis.models.task_modules import rasterize_boxes
-from small_models import build_small_model
-from synthetic_batch import ClipSpec, synthetic_batch
+from maskfreevis.testing import ClipSpec, synthetic_batch
+from tests.models.small_models import build_small_model
 
 class RecordingLoss(torch.nn.Module):
     """Wraps a loss module and keeps the inputs of its latest call."""
@@ -336,7 +336,7 @@ def test_tk_warmup_counts_training_steps_not_decoder_layers():
 
 def test_class_weight_follows_num_classes_or_is_checked():
     from mmdet.registry import MODELS
-    from small_models import small_model_cfg
+    from tests.models.small_models import small_model_cfg
     cfg = small_model_cfg(num_classes=3)
     del cfg.track_head.loss_cls['class_weight']
     head = MODELS.build(cfg).track_head

@@ -4,15 +4,24 @@ Each clip shows coloured ellipses moving over a smooth, slightly noisy colour gr
 the tight boxes of the ellipses, instance ids are consistent across frames (1, 2, ...), an object
 can be absent from chosen frames, and GT masks (``BitmapMasks``) are attached only when asked
 for, so box-only and mask-labelled clips can be mixed in one batch.
+
+:func:`synthetic_batch` feeds a model (``model.data_preprocessor(batch, training)``, then
+``model.train_step``); :func:`mask_grid_inputs` turns the same batch into the tensors the
+mask-free losses take on the stride-``s`` mask grid (logits, Lab colours, box masks).
 """
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from mmdet.structures import DetDataSample, TrackDataSample
 from mmdet.structures.mask import BitmapMasks
 from mmengine.structures import InstanceData
+from torch import Tensor
+
+from maskfreevis.models.losses import rgb_to_lab
+from maskfreevis.models.task_modules import rasterize_boxes
 
 OBJECT_COLOURS_BGR = ((40, 40, 220), (220, 60, 40), (40, 200, 60), (200, 200, 40))
 
@@ -123,3 +132,62 @@ def synthetic_batch(specs: Sequence[ClipSpec]) -> Dict[str, List]:
         inputs.append(frames)
         data_samples.append(clip)
     return dict(inputs=inputs, data_samples=data_samples)
+
+
+def drop_gt_masks(batch: Dict[str, List]) -> Dict[str, List]:
+    """The batch with every GT mask removed from its frames, in place (box-only supervision).
+
+    Args:
+        batch: as :func:`synthetic_batch` returns it.
+
+    Returns:
+        The same ``batch`` object.
+    """
+    for clip in batch['data_samples']:
+        for frame in clip.video_data_samples:
+            if 'masks' in frame.gt_instances:
+                del frame.gt_instances.masks
+    return batch
+
+
+def mask_grid_inputs(batch: Dict[str, List], stride: int = 4, seed: int = 0) -> Dict[str, Tensor]:
+    """The loss-level view of a synthetic batch on the stride-``stride`` mask grid.
+
+    The Lab colours are the average-pooled RGB frames, as the detector derives them; box masks
+    follow the cell-centre rule of :func:`maskfreevis.models.task_modules.rasterize_boxes`; the
+    mask logits are seeded noise. Instances are the distinct ``instances_ids`` of each clip in
+    ascending order, clip after clip.
+
+    Args:
+        batch: as :func:`synthetic_batch` returns it; every clip of one frame size ``(H, W)`` and
+            ``T`` frames.
+        stride: input pixels per mask cell.
+        seed: seed of the logits.
+
+    Returns:
+        ``logits (N, T, h, w)`` float, ``lab (B, T, 3, h, w)``, ``boxes (N, T, h, w)`` float 0/1
+        and ``clip_index (N,)`` long (the clip of each instance), with ``h = ceil(H / stride)``,
+        ``w = ceil(W / stride)`` and N the instances of all B clips.
+    """
+    frames = torch.stack(batch['inputs'])  # (B, T, 3, H, W) uint8 BGR
+    num_clips, num_frames = frames.shape[:2]
+    rgb = frames.flip(2).flatten(0, 1).float()
+    pooled = F.avg_pool2d(rgb, kernel_size=stride, stride=stride, ceil_mode=True)
+    lab = rgb_to_lab(pooled).unflatten(0, (num_clips, num_frames))
+    grid = lab.shape[-2:]
+    boxes, clip_index = [], []
+    for clip_id, clip in enumerate(batch['data_samples']):
+        gts = [frame.gt_instances for frame in clip.video_data_samples]
+        ids = torch.cat([gt.instances_ids.long() for gt in gts]).unique()  # sorted
+        clip_boxes = torch.zeros(len(ids), num_frames, 4)
+        present = torch.zeros(len(ids), num_frames, dtype=torch.bool)
+        for frame, gt in enumerate(gts):
+            rows = torch.searchsorted(ids, gt.instances_ids.long())
+            clip_boxes[rows, frame] = gt.bboxes.float()
+            present[rows, frame] = True
+        boxes.append(rasterize_boxes(clip_boxes, present, grid, stride))
+        clip_index.append(torch.full((len(ids), ), clip_id, dtype=torch.long))
+    boxes = torch.cat(boxes).float()
+    generator = torch.Generator().manual_seed(seed)
+    logits = 2 * torch.randn(boxes.shape, generator=generator)
+    return dict(logits=logits, lab=lab, boxes=boxes, clip_index=torch.cat(clip_index))
