@@ -5,8 +5,8 @@ import pytest
 import torch
 from mmengine.structures import InstanceData
 
-from maskfreevis.apis import (colour_for_id, draw_instances, draw_video, make_contact_sheet,
-                              write_gif)
+from maskfreevis.visualization import (colour_for_id, draw_instances, draw_video,
+                                       make_contact_sheet, write_gif)
 
 
 def test_colours_are_deterministic_and_distinct():

@@ -1,0 +1,300 @@
+"""The MaskFreeVIS demo: train from boxes on generated videos, evaluate masks, show them.
+
+:func:`run_demo` does what ``tools/run_demo.py`` (``make demo``) runs:
+
+1. generate the synthetic YouTube-VIS dataset (:mod:`maskfreevis.datasets.synthetic`) if absent;
+2. train the config with mmengine's Runner on the box-only training json;
+3. evaluate mask AP on the validation split (which has masks) per category (the YouTube-VIS
+   metric) and class-agnostic (categories merged), plus the best prediction's mask IoU per GT
+   object (:func:`maskfreevis.evaluation.evaluate_mask_quality`);
+4. write into the output folder: ``results.md`` + ``results.json`` (AP tables, timings),
+   ``training_curves.png``, one GIF per shown validation video (input | ground truth |
+   prediction) and ``contact_sheet.png``.
+"""
+import json
+import os
+import os.path as osp
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional
+
+import cv2
+import torch
+from mmengine.config import Config
+from tqdm import tqdm
+
+import maskfreevis
+from maskfreevis.datasets.synthetic import (SyntheticVISSettings, generate_synthetic_vis,
+                                            synthetic_dataset_exists)
+from maskfreevis.engine import ProgressBarHook, build_runner
+from maskfreevis.evaluation import evaluate_mask_quality
+from maskfreevis.visualization import (draw_comparison_panels, gt_instances_of_video,
+                                       make_contact_sheet, plot_training_curves, read_scalars,
+                                       write_gif)
+from .inference import inference_vis
+
+__all__ = [
+    'METRIC_NAMES', 'DemoOptions', 'ensure_synthetic_data', 'build_demo_config', 'fit_schedule',
+    'render_val_videos', 'write_results', 'run_demo'
+]
+
+METRIC_NAMES = {
+    'AP': 'youtube_vis/segm_mAP',
+    'AP50': 'youtube_vis/segm_mAP_50',
+    'AP75': 'youtube_vis/segm_mAP_75',
+    'APs': 'youtube_vis/segm_mAP_s',
+    'APm': 'youtube_vis/segm_mAP_m',
+    'APl': 'youtube_vis/segm_mAP_l',
+}
+DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+# frames of the generated videos are small; the drawings are magnified so the tags stay readable
+DRAWING_UPSCALE = 3
+SHEET_FRAMES_PER_ROW = 5
+
+
+@dataclass
+class DemoOptions:
+    """One demo run.
+
+    Attributes:
+        config: the training config file.
+        out_dir: where the artefacts go (the Runner's work dir is ``out_dir/work_dir``).
+        data_root: the generated dataset (generated there if absent).
+        data_seed: seed of the generated data.
+        seed: training seed.
+        iters: training iterations; None keeps the config's.
+        data: size of the generated dataset.
+        threads: torch CPU threads; None uses every core.
+        num_gifs: validation videos to draw.
+        score_thr: drawn predictions need at least this score.
+        visuals: draw the GIFs and the contact sheet.
+        progress: show progress bars.
+        verbose: show the Runner's INFO log.
+        cfg_options: config overrides (``--cfg-options`` style), applied last.
+        command: how the run was started, for the report.
+    """
+    config: str
+    out_dir: str = 'demo_outputs'
+    data_root: str = 'data/synthetic_vis'
+    data_seed: int = 0
+    seed: int = 0
+    iters: Optional[int] = None
+    data: SyntheticVISSettings = field(default_factory=SyntheticVISSettings)
+    threads: Optional[int] = None
+    num_gifs: int = 4
+    score_thr: float = 0.3
+    visuals: bool = True
+    progress: bool = True
+    verbose: bool = False
+    cfg_options: Optional[dict] = None
+    command: str = ''
+
+
+def ensure_synthetic_data(data_root: str, seed: int, settings: SyntheticVISSettings,
+                          show_progress: bool = True) -> bool:
+    """Generate the synthetic dataset unless ``data_root`` already holds one with this seed and
+    these settings; returns whether it was generated."""
+    if synthetic_dataset_exists(data_root, seed, settings):
+        return False
+    generate_synthetic_vis(data_root, seed, settings, show_progress=show_progress)
+    return True
+
+
+def fit_schedule(cfg: Config, max_iters: int) -> None:
+    """Change the run length of an iteration-based config.
+
+    LR milestones scale with the length, scheduler ends are kept inside it, and validation and
+    the checkpoint happen once, at the end.
+    """
+    old_max = cfg.train_cfg.max_iters
+    cfg.train_cfg.max_iters = max_iters
+    cfg.train_cfg.val_interval = max_iters
+    cfg.default_hooks.checkpoint.interval = max_iters
+    schedulers = cfg.get('param_scheduler', None) or []
+    for scheduler in [schedulers] if isinstance(schedulers, dict) else schedulers:
+        if 'milestones' in scheduler:
+            scheduler['milestones'] = [max(1, round(m * max_iters / old_max))
+                                       for m in scheduler['milestones']]
+        end = scheduler.get('end', None)
+        if end is not None:
+            scheduler['end'] = max_iters if end >= old_max else min(end, max_iters)
+
+
+def build_demo_config(options: DemoOptions, work_dir: str) -> Config:
+    """The config pointed at ``options.data_root``, with the run's seed, length and logging."""
+    cfg = Config.fromfile(options.config)
+    data_root = osp.abspath(options.data_root) + os.sep
+    for loader in DATALOADERS:
+        if loader in cfg:
+            cfg[loader].dataset.data_root = data_root
+    if options.iters is not None:
+        fit_schedule(cfg, options.iters)
+    cfg.work_dir = work_dir
+    cfg.randomness = dict(seed=options.seed)
+    if not options.verbose:
+        cfg.log_level = 'WARNING'  # the progress bars report; scalars.json is written anyway
+    if options.cfg_options:
+        cfg.merge_from_dict(options.cfg_options)
+    return cfg
+
+
+def render_val_videos(model: torch.nn.Module, cfg: Config, out_dir: str, num_videos: int,
+                      score_thr: float, show_progress: bool = True) -> Dict[str, List[str]]:
+    """GIFs (input | ground truth | prediction) of the first validation videos, one contact sheet.
+
+    Args:
+        model: the trained model; ``model.cfg`` is set to ``cfg`` for inference.
+        cfg: the run's config; its ``val_dataloader.dataset`` names the json and frames.
+        out_dir: the GIFs go to ``out_dir/videos/<video name>.gif``, the sheet to
+            ``out_dir/contact_sheet.png``.
+        num_videos: how many videos to draw.
+        score_thr: drawn predictions need at least this score.
+        show_progress: show a progress bar.
+
+    Returns:
+        ``gifs`` and ``contact_sheet`` (empty without videos): the written paths.
+    """
+    dataset_cfg = cfg.val_dataloader.dataset
+    ann_file = osp.join(dataset_cfg.data_root, dataset_cfg.ann_file)
+    image_root = osp.join(dataset_cfg.data_root, dataset_cfg.data_prefix['img_path'])
+    with open(ann_file) as handle:
+        data = json.load(handle)
+    class_names = [c['name'] for c in sorted(data['categories'], key=lambda c: c['id'])]
+    model.cfg = cfg
+    model.eval()
+    gifs, sheet_rows, sheet_titles = [], [], []
+    for video in tqdm(data['videos'][:num_videos], desc='drawing predictions',
+                      disable=not show_progress):
+        paths = [osp.join(image_root, name) for name in video['file_names']]
+        frames = []
+        for path in paths:
+            image = cv2.imread(path)
+            if image is None:
+                raise FileNotFoundError(f'{ann_file}: video {video["id"]}: cannot read frame '
+                                        f'{path}')
+            frames.append(image[..., ::-1])  # RGB
+        panels, drawn_gt, drawn_pred = draw_comparison_panels(
+            frames, gt_instances_of_video(data['annotations'], video), inference_vis(model, paths),
+            class_names, score_thr, DRAWING_UPSCALE)
+        name = video.get('name', f'video_{video["id"]}')
+        gifs.append(write_gif(panels, osp.join(out_dir, 'videos', f'{name}.gif')))
+        step = max(1, len(frames) // SHEET_FRAMES_PER_ROW)
+        sheet_rows += [drawn_gt[::step][:SHEET_FRAMES_PER_ROW],
+                       drawn_pred[::step][:SHEET_FRAMES_PER_ROW]]
+        sheet_titles += [f'{name}: ground truth', f'{name}: prediction (score >= {score_thr})']
+    if not sheet_rows:
+        return dict(gifs=gifs, contact_sheet=[])
+    sheet = osp.join(out_dir, 'contact_sheet.png')
+    make_contact_sheet(sheet_rows, sheet, row_titles=sheet_titles)
+    return dict(gifs=gifs, contact_sheet=[sheet])
+
+
+def _fmt(value: Optional[float]) -> str:
+    return '–' if value is None or value < 0 else f'{value:.3f}'
+
+
+def write_results(out_dir: str, summary: dict) -> Dict[str, str]:
+    """``results.json`` (the whole summary) and ``results.md`` (AP tables and the run's facts).
+
+    Returns:
+        ``json`` and ``markdown``: the written paths.
+    """
+    json_path = osp.join(out_dir, 'results.json')
+    with open(json_path, 'w') as handle:
+        json.dump(summary, handle, indent=2)
+    t = summary['timings_s']
+    best = summary['best_prediction_iou']
+    rows = (('per category (YouTube-VIS mask AP)', summary['mask_ap']),
+            ('class-agnostic (categories merged)', summary['mask_ap_class_agnostic']))
+    lines = [
+        '# MaskFreeVIS demo results', '',
+        f'Trained from **boxes only** on {summary["data"]["num_train_videos"]} generated videos, '
+        f'evaluated on {summary["data"]["num_val_videos"]} val videos with masks.', '',
+        '| evaluation | mask AP | AP50 | AP75 | APs | APm | APl |',
+        '|---|---|---|---|---|---|---|',
+        *('| ' + ' | '.join([name] + [_fmt(ap.get(k)) for k in METRIC_NAMES]) + ' |'
+          for name, ap in rows), '',
+        f'Mask quality whatever the class and score: per GT object, the best video-level mask '
+        f'IoU among the predictions averages **{best["mean"]:.3f}** '
+        f'({100 * best["above_0_5"]:.0f} % of objects above 0.5); '
+        f'that prediction has the object\'s category for '
+        f'{100 * best["class_accuracy"]:.0f} % of them (chance {100 * best["chance"]:.0f} %).', '',
+        '| run | value |', '|---|---|',
+        f'| config | `{summary["config"]}` |',
+        f'| iterations | {summary["iterations"]} |',
+        f'| training seed / data seed | {summary["seed"]} / {summary["data_seed"]} |',
+        f'| CPU threads | {summary["threads"]} |',
+        f'| wall time: data / train / eval / drawing / total | {t["data"]:.0f} s / '
+        f'{t["train"]:.0f} s / {t["eval"]:.0f} s / {t["visuals"]:.0f} s / {t["total"]:.0f} s |',
+        f'| command | `{summary["command"]}` |', ''
+    ]
+    md_path = osp.join(out_dir, 'results.md')
+    with open(md_path, 'w') as handle:
+        handle.write('\n'.join(lines))
+    return dict(json=json_path, markdown=md_path)
+
+
+def _config_label(config: str) -> str:
+    """The config path relative to the checkout when it lies there (as the README writes it)."""
+    checkout = osp.dirname(osp.dirname(osp.abspath(maskfreevis.__file__)))
+    path = osp.abspath(config)
+    return osp.relpath(path, checkout) if path.startswith(checkout + os.sep) else config
+
+
+def run_demo(options: DemoOptions) -> dict:
+    """Run the demo (see the module doc); returns the summary written to ``results.json``."""
+    start = time.perf_counter()
+    threads = options.threads or os.cpu_count() or 1
+    torch.set_num_threads(threads)
+    os.makedirs(options.out_dir, exist_ok=True)
+    out_dir = osp.abspath(options.out_dir)
+
+    if not ensure_synthetic_data(options.data_root, options.data_seed, options.data,
+                                 options.progress):
+        print(f'using the generated dataset in {options.data_root}')
+    data_s = time.perf_counter() - start
+
+    runner = build_runner(build_demo_config(options, osp.join(out_dir, 'work_dir')))
+    progress = ProgressBarHook(enabled=options.progress)
+    runner.register_hook(progress)
+    runner.train()  # validates once at the end (train_cfg.val_interval == max_iters)
+    if not progress.metrics:
+        raise RuntimeError(f'{options.config}: the run produced no validation metrics; does the '
+                           f'config have a val_dataloader and val_evaluator?')
+
+    agnostic_start = time.perf_counter()
+    agnostic = evaluate_mask_quality(runner.model, runner.val_dataloader, options.progress)
+    progress.timings['eval_s'] = progress.timings.get('eval_s', 0.0) + \
+        time.perf_counter() - agnostic_start
+
+    visuals_start = time.perf_counter()
+    artefacts: Dict[str, List[str]] = dict(gifs=[], contact_sheet=[])
+    curves = plot_training_curves(read_scalars(runner.log_dir),
+                                  osp.join(out_dir, 'training_curves.png'),
+                                  f'{osp.basename(options.config)} (seed {options.seed})')
+    if options.visuals:
+        artefacts = render_val_videos(runner.model, runner.cfg, out_dir, options.num_gifs,
+                                      options.score_thr, options.progress)
+    visuals_s = time.perf_counter() - visuals_start
+
+    num_classes = len(runner.val_dataloader.dataset.metainfo['classes'])
+    summary = dict(
+        config=_config_label(options.config), command=options.command,
+        iterations=runner.max_iters, seed=options.seed, data_seed=options.data_seed,
+        threads=threads, data=dict(root=osp.abspath(options.data_root), **asdict(options.data)),
+        mask_ap={name: progress.metrics.get(key) for name, key in METRIC_NAMES.items()},
+        mask_ap_class_agnostic={name: agnostic.get(key) for name, key in METRIC_NAMES.items()},
+        best_prediction_iou=dict(mean=agnostic['best_prediction_iou/mean'],
+                                 above_0_5=agnostic['best_prediction_iou/above_0.5'],
+                                 class_accuracy=agnostic['best_prediction_iou/class_accuracy'],
+                                 chance=1.0 / num_classes),
+        metrics=progress.metrics,
+        timings_s=dict(data=data_s, train=progress.timings.get('train_s', float('nan')),
+                       eval=progress.timings.get('eval_s', float('nan')), visuals=visuals_s,
+                       total=time.perf_counter() - start),
+        environment=dict(torch=torch.__version__, python=platform.python_version(),
+                         maskfreevis=maskfreevis.__version__, cpu_count=os.cpu_count()),
+        artefacts=dict(training_curves=curves, work_dir=runner.work_dir, **artefacts))
+    write_results(out_dir, summary)
+    return summary

@@ -1,0 +1,67 @@
+"""The demo's config handling and report, without training."""
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from maskfreevis.apis.demo import DemoOptions, build_demo_config, fit_schedule, write_results
+from maskfreevis.datasets.synthetic import SyntheticVISSettings
+
+SCHEDULE = dict(
+    train_cfg=dict(type='IterBasedTrainLoop', max_iters=800, val_interval=800),
+    default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=800)),
+    param_scheduler=[dict(type='LinearLR', begin=0, end=50),
+                     dict(type='MultiStepLR', begin=0, end=800, milestones=[640])])
+
+
+def test_schedule_scales_to_the_new_length():
+    cfg = Config(SCHEDULE)
+    fit_schedule(cfg, 100)
+    assert cfg.train_cfg.max_iters == cfg.train_cfg.val_interval == 100
+    assert cfg.default_hooks.checkpoint.interval == 100
+    warmup, steps = cfg.param_scheduler
+    assert warmup['end'] == 50 and steps['end'] == 100 and steps['milestones'] == [80]
+    fit_schedule(cfg, 3)
+    assert cfg.param_scheduler[0]['end'] == 3 and cfg.param_scheduler[1]['milestones'] == [2]
+
+
+def test_demo_config_points_every_loader_at_the_data(tmp_path):
+    config = tmp_path / 'toy.py'
+    loader = "dict(dataset=dict(data_root='elsewhere/', ann_file='a.json'))"
+    config.write_text(f'train_dataloader = {loader}\nval_dataloader = {loader}\n' +
+                      '\n'.join(f'{k} = {v!r}' for k, v in SCHEDULE.items()))
+    options = DemoOptions(config=str(config), data_root=str(tmp_path / 'data'), seed=7, iters=10,
+                          cfg_options={'train_cfg.val_interval': 5})
+    cfg = build_demo_config(options, str(tmp_path / 'work'))
+    expected_root = osp.join(str(tmp_path / 'data'), '')
+    assert cfg.train_dataloader.dataset.data_root == expected_root
+    assert cfg.val_dataloader.dataset.data_root == expected_root
+    assert 'test_dataloader' not in cfg
+    assert cfg.randomness == dict(seed=7) and cfg.log_level == 'WARNING'
+    assert cfg.train_cfg.max_iters == 10 and cfg.train_cfg.val_interval == 5  # overrides last
+    assert cfg.work_dir == str(tmp_path / 'work')
+
+
+def test_report_tables(tmp_path):
+    ap = dict(AP=0.25, AP50=0.5, AP75=0.125, APs=-1.0, APm=0.2, APl=None)
+    summary = dict(
+        config='configs/toy.py', command='python tools/run_demo.py', iterations=3, seed=0,
+        data_seed=0, threads=1, data=dict(num_train_videos=2, num_val_videos=2),
+        mask_ap=ap, mask_ap_class_agnostic=dict(ap, AP=0.5),
+        best_prediction_iou=dict(mean=0.6, above_0_5=0.75, class_accuracy=0.25, chance=0.25),
+        timings_s=dict(data=1.0, train=2.0, eval=3.0, visuals=4.0, total=10.0))
+    paths = write_results(str(tmp_path), summary)
+    markdown = open(paths['markdown']).read()
+    assert '| per category (YouTube-VIS mask AP) | 0.250 | 0.500 | 0.125 | – | 0.200 | – |' \
+        in markdown
+    assert '| class-agnostic (categories merged) | 0.500 |' in markdown
+    assert 'averages **0.600** (75 % of objects above 0.5)' in markdown
+    assert "has the object's category for 25 % of them (chance 25 %)" in markdown
+    assert '1 s / 2 s / 3 s / 4 s / 10 s' in markdown
+
+
+def test_options_default_to_the_full_generated_dataset():
+    options = DemoOptions(config='c.py')
+    assert options.data == SyntheticVISSettings() and options.visuals and options.progress
+    with pytest.raises(TypeError):
+        DemoOptions()  # the config is required
