@@ -1,2 +1,4 @@
-"""Data preprocessors (none needed: the MaskFreeVIS detector derives colours itself)."""
-__all__ = []
+"""Data preprocessors: clips plus their colours on the mask grid for the mask-free losses."""
+from .maskfree_data_preprocessor import MaskFreeDataPreprocessor, mask_grid_lab
+
+__all__ = ['MaskFreeDataPreprocessor', 'mask_grid_lab']

@@ -1,4 +1,8 @@
-"""Box projection loss (BoxInst): mask x/y projections match the box's."""
+"""Box projection loss (BoxInst): mask x/y projections match the box's.
+
+Shape letters (one meaning across ``maskfreevis.models``): M instance-frames, h, w the mask
+grid.
+"""
 import torch
 from mmdet.registry import MODELS
 from torch import Tensor, nn
@@ -23,15 +27,15 @@ def box_projection_loss(mask_logits: Tensor, box_masks: Tensor) -> Tensor:
     constant 1 per axis (no gradient), as in the release.
 
     Args:
-        mask_logits: ``(M, H, W)`` logits of M instance-frames.
-        box_masks: ``(M, H, W)`` 0/1 filled box masks (no gradient).
+        mask_logits: ``(M, h, w)`` logits of M instance-frames.
+        box_masks: ``(M, h, w)`` 0/1 filled box masks (no gradient).
 
     Returns:
         Scalar float32 loss in [0, 2]; 0 (with a gradient) when M = 0.
     """
     if mask_logits.dim() != 3 or mask_logits.shape != box_masks.shape:
         raise ValueError('box_projection_loss expects mask_logits and '
-                         'box_masks of the same (M, H, W) shape, got '
+                         'box_masks of the same (M, h, w) shape, got '
                          f'{tuple(mask_logits.shape)} and '
                          f'{tuple(box_masks.shape)}')
     with torch.autocast(device_type=mask_logits.device.type, enabled=False):
@@ -39,7 +43,7 @@ def box_projection_loss(mask_logits: Tensor, box_masks: Tensor) -> Tensor:
         if probs.shape[0] == 0:
             return probs.sum() * 0.0
         boxes = box_masks.detach().float()
-        # dim=1 reduces over rows (y) -> (M, W); dim=2 over columns -> (M, H)
+        # dim=1 reduces over rows (y) -> (M, w); dim=2 over columns -> (M, h)
         loss_y = _projection_dice_loss(probs.amax(dim=1), boxes.amax(dim=1))
         loss_x = _projection_dice_loss(probs.amax(dim=2), boxes.amax(dim=2))
         return (loss_y + loss_x).mean()
@@ -57,6 +61,8 @@ class BoxProjectionLoss(nn.Module):
         super().__init__()
         self.loss_weight = loss_weight
 
-    def forward(self, mask_logits: Tensor, box_masks: Tensor) -> Tensor:
-        """``(M, H, W)`` logits and box masks -> weighted scalar loss."""
-        return self.loss_weight * box_projection_loss(mask_logits, box_masks)
+    def forward(self, mask_logits: Tensor, box_masks: Tensor,
+                weight_scale: float = 1.0) -> Tensor:
+        """``(M, h, w)`` logits and box masks -> ``loss_weight * weight_scale *`` loss
+        (``weight_scale``: e.g. the criterion's warm-up ramp)."""
+        return (self.loss_weight * weight_scale) * box_projection_loss(mask_logits, box_masks)

@@ -10,7 +10,11 @@ consistency term is
 stable for any logits. Its derivatives are closed-form,
 ``dc/dx_p = s_p - sigmoid(x_p + x_q)`` (same for q), so the backward pass
 recomputes everything from the logits: autograd keeps only the logits and the
-boolean pair weights instead of ~8 float ``(N, K, H, W)`` tensors per pair.
+boolean pair weights instead of ~8 float ``(N, K, h, w)`` tensors per pair.
+
+Shape letters (one meaning across ``maskfreevis.models``): N instances, T frames per clip,
+P frame pairs, S groups sharing candidate weights (the B clips for the temporal loss, the G
+frames for the pairwise loss), K neighbours or candidates per pixel, h, w the mask grid.
 """
 from typing import Optional, Sequence, Tuple
 
@@ -26,12 +30,12 @@ __all__ = ['weighted_consistency_sums']
 
 
 def _pair_weight(candidate_weights: Tensor, pixel_weights: Tensor,
-                 group_index: Optional[Tensor], pair: int, k: int,
+                 group_of: Optional[Tensor], pair: int, k: int,
                  p_rows: slice, p_cols: slice) -> Tensor:
-    """Float weights ``(N, h, w)`` of candidate k of a pair on a p window."""
+    """Float weights ``(N, h', w')`` of candidate k of a pair on a p window."""
     weights = candidate_weights[pair, :, k, p_rows, p_cols]
-    if group_index is not None:
-        weights = weights[group_index]
+    if group_of is not None:
+        weights = weights[group_of]
     return weights.float() * pixel_weights[:, p_rows, p_cols].float()
 
 
@@ -40,7 +44,7 @@ class _WeightedConsistencySum(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: FunctionCtx, logits: Tensor, candidate_weights: Tensor,
-                pixel_weights: Tensor, group_index: Optional[Tensor],
+                pixel_weights: Tensor, group_of: Optional[Tensor],
                 frame_pairs: Tuple[FramePair, ...],
                 offsets: Tuple[Offset, ...]) -> Tensor:
         height, width = logits.shape[-2:]
@@ -55,7 +59,7 @@ class _WeightedConsistencySum(torch.autograd.Function):
                     continue
                 (p_rows, p_cols), (q_rows, q_cols) = slices
                 weights = _pair_weight(candidate_weights, pixel_weights,
-                                       group_index, pair, k, p_rows, p_cols)
+                                       group_of, pair, k, p_rows, p_cols)
                 log_same = torch.logaddexp(
                     log_fg[:, frame_b, p_rows, p_cols]
                     + log_fg[:, frame_a, q_rows, q_cols],
@@ -64,7 +68,7 @@ class _WeightedConsistencySum(torch.autograd.Function):
                 total = total - (weights * log_same).sum()
             pair_sums.append(total)
         ctx.save_for_backward(logits, candidate_weights, pixel_weights,
-                              group_index)
+                              group_of)
         ctx.frame_pairs = frame_pairs
         ctx.offsets = offsets
         return torch.stack(pair_sums) if pair_sums else logits.new_zeros(0)
@@ -72,7 +76,7 @@ class _WeightedConsistencySum(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx: FunctionCtx, grad_pair_sums: Tensor):
-        logits, candidate_weights, pixel_weights, group_index = \
+        logits, candidate_weights, pixel_weights, group_of = \
             ctx.saved_tensors
         height, width = logits.shape[-2:]
         with torch.autocast(device_type=logits.device.type, enabled=False):
@@ -86,7 +90,7 @@ class _WeightedConsistencySum(torch.autograd.Function):
                         continue
                     (p_rows, p_cols), (q_rows, q_cols) = slices
                     weights = _pair_weight(candidate_weights, pixel_weights,
-                                           group_index, pair, k, p_rows,
+                                           group_of, pair, k, p_rows,
                                            p_cols) * grad_pair_sums[pair]
                     both_fg = torch.sigmoid(
                         logits[:, frame_b, p_rows, p_cols]
@@ -100,23 +104,24 @@ class _WeightedConsistencySum(torch.autograd.Function):
 
 def weighted_consistency_sums(logits: Tensor, candidate_weights: Tensor,
                               pixel_weights: Tensor,
-                              group_index: Optional[Tensor],
+                              group_of: Optional[Tensor],
                               frame_pairs: Sequence[FramePair],
                               offsets: Sequence[Offset]) -> Tensor:
     """Weighted label-consistency sums, one per frame pair.
 
     The weight of (pair j, instance n, candidate k, target pixel p) is
-    ``candidate_weights[j, g(n), k, p] * pixel_weights[n, p]`` with
-    ``g(n) = group_index[n]`` (identity when ``group_index`` is None); the
+    ``candidate_weights[j, group_of[n], k, p] * pixel_weights[n, p]``
+    (``group_of`` None: the identity, S = N); the
     target p lives in frame b, its partner ``p + offsets[k]`` in frame a.
     Pairs whose partner leaves the image must carry weight 0 (they are
     skipped). Gradients flow to ``logits`` only.
 
     Args:
-        logits: ``(N, T, H, W)`` float32 mask logits.
-        candidate_weights: ``(P, G, K, H, W)`` bool (or 0/1) on the p grid.
-        pixel_weights: ``(N, H, W)`` bool/float per-target weights.
-        group_index: ``(N,)`` long into G, or None (then G = N).
+        logits: ``(N, T, h, w)`` float32 mask logits.
+        candidate_weights: ``(P, S, K, h, w)`` bool (or 0/1) on the p grid.
+        pixel_weights: ``(N, h, w)`` bool/float per-target weights.
+        group_of: ``(N,)`` long, the group (into S) of each instance, or
+            None (then S = N).
         frame_pairs: P pairs ``(a, b)``; ``a == b`` pairs pixels of a frame.
         offsets: K ``(dy, dx)`` offsets.
 
@@ -124,5 +129,5 @@ def weighted_consistency_sums(logits: Tensor, candidate_weights: Tensor,
         ``(P,)`` float32 sums of ``w * c``.
     """
     return _WeightedConsistencySum.apply(logits, candidate_weights,
-                                         pixel_weights, group_index,
+                                         pixel_weights, group_of,
                                          tuple(frame_pairs), tuple(offsets))

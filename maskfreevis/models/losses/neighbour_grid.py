@@ -2,8 +2,11 @@
 
 A pixel pair is a target pixel ``p`` and a neighbour/candidate
 ``q = p + (dy, dx)``; offsets come from a dilated square grid. Everything is
-done with shifted slices of the ``(H, W)`` grid instead of ``F.unfold``, so no
-``(.., K, H, W)`` copy of an image or of the logits is ever built.
+done with shifted slices of the ``(h, w)`` grid instead of ``F.unfold``, so no
+``(.., K, h, w)`` copy of an image or of the logits is ever built.
+
+Shape letters (one meaning across ``maskfreevis.models``): S groups of pixels sharing the
+result (clips or frames), K offsets, h, w the mask grid.
 """
 from typing import Callable, List, Optional, Sequence, Tuple
 
@@ -66,14 +69,14 @@ def offset_pair_map(pair_fn: Callable[[GridSlices, GridSlices], Tensor], groups:
     """A bool property of every pixel pair (p, p + offset_k), on the p grid.
 
     Args:
-        pair_fn: ``(p_slices, q_slices) -> (G, h, w)`` bool for the overlap of one offset.
-        groups: G.
+        pair_fn: ``(p_slices, q_slices) -> (S, h', w')`` bool on the overlap of one offset.
+        groups: S.
         offsets: K offsets.
         height, width: grid size.
         device: where the result lives.
 
     Returns:
-        ``(G, K, H, W)`` bool; False where q leaves the grid.
+        ``(S, K, h, w)`` bool; False where q leaves the grid.
     """
     result = torch.zeros((groups, len(offsets), height, width), dtype=torch.bool, device=device)
     for k, offset in enumerate(offsets):
@@ -90,12 +93,12 @@ def pair_validity(valid_p: Tensor, valid_q: Tensor,
     """Which pixel pairs (p, p + offset_k) exist: both in-image and valid.
 
     Args:
-        valid_p: ``(G, H, W)`` bool, pixels allowed as p.
-        valid_q: ``(G, H, W)`` bool, pixels allowed as q.
+        valid_p: ``(S, h, w)`` bool, pixels allowed as p.
+        valid_q: ``(S, h, w)`` bool, pixels allowed as q.
         offsets: K offsets.
 
     Returns:
-        ``(G, K, H, W)`` bool on the p grid.
+        ``(S, K, h, w)`` bool on the p grid.
     """
     groups, height, width = valid_p.shape
     return offset_pair_map(

@@ -1,5 +1,10 @@
 """Temporal KNN-patch loss (TK-Loss, MaskFreeVIS): label consistency between
-each pixel and its best-matching patches in another frame of the clip."""
+each pixel and its best-matching patches in another frame of the clip.
+
+Shape letters (one meaning across ``maskfreevis.models``): B clips, T frames
+per clip, N instances, P frame pairs, K candidates per pixel, h, w the mask
+grid.
+"""
 from typing import List, Optional, Sequence, Union
 
 import torch
@@ -10,7 +15,6 @@ from torch import Tensor, nn
 from .frame_pairs import FramePair, build_frame_pairs, check_frame_pairs
 from .label_consistency import weighted_consistency_sums
 from .neighbour_grid import Offset, grid_offsets, pair_validity
-from .warmup import linear_warmup_factor, runner_iteration
 
 __all__ = [
     'temporal_knn_patch_loss', 'patch_similarity', 'select_knn_candidates',
@@ -30,13 +34,13 @@ def patch_similarity(lab_a: Tensor, lab_b: Tensor, patch_size: int,
     them out).
 
     Args:
-        lab_a: ``(B, 3, H, W)`` candidate frames.
-        lab_b: ``(B, 3, H, W)`` target frames.
+        lab_a: ``(B, 3, h, w)`` candidate frames.
+        lab_b: ``(B, 3, h, w)`` target frames.
         patch_size: odd patch side (released 3).
         offsets: K ``(dy, dx)`` candidate offsets.
 
     Returns:
-        ``(B, K, H, W)`` float32 similarities in (0, 1].
+        ``(B, K, h, w)`` float32 similarities in (0, 1].
     """
     if patch_size < 1 or patch_size % 2 == 0:
         raise ValueError(f'patch_size must be a positive odd number, got '
@@ -67,13 +71,13 @@ def select_knn_candidates(similarity: Tensor, candidate_valid: Tensor,
     grid), via a stable sort, so the result is deterministic on any device.
 
     Args:
-        similarity: ``(B, K, H, W)`` candidate similarities.
-        candidate_valid: ``(B, K, H, W)`` bool, candidates that exist.
+        similarity: ``(B, K, h, w)`` candidate similarities.
+        candidate_valid: ``(B, K, h, w)`` bool, candidates that exist.
         topk: number of nearest candidates kept.
         threshold: similarity threshold.
 
     Returns:
-        ``(B, K, H, W)`` bool selection.
+        ``(B, K, h, w)`` bool selection.
     """
     num_candidates = similarity.shape[1]
     if topk >= num_candidates:
@@ -90,39 +94,39 @@ def select_knn_candidates(similarity: Tensor, candidate_valid: Tensor,
 
 
 def _check_inputs(mask_logits: Tensor, lab: Tensor, box_masks: Tensor,
-                  clip_index: Optional[Tensor],
+                  clip_of: Optional[Tensor],
                   valid_masks: Optional[Tensor]) -> Tensor:
     """Validate shapes; returns the ``(N,)`` long clip index."""
     if mask_logits.dim() != 4 or box_masks.shape != mask_logits.shape:
         raise ValueError('temporal_knn_patch_loss expects mask_logits and '
-                         'box_masks of the same (N, T, H, W) shape, got '
+                         'box_masks of the same (N, T, h, w) shape, got '
                          f'{tuple(mask_logits.shape)} and '
                          f'{tuple(box_masks.shape)}')
     num, frames, height, width = mask_logits.shape
     if lab.dim() != 5 or lab.shape[1:] != (frames, 3, height, width):
-        raise ValueError('temporal_knn_patch_loss: lab must be (B, T, 3, H, '
-                         f'W) = (B, {frames}, 3, {height}, {width}), got '
+        raise ValueError('temporal_knn_patch_loss: lab must be (B, T, 3, h, '
+                         f'w) = (B, {frames}, 3, {height}, {width}), got '
                          f'{tuple(lab.shape)}')
     num_clips = lab.shape[0]
     if valid_masks is not None and valid_masks.shape != (
             num_clips, frames, height, width):
         raise ValueError('temporal_knn_patch_loss: valid_masks must be (B, '
-                         f'T, H, W) = {(num_clips, frames, height, width)}, '
+                         f'T, h, w) = {(num_clips, frames, height, width)}, '
                          f'got {tuple(valid_masks.shape)}')
-    if clip_index is None:
+    if clip_of is None:
         if num_clips != num:
-            raise ValueError(f'temporal_knn_patch_loss: without clip_index '
+            raise ValueError(f'temporal_knn_patch_loss: without clip_of '
                              f'lab needs one clip per instance (B = N = '
                              f'{num}), got B = {num_clips}')
         return torch.arange(num, device=mask_logits.device)
-    if clip_index.shape != (num, ):
-        raise ValueError(f'temporal_knn_patch_loss: clip_index must be '
-                         f'({num},), got {tuple(clip_index.shape)}')
-    clip_index = clip_index.to(device=mask_logits.device, dtype=torch.long)
-    if num and (clip_index.min() < 0 or clip_index.max() >= num_clips):
-        raise ValueError(f'temporal_knn_patch_loss: clip_index values must '
-                         f'lie in [0, {num_clips}), got {clip_index.tolist()}')
-    return clip_index
+    if clip_of.shape != (num, ):
+        raise ValueError(f'temporal_knn_patch_loss: clip_of must be '
+                         f'({num},), got {tuple(clip_of.shape)}')
+    clip_of = clip_of.to(device=mask_logits.device, dtype=torch.long)
+    if num and (clip_of.min() < 0 or clip_of.max() >= num_clips):
+        raise ValueError(f'temporal_knn_patch_loss: clip_of values must '
+                         f'lie in [0, {num_clips}), got {clip_of.tolist()}')
+    return clip_of
 
 
 def knn_patch_selection(lab: Tensor,
@@ -140,21 +144,21 @@ def knn_patch_selection(lab: Tensor,
     :func:`temporal_knn_patch_loss` as ``selection``.
 
     Args:
-        lab: ``(B, T, 3, H, W)`` Lab frames of B clips.
+        lab: ``(B, T, 3, h, w)`` Lab frames of B clips.
         pairs: P ``(a, b)`` frame pairs: candidates in a, targets in b.
         patch_size, grid_size, dilation, topk, threshold, valid_masks: see
-            :func:`temporal_knn_patch_loss` (valid masks ``(B, T, H, W)``).
+            :func:`temporal_knn_patch_loss` (valid masks ``(B, T, h, w)``).
 
     Returns:
-        ``(P, B, K, H, W)`` bool on the target grid of frame b,
+        ``(P, B, K, h, w)`` bool on the target grid of frame b,
         ``K = grid_size**2`` in raster order of the grid.
     """
     if lab.dim() != 5 or lab.shape[2] != 3:
-        raise ValueError(f'knn_patch_selection expects lab (B, T, 3, H, W), '
+        raise ValueError(f'knn_patch_selection expects lab (B, T, 3, h, w), '
                          f'got {tuple(lab.shape)}')
     if valid_masks is not None and valid_masks.shape != lab[:, :, 0].shape:
-        raise ValueError('knn_patch_selection: valid_masks must be (B, T, H, '
-                         f'W) = {tuple(lab[:, :, 0].shape)}, got '
+        raise ValueError('knn_patch_selection: valid_masks must be (B, T, h, '
+                         f'w) = {tuple(lab[:, :, 0].shape)}, got '
                          f'{tuple(valid_masks.shape)}')
     if topk < 1:
         raise ValueError(f'topk must be >= 1, got {topk}')
@@ -188,7 +192,7 @@ def temporal_knn_patch_loss(mask_logits: Tensor,
                             lab: Tensor,
                             box_masks: Tensor,
                             pairs: Sequence[Sequence[int]],
-                            clip_index: Optional[Tensor] = None,
+                            clip_of: Optional[Tensor] = None,
                             patch_size: int = 3,
                             grid_size: int = 3,
                             dilation: int = 3,
@@ -212,23 +216,23 @@ def temporal_knn_patch_loss(mask_logits: Tensor,
     dilation 3 (offsets 0, +-3), top-5, threshold 0.05.
 
     Args:
-        mask_logits: ``(N, T, H, W)`` logits of N instances.
-        lab: ``(B, T, 3, H, W)`` Lab frames of the B clips (no grad).
-        box_masks: ``(N, T, H, W)`` box masks (no grad).
+        mask_logits: ``(N, T, h, w)`` logits of N instances.
+        lab: ``(B, T, 3, h, w)`` Lab frames of the B clips (no grad).
+        box_masks: ``(N, T, h, w)`` box masks (no grad).
         pairs: ``(a, b)`` frame pairs: candidates in a, targets in b.
-        clip_index: ``(N,)`` long, clip of each instance; default
-            ``arange(N)`` (then B must equal N).
+        clip_of: ``(N,)`` long, ``clip_of[n]`` is the clip of instance n;
+            default ``arange(N)`` (then B must equal N).
         patch_size: odd patch side.
         grid_size: odd side of the candidate grid.
         dilation: candidate grid spacing in pixels.
         topk: nearest candidates kept per target pixel.
         threshold: similarity threshold.
-        valid_masks: optional ``(B, T, H, W)`` 0/1; a pixel outside (batch
+        valid_masks: optional ``(B, T, h, w)`` 0/1; a pixel outside (batch
             padding) is never a target nor a candidate and reads as zero in
             patch descriptors, exactly like a pixel outside the image (so a
             padded clip gives the loss of the unpadded one). None = all
             valid.
-        selection: optional ``(P, B, K, H, W)`` bool from
+        selection: optional ``(P, B, K, h, w)`` bool from
             :func:`knn_patch_selection` with the same frames, pairs, settings
             and valid masks (skips recomputing it).
 
@@ -236,7 +240,7 @@ def temporal_knn_patch_loss(mask_logits: Tensor,
         Scalar float32 loss; 0 with a gradient for N = 0, no pairs or no
         selected candidate.
     """
-    clip_index = _check_inputs(mask_logits, lab, box_masks, clip_index,
+    clip_of = _check_inputs(mask_logits, lab, box_masks, clip_of,
                                valid_masks)
     pairs = check_frame_pairs(pairs, mask_logits.shape[1])
     offsets = grid_offsets(grid_size, dilation, include_centre=True)
@@ -245,7 +249,7 @@ def temporal_knn_patch_loss(mask_logits: Tensor,
     expected = (len(pairs), lab.shape[0], len(offsets)) + lab.shape[3:]
     if selection is not None and tuple(selection.shape) != expected:
         raise ValueError('temporal_knn_patch_loss: selection must be (P, B, '
-                         f'K, H, W) = {expected}, got '
+                         f'K, h, w) = {expected}, got '
                          f'{tuple(selection.shape)}')
     with torch.autocast(device_type=mask_logits.device.type, enabled=False):
         logits = mask_logits.float()
@@ -257,27 +261,21 @@ def temporal_knn_patch_loss(mask_logits: Tensor,
                                             valid_masks)
         with torch.no_grad():
             box_union = box_masks.float().sum(dim=1) >= 1.0
-            weight_totals = (selection.sum(dim=2)[:, clip_index].double()
+            weight_totals = (selection.sum(dim=2)[:, clip_of].double()
                              * box_union).sum(dim=(1, 2, 3))
         pair_sums = weighted_consistency_sums(logits, selection, box_union,
-                                              clip_index, pairs, offsets)
+                                              clip_of, pairs, offsets)
         return (pair_sums / weight_totals.clamp(min=1.0).float()).sum()
 
 
 @MODELS.register_module()
 class TemporalKNNPatchLoss(nn.Module):
-    """Registered TK-Loss with pairing mode, linear warm-up and weight.
+    """Registered TK-Loss with pairing mode and weight.
 
-    Returns ``loss_weight * warmup * temporal_knn_patch_loss(...)`` with
-    ``warmup = min(iter / warmup_iters, 1)``. ``iter`` is the Runner's
-    0-based iteration read from mmengine's ``MessageHub`` (real iterations,
-    however many decoder layers call the loss). A caller that knows the
-    iteration passes it as ``forward(..., iteration=i)`` (the MaskFreeVIS
-    head does so outside a Runner, once per training step, for all its
-    decoder layers). Otherwise, outside a Runner, the module counts its own
-    training-mode forward calls (eval-mode calls do not advance it), so the
-    ramp still happens in plain torch loops that call it once per
-    iteration. ``warmup_iters=0`` disables the warm-up.
+    Returns ``loss_weight * weight_scale * temporal_knn_patch_loss(...)``.
+    The warm-up ramp of the release is not the loss's business: the
+    criterion that knows the training iteration passes it as
+    ``weight_scale`` (``MaskFreeCriterion(warmup_iters=dict(loss_tk=200))``).
 
     Args:
         patch_size, grid_size, dilation, topk, threshold: see
@@ -286,7 +284,6 @@ class TemporalKNNPatchLoss(nn.Module):
             dilation 3, see the README).
         pairing: ``'cyclic'``, ``'all'`` or an explicit list of ``(a, b)``;
             pairs are built from T at call time.
-        warmup_iters: length of the linear ramp (released ~200 iterations).
         loss_weight: multiplier (released 5.0 x 0.1 = 0.5).
     """
 
@@ -297,9 +294,16 @@ class TemporalKNNPatchLoss(nn.Module):
                  topk: int = 5,
                  threshold: float = 0.05,
                  pairing: Union[str, Sequence[Sequence[int]]] = 'cyclic',
-                 warmup_iters: int = 200,
-                 loss_weight: float = 0.5) -> None:
+                 loss_weight: float = 0.5,
+                 **unexpected) -> None:
         super().__init__()
+        if 'warmup_iters' in unexpected:
+            raise TypeError('TemporalKNNPatchLoss takes no warmup_iters any more: the warm-up '
+                            'moved to the criterion, criterion.warmup_iters=dict(loss_tk='
+                            f'{unexpected["warmup_iters"]}) (MaskFreeCriterion)')
+        if unexpected:
+            raise TypeError('TemporalKNNPatchLoss got unexpected arguments '
+                            f'{sorted(unexpected)}')
         grid_offsets(grid_size, dilation, include_centre=True)  # validate
         if isinstance(pairing, str) and pairing not in ('all', 'cyclic'):
             raise ValueError(f"pairing must be 'all', 'cyclic' or a list of "
@@ -312,9 +316,7 @@ class TemporalKNNPatchLoss(nn.Module):
         self.pairing = pairing if isinstance(pairing, str) else [
             tuple(pair) for pair in pairing
         ]
-        self.warmup_iters = warmup_iters
         self.loss_weight = loss_weight
-        self.num_training_calls = 0  # warm-up clock outside a Runner
 
     def frame_pairs(self, num_frames: int) -> List[FramePair]:
         """The ``(a, b)`` pairs used for a clip of ``num_frames`` frames."""
@@ -322,8 +324,8 @@ class TemporalKNNPatchLoss(nn.Module):
 
     def candidate_selection(self, lab: Tensor,
                             valid_masks: Optional[Tensor] = None) -> Tensor:
-        """``(B, T, 3, H, W)`` Lab (+ ``(B, T, H, W)`` valid) -> the
-        ``(P, B, K, H, W)`` bool :func:`knn_patch_selection` of this
+        """``(B, T, 3, h, w)`` Lab (+ ``(B, T, h, w)`` valid) -> the
+        ``(P, B, K, h, w)`` bool :func:`knn_patch_selection` of this
         module's pairing and settings, reusable by every :meth:`forward` on
         these clips."""
         return knn_patch_selection(lab, self.frame_pairs(lab.shape[1]),
@@ -331,37 +333,22 @@ class TemporalKNNPatchLoss(nn.Module):
                                    self.dilation, self.topk, self.threshold,
                                    valid_masks)
 
-    def warmup_factor(self) -> float:
-        """Current ramp factor in [0, 1] (does not advance the clock)."""
-        iteration = runner_iteration()
-        if iteration is None:
-            iteration = self.num_training_calls
-        return linear_warmup_factor(iteration, self.warmup_iters)
-
     def forward(self,
                 mask_logits: Tensor,
                 lab: Tensor,
                 box_masks: Tensor,
-                clip_index: Optional[Tensor] = None,
+                clip_of: Optional[Tensor] = None,
                 valid_masks: Optional[Tensor] = None,
-                iteration: Optional[int] = None,
-                selection: Optional[Tensor] = None) -> Tensor:
-        """``(N, T, H, W)`` logits, ``(B, T, 3, H, W)`` Lab, ``(N, T, H, W)``
-        box masks, optional ``(N,)`` clip index, ``(B, T, H, W)`` valid
-        masks and ``(P, B, K, H, W)`` precomputed :meth:`candidate_selection`
-        -> weighted, warmed-up scalar loss. ``iteration`` (0-based)
-        overrides the warm-up clock; default: the Runner's, else the
-        module's own count of training-mode calls."""
-        if iteration is None:
-            iteration = runner_iteration()
-        if iteration is None:
-            iteration = self.num_training_calls
-            if self.training:
-                self.num_training_calls += 1
-        factor = linear_warmup_factor(iteration, self.warmup_iters)
+                selection: Optional[Tensor] = None,
+                weight_scale: float = 1.0) -> Tensor:
+        """``(N, T, h, w)`` logits, ``(B, T, 3, h, w)`` Lab, ``(N, T, h, w)``
+        box masks, optional ``(N,)`` ``clip_of``, ``(B, T, h, w)`` valid
+        masks and ``(P, B, K, h, w)`` precomputed :meth:`candidate_selection`
+        -> ``loss_weight * weight_scale *`` loss (``weight_scale``: e.g. the
+        criterion's warm-up ramp)."""
         loss = temporal_knn_patch_loss(
             mask_logits, lab, box_masks,
-            self.frame_pairs(mask_logits.shape[1]), clip_index,
+            self.frame_pairs(mask_logits.shape[1]), clip_of,
             self.patch_size, self.grid_size, self.dilation, self.topk,
             self.threshold, valid_masks, selection)
-        return (self.loss_weight * factor) * loss
+        return (self.loss_weight * weight_scale) * loss

@@ -1,4 +1,8 @@
-"""Spatio-temporal box-mask dice cost for Hungarian matching without GT masks."""
+"""Spatio-temporal box-mask dice cost for Hungarian matching without GT masks.
+
+Shape letters (one meaning across ``maskfreevis.models``): Q queries, M GT instances of the clip,
+T frames per clip, h, w the mask grid.
+"""
 from typing import Optional, Union
 
 import torch
@@ -12,35 +16,35 @@ from .mask_grid import mask_box_extents
 __all__ = ['BoxMaskDiceCost', 'box_mask_dice_cost']
 
 
-def box_mask_dice_cost(pred_logits: Tensor, gt_masks: Tensor) -> Tensor:
-    """Dice cost between the filled tight boxes of predictions and of GT masks, over a clip.
+def box_mask_dice_cost(pred_logits: Tensor, gt_boxes: Tensor) -> Tensor:
+    """Dice cost between the filled tight boxes of the predictions and the GT boxes, over a clip.
 
     Each predicted mask is binarised (``sigmoid > 0.5``, i.e. logit ``> 0``) and replaced by its
-    filled tight box per frame (an empty prediction gives an empty box); each GT mask (normally
-    already a filled box mask) is replaced by its filled tight box too. With ``x`` and ``y`` the
-    two filled box masks summed over all frames and cells of the clip,
-    ``cost = 1 - (2 * sum(x * y) + 1) / (sum(x) + sum(y) + 1)``.
-    Because both masks are rectangles per frame, the sums are computed exactly from box
-    coordinates (areas and overlaps), never materialising the ``(Q, M, T, h, w)`` products.
+    filled tight box per frame (an empty prediction gives an empty box); the GT boxes are already
+    on the mask grid. With ``x`` and ``y`` the two filled box masks summed over all frames and
+    cells of the clip, ``cost = 1 - (2 * sum(x * y) + 1) / (sum(x) + sum(y) + 1)``.
+    Because both are rectangles per frame, the sums are computed exactly from box coordinates
+    (areas and overlaps), never materialising a mask.
 
     Args:
         pred_logits: ``(Q, T, h, w)`` (or ``(Q, h, w)`` for one frame) mask logits.
-        gt_masks: ``(M, T, h, w)`` (or ``(M, h, w)``) GT box masks, 0/1 or bool.
+        gt_boxes: ``(M, T, 4)`` (or ``(M, 4)``) long xyxy half-open GT cell boxes on the same
+            grid (:func:`~maskfreevis.models.task_modules.box_cells`), ``(0, 0, 0, 0)`` where
+            the instance is absent.
 
     Returns:
         ``(Q, M)`` float32 cost in ``[0, 1)``.
     """
     if pred_logits.dim() == 3:
         pred_logits = pred_logits.unsqueeze(1)
-    if gt_masks.dim() == 3:
-        gt_masks = gt_masks.unsqueeze(1)
-    if pred_logits.dim() != 4 or gt_masks.dim() != 4 or \
-            pred_logits.shape[1:] != gt_masks.shape[1:]:
-        raise ValueError('BoxMaskDiceCost needs predictions (Q, T, h, w) and GT box masks '
-                         '(M, T, h, w) on the same clip grid, got '
-                         f'{tuple(pred_logits.shape)} and {tuple(gt_masks.shape)}')
+    if gt_boxes.dim() == 2:
+        gt_boxes = gt_boxes.unsqueeze(1)
+    if pred_logits.dim() != 4 or gt_boxes.dim() != 3 or gt_boxes.shape[-1] != 4 or \
+            pred_logits.shape[1] != gt_boxes.shape[1]:
+        raise ValueError('BoxMaskDiceCost needs predictions (Q, T, h, w) and GT cell boxes '
+                         '(M, T, 4) of the same clip, got '
+                         f'{tuple(pred_logits.shape)} and {tuple(gt_boxes.shape)}')
     pred_boxes = mask_box_extents(pred_logits > 0)  # (Q, T, 4)
-    gt_boxes = mask_box_extents(gt_masks > 0)  # (M, T, 4)
     pred_area = _box_area(pred_boxes).sum(-1)  # (Q,)
     gt_area = _box_area(gt_boxes).sum(-1)  # (M,)
     overlap_start = torch.maximum(pred_boxes[:, None, :, :2], gt_boxes[None, :, :, :2])
@@ -52,7 +56,7 @@ def box_mask_dice_cost(pred_logits: Tensor, gt_masks: Tensor) -> Tensor:
 
 
 def _box_area(boxes: Tensor) -> Tensor:
-    """Cell count of ``(..., 4)`` half-open ``(y0, x0, y1, x1)`` boxes → ``(...)``."""
+    """Cell count of ``(..., 4)`` half-open xyxy boxes → ``(...)``."""
     return (boxes[..., 2:] - boxes[..., :2]).clamp(min=0).prod(-1)
 
 
@@ -60,10 +64,11 @@ def _box_area(boxes: Tensor) -> Tensor:
 class BoxMaskDiceCost(BaseMatchCost):
     """Box-mask dice match cost of the released MaskFreeVIS matcher (no BCE term).
 
-    Compares the filled tight boxes of the binarised predicted masks with the GT box masks over
-    every frame of the clip (see :func:`box_mask_dice_cost`). Reads ``pred_instances.masks``
-    ``(Q, T, h, w)`` logits and ``gt_instances.masks`` ``(M, T, h, w)`` box masks on the same
-    grid. ``img_meta`` (a per-video dict of per-frame lists on the VIS path) is not needed.
+    Compares the filled tight boxes of the binarised predicted masks with the GT boxes over every
+    frame of the clip (see :func:`box_mask_dice_cost`). Reads ``pred_instances.masks``
+    ``(Q, T, h, w)`` logits and ``gt_instances.grid_boxes`` ``(M, T, 4)`` GT cell boxes on the
+    same grid (:class:`~maskfreevis.models.criteria.MaskFreeCriterion` provides them).
+    ``img_meta`` (a per-video dict of per-frame lists on the VIS path) is not needed.
 
     Args:
         weight: cost weight (5.0 in the release).
@@ -78,6 +83,9 @@ class BoxMaskDiceCost(BaseMatchCost):
                  img_meta: Optional[dict] = None,
                  **kwargs) -> Tensor:
         """Weighted ``(Q, M)`` cost matrix."""
+        if 'grid_boxes' not in gt_instances:
+            raise KeyError('BoxMaskDiceCost needs gt_instances.grid_boxes, the (M, T, 4) GT '
+                           'boxes in mask-grid cells (box_cells); MaskFreeCriterion provides them')
         with torch.no_grad():
-            cost = box_mask_dice_cost(pred_instances.masks, gt_instances.masks)
+            cost = box_mask_dice_cost(pred_instances.masks, gt_instances.grid_boxes)
         return cost * self.weight

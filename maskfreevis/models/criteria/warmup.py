@@ -1,4 +1,4 @@
-"""Linear loss warm-up driven by the training iteration."""
+"""The training-step clock of the criterion and its linear loss warm-up."""
 from typing import Optional
 
 from mmengine.logging import MessageHub

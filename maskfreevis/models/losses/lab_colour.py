@@ -1,4 +1,8 @@
-"""sRGB -> CIE-Lab conversion in torch, on the tensor's own device."""
+"""sRGB -> CIE-Lab conversion in torch, on the tensor's own device.
+
+Shape letters (one meaning across ``maskfreevis.models``): h, w the size of the converted image
+(the mask grid in the model, any size here).
+"""
 import torch
 from torch import Tensor
 
@@ -44,21 +48,21 @@ def rgb_to_lab(rgb: Tensor) -> Tensor:
     float32, also under ``torch.autocast``. Meant for images (no gradient).
 
     Args:
-        rgb: ``(..., 3, H, W)`` R, G, B values in [0, 255]; any real dtype
+        rgb: ``(..., 3, h, w)`` R, G, B values in [0, 255]; any real dtype
             (integer dtypes such as uint8 take a faster table lookup).
 
     Returns:
-        ``(..., 3, H, W)`` float32 tensor holding L, a, b on ``rgb.device``.
+        ``(..., 3, h, w)`` float32 tensor holding L, a, b on ``rgb.device``.
     """
     if rgb.dim() < 3 or rgb.shape[-3] != 3:
-        raise ValueError('rgb_to_lab expects a (..., 3, H, W) tensor, got '
+        raise ValueError('rgb_to_lab expects a (..., 3, h, w) tensor, got '
                          f'shape {tuple(rgb.shape)}')
     with torch.autocast(device_type=rgb.device.type, enabled=False):
         if rgb.is_floating_point():
             linear = _srgb_to_linear(rgb.float() / 255.0)
         else:
             linear = _linear_from_integer_rgb(rgb)
-        # channel mixing as a (3, 3) @ (..., 3, H*W) matmul: no permute
+        # channel mixing as a (3, 3) @ (..., 3, h*w) matmul: no permute
         white = torch.tensor(_D65_WHITE, device=rgb.device)
         xyz_from_rgb = torch.tensor(_XYZ_FROM_LINEAR_RGB,
                                     device=rgb.device) / white[:, None]

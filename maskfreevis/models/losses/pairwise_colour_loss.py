@@ -1,4 +1,8 @@
-"""Colour-gated pairwise label-consistency loss within a frame (BoxInst)."""
+"""Colour-gated pairwise label-consistency loss within a frame (BoxInst).
+
+Shape letters (one meaning across ``maskfreevis.models``): M instance-frames, G frames carrying
+colour cues (``B * T`` in the model), K neighbours per pixel, h, w the mask grid.
+"""
 from typing import Optional
 
 import torch
@@ -8,17 +12,17 @@ from torch import Tensor, nn
 from .label_consistency import weighted_consistency_sums
 from .neighbour_grid import grid_offsets, offset_pair_map, pair_validity
 
-__all__ = ['pairwise_color_loss', 'color_neighbour_weights', 'PairwiseColorLoss']
+__all__ = ['pairwise_colour_loss', 'colour_neighbour_weights', 'PairwiseColourLoss']
 
 
 def _similar_neighbours(lab: Tensor, offsets, threshold: float) -> Tensor:
     """``exp(-||lab(p) - lab(q)||_2 / 2) >= threshold`` per offset.
 
     Args:
-        lab: ``(G, 3, H, W)`` float32 Lab images.
+        lab: ``(G, 3, h, w)`` float32 Lab images.
 
     Returns:
-        ``(G, K, H, W)`` bool; False where q leaves the image.
+        ``(G, K, h, w)`` bool; False where q leaves the image.
     """
     def similar(p, q) -> Tensor:
         distance = (lab[:, :, p[0], p[1]] - lab[:, :, q[0], q[1]]).square().sum(dim=1).sqrt()
@@ -30,36 +34,36 @@ def _similar_neighbours(lab: Tensor, offsets, threshold: float) -> Tensor:
 
 def _check_valid_masks(caller: str, lab: Tensor,
                        valid_masks: Optional[Tensor]) -> None:
-    """Valid masks must be per frame of ``lab``: ``(G, H, W)``."""
+    """Valid masks must be per frame of ``lab``: ``(G, h, w)``."""
     if valid_masks is not None and valid_masks.shape != lab[:, 0].shape:
-        raise ValueError(f'{caller}: valid_masks must be (G, H, W) = '
+        raise ValueError(f'{caller}: valid_masks must be (G, h, w) = '
                          f'{tuple(lab[:, 0].shape)}, got '
                          f'{tuple(valid_masks.shape)}')
 
 
-def color_neighbour_weights(lab: Tensor,
-                            kernel_size: int = 3,
-                            dilation: int = 2,
-                            threshold: float = 0.3,
-                            valid_masks: Optional[Tensor] = None) -> Tensor:
+def colour_neighbour_weights(lab: Tensor,
+                             kernel_size: int = 3,
+                             dilation: int = 2,
+                             threshold: float = 0.3,
+                             valid_masks: Optional[Tensor] = None) -> Tensor:
     """Which neighbour pairs of each frame are colour-similar and valid.
 
     Depends on the frames only, so a caller with several predictions of the
     same frames (every decoder layer, every instance) computes it once and
-    passes it to :func:`pairwise_color_loss` as ``neighbour_weights``.
+    passes it to :func:`pairwise_colour_loss` as ``neighbour_weights``.
 
     Args:
-        lab: ``(G, 3, H, W)`` Lab frames.
-        kernel_size, dilation, threshold: see :func:`pairwise_color_loss`.
-        valid_masks: optional ``(G, H, W)`` 0/1 (False on batch padding).
+        lab: ``(G, 3, h, w)`` Lab frames.
+        kernel_size, dilation, threshold: see :func:`pairwise_colour_loss`.
+        valid_masks: optional ``(G, h, w)`` 0/1 (False on batch padding).
 
     Returns:
-        ``(G, K, H, W)`` bool, ``K = kernel_size**2 - 1``, on the p grid.
+        ``(G, K, h, w)`` bool, ``K = kernel_size**2 - 1``, on the p grid.
     """
     if lab.dim() != 4 or lab.shape[1] != 3:
-        raise ValueError(f'color_neighbour_weights expects lab (G, 3, H, W), '
+        raise ValueError(f'colour_neighbour_weights expects lab (G, 3, h, w), '
                          f'got {tuple(lab.shape)}')
-    _check_valid_masks('color_neighbour_weights', lab, valid_masks)
+    _check_valid_masks('colour_neighbour_weights', lab, valid_masks)
     offsets = grid_offsets(kernel_size, dilation, include_centre=False)
     with torch.no_grad(), torch.autocast(device_type=lab.device.type,
                                          enabled=False):
@@ -70,15 +74,15 @@ def color_neighbour_weights(lab: Tensor,
     return similar
 
 
-def pairwise_color_loss(mask_logits: Tensor,
-                        lab: Tensor,
-                        box_masks: Tensor,
-                        kernel_size: int = 3,
-                        dilation: int = 2,
-                        threshold: float = 0.3,
-                        valid_masks: Optional[Tensor] = None,
-                        frame_index: Optional[Tensor] = None,
-                        neighbour_weights: Optional[Tensor] = None) -> Tensor:
+def pairwise_colour_loss(mask_logits: Tensor,
+                         lab: Tensor,
+                         box_masks: Tensor,
+                         kernel_size: int = 3,
+                         dilation: int = 2,
+                         threshold: float = 0.3,
+                         valid_masks: Optional[Tensor] = None,
+                         frame_of: Optional[Tensor] = None,
+                         neighbour_weights: Optional[Tensor] = None) -> Tensor:
     """Neighbouring pixels of similar colour should share their label.
 
     For every pixel p inside the box and each of the ``kernel_size**2 - 1``
@@ -90,71 +94,71 @@ def pairwise_color_loss(mask_logits: Tensor,
     release) act as soft weights of p.
 
     Args:
-        mask_logits: ``(M, H, W)`` logits of M instance-frames.
-        lab: ``(G, 3, H, W)`` Lab frames (no grad); G = M without
-            ``frame_index``.
-        box_masks: ``(M, H, W)`` box masks (no grad).
+        mask_logits: ``(M, h, w)`` logits of M instance-frames.
+        lab: ``(G, 3, h, w)`` Lab frames (no grad); G = M without
+            ``frame_of``.
+        box_masks: ``(M, h, w)`` box masks (no grad).
         kernel_size: odd neighbourhood side (3 -> 8 neighbours).
         dilation: neighbour spacing in pixels.
         threshold: colour-similarity threshold (0.3 <=> Lab distance 2.41).
-        valid_masks: optional ``(G, H, W)`` 0/1; pixels outside (batch
+        valid_masks: optional ``(G, h, w)`` 0/1; pixels outside (batch
             padding) are never p nor q. None = all valid.
-        frame_index: optional ``(M,)`` long, the frame of ``lab`` each
-            instance-frame lies in (instances of one frame share its colour
-            similarities); default ``arange(M)``.
-        neighbour_weights: optional ``(G, K, H, W)`` bool from
-            :func:`color_neighbour_weights` with the same frames, settings
+        frame_of: optional ``(M,)`` long, ``frame_of[m]`` is the frame of
+            ``lab`` that instance-frame m lies in (instances of one frame
+            share its colour similarities); default ``arange(M)``.
+        neighbour_weights: optional ``(G, K, h, w)`` bool from
+            :func:`colour_neighbour_weights` with the same frames, settings
             and valid masks (skips recomputing it).
 
     Returns:
         Scalar float32 loss; 0 with a gradient when nothing is weighted.
     """
     num_frames = lab.shape[0] if lab.dim() == 4 else -1
-    if frame_index is None:
-        frame_index = torch.arange(mask_logits.shape[0],
-                                   device=mask_logits.device)
+    if frame_of is None:
+        frame_of = torch.arange(mask_logits.shape[0], device=mask_logits.device)
     if (mask_logits.dim() != 3 or box_masks.shape != mask_logits.shape
             or lab.shape != (num_frames, 3) + mask_logits.shape[1:]
-            or frame_index.shape != mask_logits.shape[:1]):
-        raise ValueError('pairwise_color_loss expects mask_logits (M, H, W), '
-                         'lab (G, 3, H, W), box_masks (M, H, W) and '
-                         'frame_index (M,) into G (G = M without it), got '
+            or frame_of.shape != mask_logits.shape[:1]):
+        raise ValueError('pairwise_colour_loss expects mask_logits (M, h, w), '
+                         'lab (G, 3, h, w), box_masks (M, h, w) and '
+                         'frame_of (M,) into G (G = M without it), got '
                          f'{tuple(mask_logits.shape)}, {tuple(lab.shape)}, '
                          f'{tuple(box_masks.shape)} and '
-                         f'{tuple(frame_index.shape)}')
-    if (frame_index.numel()
-            and (frame_index.min() < 0 or frame_index.max() >= num_frames)):
-        raise ValueError('pairwise_color_loss: frame_index values must lie in'
-                         f' [0, {num_frames}), got {frame_index.tolist()}')
-    _check_valid_masks('pairwise_color_loss', lab, valid_masks)
+                         f'{tuple(frame_of.shape)}')
+    if (frame_of.numel()
+            and (frame_of.min() < 0 or frame_of.max() >= num_frames)):
+        raise ValueError('pairwise_colour_loss: frame_of values must lie in'
+                         f' [0, {num_frames}), got {frame_of.tolist()}')
+    _check_valid_masks('pairwise_colour_loss', lab, valid_masks)
     offsets = grid_offsets(kernel_size, dilation, include_centre=False)
     if neighbour_weights is None:
-        neighbour_weights = color_neighbour_weights(lab, kernel_size, dilation,
-                                                    threshold, valid_masks)
+        neighbour_weights = colour_neighbour_weights(lab, kernel_size, dilation,
+                                                     threshold, valid_masks)
     elif neighbour_weights.shape != (num_frames, len(offsets)) + lab.shape[2:]:
-        raise ValueError('pairwise_color_loss: neighbour_weights must be '
-                         f'(G, K, H, W) = {(num_frames, len(offsets))}'
+        raise ValueError('pairwise_colour_loss: neighbour_weights must be '
+                         f'(G, K, h, w) = {(num_frames, len(offsets))}'
                          f' + {tuple(lab.shape[2:])}, got '
                          f'{tuple(neighbour_weights.shape)}')
-    frame_index = frame_index.to(device=mask_logits.device, dtype=torch.long)
+    frame_of = frame_of.to(device=mask_logits.device, dtype=torch.long)
     with torch.autocast(device_type=mask_logits.device.type, enabled=False):
         logits = mask_logits.float()
         with torch.no_grad():
             pixel_weights = box_masks.float()
             if valid_masks is not None:
-                pixel_weights = pixel_weights * valid_masks[frame_index]
+                pixel_weights = pixel_weights * valid_masks[frame_of]
             total_weight = (neighbour_weights.sum(dim=1, dtype=torch.float64)
-                            [frame_index] * pixel_weights).sum()
+                            [frame_of] * pixel_weights).sum()
+        # each instance-frame is a one-frame "instance" paired with itself
         sums = weighted_consistency_sums(logits.unsqueeze(1),
                                          neighbour_weights.unsqueeze(0),
-                                         pixel_weights, frame_index, [(0, 0)],
+                                         pixel_weights, frame_of, [(0, 0)],
                                          offsets)
         return sums[0] / total_weight.clamp(min=1.0).float()
 
 
 @MODELS.register_module()
-class PairwiseColorLoss(nn.Module):
-    """Registered :func:`pairwise_color_loss` times ``loss_weight``.
+class PairwiseColourLoss(nn.Module):
+    """Registered :func:`pairwise_colour_loss` times ``loss_weight``.
 
     Args:
         kernel_size: odd neighbourhood side (released 3).
@@ -175,19 +179,21 @@ class PairwiseColorLoss(nn.Module):
 
     def neighbour_weights(self, lab: Tensor,
                           valid_masks: Optional[Tensor] = None) -> Tensor:
-        """``(G, 3, H, W)`` Lab (+ ``(G, H, W)`` valid) -> ``(G, K, H, W)``
+        """``(G, 3, h, w)`` Lab (+ ``(G, h, w)`` valid) -> ``(G, K, h, w)``
         bool colour-similar neighbours, reusable by every :meth:`forward`
         on these frames."""
-        return color_neighbour_weights(lab, self.kernel_size, self.dilation,
-                                       self.threshold, valid_masks)
+        return colour_neighbour_weights(lab, self.kernel_size, self.dilation,
+                                        self.threshold, valid_masks)
 
     def forward(self, mask_logits: Tensor, lab: Tensor, box_masks: Tensor,
                 valid_masks: Optional[Tensor] = None,
-                frame_index: Optional[Tensor] = None,
-                neighbour_weights: Optional[Tensor] = None) -> Tensor:
-        """(M, H, W) logits, (G, 3, H, W) Lab, (M, H, W) boxes, optional
-        (G, H, W) valid masks, (M,) frame index and (G, K, H, W) precomputed
-        neighbour weights -> scalar."""
-        return self.loss_weight * pairwise_color_loss(
+                frame_of: Optional[Tensor] = None,
+                neighbour_weights: Optional[Tensor] = None,
+                weight_scale: float = 1.0) -> Tensor:
+        """(M, h, w) logits, (G, 3, h, w) Lab, (M, h, w) boxes, optional
+        (G, h, w) valid masks, (M,) ``frame_of`` and (G, K, h, w)
+        precomputed neighbour weights -> ``loss_weight * weight_scale *``
+        loss (``weight_scale``: e.g. the criterion's warm-up ramp)."""
+        return (self.loss_weight * weight_scale) * pairwise_colour_loss(
             mask_logits, lab, box_masks, self.kernel_size, self.dilation,
-            self.threshold, valid_masks, frame_index, neighbour_weights)
+            self.threshold, valid_masks, frame_of, neighbour_weights)
