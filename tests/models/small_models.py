@@ -1,13 +1,16 @@
-"""A small MaskFreeVIS built from the shipped R50 config, for fast model tests.
+"""A small MaskFreeVIS for fast model tests, in the model schema of the shipped configs.
 
-Same classes, losses, match costs and data preprocessor as
-``configs/maskfreevis/maskfreevis_r50_8xb2-6k_youtubevis2019.py``; only the sizes shrink
-(ResNet-18, 64 channels, 8 queries, 1 encoder and 3 decoder layers, 5 classes).
+mmdet's Mask2Former-VIS R50 model (``mmdet::mask2former_vis/...youtubevis2019``) turned into
+MaskFreeVIS the way the R50 recipe does it (same classes, criterion, losses, match costs and data
+preprocessor), then shrunk: ResNet-18, 64 channels, 8 queries, 1 encoder and 3 decoder layers,
+5 classes. Built from mmdet's config, not from ``configs/``, so these tests do not depend on the
+recipes' files (``test_maskfreevis_configs.py`` builds those).
 """
 import copy
 import functools
 import os.path as osp
 
+import mmdet
 from mmdet.registry import MODELS
 from mmengine.config import Config, ConfigDict
 from mmengine.registry import init_default_scope
@@ -20,7 +23,8 @@ init_default_scope('mmdet')
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'maskfreevis')
-R50_CONFIG = osp.join(CONFIG_DIR, 'maskfreevis_r50_8xb2-6k_youtubevis2019.py')
+MMDET_VIS_CONFIG = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', 'mask2former_vis',
+                            'mask2former_r50_8xb2-8e_youtubevis2019.py')
 
 
 @functools.lru_cache(maxsize=None)
@@ -41,18 +45,50 @@ def model_cfg_of(config_path: str) -> ConfigDict:
     return model_cfg
 
 
+def maskfreevis_criterion(tk_warmup_iters: int = 0) -> ConfigDict:
+    """The R50 recipe's criterion (released weights, 5-frame cyclic TK tube)."""
+    return ConfigDict(
+        type='MaskFreeCriterion',
+        loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=2.0,
+                      reduction='mean'),
+        loss_proj=dict(type='BoxProjectionLoss', loss_weight=5.0),
+        loss_pair=dict(type='PairwiseColourLoss', kernel_size=3, dilation=2, threshold=0.3,
+                       loss_weight=5.0),
+        loss_tk=dict(type='TemporalKNNPatchLoss', patch_size=3, grid_size=3, dilation=3,
+                     topk=5, threshold=0.05, pairing='cyclic', loss_weight=0.5),
+        loss_mask=dict(type='CrossEntropyLoss', use_sigmoid=True, reduction='mean',
+                       loss_weight=5.0),
+        loss_dice=dict(type='DiceLoss', use_sigmoid=True, activate=True, reduction='mean',
+                       naive_dice=True, eps=1.0, loss_weight=5.0),
+        warmup_iters=dict(loss_tk=tk_warmup_iters),
+        assigner=dict(type='HungarianAssigner', match_costs=[
+            dict(type='ClassificationCost', weight=2.0),
+            dict(type='BoxMaskDiceCost', weight=5.0)]),
+        mask_assigner=None,
+        num_points=256,
+        oversample_ratio=3.0,
+        importance_sample_ratio=0.75)
+
+
 def small_model_cfg(num_classes: int = 5, tk_warmup_iters: int = 0) -> ConfigDict:
-    """Shrunk copy of the R50 MaskFreeVIS model config (see module docstring)."""
-    cfg = model_cfg_of(R50_CONFIG)
+    """Shrunk MaskFreeVIS model config (see module docstring)."""
+    cfg = model_cfg_of(MMDET_VIS_CONFIG)
+    cfg.type = 'MaskFreeVIS'
+    cfg.data_preprocessor.type = 'MaskFreeDataPreprocessor'
+    cfg.data_preprocessor.mask_stride = 4
+    del cfg.data_preprocessor['pad_mask']
     channels = 64
     cfg.backbone.depth = 18
     head = cfg.track_head
+    for key in ('loss_cls', 'loss_mask', 'loss_dice', 'train_cfg', 'num_frames'):
+        del head[key]
+    head.type = 'MaskFreeTrackHead'
+    head.criterion = maskfreevis_criterion(tk_warmup_iters)
     head.in_channels = [64, 128, 256, 512]
     head.feat_channels = channels
     head.out_channels = channels
     head.num_classes = num_classes
     head.num_queries = 8
-    head.loss_cls.class_weight = [1.0] * num_classes + [0.1]
     encoder = head.pixel_decoder.encoder
     encoder.num_layers = 1
     encoder.layer_cfg.self_attn_cfg.embed_dims = channels
@@ -66,8 +102,6 @@ def small_model_cfg(num_classes: int = 5, tk_warmup_iters: int = 0) -> ConfigDic
     decoder.layer_cfg.cross_attn_cfg.embed_dims = channels
     decoder.layer_cfg.ffn_cfg.embed_dims = channels
     decoder.layer_cfg.ffn_cfg.feedforward_channels = 128
-    head.loss_tk.warmup_iters = tk_warmup_iters
-    head.train_cfg.num_points = 256
     return cfg
 
 

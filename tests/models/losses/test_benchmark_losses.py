@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from maskfreevis.models.losses import (all_frame_pairs, cyclic_frame_pairs,
-                                       pairwise_color_loss,
+                                       pairwise_colour_loss,
                                        temporal_knn_patch_loss)
 
 
@@ -39,7 +39,7 @@ def test_unfold_pairwise_baseline_matches(bench):
     lab = batch['lab'][batch['clip_index']].flatten(0, 1)
     boxes = batch['boxes'].flatten(0, 1)
     logits = batch['logits'].flatten(0, 1)
-    ours = pairwise_color_loss(logits, lab, boxes)
+    ours = pairwise_colour_loss(logits, lab, boxes)
     assert ours.item() > 0
     assert ours.item() == pytest.approx(
         bench.unfold_pairwise_loss(logits, lab, boxes).item(), rel=1e-5)

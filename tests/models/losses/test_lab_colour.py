@@ -42,5 +42,5 @@ def test_known_colours_batched_shape_and_autocast():
 
 
 def test_rejects_wrong_channel_count():
-    with pytest.raises(ValueError, match='3, H, W'):
+    with pytest.raises(ValueError, match='3, h, w'):
         rgb_to_lab(torch.zeros(4, 5, 5))

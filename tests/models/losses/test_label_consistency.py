@@ -32,10 +32,10 @@ def test_gradcheck_float64():
     offsets = grid_offsets(3, 1, include_centre=True)
     candidate = torch.rand(2, 2, len(offsets), 4, 5, generator=gen) > 0.3
     pixel = torch.rand(3, 4, 5, generator=gen, dtype=torch.float64)
-    group_index = torch.tensor([1, 0, 1])
+    group_of = torch.tensor([1, 0, 1])
 
     def sums(x):
-        return weighted_consistency_sums(x, candidate, pixel, group_index,
+        return weighted_consistency_sums(x, candidate, pixel, group_of,
                                          [(0, 1), (1, 0)], offsets)
 
     assert torch.autograd.gradcheck(sums, (logits, ))

@@ -1,13 +1,15 @@
 """Tests of the colour-gated pairwise loss against a loop reference."""
 import math
+import warnings
 
 import pytest
 import torch
 from mmdet.registry import MODELS
 
-from maskfreevis.models.losses import (PairwiseColorLoss,
-                                      color_neighbour_weights,
-                                      pairwise_color_loss)
+from maskfreevis.models.losses import (PairwiseColourLoss,
+                                      colour_neighbour_weights,
+                                      pairwise_colour_loss)
+from maskfreevis.models.losses import deprecated_names
 
 
 def reference_pairwise_loss(logits, lab, box_masks, kernel_size=3,
@@ -84,7 +86,7 @@ def test_matches_loop_reference(kernel_size, dilation, threshold):
     logits, lab, boxes = textured_frames(3, 7, 9, seed=0)
     boxes[2] = 1.0  # a box touching every border
     logits.requires_grad_(True)
-    loss = pairwise_color_loss(logits, lab, boxes, kernel_size, dilation,
+    loss = pairwise_colour_loss(logits, lab, boxes, kernel_size, dilation,
                                threshold)
     loss.backward()
     ref_logits = logits.detach().double().requires_grad_(True)
@@ -101,14 +103,14 @@ def test_fractional_box_masks_act_as_weights():
     logits, lab, boxes = textured_frames(2, 6, 8, seed=1)
     boxes = boxes * torch.rand(boxes.shape, generator=torch.Generator()
                                .manual_seed(2)).round().clamp(0.25, 1.0)
-    loss = pairwise_color_loss(logits, lab, boxes)
+    loss = pairwise_colour_loss(logits, lab, boxes)
     ref_loss, _, _ = reference_pairwise_loss(logits, lab, boxes)
     assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-5)
 
 
 def test_valid_masks_match_reference_and_unpadded_crop():
     logits, lab, boxes = textured_frames(2, 6, 7, seed=3)
-    crop_loss = pairwise_color_loss(logits, lab, boxes)
+    crop_loss = pairwise_colour_loss(logits, lab, boxes)
     padded_logits = 4 * torch.randn(2, 9, 10)
     padded_logits[:, :6, :7] = logits
     padded_lab = 50 * torch.rand(2, 3, 9, 10)  # junk colours in the padding
@@ -118,7 +120,7 @@ def test_valid_masks_match_reference_and_unpadded_crop():
     valid = torch.zeros(2, 9, 10)
     valid[:, :6, :7] = 1
     padded_logits.requires_grad_(True)
-    loss = pairwise_color_loss(padded_logits, padded_lab, padded_boxes,
+    loss = pairwise_colour_loss(padded_logits, padded_lab, padded_boxes,
                                valid_masks=valid)
     loss.backward()
     ref_loss, _, _ = reference_pairwise_loss(padded_logits.detach(),
@@ -137,7 +139,7 @@ def test_uniform_colour_row_hand_computed():
     z = math.log(3.0)  # s = 3/4
     logits = torch.tensor([[[z, z, z, -z, -z]]])
     lab = torch.full((1, 3, 1, 5), 40.0)
-    loss = pairwise_color_loss(logits, lab, torch.ones(1, 1, 5))
+    loss = pairwise_colour_loss(logits, lab, torch.ones(1, 1, 5))
     same, cross = -math.log(0.625), -math.log(0.375)
     assert loss.item() == pytest.approx((2 * same + 4 * cross) / 6, rel=1e-6)
 
@@ -151,7 +153,7 @@ def test_uniform_colour_square_all_weights_one():
     logits = torch.full((1, 5, 5), z)
     lab = torch.full((1, 3, 5, 5), 12.0)
     s = 1 / (1 + math.exp(-z))
-    loss = pairwise_color_loss(logits, lab, torch.ones(1, 5, 5))
+    loss = pairwise_colour_loss(logits, lab, torch.ones(1, 5, 5))
     assert loss.item() == pytest.approx(-math.log(s * s + (1 - s)**2),
                                         rel=1e-6)
     _, total_weight, _ = reference_pairwise_loss(logits, lab,
@@ -165,17 +167,17 @@ def test_colour_threshold_hand_computed():
     lab[0, 0, 0, 2] = 2.0  # pixel 0 vs 2: distance 2
     logits = torch.tensor([[[math.log(3.0), 0.0, -math.log(3.0)]]])
     boxes = torch.tensor([[[1.0, 0.0, 0.0]]])
-    loss = pairwise_color_loss(logits, lab, boxes)
+    loss = pairwise_colour_loss(logits, lab, boxes)
     assert loss.item() == pytest.approx(-math.log(0.375), rel=1e-6)
     lab[0, 0, 0, 2] = 3.0
-    assert pairwise_color_loss(logits, lab, boxes).item() == 0.0
+    assert pairwise_colour_loss(logits, lab, boxes).item() == 0.0
 
 
 @pytest.mark.parametrize('case', ['no_instances', 'no_boxes'])
 def test_empty_inputs_give_zero_with_gradient(case):
     num = 0 if case == 'no_instances' else 2
     logits = torch.randn(num, 5, 6, requires_grad=True)
-    loss = pairwise_color_loss(logits, torch.zeros(num, 3, 5, 6),
+    loss = pairwise_colour_loss(logits, torch.zeros(num, 3, 5, 6),
                                torch.zeros(num, 5, 6))
     loss.backward()
     assert loss.item() == 0.0 and torch.all(logits.grad == 0)
@@ -186,7 +188,7 @@ def test_extreme_logits_autocast_and_gradient_only_to_logits():
     extreme = (torch.sign(logits) * 50.0).requires_grad_(True)
     lab.requires_grad_(True)
     boxes.requires_grad_(True)
-    loss = pairwise_color_loss(extreme, lab, boxes)
+    loss = pairwise_colour_loss(extreme, lab, boxes)
     loss.backward()
     ref_loss, _, _ = reference_pairwise_loss(extreme.detach(), lab.detach(),
                                              boxes.detach())
@@ -195,23 +197,23 @@ def test_extreme_logits_autocast_and_gradient_only_to_logits():
     assert lab.grad is None and boxes.grad is None
     half = logits.bfloat16().requires_grad_(True)
     with torch.autocast('cpu', dtype=torch.bfloat16):
-        amp_loss = pairwise_color_loss(half, lab.detach(), boxes.detach())
+        amp_loss = pairwise_colour_loss(half, lab.detach(), boxes.detach())
     amp_loss.backward()
     assert amp_loss.dtype == torch.float32 and half.grad is not None
-    assert amp_loss.item() == pairwise_color_loss(
+    assert amp_loss.item() == pairwise_colour_loss(
         half.detach().float(), lab.detach(), boxes.detach()).item()
 
 
 def test_module_applies_weight_and_validates():
     logits, lab, boxes = textured_frames(2, 6, 8, seed=5)
-    module = MODELS.build(dict(type='PairwiseColorLoss', loss_weight=5.0))
-    assert isinstance(module, PairwiseColorLoss)
+    module = MODELS.build(dict(type='PairwiseColourLoss', loss_weight=5.0))
+    assert isinstance(module, PairwiseColourLoss)
     assert module(logits, lab, boxes).item() == pytest.approx(
-        5.0 * pairwise_color_loss(logits, lab, boxes).item(), rel=1e-6)
+        5.0 * pairwise_colour_loss(logits, lab, boxes).item(), rel=1e-6)
     with pytest.raises(ValueError, match='odd'):
-        PairwiseColorLoss(kernel_size=4)
-    with pytest.raises(ValueError, match=r'lab \(G, 3, H, W\)'):
-        pairwise_color_loss(logits, lab[:, :2], boxes)
+        PairwiseColourLoss(kernel_size=4)
+    with pytest.raises(ValueError, match=r'lab \(G, 3, h, w\)'):
+        pairwise_colour_loss(logits, lab[:, :2], boxes)
 
 
 def test_instances_of_one_frame_share_its_similarities():
@@ -224,24 +226,24 @@ def test_instances_of_one_frame_share_its_similarities():
     boxes[0, 1:4, 2:6] = boxes[1, 0:5, 0:3] = boxes[2, 2:6, 3:8] = 1
     valid = torch.ones(2, 6, 8)
     valid[1, :, 6:] = 0
-    frame_index = torch.tensor([0, 1, 1])
-    shared = pairwise_color_loss(logits, frames, boxes, valid_masks=valid,
-                                 frame_index=frame_index)
+    frame_of = torch.tensor([0, 1, 1])
+    shared = pairwise_colour_loss(logits, frames, boxes, valid_masks=valid,
+                                 frame_of=frame_of)
     shared.backward()
     shared_grad, logits.grad = logits.grad.clone(), None
-    copied = pairwise_color_loss(logits, frames[frame_index], boxes,
-                                 valid_masks=valid[frame_index])
+    copied = pairwise_colour_loss(logits, frames[frame_of], boxes,
+                                 valid_masks=valid[frame_of])
     copied.backward()
     # bit-identical: sharing changes where weights are read, not the arithmetic
     assert shared.item() == copied.item()
     assert torch.equal(shared_grad, logits.grad)
     ref_loss, _, _ = reference_pairwise_loss(logits.detach(),
-                                             frames[frame_index], boxes,
-                                             valid_masks=valid[frame_index])
+                                             frames[frame_of], boxes,
+                                             valid_masks=valid[frame_of])
     assert shared.item() == pytest.approx(ref_loss.item(), rel=1e-5)
-    with pytest.raises(ValueError, match=r'frame_index values .* \[0, 2\)'):
-        pairwise_color_loss(logits, frames, boxes,
-                            frame_index=torch.tensor([0, 1, 2]))
+    with pytest.raises(ValueError, match=r'frame_of values .* \[0, 2\)'):
+        pairwise_colour_loss(logits, frames, boxes,
+                            frame_of=torch.tensor([0, 1, 2]))
 
 
 def test_precomputed_neighbour_weights_are_reused():
@@ -250,11 +252,11 @@ def test_precomputed_neighbour_weights_are_reused():
     boxes = torch.ones(2, 6, 8)
     valid = torch.ones(2, 6, 8, dtype=torch.bool)
     valid[0, 5] = False
-    module = PairwiseColorLoss(kernel_size=3, dilation=2, threshold=0.3,
+    module = PairwiseColourLoss(kernel_size=3, dilation=2, threshold=0.3,
                                loss_weight=1.0)
     weights = module.neighbour_weights(frames, valid)
     assert weights.shape == (2, 8, 6, 8) and weights.dtype == torch.bool
-    assert torch.equal(weights, color_neighbour_weights(frames, 3, 2, 0.3,
+    assert torch.equal(weights, colour_neighbour_weights(frames, 3, 2, 0.3,
                                                         valid))
     assert not weights[0, :, 5].any()  # padding is never p
     assert module(logits, frames, boxes, valid,
@@ -265,3 +267,34 @@ def test_precomputed_neighbour_weights_are_reused():
                   neighbour_weights=torch.zeros_like(weights)).item() == 0.0
     with pytest.raises(ValueError, match='neighbour_weights must be'):
         module(logits, frames, boxes, neighbour_weights=weights[:, :4])
+
+
+def test_weight_scale_multiplies_the_loss_weight():
+    logits, lab, boxes = textured_frames(2, 6, 8, seed=9)
+    module = PairwiseColourLoss(loss_weight=5.0)
+    assert module(logits, lab, boxes, weight_scale=1.0).item() == module(
+        logits, lab, boxes).item()
+    assert module(logits, lab, boxes, weight_scale=0.3).item() == (
+        (5.0 * 0.3) * pairwise_colour_loss(logits, lab, boxes)).item()
+
+
+def test_old_spellings_stay_registered_and_warn_once(monkeypatch):
+    monkeypatch.setattr(deprecated_names, '_warned', set())
+    logits, lab, boxes = textured_frames(2, 6, 8, seed=10)
+    with pytest.warns(FutureWarning, match='use PairwiseColourLoss'):
+        old = MODELS.build(dict(type='PairwiseColorLoss', loss_weight=2.0))
+    assert isinstance(old, PairwiseColourLoss)
+    assert old(logits, lab, boxes).item() == PairwiseColourLoss(
+        loss_weight=2.0)(logits, lab, boxes).item()
+    with pytest.warns(FutureWarning, match='use pairwise_colour_loss'):
+        value = deprecated_names.pairwise_color_loss(
+            logits, lab, boxes, frame_index=torch.tensor([1, 0]))
+    assert value.item() == pairwise_colour_loss(
+        logits, lab, boxes, frame_of=torch.tensor([1, 0])).item()
+    with pytest.warns(FutureWarning, match='use colour_neighbour_weights'):
+        weights = deprecated_names.color_neighbour_weights(lab)
+    assert torch.equal(weights, colour_neighbour_weights(lab))
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # a second use does not warn again
+        MODELS.build(dict(type='PairwiseColorLoss'))
+        deprecated_names.color_neighbour_weights(lab)

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 from mmdet.registry import MODELS
-from mmengine.logging import MessageHub
 
 from maskfreevis.models.losses import (TemporalKNNPatchLoss, all_frame_pairs,
                                        cyclic_frame_pairs,
@@ -16,7 +15,7 @@ from maskfreevis.models.losses.temporal_knn_patch_loss import \
     select_knn_candidates
 
 
-def reference_tk_loss(logits, lab, box_masks, pairs, clip_index=None,
+def reference_tk_loss(logits, lab, box_masks, pairs, clip_of=None,
                       patch_size=3, grid_size=3, dilation=3, topk=5,
                       threshold=0.05, valid_masks=None):
     """Pixel loops straight from the definition (float64).
@@ -26,10 +25,10 @@ def reference_tk_loss(logits, lab, box_masks, pairs, clip_index=None,
     the threshold (to prove a test exercises both branches).
     """
     num, frames, height, width = logits.shape
-    if clip_index is None:
-        clip_index = list(range(num))
+    if clip_of is None:
+        clip_of = list(range(num))
     else:
-        clip_index = clip_index.tolist()
+        clip_of = clip_of.tolist()
     lab = lab.double().numpy()
     box_masks = box_masks.double().numpy()
     valid = (np.ones((lab.shape[0], frames, height, width), bool)
@@ -60,7 +59,7 @@ def reference_tk_loss(logits, lab, box_masks, pairs, clip_index=None,
     for frame_a, frame_b in pairs:
         terms = []
         for n in range(num):
-            clip = clip_index[n]
+            clip = clip_of[n]
             for y in range(height):
                 for x in range(width):
                     if box_masks[n, :, y, x].sum() < 1.0:
@@ -98,7 +97,7 @@ def reference_tk_loss(logits, lab, box_masks, pairs, clip_index=None,
 def moving_objects_clip(num_frames, height, width, noise, seed):
     """Two-clip batch: textured background, a square object moving 1 px down
     and 2 px right per frame; 2 instances in clip 0 (object, static patch)
-    and 1 in clip 1. Returns logits, lab, boxes, clip_index."""
+    and 1 in clip 1. Returns logits, lab, boxes, clip_of."""
     gen = torch.Generator().manual_seed(seed)
     rows, cols = torch.meshgrid(torch.arange(height, dtype=torch.float64),
                                 torch.arange(width, dtype=torch.float64),
@@ -130,15 +129,15 @@ def moving_objects_clip(num_frames, height, width, noise, seed):
 @pytest.mark.parametrize('num_frames,pair_fn', [(3, all_frame_pairs),
                                                 (4, cyclic_frame_pairs)])
 def test_matches_loop_reference_on_moving_objects(noise, num_frames, pair_fn):
-    logits, lab, boxes, clip_index = moving_objects_clip(
+    logits, lab, boxes, clip_of = moving_objects_clip(
         num_frames, 7, 10, noise, seed=1)
     pairs = pair_fn(num_frames)
     logits.requires_grad_(True)
-    loss = temporal_knn_patch_loss(logits, lab, boxes, pairs, clip_index)
+    loss = temporal_knn_patch_loss(logits, lab, boxes, pairs, clip_of)
     loss.backward()
     ref_logits = logits.detach().double().requires_grad_(True)
     ref_loss, counts, rejected = reference_tk_loss(ref_logits, lab, boxes,
-                                                   pairs, clip_index)
+                                                   pairs, clip_of)
     ref_loss.backward()
     assert min(counts) > 0 and rejected > 0  # both branches exercised
     assert loss.dtype == torch.float32
@@ -158,16 +157,16 @@ def test_matches_loop_reference_random(patch_size, grid_size, dilation, topk,
     logits = (3 * torch.randn(4, 3, 6, 8, generator=gen)).requires_grad_()
     lab = 0.6 * torch.randn(2, 3, 3, 6, 8, generator=gen)
     boxes = (torch.rand(4, 3, 6, 8, generator=gen) > 0.4).float()
-    clip_index = torch.tensor([1, 0, 1, 1])
+    clip_of = torch.tensor([1, 0, 1, 1])
     pairs = [(0, 1), (2, 0), (1, 2)]
     kwargs = dict(patch_size=patch_size, grid_size=grid_size,
                   dilation=dilation, topk=topk, threshold=threshold)
-    loss = temporal_knn_patch_loss(logits, lab, boxes, pairs, clip_index,
+    loss = temporal_knn_patch_loss(logits, lab, boxes, pairs, clip_of,
                                    **kwargs)
     loss.backward()
     ref_logits = logits.detach().double().requires_grad_(True)
     ref_loss, counts, rejected = reference_tk_loss(ref_logits, lab, boxes,
-                                                   pairs, clip_index, **kwargs)
+                                                   pairs, clip_of, **kwargs)
     ref_loss.backward()
     assert min(counts) > 0 and rejected > 0
     assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-5)
@@ -176,9 +175,9 @@ def test_matches_loop_reference_random(patch_size, grid_size, dilation, topk,
 
 
 def test_valid_masks_match_reference_and_equal_unpadded_crop():
-    logits, lab, boxes, clip_index = moving_objects_clip(3, 6, 8, 0.3, seed=3)
+    logits, lab, boxes, clip_of = moving_objects_clip(3, 6, 8, 0.3, seed=3)
     pairs = all_frame_pairs(3)
-    crop_loss = temporal_knn_patch_loss(logits, lab, boxes, pairs, clip_index)
+    crop_loss = temporal_knn_patch_loss(logits, lab, boxes, pairs, clip_of)
     # Pad like a batch: junk Lab, logits and boxes at invalid pixels.
     pad_h, pad_w = 2, 3
     padded_logits = 5 * torch.randn(3, 3, 6 + pad_h, 8 + pad_w)
@@ -191,10 +190,10 @@ def test_valid_masks_match_reference_and_equal_unpadded_crop():
     valid[..., :6, :8] = 1
     padded_logits.requires_grad_(True)
     loss = temporal_knn_patch_loss(padded_logits, padded_lab, padded_boxes,
-                                   pairs, clip_index, valid_masks=valid)
+                                   pairs, clip_of, valid_masks=valid)
     loss.backward()
     ref_loss, _, _ = reference_tk_loss(padded_logits.detach(), padded_lab,
-                                       padded_boxes, pairs, clip_index,
+                                       padded_boxes, pairs, clip_of,
                                        valid_masks=valid)
     assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-5)
     assert loss.item() == pytest.approx(crop_loss.item(), rel=1e-6)
@@ -203,34 +202,33 @@ def test_valid_masks_match_reference_and_equal_unpadded_crop():
 
 
 def test_similarity_shared_per_clip_equals_per_instance_copy():
-    logits, lab, boxes, clip_index = moving_objects_clip(3, 7, 9, 0.3, seed=5)
+    logits, lab, boxes, clip_of = moving_objects_clip(3, 7, 9, 0.3, seed=5)
     pairs = all_frame_pairs(3)
-    shared = temporal_knn_patch_loss(logits, lab, boxes, pairs, clip_index)
-    per_instance = temporal_knn_patch_loss(logits, lab[clip_index], boxes,
+    shared = temporal_knn_patch_loss(logits, lab, boxes, pairs, clip_of)
+    per_instance = temporal_knn_patch_loss(logits, lab[clip_of], boxes,
                                            pairs)
     assert shared.item() == per_instance.item()
 
 
 def test_precomputed_selection_is_reused():
-    logits, lab, boxes, clip_index = moving_objects_clip(3, 7, 9, 0.3, seed=6)
+    logits, lab, boxes, clip_of = moving_objects_clip(3, 7, 9, 0.3, seed=6)
     valid = torch.ones(2, 3, 7, 9, dtype=torch.bool)
     valid[1, :, :, 7:] = False
-    module = TemporalKNNPatchLoss(pairing='all', warmup_iters=0,
-                                  loss_weight=1.0)
+    module = TemporalKNNPatchLoss(pairing='all', loss_weight=1.0)
     selection = module.candidate_selection(lab, valid)
     assert selection.shape == (len(all_frame_pairs(3)), 2, 9, 7, 9)
     assert selection.dtype == torch.bool
     assert torch.equal(selection, knn_patch_selection(
         lab, all_frame_pairs(3), 3, 3, 3, 5, 0.05, valid))
     assert not selection[:, 1, :, :, 7:].any()  # padding is never a target
-    fresh = module(logits, lab, boxes, clip_index, valid)
-    reused = module(logits, lab, boxes, clip_index, valid, selection=selection)
+    fresh = module(logits, lab, boxes, clip_of, valid)
+    reused = module(logits, lab, boxes, clip_of, valid, selection=selection)
     assert fresh.item() == reused.item() > 0
     # the given selection is what is used: none selected -> zero loss
-    assert module(logits, lab, boxes, clip_index, valid,
+    assert module(logits, lab, boxes, clip_of, valid,
                   selection=torch.zeros_like(selection)).item() == 0.0
     with pytest.raises(ValueError, match='selection must be'):
-        module(logits, lab, boxes, clip_index, valid, selection=selection[:1])
+        module(logits, lab, boxes, clip_of, valid, selection=selection[:1])
     with pytest.raises(ValueError, match='valid_masks must be'):
         knn_patch_selection(lab, all_frame_pairs(3), valid_masks=valid[0])
 
@@ -306,35 +304,35 @@ def test_empty_inputs_give_zero_with_gradient(case):
 
 
 def test_extreme_logits_finite_and_autocast_float32():
-    logits, lab, boxes, clip_index = moving_objects_clip(3, 6, 8, 0.3, seed=2)
+    logits, lab, boxes, clip_of = moving_objects_clip(3, 6, 8, 0.3, seed=2)
     extreme = (torch.sign(logits) * 50.0).requires_grad_(True)
     loss = temporal_knn_patch_loss(extreme, lab, boxes, all_frame_pairs(3),
-                                   clip_index)
+                                   clip_of)
     loss.backward()
     ref_loss, _, _ = reference_tk_loss(extreme.detach(), lab, boxes,
-                                       all_frame_pairs(3), clip_index)
+                                       all_frame_pairs(3), clip_of)
     assert torch.isfinite(loss) and torch.isfinite(extreme.grad).all()
     assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-5)
     half = logits.bfloat16().requires_grad_(True)
     with torch.autocast('cpu', dtype=torch.bfloat16):
         amp_loss = temporal_knn_patch_loss(half, lab.bfloat16(), boxes,
-                                           all_frame_pairs(3), clip_index)
+                                           all_frame_pairs(3), clip_of)
     amp_loss.backward()
     assert amp_loss.dtype == torch.float32
     assert half.grad.dtype == torch.bfloat16
     fp32_loss = temporal_knn_patch_loss(half.detach().float(),
                                         lab.bfloat16().float(), boxes,
-                                        all_frame_pairs(3), clip_index)
+                                        all_frame_pairs(3), clip_of)
     assert amp_loss.item() == fp32_loss.item()
 
 
 def test_gradient_reaches_logits_only():
-    logits, lab, boxes, clip_index = moving_objects_clip(3, 6, 8, 0.3, seed=4)
+    logits, lab, boxes, clip_of = moving_objects_clip(3, 6, 8, 0.3, seed=4)
     logits.requires_grad_(True)
     lab.requires_grad_(True)
     boxes.requires_grad_(True)
     temporal_knn_patch_loss(logits, lab, boxes, all_frame_pairs(3),
-                            clip_index).backward()
+                            clip_of).backward()
     assert logits.grad.abs().sum() > 0
     assert lab.grad is None and boxes.grad is None
 
@@ -351,63 +349,44 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match='out of range'):
         temporal_knn_patch_loss(logits, torch.zeros(2, 3, 3, 4, 4), boxes,
                                 [(0, 3)])
-    with pytest.raises(ValueError, match='clip_index values'):
+    with pytest.raises(ValueError, match='clip_of values'):
         temporal_knn_patch_loss(logits, torch.zeros(1, 3, 3, 4, 4), boxes,
-                                [(0, 1)], clip_index=torch.tensor([0, 1]))
+                                [(0, 1)], clip_of=torch.tensor([0, 1]))
 
 
 # --------------------------------------------------------------- the module
-@pytest.fixture
-def fresh_message_hub():
-    """A new current MessageHub (no 'iter'), removed afterwards."""
-    name = f'test_tk_warmup_{id(object())}'
-    hub = MessageHub.get_instance(name)
-    yield hub
-    MessageHub._instance_dict.pop(name, None)
-
-
-def test_module_weight_pairing_and_runner_warmup(fresh_message_hub):
-    logits, lab, boxes, clip_index = moving_objects_clip(5, 6, 8, 0.3, seed=6)
-    loss_cfg = dict(type='TemporalKNNPatchLoss', warmup_iters=200,
-                    loss_weight=0.5)
+def test_module_weight_pairing_and_weight_scale():
+    logits, lab, boxes, clip_of = moving_objects_clip(5, 6, 8, 0.3, seed=6)
+    loss_cfg = dict(type='TemporalKNNPatchLoss', loss_weight=0.5)
     cyclic = MODELS.build(dict(loss_cfg, pairing='cyclic'))
     dense = MODELS.build(dict(loss_cfg, pairing='all'))
     explicit = MODELS.build(dict(loss_cfg, pairing=[[0, 4], [3, 1]]))
     expected = {
-        name: temporal_knn_patch_loss(logits, lab, boxes, pairs, clip_index)
+        name: temporal_knn_patch_loss(logits, lab, boxes, pairs, clip_of)
         for name, pairs in [('cyclic', cyclic_frame_pairs(5)),
                             ('all', all_frame_pairs(5)),
                             ('explicit', [(0, 4), (3, 1)])]
     }
     assert cyclic.frame_pairs(5) == [(0, 1), (1, 2), (2, 3), (3, 4), (4, 0)]
-    for iteration, factor in [(0, 0.0), (50, 0.25), (200, 1.0), (900, 1.0)]:
-        fresh_message_hub.update_info('iter', iteration)
-        for module, name in [(cyclic, 'cyclic'), (dense, 'all'),
-                             (explicit, 'explicit')]:
-            value = module(logits, lab, boxes, clip_index)
-            assert value.item() == pytest.approx(
-                0.5 * factor * expected[name].item(), rel=1e-6)
-    assert cyclic.num_training_calls == 0  # Runner present: no own clock
+    for module, name in [(cyclic, 'cyclic'), (dense, 'all'),
+                         (explicit, 'explicit')]:
+        assert module(logits, lab, boxes, clip_of).item() == pytest.approx(
+            0.5 * expected[name].item(), rel=1e-6)
+        # the criterion's warm-up ramp arrives as weight_scale
+        for factor in (0.0, 0.25, 1.0):
+            value = module(logits, lab, boxes, clip_of, weight_scale=factor)
+            assert value.item() == ((0.5 * factor) * expected[name]).item()
 
 
-def test_module_warmup_without_runner_counts_training_calls(
-        fresh_message_hub):
-    logits, lab, boxes, clip_index = moving_objects_clip(3, 6, 8, 0.3, seed=6)
-    expected = temporal_knn_patch_loss(logits, lab, boxes, all_frame_pairs(3),
-                                       clip_index).item()
-    module = TemporalKNNPatchLoss(pairing='all', warmup_iters=4,
-                                  loss_weight=2.0)
-    values = [module(logits, lab, boxes, clip_index).item()
-              for _ in range(6)]
-    assert values == pytest.approx(
-        [2.0 * min(i / 4, 1.0) * expected for i in range(6)], rel=1e-6)
-    module.eval()
-    module(logits, lab, boxes, clip_index)
-    assert module.num_training_calls == 6
-    no_warmup = TemporalKNNPatchLoss(pairing='all', warmup_iters=0,
-                                     loss_weight=2.0)
-    assert no_warmup(logits, lab, boxes, clip_index).item() == pytest.approx(
-        2.0 * expected, rel=1e-6)
+def test_warmup_iters_moved_to_the_criterion():
+    with pytest.raises(TypeError, match=r'moved to the criterion, '
+                       r'criterion.warmup_iters=dict\(loss_tk=200\)'):
+        MODELS.build(dict(type='TemporalKNNPatchLoss', warmup_iters=200))
+    with pytest.raises(TypeError, match='unexpected arguments'):
+        TemporalKNNPatchLoss(radius=5)
+    module = TemporalKNNPatchLoss()
+    for gone in ('warmup_iters', 'warmup_factor', 'num_training_calls'):
+        assert not hasattr(module, gone)
 
 
 def test_module_rejects_unknown_pairing():

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from maskfreevis.models.task_modules import (mask_box_extents, rasterize_boxes,
+from maskfreevis.models.task_modules import (box_cells, mask_box_extents, rasterize_boxes,
                                              valid_region_masks)
 
 
@@ -60,9 +60,25 @@ def test_valid_region_excludes_padding_by_cell_centre():
     assert valid[1].all()
 
 
-def test_tight_box_extents_are_half_open_and_empty_is_zero():
+def test_tight_box_extents_are_half_open_xyxy_and_empty_is_zero():
     masks = torch.zeros(3, 5, 6, dtype=torch.bool)
     masks[0, 1, 2] = masks[0, 3, 4] = True
     masks[1, 4, 5] = True
     extents = mask_box_extents(masks)
-    assert extents.tolist() == [[1, 2, 4, 5], [4, 5, 5, 6], [0, 0, 0, 0]]
+    assert extents.tolist() == [[2, 1, 5, 4], [5, 4, 6, 5], [0, 0, 0, 0]]
+
+
+def test_box_cells_are_the_xyxy_extents_of_the_rasterised_box():
+    boxes = torch.tensor([[2.0, 2.0, 6.0, 10.0], [5.9, 1.0, 14.1, 6.1], [5.0, 9.0, 7.0, 9.5],
+                          [-8.0, 10.0, 40.0, 40.0], [0.0, 0.0, 16.0, 16.0],
+                          [20.0, 20.0, 30.0, 30.0]])
+    present = torch.tensor([True, True, True, True, False, True])
+    cells = box_cells(boxes, present, (4, 5), stride=4)
+    assert cells.dtype == torch.long
+    assert cells.tolist() == [[0, 0, 1, 2], [1, 0, 4, 2], [1, 2, 2, 3], [0, 2, 5, 4],
+                              [0, 0, 0, 0],  # absent
+                              [0, 0, 0, 0]]  # no cell of the grid
+    masks = rasterize_boxes(boxes, present, (4, 5), stride=4)
+    assert torch.equal(cells, mask_box_extents(masks))
+    with pytest.raises(ValueError, match='boxes must be'):
+        box_cells(torch.zeros(2, 4), torch.ones(3, dtype=torch.bool), (4, 4), 4)
