@@ -14,13 +14,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from mmdet.structures import DetDataSample, TrackDataSample
 from mmdet.structures.mask import BitmapMasks
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from maskfreevis.models.losses import rgb_to_lab
+from maskfreevis.models.data_preprocessors import mask_grid_lab
 from maskfreevis.models.task_modules import rasterize_boxes
 
 OBJECT_COLOURS_BGR = ((40, 40, 220), (220, 60, 40), (40, 200, 60), (200, 200, 40))
@@ -153,7 +152,7 @@ def drop_gt_masks(batch: Dict[str, List]) -> Dict[str, List]:
 def mask_grid_inputs(batch: Dict[str, List], stride: int = 4, seed: int = 0) -> Dict[str, Tensor]:
     """The loss-level view of a synthetic batch on the stride-``stride`` mask grid.
 
-    The Lab colours are the average-pooled RGB frames, as the detector derives them; box masks
+    The Lab colours are the data preprocessor's (:func:`mask_grid_lab`); box masks
     follow the cell-centre rule of :func:`maskfreevis.models.task_modules.rasterize_boxes`; the
     mask logits are seeded noise. Instances are the distinct ``instances_ids`` of each clip in
     ascending order, clip after clip.
@@ -172,8 +171,7 @@ def mask_grid_inputs(batch: Dict[str, List], stride: int = 4, seed: int = 0) -> 
     frames = torch.stack(batch['inputs'])  # (B, T, 3, H, W) uint8 BGR
     num_clips, num_frames = frames.shape[:2]
     rgb = frames.flip(2).flatten(0, 1).float()
-    pooled = F.avg_pool2d(rgb, kernel_size=stride, stride=stride, ceil_mode=True)
-    lab = rgb_to_lab(pooled).unflatten(0, (num_clips, num_frames))
+    lab = mask_grid_lab(rgb, stride).unflatten(0, (num_clips, num_frames))
     grid = lab.shape[-2:]
     boxes, clip_index = [], []
     for clip_id, clip in enumerate(batch['data_samples']):
