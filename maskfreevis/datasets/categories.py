@@ -1,10 +1,83 @@
-"""Class lists from json ``categories`` and their mapping to label indices."""
+"""Class lists from json ``categories``, their mapping to label indices, and the named class tables.
+
+The tables are facts of the datasets: the classes of YouTube-VIS 2019 / 2021 and OVIS in
+category-id order, and which COCO category stands for which of those classes when COCO images
+join video training (configs name a table, e.g. ``class_mapping='youtube_vis_2019'``).
+"""
 import logging
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 from mmengine.logging import print_log
 
 from .annotation_checks import AnnotationError, require_keys
+
+# Classes of each video dataset in category-id order (= label order of its original json).
+VIDEO_CLASSES: Dict[str, Tuple[str, ...]] = {
+    'youtube_vis_2019': (
+        'person', 'giant_panda', 'lizard', 'parrot', 'skateboard', 'sedan', 'ape', 'dog', 'snake',
+        'monkey', 'hand', 'rabbit', 'duck', 'cat', 'cow', 'fish', 'train', 'horse', 'turtle',
+        'bear', 'motorbike', 'giraffe', 'leopard', 'fox', 'deer', 'owl', 'surfboard', 'airplane',
+        'truck', 'zebra', 'tiger', 'elephant', 'snowboard', 'boat', 'shark', 'mouse', 'frog',
+        'eagle', 'earless_seal', 'tennis_racket'),
+    'youtube_vis_2021': (
+        'airplane', 'bear', 'bird', 'boat', 'car', 'cat', 'cow', 'deer', 'dog', 'duck',
+        'earless_seal', 'elephant', 'fish', 'flying_disc', 'fox', 'frog', 'giant_panda',
+        'giraffe', 'horse', 'leopard', 'lizard', 'monkey', 'motorbike', 'mouse', 'parrot',
+        'person', 'rabbit', 'shark', 'skateboard', 'snake', 'snowboard', 'squirrel', 'surfboard',
+        'tennis_racket', 'tiger', 'train', 'truck', 'turtle', 'whale', 'zebra'),
+    'ovis': (
+        'Person', 'Bird', 'Cat', 'Dog', 'Horse', 'Sheep', 'Cow', 'Elephant', 'Bear', 'Zebra',
+        'Giraffe', 'Poultry', 'Giant_panda', 'Lizard', 'Parrot', 'Monkey', 'Rabbit', 'Tiger',
+        'Fish', 'Turtle', 'Bicycle', 'Motorcycle', 'Airplane', 'Boat', 'Vehicle'),
+}
+
+# COCO -> video class correspondences of the released joint-training recipe (its
+# COCO_TO_YTVIS_2019/2021 id tables, written here with the class names of both datasets).
+COCO_TO_YTVIS_2019: Dict[str, str] = {
+    'person': 'person', 'bicycle': 'motorbike', 'car': 'sedan', 'motorcycle': 'motorbike',
+    'airplane': 'airplane', 'train': 'train', 'truck': 'truck', 'boat': 'boat', 'cat': 'cat',
+    'dog': 'dog', 'horse': 'horse', 'cow': 'cow', 'elephant': 'elephant', 'bear': 'bear',
+    'zebra': 'zebra', 'giraffe': 'giraffe', 'skis': 'snowboard', 'snowboard': 'snowboard',
+    'skateboard': 'skateboard', 'surfboard': 'surfboard', 'tennis racket': 'tennis_racket'}
+COCO_TO_YTVIS_2021: Dict[str, str] = {
+    'person': 'person', 'bicycle': 'motorbike', 'car': 'car', 'motorcycle': 'motorbike',
+    'airplane': 'airplane', 'train': 'train', 'truck': 'truck', 'boat': 'boat', 'bird': 'bird',
+    'cat': 'cat', 'dog': 'dog', 'horse': 'horse', 'cow': 'cow', 'elephant': 'elephant',
+    'bear': 'bear', 'zebra': 'zebra', 'giraffe': 'giraffe', 'frisbee': 'flying_disc',
+    'skis': 'snowboard', 'snowboard': 'snowboard', 'skateboard': 'skateboard',
+    'surfboard': 'surfboard', 'tennis racket': 'tennis_racket'}
+# The release had no working OVIS table (its COCO_TO_OVIS is undefined): COCO classes map onto
+# the OVIS class of the same name, car / bus / truck onto Vehicle.
+COCO_TO_OVIS: Dict[str, str] = {
+    'person': 'Person', 'bird': 'Bird', 'cat': 'Cat', 'dog': 'Dog', 'horse': 'Horse',
+    'sheep': 'Sheep', 'cow': 'Cow', 'elephant': 'Elephant', 'bear': 'Bear', 'zebra': 'Zebra',
+    'giraffe': 'Giraffe', 'bicycle': 'Bicycle', 'motorcycle': 'Motorcycle',
+    'airplane': 'Airplane', 'boat': 'Boat', 'car': 'Vehicle', 'bus': 'Vehicle',
+    'truck': 'Vehicle'}
+COCO_TO_VIDEO_CLASSES: Dict[str, Dict[str, str]] = {
+    'youtube_vis_2019': COCO_TO_YTVIS_2019,
+    'youtube_vis_2021': COCO_TO_YTVIS_2021,
+    'ovis': COCO_TO_OVIS,
+}
+
+
+def coco_class_table(name: str) -> Tuple[Tuple[str, ...], Dict[str, str]]:
+    """The named COCO -> video class table.
+
+    Args:
+        name: A key of :data:`COCO_TO_VIDEO_CLASSES` (``'youtube_vis_2019'``,
+            ``'youtube_vis_2021'``, ``'ovis'``).
+
+    Returns:
+        ``(video classes in category-id order, {COCO category name: video class name})``.
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones).
+    """
+    if name not in COCO_TO_VIDEO_CLASSES:
+        raise ValueError(f'unknown class table {name!r}; known tables: '
+                         f'{sorted(COCO_TO_VIDEO_CLASSES)}')
+    return VIDEO_CLASSES[name], dict(COCO_TO_VIDEO_CLASSES[name])
 
 
 def read_categories(categories: Any, ann_file: str) -> Dict[int, str]:

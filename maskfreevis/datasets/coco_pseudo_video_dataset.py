@@ -1,6 +1,6 @@
 """COCO-style image datasets served as one-image "videos" for joint training with video data."""
 import os.path as osp
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple, Union
 
 import mmengine
 import numpy as np
@@ -9,23 +9,9 @@ from mmengine.fileio import get_local_path
 
 from .annotation_checks import AnnotationError, SkipCounter, as_int_array, require_keys
 from .box_vis_dataset import BoxVISDataset
-from .categories import map_categories, read_categories, select_classes
-
-# COCO -> YouTube-VIS class correspondences of the released joint-training recipe (its
-# COCO_TO_YTVIS_2019/2021 id tables, written here with the class names of both datasets).
-COCO_TO_YTVIS_2019: Dict[str, str] = {
-    'person': 'person', 'bicycle': 'motorbike', 'car': 'sedan', 'motorcycle': 'motorbike',
-    'airplane': 'airplane', 'train': 'train', 'truck': 'truck', 'boat': 'boat', 'cat': 'cat',
-    'dog': 'dog', 'horse': 'horse', 'cow': 'cow', 'elephant': 'elephant', 'bear': 'bear',
-    'zebra': 'zebra', 'giraffe': 'giraffe', 'skis': 'snowboard', 'snowboard': 'snowboard',
-    'skateboard': 'skateboard', 'surfboard': 'surfboard', 'tennis racket': 'tennis_racket'}
-COCO_TO_YTVIS_2021: Dict[str, str] = {
-    'person': 'person', 'bicycle': 'motorbike', 'car': 'car', 'motorcycle': 'motorbike',
-    'airplane': 'airplane', 'train': 'train', 'truck': 'truck', 'boat': 'boat', 'bird': 'bird',
-    'cat': 'cat', 'dog': 'dog', 'horse': 'horse', 'cow': 'cow', 'elephant': 'elephant',
-    'bear': 'bear', 'zebra': 'zebra', 'giraffe': 'giraffe', 'frisbee': 'flying_disc',
-    'skis': 'snowboard', 'snowboard': 'snowboard', 'skateboard': 'skateboard',
-    'surfboard': 'surfboard', 'tennis racket': 'tennis_racket'}
+# the two release tables are re-exported: maskfreevis.datasets imports them from this module
+from .categories import (COCO_TO_YTVIS_2019, COCO_TO_YTVIS_2021,  # noqa: F401
+                         coco_class_table, map_categories, read_categories, select_classes)
 
 
 @DATASETS.register_module()
@@ -39,11 +25,16 @@ class CocoPseudoVideoDataset(BoxVISDataset):
     :class:`RandomPseudoVideoWarp` makes them move.
 
     Labels index the *video* dataset's classes so both can sit in one ``ConcatDataset``:
-    ``metainfo=dict(classes=<video classes>)`` plus ``class_mapping={coco_name: video_name}``
-    (e.g. :data:`COCO_TO_YTVIS_2019`); without a mapping, categories map to classes of the same
-    name (and without ``metainfo`` classes, the json categories are the classes). Annotations of
-    unmapped categories are dropped and counted; boxes are checked, images filtered (training:
-    no usable box -> dropped, counted) and files checked as in :class:`BoxVISDataset`.
+    ``class_mapping`` names a table of :mod:`maskfreevis.datasets.categories`
+    (``'youtube_vis_2019'``, ``'youtube_vis_2021'``, ``'ovis'``), whose video classes become the
+    classes unless ``metainfo=dict(classes=...)`` gives them; or ``class_mapping`` is a
+    ``{coco_name: video_name}`` dict next to ``metainfo=dict(classes=<video classes>)``. Without a
+    mapping, categories map to classes of the same name (and without ``metainfo`` classes, the
+    json categories are the classes). ``ConcatDataset`` checks that the classes of its members
+    are equal, so a video json whose categories differ from the table fails at start-up.
+    Annotations of unmapped categories are dropped and counted; boxes are checked, images
+    filtered (training: no usable box -> dropped, counted) and files checked as in
+    :class:`BoxVISDataset`.
     Structural errors raise :class:`AnnotationError` naming the file and record.
 
     A train pipeline close to the released recipe (T = 3; the release resized the short side
@@ -65,13 +56,22 @@ class CocoPseudoVideoDataset(BoxVISDataset):
          dict(type='PackTrackInputs')]
 
     Args:
-        class_mapping: ``{source category name: target class name}``.
+        class_mapping: The name of a COCO -> video class table (see
+            :func:`~maskfreevis.datasets.categories.coco_class_table`), or
+            ``{source category name: target class name}``.
         *args, **kwargs: :class:`BoxVISDataset` arguments (``check_files``, ``ann_file``,
             ``data_prefix``, ``metainfo``, ``filter_cfg``, ``pipeline``, ...).
     """
 
-    def __init__(self, *args, class_mapping: Optional[Mapping[str, str]] = None,
+    def __init__(self, *args, class_mapping: Union[str, Mapping[str, str], None] = None,
                  **kwargs) -> None:
+        self.table_classes: Optional[Tuple[str, ...]] = None
+        if isinstance(class_mapping, str):
+            try:
+                self.table_classes, class_mapping = coco_class_table(class_mapping)
+            except ValueError as error:
+                raise ValueError(f"CocoPseudoVideoDataset({kwargs.get('ann_file', '')}): "
+                                 f'{error}') from None
         self.class_mapping = dict(class_mapping) if class_mapping is not None else None
         super().__init__(*args, **kwargs)
 
@@ -118,7 +118,7 @@ class CocoPseudoVideoDataset(BoxVISDataset):
 
     def _map_classes(self, names_by_id: Dict[int, str]) -> None:
         """Set ``classes`` (target classes) and ``cat2label`` (source id -> target label)."""
-        requested = self._metainfo.get('classes')
+        requested = self._metainfo.get('classes') or self.table_classes
         if self.class_mapping is not None and requested is None:
             raise AnnotationError('CocoPseudoVideoDataset with class_mapping needs '
                                   'metainfo=dict(classes=...) naming the target (video) classes')

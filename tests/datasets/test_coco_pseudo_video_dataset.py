@@ -4,11 +4,11 @@ import copy
 import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
-from mmdet.datasets import CocoDataset, YouTubeVISDataset
 from mmdet.registry import DATASETS
+from mmengine.dataset import ConcatDataset
 
-from maskfreevis.datasets import (COCO_TO_YTVIS_2019, COCO_TO_YTVIS_2021, AnnotationError,
-                                  CocoPseudoVideoDataset)
+from maskfreevis.datasets import AnnotationError, CocoPseudoVideoDataset
+from maskfreevis.datasets.categories import VIDEO_CLASSES
 
 TARGET_CLASSES = ('person', 'sedan', 'motorbike', 'dog')
 MAPPING = {'person': 'person', 'car': 'sedan', 'bicycle': 'motorbike', 'dog': 'dog'}
@@ -133,16 +133,25 @@ def test_missing_image_file(tmp_path, coco_root, vis):
         build(vis.dump_json(str(tmp_path / 'coco.json'), data), coco_root)
 
 
-def test_released_mappings_use_real_class_names(monkeypatch):
-    # set_dataset_classes rewrites the class attribute: restore it after the test.
-    monkeypatch.setattr(YouTubeVISDataset, 'METAINFO', YouTubeVISDataset.METAINFO)
-    coco_classes = set(CocoDataset.METAINFO['classes'])
-    YouTubeVISDataset.set_dataset_classes('2019')
-    ytvis_2019 = set(YouTubeVISDataset.METAINFO['classes'])
-    YouTubeVISDataset.set_dataset_classes('2021')
-    ytvis_2021 = set(YouTubeVISDataset.METAINFO['classes'])
-    assert set(COCO_TO_YTVIS_2019) <= coco_classes and set(COCO_TO_YTVIS_2021) <= coco_classes
-    assert set(COCO_TO_YTVIS_2019.values()) <= ytvis_2019
-    assert set(COCO_TO_YTVIS_2021.values()) <= ytvis_2021
-    # 21 and 23 COCO categories in the released id tables.
-    assert (len(COCO_TO_YTVIS_2019), len(COCO_TO_YTVIS_2021)) == (21, 23)
+def test_named_class_table_gives_classes_and_mapping(tmp_path, coco_root, vis):
+    ann_file = vis.dump_json(str(tmp_path / 'coco.json'), coco_json(vis))
+    dataset = build(ann_file, coco_root, class_mapping='youtube_vis_2019', metainfo=None)
+    assert dataset.metainfo['classes'] == VIDEO_CLASSES['youtube_vis_2019']
+    labels = [i['bbox_label'] for v in range(len(dataset))
+              for i in dataset.get_data_info(v)['images'][0]['instances']]
+    # person, crowd bicycle -> motorbike, car -> sedan; dog (image 3)
+    assert labels == [0, 20, 5, 7]
+    with pytest.raises(ValueError, match=r"coco.json\): unknown class table 'ytvis_2019'"):
+        build(ann_file, coco_root, class_mapping='ytvis_2019', metainfo=None)
+
+
+def test_joint_training_needs_equal_classes(tmp_path, coco_root, vis, vis_root):
+    """ConcatDataset refuses a video json whose classes are not those of the COCO table."""
+    coco = build(vis.dump_json(str(tmp_path / 'coco.json'), coco_json(vis)), coco_root,
+                 class_mapping='youtube_vis_2019', metainfo=None)
+    video = DATASETS.build(dict(
+        type='BoxVISDataset', ann_file=vis.dump_json(str(tmp_path / 'video.json'),
+                                                     vis.box_only_ytvis(vis_root)),
+        data_prefix=dict(img_path=vis_root), pipeline=[]))
+    with pytest.raises(ValueError, match='does not match meta information'):
+        ConcatDataset([coco, video])
