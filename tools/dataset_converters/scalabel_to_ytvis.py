@@ -32,8 +32,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--ignore-classes', nargs='+', default=[],
                         help='categories whose labels are dropped')
     parser.add_argument('--bdd100k', action='store_true',
-                        help=f'BDD100K box tracking: --classes {" ".join(BDD100K_BOX_TRACK_CLASSES)}'
-                             f' --ignore-classes {" ".join(map(repr, BDD100K_IGNORED_CLASSES))}')
+                        help='BDD100K box tracking: --classes '
+                             f'{" ".join(BDD100K_BOX_TRACK_CLASSES)} --ignore-classes '
+                             f'{" ".join(map(repr, BDD100K_IGNORED_CLASSES))}')
     parser.add_argument('--exclusive-corners', action='store_true',
                         help='box2d x2/y2 are exclusive (w = x2 - x1); Scalabel\'s default is '
                              'inclusive (w = x2 - x1 + 1)')

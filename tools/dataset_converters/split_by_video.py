@@ -1,7 +1,7 @@
 """Cut a training json into a local train / val split by whole videos (seeded).
 
-``python tools/dataset_converters/split_by_video.py data/youtube_vis_2019/annotations/
-instances_train.json --val-ratio 0.1 --seed 0 --train-out local_train.json --val-out local_val.json``
+``python tools/dataset_converters/split_by_video.py data/ytvis_2019/annotations/train.json
+--val-ratio 0.1 --seed 0 --train-out local_train.json --val-out local_val.json``
 
 YouTube-VIS / OVIS hide their val ground truth; a val split cut from train, masks kept, gives
 local mask AP with ``YouTubeVISLocalMetric``. Train on the local train split after

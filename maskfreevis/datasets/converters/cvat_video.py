@@ -155,7 +155,8 @@ def expand_track_boxes(positions: np.ndarray, boxes_xyxy: np.ndarray, rotations:
     """A track's box on every frame it is on, from its listed boxes (CVAT track semantics).
 
     Args:
-        positions: (K,) int frame positions of the listed boxes, strictly increasing.
+        positions: (K,) int frame positions of the listed boxes, strictly increasing (an
+            outside box may lie past the last frame).
         boxes_xyxy: (K, 4) listed boxes.
         rotations: (K,) listed rotations in degrees.
         outside: (K,) bool, the object is absent from this frame on.
@@ -274,16 +275,15 @@ def read_cvat_video_xml(xml_path: str, data_root: str, skips: SkipCounter,
             box = boxes[np.flatnonzero(invalid)[0]]
             raise AnnotationError(f'{where} {_describe(box)}: frame is not one of the task '
                                   f'frames {start} + k * {step}, k = 0..{size - 1}')
-        numbers, positions = numbers[~past_end], positions[~past_end]
-        kept_boxes = [box for box, closing in zip(boxes, past_end) if not closing]
+        # Outside boxes past the end stay: a box before them interpolates towards them.
         order = np.argsort(positions, kind='stable')
         repeated = np.flatnonzero(np.diff(positions[order]) == 0)
         if len(repeated):
-            box = kept_boxes[order[repeated[0] + 1]]
+            box = boxes[order[repeated[0] + 1]]
             raise AnnotationError(f'{where} {_describe(box)}: this track already has a box on '
                                   'this frame')
         numbers, positions = numbers[order], positions[order]
-        if len(positions) == 0:
+        if positions[0] >= size:
             continue
         frames, boxes_xyxy, angles, occluded = expand_track_boxes(
             positions, numbers[:, 3:7], numbers[:, 7], numbers[:, 1] == 1, numbers[:, 2] == 1,

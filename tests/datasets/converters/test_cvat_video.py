@@ -10,8 +10,9 @@ from maskfreevis.datasets.annotation_checks import SkipCounter
 from maskfreevis.datasets.converters import convert_cvat_video
 from maskfreevis.datasets.converters.cvat_video import enclosing_boxes_xywh
 
-META = """<meta><task><id>3</id><name>street</name><size>{size}</size><mode>interpolation</mode>
-<start_frame>{start}</start_frame><stop_frame>{stop}</stop_frame><frame_filter>{filter}</frame_filter>
+META = """<meta><task><id>3</id><name>street</name><size>{size}</size>
+<mode>interpolation</mode><start_frame>{start}</start_frame><stop_frame>{stop}</stop_frame>
+<frame_filter>{filter}</frame_filter>
 <labels><label><name>car</name></label><label><name>person</name></label></labels>
 {original_size}</task></meta>"""
 ORIGINAL_SIZE = '<original_size><width>64</width><height>48</height></original_size>'

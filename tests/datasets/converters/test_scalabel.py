@@ -73,7 +73,8 @@ def test_bdd100k_values_and_choices(bdd_folder):
 
 
 def test_scalabel_dataset_file_with_config(tmp_path):
-    frames = [{'name': 'clip/0001.jpg', 'videoName': 'clip', 'labels': [label(7, 'bike', 0, 0, 9, 9)]},
+    frames = [{'name': 'clip/0001.jpg', 'videoName': 'clip',
+               'labels': [label(7, 'bike', 0, 0, 9, 9)]},
               {'name': 'clip/0002.jpg', 'videoName': 'clip', 'labels': []}]
     config = {'imageSize': {'width': 640, 'height': 480},
               'categories': [{'name': 'vehicle', 'subcategories': [{'name': 'bike'},
