@@ -1,0 +1,30 @@
+"""Convert a detectron2 MaskFreeVIS / Mask2Former(-VIS) checkpoint for this package's model.
+
+``python tools/model_converters/detectron2_to_maskfreevis.py CONFIG SOURCE OUTPUT``
+
+SOURCE: a released detectron2 model (``model_final_*.pth``, ``model_final_*.pkl``,
+``model_final_proj.pth``); CONFIG: the config of the model to load it into. Prints what was done
+(dropped keys, class head, colour order) or every key that does not fit. Examples::
+
+    # released MaskFreeVIS R50 (YouTube-VIS 2019, 40 classes): weights for tools/test.py
+    python tools/model_converters/detectron2_to_maskfreevis.py \\
+        configs/maskfreevis/maskfreevis_r50_8xb2-6k_youtubevis2019.py \\
+        model_final_r50_0466.pth checkpoints/maskfreevis_r50_0466.pth
+    # COCO box-supervised image model -> initialisation of the mask-free R50 recipe
+    python tools/model_converters/detectron2_to_maskfreevis.py \\
+        configs/maskfreevis/maskfreevis_r50_8xb2-6k_youtubevis2019.py \\
+        model_final_proj.pth checkpoints/maskfreevis_r50_coco-box-init.pth
+"""
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+from maskfreevis.model_converters import (DETECTRON2_CHANNEL_ORDER,  # noqa: E402
+                                          DETECTRON2_NON_MODEL_KEYS,
+                                          convert_detectron2_state_dict)
+from maskfreevis.model_converters.command_line import main  # noqa: E402
+
+if __name__ == '__main__':
+    sys.exit(main(None, __doc__.splitlines()[0], convert_detectron2_state_dict, 'detectron2',
+                  default_drops=DETECTRON2_NON_MODEL_KEYS,
+                  default_channel_order=DETECTRON2_CHANNEL_ORDER))
