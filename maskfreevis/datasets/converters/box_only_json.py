@@ -15,9 +15,8 @@ ORIGINAL YouTube-VIS json that :class:`~maskfreevis.datasets.BoxVISDataset` read
 import json
 import os
 import os.path as osp
-import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -63,6 +62,30 @@ class VideoBoxTracks:
     source: str = ''
 
 
+def first_repeated_row(frame_indices: np.ndarray,
+                       track_keys: np.ndarray) -> Optional[Tuple[int, int]]:
+    """The first two rows that put one object twice on one frame, ``None`` if there are none.
+
+    Args:
+        frame_indices: (N,) frame of each row.
+        track_keys: (N,) object identity of each row (ints or strings).
+
+    Returns:
+        ``(earlier_row, later_row)`` in input order, or ``None``.
+    """
+    if len(frame_indices) < 2:
+        return None
+    _, key_index = np.unique(np.asarray(track_keys), return_inverse=True)
+    key_index = key_index.reshape(-1)
+    order = np.lexsort((np.arange(len(key_index)), frame_indices, key_index))
+    sorted_keys, sorted_frames = key_index[order], np.asarray(frame_indices)[order]
+    repeated = (sorted_keys[1:] == sorted_keys[:-1]) & (sorted_frames[1:] == sorted_frames[:-1])
+    if not repeated.any():
+        return None
+    position = int(np.flatnonzero(repeated)[0])
+    return int(order[position]), int(order[position + 1])
+
+
 def group_rows_into_tracks(frame_indices: np.ndarray, track_keys: np.ndarray,
                            boxes_xywh: np.ndarray, categories: Sequence[str],
                            describe_row: Callable[[int], str],
@@ -89,15 +112,15 @@ def group_rows_into_tracks(frame_indices: np.ndarray, track_keys: np.ndarray,
         return []
     frame_indices = np.asarray(frame_indices, dtype=np.int64)
     keys = np.asarray(track_keys)
+    repeated = first_repeated_row(frame_indices, keys)
+    if repeated is not None:
+        first, second = repeated
+        raise AnnotationError(f'{describe_row(second)}: object {keys[second]} already has a box '
+                              f'on this frame ({describe_row(first)})')
     _, key_index = np.unique(keys, return_inverse=True)
     key_index = key_index.reshape(-1)
     order = np.lexsort((frame_indices, key_index))
-    sorted_keys, sorted_frames = key_index[order], frame_indices[order]
-    repeated = (sorted_keys[1:] == sorted_keys[:-1]) & (sorted_frames[1:] == sorted_frames[:-1])
-    if repeated.any():
-        first, second = order[np.flatnonzero(repeated)[0] + np.array([0, 1])]
-        raise AnnotationError(f'{describe_row(second)}: object {keys[second]} already has a box '
-                              f'on this frame ({describe_row(first)})')
+    sorted_keys = key_index[order]
     names = np.asarray(categories, dtype=object)
     starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
     tracks = []
@@ -205,11 +228,11 @@ def write_json(data: dict, output_path: str, input_paths: Sequence[str] = ()) ->
     interrupted run never leaves a truncated file behind.
     """
     check_output_path(output_path, input_paths)
-    folder = osp.dirname(osp.abspath(output_path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary_path = tempfile.mkstemp(dir=folder, suffix='.json.tmp')
+    os.makedirs(osp.dirname(osp.abspath(output_path)), exist_ok=True)
+    # A plain open() (not mkstemp, whose files are private) keeps the user's umask permissions.
+    temporary_path = f'{output_path}.{os.getpid()}.tmp'
     try:
-        with os.fdopen(handle, 'w') as stream:
+        with open(temporary_path, 'w') as stream:
             json.dump(data, stream)
         os.replace(temporary_path, output_path)
     except BaseException:

@@ -42,7 +42,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..annotation_checks import AnnotationError, SkipCounter
-from .box_only_json import VideoBoxTracks, build_box_only_json, group_rows_into_tracks
+from .box_only_json import (VideoBoxTracks, build_box_only_json, first_repeated_row,
+                            group_rows_into_tracks)
 from .frame_images import list_frame_images, resolve_frame_size
 
 MOT_CHALLENGE_CLASSES: Dict[int, str] = {
@@ -303,10 +304,12 @@ def convert_mot_sequence(sequence: MOTSequence, data_root: str, classes: Optiona
     skips.add(f'rows with visibility < {min_visibility} (dropped)', int(low_visibility.sum()),
               describe(np.flatnonzero(low_visibility)))
 
-    # Duplicates are errors among all rows, not only the kept ones.
-    group_rows_into_tracks(values[:, 0] - 1, values[:, 1].astype(np.int64), values[:, 2:6],
-                           np.zeros(len(values), dtype=object),
-                           lambda row: f'{sequence.gt_file}:{line_numbers[row]}')
+    # Two boxes of one id on one frame are an error among all rows, not only the kept ones.
+    repeated = first_repeated_row(values[:, 0], values[:, 1])
+    if repeated is not None:
+        first, second = line_numbers[list(repeated)]
+        raise AnnotationError(f'{sequence.gt_file}:{second}: object {values[repeated[1], 1]:g} '
+                              f'already has a box on this frame ({sequence.gt_file}:{first})')
     keep = ~(ignored | other_class | low_visibility)
     kept_lines = line_numbers[keep]
     tracks = group_rows_into_tracks(

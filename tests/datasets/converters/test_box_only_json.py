@@ -71,3 +71,6 @@ def test_output_that_is_an_input_is_refused(tmp_path):
     write_json({'videos': []}, str(tmp_path / 'new' / 'out.json'), [str(source)])
     assert json.loads((tmp_path / 'new' / 'out.json').read_text()) == {'videos': []}
     assert os.listdir(tmp_path / 'new') == ['out.json']  # no temporary file left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(tmp_path / 'new' / 'out.json').st_mode & 0o777 == 0o666 & ~umask
