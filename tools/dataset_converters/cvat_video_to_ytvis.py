@@ -45,10 +45,9 @@ def main(argv=None) -> int:
         [osp.dirname(osp.dirname(osp.abspath(path))) for path in args.xml])
 
     def convert(skips):
-        data = convert_cvat_video(args.xml, data_root, classes=args.classes,
+        return convert_cvat_video(args.xml, data_root, classes=args.classes,
                                   drop_occluded=args.drop_occluded, image_size=args.image_size,
                                   frame_pattern=args.frame_pattern, skips=skips)
-        return data, args.xml
 
     return run_conversion(convert, args.output, 'cvat_video_to_ytvis')
 

@@ -38,7 +38,7 @@ import logging
 import os.path as osp
 import re
 import xml.etree.ElementTree as ElementTree
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
@@ -247,7 +247,7 @@ def read_cvat_video_xml(xml_path: str, data_root: str, skips: SkipCounter,
         width, height = resolve_frame_size(image_size, frame_paths, xml_path)
 
     tracks: List[BoxTrack] = []
-    seen_ids: Dict[str, str] = {}
+    seen_ids: Set[str] = set()
     for track in root.findall('track'):
         where = f'{xml_path}: {_describe(track)}'
         track_id, label = track.attrib.get('id'), track.attrib.get('label')
@@ -255,7 +255,7 @@ def read_cvat_video_xml(xml_path: str, data_root: str, skips: SkipCounter,
             raise AnnotationError(f'{where}: a track needs "id" and "label" attributes')
         if track_id in seen_ids:
             raise AnnotationError(f'{where}: track id {track_id} is used twice')
-        seen_ids[track_id] = label
+        seen_ids.add(track_id)
         if meta_labels and label not in meta_labels:
             raise AnnotationError(f'{where}: label {label!r} is not among the task labels '
                                   f'{label_names}')
@@ -299,10 +299,9 @@ def read_cvat_video_xml(xml_path: str, data_root: str, skips: SkipCounter,
                   level=logging.INFO)
         tracks.append(BoxTrack(label, frames, enclosing_boxes_xywh(boxes_xyxy, angles),
                                source=where))
-    for tag in ('tag', 'shape'):
-        found = root.findall(tag)
-        skips.add(f'<{tag}> elements outside tracks (skipped)', len(found),
-                  [f'{xml_path}: {_describe(element)}' for element in found])
+    tags = root.findall('tag')
+    skips.add('<tag> elements (frame labels, no box; skipped)', len(tags),
+              [f'{xml_path}: {_describe(element)}' for element in tags])
     file_names = [osp.relpath(path, data_root) for path in frame_paths]
     return VideoBoxTracks(file_names, width, height, tracks, source=xml_path), label_names
 
@@ -311,7 +310,7 @@ def convert_cvat_video(xml_paths: Sequence[str], data_root: str,
                        classes: Optional[Sequence[str]] = None, drop_occluded: bool = False,
                        image_size: Optional[Sequence[int]] = None,
                        frame_pattern: str = DEFAULT_FRAME_PATTERN,
-                       skips: Optional[SkipCounter] = None) -> dict:
+                       skips: Optional[SkipCounter] = None) -> Tuple[dict, List[str]]:
     """CVAT "for video 1.1" exports (one video each) as one box-only YouTube-VIS json.
 
     Args:
@@ -321,6 +320,10 @@ def convert_cvat_video(xml_paths: Sequence[str], data_root: str,
             counted. ``None``: every label of the exports, in first-listed order.
         drop_occluded, image_size, frame_pattern: See :func:`read_cvat_video_xml`.
         skips: Collects the skip counts; a new one when ``None``.
+
+    Returns:
+        ``(json, input_files)``: the json (categories in the order of ``classes``) and the XML
+        files read.
 
     Raises:
         AnnotationError: bad input (file and element named), or a requested class that no
@@ -344,4 +347,4 @@ def convert_cvat_video(xml_paths: Sequence[str], data_root: str,
             skips.add(f'tracks of label {track.category!r} (not requested; dropped)', 1,
                       [track.source])
         video.tracks = [track for track in video.tracks if track.category in classes]
-    return build_box_only_json(videos, list(classes))
+    return build_box_only_json(videos, list(classes)), list(xml_paths)

@@ -53,7 +53,7 @@ EXPECTED_CAR = [[0.0, 0.0, 10.0, 10.0], [2.0, 0.0, 10.0, 10.0], [4.0, 0.0, 10.0,
 def test_both_export_styles_give_the_same_boxes(tmp_path, shapes):
     xml = write_export(str(tmp_path / 'task'), [(0, 'car', shapes)])
     skips = SkipCounter('test')
-    data = convert_cvat_video([xml], str(tmp_path), skips=skips)
+    data, _ = convert_cvat_video([xml], str(tmp_path), skips=skips)
     assert data['categories'] == [dict(id=1, name='car'), dict(id=2, name='person')]
     video, = data['videos']
     assert (video['width'], video['height'], video['length']) == (64, 48, 6)
@@ -69,7 +69,7 @@ def test_last_box_held_to_the_end_and_outside_past_the_end(tmp_path):
     xml = write_export(str(tmp_path / 'task'), [
         (0, 'person', [box(3, 1, 1, 5, 5)]),
         (1, 'car', [box(5, 0, 0, 8, 8), box(6, 0, 0, 8, 8, outside=1)])])
-    data = convert_cvat_video([xml], str(tmp_path))
+    data, _ = convert_cvat_video([xml], str(tmp_path))
     person, car = data['annotations']
     assert person['bboxes'] == [None] * 3 + [[1.0, 1.0, 4.0, 4.0]] * 3
     assert car['bboxes'] == [None] * 5 + [[0.0, 0.0, 8.0, 8.0]]
@@ -80,7 +80,7 @@ def test_absolute_frame_numbers_with_start_and_step(tmp_path):
     xml = write_export(str(tmp_path / 'task'), [(4, 'car', [box(10, 0, 0, 4, 4),
                                                             box(20, 8, 0, 12, 4)])],
                        size=3, start=10, step=5)
-    data = convert_cvat_video([xml], str(tmp_path))
+    data, _ = convert_cvat_video([xml], str(tmp_path))
     assert data['videos'][0]['file_names'] == ['task/images/frame_000010.png',
                                                'task/images/frame_000015.png',
                                                'task/images/frame_000020.png']
@@ -97,7 +97,7 @@ def test_images_folder_sets_names_and_size(tmp_path, image_writer):
     folder = str(tmp_path / 'exports' / 'clip')
     xml = write_export(folder, [(0, 'car', [box(0, 1, 1, 3, 3)])], size=2, original_size='')
     image_writer(osp.join(folder, 'images'), ['b.jpg', 'a.jpg'], width=40, height=32)
-    data = convert_cvat_video([xml], str(tmp_path / 'exports'))
+    data, _ = convert_cvat_video([xml], str(tmp_path / 'exports'))
     video, = data['videos']
     assert video['file_names'] == ['clip/images/a.jpg', 'clip/images/b.jpg']
     assert (video['width'], video['height']) == (40, 32)
@@ -110,7 +110,7 @@ def test_no_size_anywhere_asks_for_it(tmp_path):
     xml = write_export(str(tmp_path / 'task'), [], original_size='')
     with pytest.raises(AnnotationError, match=r'pass the size \(--image-size W H\)'):
         convert_cvat_video([xml], str(tmp_path))
-    data = convert_cvat_video([xml], str(tmp_path), image_size=(320, 240))
+    data, _ = convert_cvat_video([xml], str(tmp_path), image_size=(320, 240))
     assert (data['videos'][0]['width'], data['videos'][0]['height']) == (320, 240)
 
 
@@ -122,14 +122,19 @@ def test_occluded_rotation_and_other_shapes(tmp_path):
                        box(1, 10, 10, 20, 14, outside=1)]),
         (2, 'person', ['<polygon frame="0" outside="0" occluded="0" keyframe="1" '
                        'points="1,1;5,1;5,5"></polygon>'])])
+    with open(xml) as stream:
+        text = stream.read()
+    with open(xml, 'w') as stream:
+        stream.write(text.replace('</annotations>', '<tag frame="2" label="car"/></annotations>'))
     skips = SkipCounter('test')
-    data = convert_cvat_video([xml], str(tmp_path), drop_occluded=True, skips=skips)
+    data, _ = convert_cvat_video([xml], str(tmp_path), drop_occluded=True, skips=skips)
     car, person = data['annotations']
     assert car['bboxes'][:3] == [None, [0.0, 0.0, 10.0, 4.0], None]
     # A 10 x 4 box turned by 90 degrees about its centre (15, 12) is 4 x 10.
     np.testing.assert_allclose(person['bboxes'][0], [13.0, 7.0, 4.0, 10.0], atol=1e-9)
     assert skips.counts["tracks of non-box shapes ['polygon'] (skipped)"] == 1
     assert skips.counts['occluded boxes (dropped)'] == 1
+    assert skips.counts['<tag> elements (frame labels, no box; skipped)'] == 1
     assert skips.counts['rotated boxes (replaced by their enclosing axis-aligned box)'] == 1
 
 
@@ -144,7 +149,7 @@ def test_classes_select_and_order_labels(tmp_path):
     xml = write_export(str(tmp_path / 'task'), [(0, 'car', [box(0, 0, 0, 4, 4)]),
                                                 (1, 'person', [box(0, 5, 5, 9, 9)])])
     skips = SkipCounter('test')
-    data = convert_cvat_video([xml], str(tmp_path), classes=['person'], skips=skips)
+    data, _ = convert_cvat_video([xml], str(tmp_path), classes=['person'], skips=skips)
     assert data['categories'] == [dict(id=1, name='person')]
     assert [ann['category_id'] for ann in data['annotations']] == [1]
     assert skips.counts["tracks of label 'car' (not requested; dropped)"] == 1
@@ -155,7 +160,7 @@ def test_classes_select_and_order_labels(tmp_path):
 def test_round_trip_through_box_vis_dataset(tmp_path, load_converted, boxes_per_frame):
     xml = write_export(str(tmp_path / 'task'), [(0, 'car', KEYFRAMES_ONLY),
                                                 (1, 'person', [box(1, 30, 5, 40, 25)])])
-    data = convert_cvat_video([xml], str(tmp_path))
+    data, _ = convert_cvat_video([xml], str(tmp_path))
     dataset = load_converted(data, str(tmp_path))
     assert dataset.metainfo['classes'] == ('car', 'person')
     frames = boxes_per_frame(dataset, 0)

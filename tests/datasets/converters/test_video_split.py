@@ -57,7 +57,7 @@ def test_cocovid_split_follows_images(vis):
 
 
 def test_val_split_loads_with_masks(vis, tmp_path, load_converted):
-    train, val = split_by_video(ytvis_with_masks(vis, num_videos=4), val_count=2, seed=0)
+    _, val = split_by_video(ytvis_with_masks(vis, num_videos=4), val_count=2, seed=0)
     dataset = load_converted(val, str(tmp_path), test_mode=True)
     assert len(dataset) == 2
     first_frame = dataset.get_data_info(0)['images'][0]
