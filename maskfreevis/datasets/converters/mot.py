@@ -17,9 +17,9 @@ Choices, stated here because they decide what the model learns from:
 * ``frame`` is 1-based: frame ``n`` is the video's frame position ``n - 1``. A frame outside
   ``1..seqLength`` (or beyond the images of ``img1/``) is an error, as is a non-integer one.
 * ``flag`` (the "conf" column; "not ignored" in CVAT) is 1 for boxes the benchmark evaluates and
-  0 for those it ignores. In MOT16/17/20 ground truth the 0 rows are mostly the non-pedestrian and
-  ambiguous classes below, plus people the annotators marked as not to be evaluated; rows with
-  flag 0 are dropped and counted, whatever their class.
+  0 for those it ignores. In MOT16/17/20 ground truth the 0 rows are the classes it does not
+  evaluate (vehicles, static people, distractors, occluders, reflections, ...). Rows with flag 0
+  are dropped and counted whatever their class, so a pedestrian row flagged 0 is dropped too.
 * ``class``: MOTChallenge ids are those of :data:`MOT_CHALLENGE_CLASSES` (1 pedestrian ... 13
   crowd). Only the requested classes become tracks (default: pedestrian, the benchmark's one
   evaluated class); other rows are dropped and counted per class. ``-1`` or a missing column
