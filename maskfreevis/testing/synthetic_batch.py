@@ -39,6 +39,8 @@ class ClipSpec:
         absent: ``(object index, frame)`` pairs where that object is not annotated.
         labels: class of each object; defaults to ``0, 1, ...``.
         seed: RNG seed of textures and motion.
+        pixel_noise: amplitude of uniform integer noise added to every pixel, objects included
+            (0: flat object colours, whose equal patches tie in nearest-neighbour searches).
         video_id: written into the frame metainfo.
     """
     num_frames: int
@@ -49,6 +51,7 @@ class ClipSpec:
     absent: Sequence[Tuple[int, int]] = field(default_factory=tuple)
     labels: Optional[Sequence[int]] = None
     seed: int = 0
+    pixel_noise: int = 0
     video_id: int = 0
 
 
@@ -94,6 +97,8 @@ def synthetic_clip(spec: ClipSpec) -> Tuple[torch.Tensor, TrackDataSample]:
         for index in range(spec.num_objects):
             colour = np.asarray(OBJECT_COLOURS_BGR[index % len(OBJECT_COLOURS_BGR)], np.float32)
             image[:, masks[index] > 0] = colour[:, None]
+        if spec.pixel_noise:
+            image += rng.randint(-spec.pixel_noise, spec.pixel_noise + 1, size=image.shape)
         frames.append(np.clip(image, 0, 255).astype(np.uint8))
         shown = [k for k in range(spec.num_objects) if (k, frame) not in set(spec.absent)]
         gt = InstanceData()

@@ -43,3 +43,16 @@ def test_mask_grid_inputs_follow_the_clips():
     assert occupied.tolist() == [[True, False, True], [True, True, True], [True, True, True]]
     assert inputs['lab'][..., 0, :, :].min() >= 0 and inputs['lab'][..., 0, :, :].max() <= 100
     assert mask_grid_inputs(batch, seed=0)['logits'].equal(inputs['logits'])
+
+
+def test_pixel_noise_reaches_the_objects_and_leaves_the_rest_of_the_clip():
+    flat_frames, flat_clip = synthetic_clip(ClipSpec(2, (32, 48), num_objects=1, seed=6))
+    noisy_frames, noisy_clip = synthetic_clip(ClipSpec(2, (32, 48), num_objects=1, seed=6,
+                                                       pixel_noise=8))
+    inside = torch.zeros(32, 48, dtype=torch.bool)
+    x1, y1, x2, y2 = flat_clip[0].gt_instances.bboxes[0].long().tolist()
+    inside[(y1 + y2) // 2 - 2:(y1 + y2) // 2 + 2, (x1 + x2) // 2 - 2:(x1 + x2) // 2 + 2] = True
+    assert flat_frames[0][:, inside].unique(dim=1).shape[1] == 1  # one flat colour
+    assert noisy_frames[0][:, inside].unique(dim=1).shape[1] > 1
+    assert (noisy_frames.int() - flat_frames.int()).abs().max() <= 8
+    assert noisy_clip[1].gt_instances.bboxes.equal(flat_clip[1].gt_instances.bboxes)

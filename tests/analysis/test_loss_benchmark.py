@@ -1,22 +1,19 @@
-"""The benchmark's release-style unfold baseline computes the same losses."""
+"""The loss benchmark's release-style unfold baseline computes the same losses; measurements."""
 
 import pytest
 import torch
 
+from maskfreevis.analysis import loss_benchmark as bench
+from maskfreevis.analysis.profiling import forward_backward, peak_bytes, saved_bytes
 from maskfreevis.models.losses import (all_frame_pairs, cyclic_frame_pairs,
                                        pairwise_colour_loss,
                                        temporal_knn_patch_loss)
 
 
-@pytest.fixture(scope='module')
-def bench(load_tool):
-    return load_tool('analysis_tools/benchmark_losses.py')
-
-
 @pytest.mark.parametrize('num_frames,pair_fn', [(3, all_frame_pairs),
                                                 (5, cyclic_frame_pairs)])
-def test_unfold_baseline_matches_and_saves_more(bench, num_frames, pair_fn):
-    batch = bench.synthetic_batch(2, 2, num_frames, 32, 48, 'cpu')
+def test_unfold_baseline_matches_and_saves_more(num_frames, pair_fn):
+    batch = bench.loss_batch(2, 2, num_frames, 32, 48, 'cpu')
     pairs = pair_fn(num_frames)
     args = (batch['lab'], batch['boxes'])
 
@@ -26,16 +23,16 @@ def test_unfold_baseline_matches_and_saves_more(bench, num_frames, pair_fn):
     def unfold(x):
         return bench.unfold_tk_loss(x, *args, pairs, batch['clip_index'])
 
-    value = bench.forward_backward(ours, batch['logits'])
+    value = forward_backward(ours, batch['logits'])
     assert value > 0
     assert value == pytest.approx(
-        bench.forward_backward(unfold, batch['logits']), rel=1e-5)
-    assert 4 * bench.saved_bytes(ours, batch['logits']) <= bench.saved_bytes(
+        forward_backward(unfold, batch['logits']), rel=1e-5)
+    assert 4 * saved_bytes(ours, batch['logits']) <= saved_bytes(
         unfold, batch['logits'])
 
 
-def test_unfold_pairwise_baseline_matches(bench):
-    batch = bench.synthetic_batch(2, 2, 2, 32, 48, 'cpu')
+def test_unfold_pairwise_baseline_matches():
+    batch = bench.loss_batch(2, 2, 2, 32, 48, 'cpu')
     lab = batch['lab'][batch['clip_index']].flatten(0, 1)
     boxes = batch['boxes'].flatten(0, 1)
     logits = batch['logits'].flatten(0, 1)
@@ -45,17 +42,17 @@ def test_unfold_pairwise_baseline_matches(bench):
         bench.unfold_pairwise_loss(logits, lab, boxes).item(), rel=1e-5)
 
 
-def test_peak_bytes_counts_allocations(bench):
+def test_peak_bytes_counts_allocations():
     logits = torch.randn(4, 256, 256)
 
     def exp_sum(x):
         return x.exp().sum()  # keeps one (4, 256, 256) float32 result
 
-    assert bench.peak_bytes(exp_sum, logits, 'cpu') >= 4 * 256 * 256 * 4
+    assert peak_bytes(exp_sum, logits, 'cpu') >= 4 * 256 * 256 * 4
 
 
-def test_layer_sharing_benchmark_gives_the_same_losses(bench):
-    batch = bench.synthetic_batch(2, 2, 3, 24, 32, 'cpu')
+def test_layer_sharing_benchmark_gives_the_same_losses():
+    batch = bench.loss_batch(2, 2, 3, 24, 32, 'cpu')
     row = bench.layer_sharing_timing(batch, num_layers=3, repeats=1,
                                      device='cpu')
     assert row['layers'] == 3 and row['value_shared'] > 0
