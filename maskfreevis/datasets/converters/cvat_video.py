@@ -292,7 +292,7 @@ def read_cvat_video_xml(xml_path: str, data_root: str, skips: SkipCounter,
         skips.add('boxes interpolated between listed keyframes', filled, [where],
                   level=logging.INFO)
         if drop_occluded:
-            skips.add('occluded boxes (dropped)', int(occluded.sum()), [where])
+            skips.add('occluded boxes (dropped)', int(occluded.sum()), [where], logging.INFO)
             frames, boxes_xyxy, angles = frames[~occluded], boxes_xyxy[~occluded], angles[~occluded]
         rotated = int((angles % 360.0 != 0).sum())
         skips.add('rotated boxes (replaced by their enclosing axis-aligned box)', rotated, [where],
@@ -301,7 +301,7 @@ def read_cvat_video_xml(xml_path: str, data_root: str, skips: SkipCounter,
                                source=where))
     tags = root.findall('tag')
     skips.add('<tag> elements (frame labels, no box; skipped)', len(tags),
-              [f'{xml_path}: {_describe(element)}' for element in tags])
+              [f'{xml_path}: {_describe(element)}' for element in tags], logging.INFO)
     file_names = [osp.relpath(path, data_root) for path in frame_paths]
     return VideoBoxTracks(file_names, width, height, tracks, source=xml_path), label_names
 
@@ -345,6 +345,6 @@ def convert_cvat_video(xml_paths: Sequence[str], data_root: str,
         dropped = [track for track in video.tracks if track.category not in classes]
         for track in dropped:
             skips.add(f'tracks of label {track.category!r} (not requested; dropped)', 1,
-                      [track.source])
+                      [track.source], logging.INFO)
         video.tracks = [track for track in video.tracks if track.category in classes]
     return build_box_only_json(videos, list(classes)), list(xml_paths)

@@ -34,6 +34,7 @@ Choices, stated here because they decide what the model learns from:
   two classes are errors. Boxes need ``w > 0`` and ``h > 0``.
 """
 import configparser
+import logging
 import os
 import os.path as osp
 from dataclasses import dataclass
@@ -296,13 +297,15 @@ def convert_mot_sequence(sequence: MOTSequence, data_root: str, classes: Optiona
     ignored = values[:, 6] == 0
     other_class = ~ignored & ~np.isin(names, list(classes))
     low_visibility = ~ignored & ~other_class & (values[:, 8] < min_visibility)
+    # Chosen drops are INFO; the counts still tell the user what the json leaves out.
     skips.add('rows with flag 0 (ignored by the benchmark; dropped)', int(ignored.sum()),
-              describe(np.flatnonzero(ignored)))
+              describe(np.flatnonzero(ignored)), logging.INFO)
     for name in sorted(set(names[other_class].tolist())):
         rows = np.flatnonzero(other_class & (names == name))
-        skips.add(f'rows of class {name!r} (not requested; dropped)', len(rows), describe(rows))
+        skips.add(f'rows of class {name!r} (not requested; dropped)', len(rows), describe(rows),
+                  logging.INFO)
     skips.add(f'rows with visibility < {min_visibility} (dropped)', int(low_visibility.sum()),
-              describe(np.flatnonzero(low_visibility)))
+              describe(np.flatnonzero(low_visibility)), logging.INFO)
 
     # Two boxes of one id on one frame are an error among all rows, not only the kept ones.
     repeated = first_repeated_row(values[:, 0], values[:, 1])

@@ -30,6 +30,7 @@ Choices:
   frame image under ``image_root``; frames of one video must agree.
 """
 import json
+import logging
 import os
 import os.path as osp
 from collections import OrderedDict
@@ -282,7 +283,8 @@ def convert_scalabel(paths: Sequence[str], classes: Optional[Sequence[str]] = No
             raise AnnotationError(f'{row_paths[row]}: unknown category {names[row]!r}; expected '
                                   f'one of {categories} (or pass it to ignore_classes)')
         skips.add('labels of ignored categories (dropped)', int(ignored.sum()),
-                  [row_paths[row] for row in np.flatnonzero(ignored)[:skips.max_examples]])
+                  [row_paths[row] for row in np.flatnonzero(ignored)[:skips.max_examples]],
+                  logging.INFO)
         keep = np.flatnonzero(~ignored & ~unknown)
         corners = np.asarray(rows['corners'], dtype=np.float64).reshape(-1, 4)[keep]
         boxes = np.concatenate([corners[:, :2], corners[:, 2:] - corners[:, :2] + offset], axis=1)
