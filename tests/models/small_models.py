@@ -110,3 +110,14 @@ def build_small_model(**kwargs):
     model = MODELS.build(small_model_cfg(**kwargs))
     model.train()
     return model
+
+
+LOSS_KEYS = ('loss_cls', 'loss_proj', 'loss_pair', 'loss_tk', 'loss_mask', 'loss_dice')
+
+
+def loss_keys(num_outputs: int) -> set:
+    """Every loss key of a MaskFreeVIS model whose head has ``num_outputs`` decoder outputs."""
+    keys = set(LOSS_KEYS)
+    for layer in range(num_outputs - 1):
+        keys |= {f'd{layer}.{key}' for key in LOSS_KEYS}
+    return keys
