@@ -17,6 +17,7 @@ from typing import Any, Dict, Mapping
 import numpy as np
 import torch
 from numpy._core import multiarray as np_multiarray
+from numpy._core import numeric as np_numeric
 from torch import Tensor
 
 from maskfreevis.utils import load_checkpoint_file, trust_checkpoints
@@ -29,7 +30,8 @@ class CheckpointFormatError(ValueError):
 
 
 # The globals a numpy pickle needs (numpy 1 writes `numpy.core`, numpy 2 `numpy._core`; protocol 2
-# pickles encode bytes through `_codecs.encode`). None of them can run code.
+# pickles encode bytes through `_codecs.encode`, protocol 5 rebuilds arrays from buffers). None of
+# them can run code.
 _NUMPY_PICKLE_GLOBALS = {
     ('collections', 'OrderedDict'): OrderedDict,
     ('numpy', 'ndarray'): np.ndarray,
@@ -38,6 +40,8 @@ _NUMPY_PICKLE_GLOBALS = {
     ('numpy._core.multiarray', '_reconstruct'): np_multiarray._reconstruct,
     ('numpy.core.multiarray', 'scalar'): np_multiarray.scalar,
     ('numpy._core.multiarray', 'scalar'): np_multiarray.scalar,
+    ('numpy.core.numeric', '_frombuffer'): np_numeric._frombuffer,
+    ('numpy._core.numeric', '_frombuffer'): np_numeric._frombuffer,
     ('_codecs', 'encode'): codecs.encode,
 }
 

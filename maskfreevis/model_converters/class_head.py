@@ -32,17 +32,24 @@ class ClassHeadResult:
         bias: ``(num_target_classes + 1,)``.
         sources: ``{target class: [source classes whose rows it took]}`` for mapped classes.
         fresh: target classes with freshly initialised rows.
+        unused_table_entries: ``source -> target`` entries of the class table whose source or
+            target class is not in the class lists (ignored).
     """
     weight: Tensor
     bias: Tensor
     sources: Dict[str, List[str]] = field(default_factory=dict)
     fresh: List[str] = field(default_factory=list)
+    unused_table_entries: List[str] = field(default_factory=list)
 
     def describe(self) -> str:
         """One line per mapped class and one line listing the fresh ones."""
         lines = [f'  {target} <- {" + ".join(names)}' for target, names in self.sources.items()]
         if self.fresh:
             lines.append(f'  freshly initialised ({len(self.fresh)}): {", ".join(self.fresh)}')
+        if self.unused_table_entries:
+            lines.append(f'  class-table entries outside the class lists (unused, '
+                         f'{len(self.unused_table_entries)}): '
+                         f'{", ".join(self.unused_table_entries)}')
         lines.append('  no-object row kept from the source')
         return '\n'.join(lines)
 
@@ -84,25 +91,30 @@ def map_class_head(weight: Tensor, bias: Tensor, source_classes: Sequence[str],
     Returns:
         The ``(len(target_classes) + 1, D)`` head and which classes were mapped or fresh.
 
+    Table entries whose source or target class is not in the lists are ignored and reported.
+
     Raises:
-        ValueError: the row count does not fit ``source_classes``, the table names a class
-            outside the source or target classes, or no target class gets a source row.
+        ValueError: the row count does not fit ``source_classes``, or no target class gets a
+            source row.
     """
     _check_rows(weight, bias, len(source_classes), what)
     if class_mapping is None:
         class_mapping = {name: name for name in source_classes if name in target_classes}
-    unknown_sources = sorted(set(class_mapping) - set(source_classes))
-    unknown_targets = sorted(set(class_mapping.values()) - set(target_classes))
-    if unknown_sources or unknown_targets:
-        raise ValueError(f'{what}: the class table names source classes {unknown_sources} '
-                         f'and target classes {unknown_targets} that the class lists lack')
+    # a generic table (e.g. COCO -> all YouTube-VIS classes) may meet a subset of the classes
+    unused = [f'{source} -> {target}' for source, target in class_mapping.items()
+              if source not in source_classes or target not in target_classes]
+    class_mapping = {source: target for source, target in class_mapping.items()
+                     if source in source_classes and target in target_classes}
     if not class_mapping:
-        raise ValueError(f'{what}: no source class maps to any target class (the two class '
-                         'lists share no name); pass a class table or re-initialise the head')
+        raise ValueError(f'{what}: no source class maps to any target class (source classes '
+                         f'{list(source_classes)[:5]}..., target classes '
+                         f'{list(target_classes)[:5]}...); pass a class table that links them, '
+                         'or re-initialise the head')
     fresh_weight, fresh_bias = fresh_linear_rows(
         len(target_classes), weight.shape[1], seed, dtype=weight.dtype)
     result = ClassHeadResult(
-        weight=torch.cat([fresh_weight, weight[-1:]]), bias=torch.cat([fresh_bias, bias[-1:]]))
+        weight=torch.cat([fresh_weight, weight[-1:]]), bias=torch.cat([fresh_bias, bias[-1:]]),
+        unused_table_entries=unused)
     source_row = {name: row for row, name in enumerate(source_classes)}
     for target_row, target in enumerate(target_classes):
         names = [source for source, mapped in class_mapping.items() if mapped == target]

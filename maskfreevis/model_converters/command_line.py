@@ -22,7 +22,7 @@ from .key_rules import RenameResult
 from .state_dict_check import StateDictMismatchError
 from .target_model import target_from_config_file
 
-__all__ = ['build_parser', 'run_conversion', 'main']
+__all__ = ['build_parser', 'run_conversion', 'run_command_line']
 
 
 def build_parser(description: str, default_drops: Sequence[str],
@@ -114,9 +114,9 @@ def run_conversion(args: argparse.Namespace,
     return 0
 
 
-def main(argv: Optional[Sequence[str]], description: str,
-         rename: Callable[[Mapping[str, Tensor]], RenameResult], source_format: str,
-         default_drops: Sequence[str] = (), default_channel_order: str = 'RGB') -> int:
+def run_command_line(argv: Optional[Sequence[str]], description: str,
+                     rename: Callable[[Mapping[str, Tensor]], RenameResult], source_format: str,
+                     default_drops: Sequence[str] = (), default_channel_order: str = 'RGB') -> int:
     """Parse ``argv`` (None: the command line) and run one conversion; returns the exit status."""
     parser = build_parser(description, default_drops, default_channel_order)
     return run_conversion(parser.parse_args(argv), rename, source_format)

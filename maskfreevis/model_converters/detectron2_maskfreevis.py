@@ -169,7 +169,7 @@ PREDICTOR_RULES = (
             _OUR_LAYER + r'norms.2.\2'),
     KeyRule(_PR + r'decoder_norm\.(weight|bias)', r'track_head.transformer_decoder.post_norm.\1'),
     KeyRule(_PR + r'class_embed\.(weight|bias)', r'track_head.cls_embed.\1'),
-    # MLP(hidden, hidden, mask_dim, 3): its Linear i sits at 2 i of mmdet's Sequential (ReLUs between)
+    # MLP(hidden, hidden, mask_dim, 3): Linear i is item 2 i of mmdet's Sequential (ReLUs between)
     KeyRule(_PR + r'mask_embed\.layers\.(\d+)\.(weight|bias)',
             lambda m: f'track_head.mask_embed.{2 * int(m[1])}.{m[2]}'),
     # only with ENFORCE_INPUT_PROJ or backbone-level channels != hidden dim

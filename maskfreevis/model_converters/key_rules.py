@@ -89,7 +89,7 @@ def rename_state_dict(state_dict: Mapping[str, Tensor], rules: Sequence[KeyRule]
 
 def drop_keys(state_dict: Mapping[str, Tensor],
               patterns: Sequence[str]) -> Tuple['OrderedDict[str, Tensor]', List[str]]:
-    """Remove the keys matching any shell-style pattern (``criterion.*``, ``*.num_batches_tracked``).
+    """Remove the keys matching any shell-style pattern (e.g. ``criterion.*``).
 
     Returns:
         ``(kept, dropped_keys)``.

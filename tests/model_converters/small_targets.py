@@ -1,4 +1,5 @@
-"""Small target models for the converter tests, from python dicts (stock mmdet classes).
+"""Small target models for the converter tests, from python dicts (stock mmdet classes), and the
+matching detectron2-style reference model.
 
 mmdet's ``Mask2FormerVideo`` with a ``Mask2FormerTrackHead`` has the same state-dict names as
 this package's ``MaskFreeVIS`` (which subclasses both and adds no tensors; checked in
@@ -13,6 +14,8 @@ from mmengine.registry import init_default_scope
 from torch import nn
 
 import maskfreevis  # noqa: F401  (registers the plugin classes)
+from maskfreevis.model_converters import TargetModel
+from tests.model_converters import detectron2_reference as d2
 
 DIM = 64  # two GroupNorm groups of 32 channels
 NUM_QUERIES = 8
@@ -74,7 +77,23 @@ def small_video_model_cfg(backbone: str = 'resnet18', num_classes: int = NUM_CLA
         backbone=backbone_cfg, track_head=_head_cfg(in_channels, num_classes))
 
 
-def build_small_video_model(backbone: str = 'resnet18', num_classes: int = NUM_CLASSES) -> nn.Module:
+def build_small_video_model(backbone: str = 'resnet18',
+                            num_classes: int = NUM_CLASSES) -> nn.Module:
     """The model of :func:`small_video_model_cfg`, random weights, eval mode."""
     init_default_scope('mmdet')
     return MODELS.build(small_video_model_cfg(backbone, num_classes)).eval()
+
+
+def target_of(model: nn.Module, name: str = 'small model') -> TargetModel:
+    """The :class:`TargetModel` of a built model fed RGB images."""
+    shapes = {key: tuple(value.shape) for key, value in model.state_dict().items()}
+    return TargetModel(shapes=shapes, channel_order='RGB', name=name)
+
+
+def small_detectron2_reference(num_classes: int = NUM_CLASSES, seed: int = 0) -> d2.VideoMaskFormer:
+    """Random detectron2-style R18 model of the sizes of :func:`small_video_model_cfg`."""
+    reference = d2.VideoMaskFormer(
+        d2.ResNet(18), RESNET18_CHANNELS, dim=DIM, encoder_layers=1, encoder_ffn=FFN,
+        decoder_layers=DECODER_LAYERS, decoder_ffn=FFN, num_queries=NUM_QUERIES,
+        num_classes=num_classes)
+    return d2.randomise_(reference, seed).eval()

@@ -8,36 +8,24 @@ import torch
 from mmdet.models.backbones import ResNet, SwinTransformer
 from mmdet.models.layers import PatchMerging
 
-from maskfreevis.model_converters import (DETECTRON2_NON_MODEL_KEYS, TargetModel,
+from maskfreevis.model_converters import (DETECTRON2_NON_MODEL_KEYS,
                                           convert_detectron2_state_dict, convert_state_dict)
 from maskfreevis.model_converters.detectron2_maskfreevis import (concat_to_unfold_order,
                                                                  reverse_input_channels)
 from tests.model_converters import detectron2_reference as d2
-from tests.model_converters.small_targets import (DECODER_LAYERS, DIM, FFN, NUM_CLASSES,
-                                                  NUM_QUERIES, RESNET18_CHANNELS, SWIN_TINY,
-                                                  SWIN_TINY_CHANNELS, build_small_video_model)
+from tests.model_converters.small_targets import (DIM, NUM_QUERIES, RESNET18_CHANNELS,
+                                                  SWIN_TINY, SWIN_TINY_CHANNELS,
+                                                  build_small_video_model,
+                                                  small_detectron2_reference, target_of)
 
 ATOL = 1e-4
-
-
-def target_of(model: torch.nn.Module, name: str = 'small model') -> TargetModel:
-    shapes = {key: tuple(value.shape) for key, value in model.state_dict().items()}
-    return TargetModel(shapes=shapes, channel_order='RGB', name=name)
-
-
-def small_reference(backbone: torch.nn.Module, in_channels, seed: int = 0) -> d2.VideoMaskFormer:
-    reference = d2.VideoMaskFormer(
-        backbone, in_channels, dim=DIM, encoder_layers=1, encoder_ffn=FFN,
-        decoder_layers=DECODER_LAYERS, decoder_ffn=FFN, num_queries=NUM_QUERIES,
-        num_classes=NUM_CLASSES)
-    return d2.randomise_(reference, seed).eval()
 
 
 @pytest.fixture(scope='module')
 def converted_pair():
     """(detectron2 reference R18 model, mmdet model loaded strictly with its converted weights)."""
     torch.manual_seed(0)
-    reference = small_reference(d2.ResNet(18), RESNET18_CHANNELS)
+    reference = small_detectron2_reference()
     model = build_small_video_model()
     result = convert_state_dict(reference.state_dict(), convert_detectron2_state_dict,
                                 target_of(model), 'reference.pth',
@@ -119,7 +107,8 @@ def test_decoder_layers_same_outputs_with_attention_mask(converted_pair):
 
 @torch.no_grad()
 def test_prediction_heads_same_outputs(converted_pair):
-    """decoder_norm -> class_embed and the 3-layer mask MLP (layers.{0,1,2} -> mask_embed.{0,2,4})."""
+    """decoder_norm, class_embed and the 3-layer mask MLP (layers.{0,1,2} -> mask_embed.{0,2,4})
+    give the same outputs."""
     reference, model, _ = converted_pair
     predictor, head = reference.sem_seg_head.predictor, model.track_head
     queries = torch.randn(2, NUM_QUERIES, DIM)

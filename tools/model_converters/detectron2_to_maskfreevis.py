@@ -17,14 +17,21 @@ SOURCE: a released detectron2 model (``model_final_*.pth``, ``model_final_*.pkl`
 """
 import os.path as osp
 import sys
+from typing import Optional, Sequence
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from maskfreevis.model_converters import (DETECTRON2_CHANNEL_ORDER,  # noqa: E402
-                                          DETECTRON2_NON_MODEL_KEYS,
-                                          convert_detectron2_state_dict)
-from maskfreevis.model_converters.command_line import main  # noqa: E402
+                                           DETECTRON2_NON_MODEL_KEYS,
+                                           convert_detectron2_state_dict)
+from maskfreevis.model_converters.command_line import run_command_line  # noqa: E402
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the conversion for ``argv`` (None: the command line); returns the exit status."""
+    return run_command_line(argv, __doc__.splitlines()[0], convert_detectron2_state_dict,
+                            'detectron2', default_drops=DETECTRON2_NON_MODEL_KEYS,
+                            default_channel_order=DETECTRON2_CHANNEL_ORDER)
+
 
 if __name__ == '__main__':
-    sys.exit(main(None, __doc__.splitlines()[0], convert_detectron2_state_dict, 'detectron2',
-                  default_drops=DETECTRON2_NON_MODEL_KEYS,
-                  default_channel_order=DETECTRON2_CHANNEL_ORDER))
+    sys.exit(main())

@@ -15,10 +15,17 @@ with ``--target-classes``. Example::
 """
 import os.path as osp
 import sys
+from typing import Optional, Sequence
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from maskfreevis.model_converters import convert_mmdet_state_dict  # noqa: E402
-from maskfreevis.model_converters.command_line import main  # noqa: E402
+from maskfreevis.model_converters.command_line import run_command_line  # noqa: E402
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the conversion for ``argv`` (None: the command line); returns the exit status."""
+    return run_command_line(argv, __doc__.splitlines()[0], convert_mmdet_state_dict, 'mmdet')
+
 
 if __name__ == '__main__':
-    sys.exit(main(None, __doc__.splitlines()[0], convert_mmdet_state_dict, 'mmdet'))
+    sys.exit(main())
