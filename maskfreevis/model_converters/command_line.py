@@ -8,7 +8,7 @@ not fit and writes nothing (exit status 1).
 import argparse
 import os.path as osp
 import sys
-from typing import Callable, Mapping, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence, Tuple
 
 from mmengine.config import DictAction
 from torch import Tensor
@@ -72,14 +72,16 @@ def build_parser(description: str, default_drops: Sequence[str],
 
 
 def run_conversion(args: argparse.Namespace,
-                   rename: Callable[[Mapping[str, Tensor]], RenameResult],
-                   source_format: str, stdout=None, stderr=None) -> int:
+                   rename: Callable[[Mapping[str, Tensor]], RenameResult], source_format: str,
+                   source_normalisation: Optional[Tuple[Sequence[float], Sequence[float]]] = None,
+                   stdout=None, stderr=None) -> int:
     """Convert ``args.source`` for ``args.config``; print the report; write ``args.output``.
 
     Args:
         args: parsed by :func:`build_parser`.
         rename: the source format's converter.
         source_format: ``'detectron2'`` or ``'mmdet'``, stored in the output's meta.
+        source_normalisation: ``(mean, std)`` the source models are trained with, if known.
         stdout, stderr: streams for the report and the errors (default: ``sys.stdout/stderr``).
 
     Returns:
@@ -96,7 +98,8 @@ def run_conversion(args: argparse.Namespace,
         result = convert_state_dict(
             weights, rename, target, args.source,
             drop_patterns=list(args.default_drops) + list(args.drop),
-            source_channel_order=args.source_channel_order, class_head=class_head)
+            source_channel_order=args.source_channel_order, class_head=class_head,
+            source_normalisation=source_normalisation)
     except UntrustedCheckpointError as error:
         print(f'{error}\nWith this tool: --trust-checkpoint.', file=stderr)
         return 1
@@ -116,7 +119,9 @@ def run_conversion(args: argparse.Namespace,
 
 def run_command_line(argv: Optional[Sequence[str]], description: str,
                      rename: Callable[[Mapping[str, Tensor]], RenameResult], source_format: str,
-                     default_drops: Sequence[str] = (), default_channel_order: str = 'RGB') -> int:
+                     default_drops: Sequence[str] = (), default_channel_order: str = 'RGB',
+                     source_normalisation: Optional[Tuple[Sequence[float],
+                                                          Sequence[float]]] = None) -> int:
     """Parse ``argv`` (None: the command line) and run one conversion; returns the exit status."""
     parser = build_parser(description, default_drops, default_channel_order)
-    return run_conversion(parser.parse_args(argv), rename, source_format)
+    return run_conversion(parser.parse_args(argv), rename, source_format, source_normalisation)

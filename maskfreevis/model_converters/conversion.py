@@ -6,8 +6,9 @@ model - every source key converted, every target key present, every shape equal 
 all differences listed.
 """
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+import torch
 from torch import Tensor
 
 from .class_head import ClassHeadResult, map_class_head, reinitialise_class_head
@@ -18,7 +19,7 @@ from .state_dict_check import require_exact_match
 from .target_model import TargetModel
 
 __all__ = ['CLASS_HEAD_KEYS', 'ClassHeadOptions', 'ConversionResult', 'fit_class_head',
-           'convert_state_dict']
+           'convert_state_dict', 'normalisation_warning']
 
 CLASS_HEAD_KEYS = ('track_head.cls_embed.weight', 'track_head.cls_embed.bias')
 
@@ -113,7 +114,10 @@ def convert_state_dict(source_weights: Mapping[str, Tensor],
                        rename: Callable[[Mapping[str, Tensor]], RenameResult],
                        target: TargetModel, source: str, drop_patterns: Sequence[str] = (),
                        source_channel_order: str = 'RGB',
-                       class_head: Optional[ClassHeadOptions] = None) -> ConversionResult:
+                       class_head: Optional[ClassHeadOptions] = None,
+                       source_normalisation: Optional[Tuple[Sequence[float],
+                                                            Sequence[float]]] = None
+                       ) -> ConversionResult:
     """Convert ``source_weights`` into a state dict that loads strictly into ``target``.
 
     Args:
@@ -124,6 +128,8 @@ def convert_state_dict(source_weights: Mapping[str, Tensor],
         drop_patterns: shell-style patterns of source keys that are no model weights.
         source_channel_order: ``'RGB'`` or ``'BGR'``, the colour order the source was trained on.
         class_head: how to fit the class head; None: :class:`ClassHeadOptions` defaults.
+        source_normalisation: ``(mean, std)`` the source model was trained with (in
+            ``source_channel_order``); the report warns when the target normalises otherwise.
 
     Raises:
         StateDictMismatchError: a source key without a rule, a target key without a tensor, a
@@ -151,5 +157,37 @@ def convert_state_dict(source_weights: Mapping[str, Tensor],
     else:
         result.report.append(f'colour order {source_channel_order} in source and target: the '
                              'first convolution is unchanged')
+    if source_normalisation is not None:
+        warning = normalisation_warning(source_normalisation, source_channel_order, target)
+        if warning:
+            result.report.append(warning)
     require_exact_match(converted, target.shapes, source, renamed.unmatched)
     return result
+
+
+def normalisation_warning(source_normalisation: Tuple[Sequence[float], Sequence[float]],
+                          source_channel_order: str, target: TargetModel) -> Optional[str]:
+    """A warning when the target's data preprocessor normalises otherwise than the source did.
+
+    Args:
+        source_normalisation: ``(mean, std)`` per channel in ``source_channel_order``.
+        source_channel_order: ``'RGB'`` or ``'BGR'``.
+        target: carries the target's mean, std and channel order.
+
+    Returns:
+        None when they agree (to 1e-3) or the target sets no mean/std.
+    """
+    if target.mean is None or target.std is None:
+        return None
+    mean, std = (torch.tensor(values, dtype=torch.float64) for values in source_normalisation)
+    if source_channel_order != target.channel_order:
+        mean, std = mean.flip(0), std.flip(0)
+    target_mean = torch.tensor(target.mean, dtype=torch.float64)
+    target_std = torch.tensor(target.std, dtype=torch.float64)
+    if torch.allclose(mean, target_mean, atol=1e-3) and torch.allclose(std, target_std,
+                                                                       atol=1e-3):
+        return None
+    return (f'WARNING: {target.name} normalises with mean {list(target.mean)}, std '
+            f'{list(target.std)}; the source model was trained with mean {mean.tolist()}, std '
+            f'{std.tolist()} ({target.channel_order}). Its features will be off unless the '
+            'config uses the source values.')

@@ -35,7 +35,8 @@ from torch import Tensor
 from .key_rules import KeyRule, RenameResult, rename_state_dict
 
 __all__ = [
-    'DETECTRON2_NON_MODEL_KEYS', 'DETECTRON2_CHANNEL_ORDER', 'RESNET_RULES', 'SWIN_RULES',
+    'DETECTRON2_NON_MODEL_KEYS', 'DETECTRON2_CHANNEL_ORDER', 'DETECTRON2_PIXEL_MEAN',
+    'DETECTRON2_PIXEL_STD', 'RESNET_RULES', 'SWIN_RULES',
     'PIXEL_DECODER_RULES', 'PREDICTOR_RULES', 'DETECTRON2_RULES', 'FIRST_CONV_KEYS',
     'concat_to_unfold_order', 'add_batch_norm_counters', 'convert_detectron2_state_dict',
     'reverse_input_channels'
@@ -48,8 +49,11 @@ __all__ = [
 DETECTRON2_NON_MODEL_KEYS = ('criterion.empty_weight', 'criterion._iter', 'pixel_mean',
                              'pixel_std')
 
-# The input colour order of the released detectron2 Mask2Former(-VIS) / MaskFreeVIS models.
+# Input colour order and normalisation of the released detectron2 Mask2Former(-VIS) / MaskFreeVIS
+# models (INPUT.FORMAT, MODEL.PIXEL_MEAN, MODEL.PIXEL_STD).
 DETECTRON2_CHANNEL_ORDER = 'RGB'
+DETECTRON2_PIXEL_MEAN = (123.675, 116.28, 103.53)
+DETECTRON2_PIXEL_STD = (58.395, 57.12, 57.375)
 
 # First convolutions (ResNet, Swin) whose input channels follow the colour order.
 FIRST_CONV_KEYS = ('backbone.conv1.weight', 'backbone.patch_embed.projection.weight')

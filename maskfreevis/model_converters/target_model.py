@@ -1,7 +1,7 @@
 """What a converted checkpoint must fit: the state-dict keys, shapes and input colour order of the
 model a config describes."""
 from dataclasses import dataclass
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -18,10 +18,13 @@ class TargetModel:
         shapes: ``{key: shape}``.
         channel_order: ``'RGB'`` or ``'BGR'``: the order of the images the backbone sees.
         name: what the target is (the config file), for messages.
+        mean, std: the data preprocessor's normalisation (in ``channel_order``), None if unset.
     """
     shapes: Dict[str, Tuple[int, ...]]
     channel_order: str
     name: str
+    mean: Optional[Sequence[float]] = None
+    std: Optional[Sequence[float]] = None
 
 
 def _channel_order(model_cfg: ConfigDict) -> str:
@@ -49,7 +52,9 @@ def target_from_model_config(model_cfg: ConfigDict, name: str,
     with torch.no_grad():
         model = MODELS.build(model_cfg)
     shapes = {key: tuple(tensor.shape) for key, tensor in model.state_dict().items()}
-    return TargetModel(shapes=shapes, channel_order=_channel_order(model_cfg), name=name)
+    preprocessor = model_cfg.get('data_preprocessor') or {}
+    return TargetModel(shapes=shapes, channel_order=_channel_order(model_cfg), name=name,
+                       mean=preprocessor.get('mean'), std=preprocessor.get('std'))
 
 
 def target_from_config_file(config_file: str, cfg_options: Optional[dict] = None) -> TargetModel:

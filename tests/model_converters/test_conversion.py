@@ -9,6 +9,7 @@ from maskfreevis.model_converters import (DETECTRON2_NON_MODEL_KEYS, ClassHeadOp
                                           StateDictMismatchError, TargetModel, class_list,
                                           convert_detectron2_state_dict, convert_state_dict,
                                           target_from_config_file, target_from_model_config)
+from maskfreevis.model_converters.conversion import normalisation_warning
 from tests.model_converters import detectron2_reference as d2
 from tests.model_converters.small_targets import (DIM, NUM_CLASSES, NUM_QUERIES,
                                                   build_small_video_model,
@@ -138,3 +139,16 @@ def test_released_checkpoint_names_fit_the_configs(config, backbone, channels, q
                                 drop_patterns=DETECTRON2_NON_MODEL_KEYS)
     assert set(result.state_dict) == set(target.shapes)
     assert target.channel_order == 'RGB'  # what the detectron2 models were trained on
+
+
+def test_normalisation_warning_only_when_the_target_normalises_otherwise():
+    released = ((123.675, 116.28, 103.53), (58.395, 57.12, 57.375))
+    same = TargetModel({}, 'RGB', 'cfg', mean=[123.675, 116.28, 103.53],
+                       std=[58.395, 57.12, 57.375])
+    assert normalisation_warning(released, 'RGB', same) is None
+    bgr = TargetModel({}, 'BGR', 'cfg', mean=[103.53, 116.28, 123.675], std=[57.375, 57.12, 58.395])
+    assert normalisation_warning(released, 'RGB', bgr) is None  # same values, other order
+    caffe = TargetModel({}, 'BGR', 'caffe.py', mean=[103.53, 116.28, 123.675], std=[1, 1, 1])
+    assert normalisation_warning(released, 'RGB', caffe).startswith(
+        'WARNING: caffe.py normalises with mean [103.53, 116.28, 123.675], std [1, 1, 1]')
+    assert normalisation_warning(released, 'RGB', TargetModel({}, 'RGB', 'x')) is None

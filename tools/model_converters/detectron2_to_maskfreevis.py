@@ -20,9 +20,10 @@ import sys
 from typing import Optional, Sequence
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from maskfreevis.model_converters import (DETECTRON2_CHANNEL_ORDER,  # noqa: E402
-                                           DETECTRON2_NON_MODEL_KEYS,
-                                           convert_detectron2_state_dict)
+from maskfreevis.model_converters import convert_detectron2_state_dict  # noqa: E402
+from maskfreevis.model_converters.detectron2_maskfreevis import (  # noqa: E402
+    DETECTRON2_CHANNEL_ORDER, DETECTRON2_NON_MODEL_KEYS, DETECTRON2_PIXEL_MEAN,
+    DETECTRON2_PIXEL_STD)
 from maskfreevis.model_converters.command_line import run_command_line  # noqa: E402
 
 
@@ -30,7 +31,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the conversion for ``argv`` (None: the command line); returns the exit status."""
     return run_command_line(argv, __doc__.splitlines()[0], convert_detectron2_state_dict,
                             'detectron2', default_drops=DETECTRON2_NON_MODEL_KEYS,
-                            default_channel_order=DETECTRON2_CHANNEL_ORDER)
+                            default_channel_order=DETECTRON2_CHANNEL_ORDER,
+                            source_normalisation=(DETECTRON2_PIXEL_MEAN, DETECTRON2_PIXEL_STD))
 
 
 if __name__ == '__main__':
