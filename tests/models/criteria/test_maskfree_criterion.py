@@ -135,6 +135,21 @@ def test_box_clip_matching_uses_box_mask_dice(model, monkeypatch):
     assert seen['avg_factor'].item() == pytest.approx(1.0 + 0.1 * (num_queries - 1))
 
 
+def test_box_targets_are_the_boxes_on_the_mask_grid(model):
+    head, criterion = model.track_head, model.track_head.criterion
+    box_a, box_b = [0.0, 0.0, 12.0, 8.0], [20.0, 4.0, 40.0, 28.0]
+    clip = one_clip_gt([box_a, box_b], [3, 1], num_frames=2)
+    clip[1].gt_instances = clip[1].gt_instances[:1]  # instance 2 (box_b) absent in frame 1
+    (gt, ) = head.preprocess_gt([clip])
+    target = criterion._clip_targets(gt, (8, 12))
+    assert target.masks.dtype == torch.bool and target.masks.shape == (2, 2, 8, 12)
+    # box_a = x [0, 12), y [0, 8) -> cells x 0..2, y 0..1 at stride 4
+    assert target.masks[0, 0].nonzero().tolist() == [[y, x] for y in (0, 1) for x in (0, 1, 2)]
+    assert target.grid_boxes[0, 0].tolist() == [0, 0, 3, 2]
+    assert not target.masks[1, 1].any() and target.grid_boxes[1, 1].tolist() == [0, 0, 0, 0]
+    assert 'masks' not in gt and 'grid_boxes' not in gt  # the head's GT is left alone
+
+
 def test_mixed_batch_uses_mask_losses_for_the_mask_clip_only(model):
     batch = synthetic_batch([
         ClipSpec(3, (64, 96), with_masks=True, labels=[0, 1], seed=3),
