@@ -12,6 +12,8 @@ from typing import Optional, Sequence
 
 from mmengine.config import Config, DictAction
 
+from maskfreevis.utils import export_local_rank
+
 __all__ = [
     'add_common_args', 'parse_launch_args', 'load_config', 'enable_amp', 'set_resume',
     'format_command'
@@ -41,8 +43,7 @@ def parse_launch_args(parser: argparse.ArgumentParser,
     """Parse ``argv`` (default: the command line); export ``LOCAL_RANK`` when a legacy launcher
     passed it as a flag, since mmengine reads it from the environment."""
     args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    export_local_rank(args.local_rank)
     return args
 
 

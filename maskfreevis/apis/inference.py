@@ -9,6 +9,7 @@ import os
 import os.path as osp
 from typing import List, Optional, Sequence, Union
 
+import cv2
 import numpy as np
 import torch
 import torch.nn as nn
@@ -16,13 +17,19 @@ from mmcv.transforms import Compose
 from mmengine.config import Config, ConfigDict
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from mmengine.structures import InstanceData
 from mmdet.registry import MODELS
 
-__all__ = ['init_vis_model', 'inference_vis', 'list_video_frames', 'IMAGE_EXTENSIONS']
+from ..datasets.annotation_checks import diagnose_frames
+from ..utils.checkpoint_match import load_model_checkpoint
+
+__all__ = [
+    'init_vis_model', 'inference_vis', 'list_video_frames', 'read_video_file', 'IMAGE_EXTENSIONS',
+    'VIDEO_EXTENSIONS'
+]
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
+VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg')
 
 # Test-pipeline steps that need annotations; inference has none.
 _ANNOTATION_TRANSFORMS = {'LoadTrackAnnotations', 'LoadAnnotations', 'ClipBoxesToImage'}
@@ -38,9 +45,11 @@ def init_vis_model(config: Union[str, Config],
     """Build the ``model`` of a config in eval mode, optionally loading a checkpoint.
 
     Pretrained-weight initialisation (``init_cfg``) is skipped: weights come from ``checkpoint`` or
-    stay random. ``checkpoint`` goes through the package's trust-aware loader: a checkpoint written
-    by mmengine's Runner needs to be trusted (``maskfreevis.utils.trust_checkpoints`` or the env var
-    ``MASKFREEVIS_TRUST_CHECKPOINTS=1``), a plain state dict does not.
+    stay random. ``checkpoint`` is loaded as the tools load it: with torch's ``weights_only``
+    loader (the package's checkpoints need nothing more; a file that does is refused unless the
+    config lists it in ``trusted_checkpoints``), and refused when its weights do not fit the model
+    (unless the config sets ``allow_partial_checkpoint=True``); both options can be given in
+    ``cfg_options``.
 
     Args:
         config: config file path or a loaded :class:`Config`.
@@ -64,7 +73,7 @@ def init_vis_model(config: Union[str, Config],
     model = MODELS.build(config.model)
     dataset_meta = None
     if checkpoint is not None:
-        loaded = load_checkpoint(model, checkpoint, map_location='cpu')
+        loaded = load_model_checkpoint(model, checkpoint, config, map_location='cpu')
         dataset_meta = loaded.get('meta', {}).get('dataset_meta') if isinstance(loaded, dict) \
             else None
     if dataset_meta is None:
@@ -77,6 +86,9 @@ def init_vis_model(config: Union[str, Config],
 
 def list_video_frames(video_dir: str) -> List[str]:
     """Sorted image files of a frame directory (one video)."""
+    if osp.isfile(video_dir):
+        raise ValueError(f'{video_dir!r} is a file, not a directory of frames; pass a directory, '
+                         f'a video file ({"/".join(VIDEO_EXTENSIONS)}) or a list of frames')
     if not osp.isdir(video_dir):
         raise FileNotFoundError(f'video directory {video_dir!r} does not exist')
     frames = sorted(
@@ -85,6 +97,46 @@ def list_video_frames(video_dir: str) -> List[str]:
     if not frames:
         raise FileNotFoundError(f'no frames ({"/".join(IMAGE_EXTENSIONS)}) in {video_dir!r}')
     return frames
+
+
+def read_video_file(path: str) -> List[np.ndarray]:
+    """All frames of a video file as (H, W, 3) uint8 BGR arrays (OpenCV decodes them)."""
+    capture = cv2.VideoCapture(path)
+    frames = []
+    try:
+        while capture.isOpened():
+            ok, frame = capture.read()
+            if not ok:
+                break
+            frames.append(frame)
+    finally:
+        capture.release()
+    if not frames:
+        raise ValueError(f'cannot read any frame from video file {path!r} (empty, damaged, or a '
+                         'codec OpenCV lacks); extract its frames into a directory instead, e.g. '
+                         f'`ffmpeg -i {path} frames/%05d.jpg`')
+    return frames
+
+
+def _read_video_path(path: str) -> Union[List[str], List[np.ndarray]]:
+    """A frame directory's sorted frame paths, or a video file's decoded frames."""
+    if osp.isfile(path) and path.lower().endswith(VIDEO_EXTENSIONS):
+        return read_video_file(path)
+    return list_video_frames(path)
+
+
+def _check_frame_arrays(frames: Sequence[np.ndarray]) -> None:
+    """(H, W, 3) arrays, all of one size (they are stacked into one clip)."""
+    for index, frame in enumerate(frames):
+        if not (isinstance(frame, np.ndarray) and frame.ndim == 3 and frame.shape[2] == 3):
+            raise ValueError(f'frame {index} must be an (H, W, 3) array, got '
+                             f'{getattr(frame, "shape", type(frame).__name__)}')
+    sizes = [frame.shape[:2] for frame in frames]
+    if len(set(sizes)) > 1:
+        other = next(index for index, size in enumerate(sizes) if size != sizes[0])
+        raise ValueError(f'all frames of a video must have one size: frame 0 is '
+                         f'{sizes[0][1]}x{sizes[0][0]} (w x h), frame {other} is '
+                         f'{sizes[other][1]}x{sizes[other][0]}')
 
 
 def _strip_annotation_steps(transforms: List[dict], from_arrays: bool) -> List[dict]:
@@ -120,8 +172,9 @@ def inference_vis(model: nn.Module, video: VideoInput) -> List[InstanceData]:
 
     Args:
         model: a model from :func:`init_vis_model` (or any VIS model with ``model.cfg``).
-        video: a directory of frames (sorted by name), a list of frame paths, or a list of
-            (H, W, 3) uint8 **BGR** arrays (OpenCV order, as ``mmcv.imread`` returns).
+        video: a directory of frames (sorted by name), a video file (decoded with OpenCV), a
+            list of frame paths, or a list of (H, W, 3) uint8 **BGR** arrays (OpenCV order, as
+            ``mmcv.imread`` returns), all of one size.
 
     Returns:
         One ``InstanceData`` per frame with ``masks`` (N, H, W) bool at the frame's original size,
@@ -129,16 +182,13 @@ def inference_vis(model: nn.Module, video: VideoInput) -> List[InstanceData]:
         every frame) and ``bboxes`` (N, 4) xyxy.
     """
     if isinstance(video, (str, os.PathLike)):
-        video = list_video_frames(str(video))
+        video = _read_video_path(str(video))
     frames = list(video)
     if not frames:
         raise ValueError('inference_vis got a video without frames')
     from_arrays = not isinstance(frames[0], (str, os.PathLike))
     if from_arrays:
-        for index, frame in enumerate(frames):
-            if not (isinstance(frame, np.ndarray) and frame.ndim == 3 and frame.shape[2] == 3):
-                raise ValueError(f'frame {index} must be an (H, W, 3) array, got '
-                                 f'{getattr(frame, "shape", type(frame).__name__)}')
+        _check_frame_arrays(frames)
     else:
         missing = [str(f) for f in frames if not osp.isfile(f)]
         if missing:
@@ -154,7 +204,16 @@ def inference_vis(model: nn.Module, video: VideoInput) -> List[InstanceData]:
         sample['img'] = [np.ascontiguousarray(f) for f in frames]
     else:
         sample['img_path'] = [str(f) for f in frames]
-    data = pseudo_collate([pipeline(sample)])
+    try:
+        packed = pipeline(sample)
+    except Exception as error:  # noqa: BLE001  re-raised naming the frames at fault
+        if from_arrays:
+            raise
+        problems = diagnose_frames(sample['img_path'])
+        if not problems:
+            raise
+        raise ValueError(f'cannot load the video\'s frames: {"; ".join(problems)}') from error
+    data = pseudo_collate([packed])
     with torch.no_grad():
         results = model.test_step(data)
     return [frame.pred_track_instances for frame in results[0].video_data_samples]

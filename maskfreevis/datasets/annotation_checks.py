@@ -3,13 +3,17 @@
 Bad input either raises an error that names the file and the offending record, or is skipped and
 counted by :class:`SkipCounter`, which logs one summary line per reason with a few examples.
 """
+import json
 import logging
+import os
 import os.path as osp
 from collections import OrderedDict
+from stat import S_ISREG
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+import cv2
 import numpy as np
-from mmengine.fileio import LocalBackend, get_file_backend
+from mmengine.fileio import LocalBackend, get_file_backend, get_local_path
 from mmengine.logging import print_log
 
 # Status codes returned by :func:`sanitize_xywh_boxes`.
@@ -21,6 +25,48 @@ BOX_OUTSIDE = 3  # no overlap with the image
 
 class AnnotationError(ValueError):
     """Raised for annotation input that cannot be loaded without guessing."""
+
+
+class FrameError(ValueError):
+    """A frame image is missing, unreadable, or does not match its annotations."""
+
+
+def load_annotation_json(ann_file: str, backend_args: Optional[dict] = None) -> Any:
+    """Read an annotation json; any problem with the file raises an error naming it.
+
+    Args:
+        ann_file: Path or URL of the json.
+        backend_args: mmengine file backend arguments.
+
+    Returns:
+        The parsed json.
+
+    Raises:
+        FileNotFoundError: the file does not exist (or is a directory).
+        AnnotationError: the file is empty, not UTF-8 text, or not valid json (e.g. cut short);
+            the message gives the line and column.
+    """
+    with get_local_path(ann_file, backend_args=backend_args) as local_path:
+        if not osp.isfile(local_path):
+            what = 'is a directory' if osp.isdir(local_path) else 'does not exist'
+            raise FileNotFoundError(f'annotation file {ann_file} {what}; check data_root and '
+                                    'ann_file')
+        if osp.getsize(local_path) == 0:
+            raise AnnotationError(f'{ann_file}: the annotation file is empty (0 bytes)')
+        try:
+            with open(local_path, encoding='utf-8') as handle:
+                return json.load(handle)
+        except UnicodeDecodeError as error:
+            raise AnnotationError(f'{ann_file}: not a json text file ({error})') from None
+        except json.JSONDecodeError as error:
+            size = osp.getsize(local_path)
+            # An error close to the end of the text is what a file cut short looks like.
+            hint = ('; the error is near the end of the file: is it complete (an interrupted '
+                    'download or copy cuts it short)?') \
+                if size - error.pos < max(1024, size // 100) else ''
+            raise AnnotationError(
+                f'{ann_file}: invalid json at line {error.lineno} column {error.colno} (char '
+                f'{error.pos} of {size}): {error.msg}{hint}') from None
 
 
 def require_keys(record: Mapping, keys: Sequence[str], ann_file: str, what: str) -> None:
@@ -155,10 +201,66 @@ def check_image_files(img_paths: Sequence[str], describe_frame: Callable[[int], 
     backend = get_file_backend(img_paths[0], backend_args=backend_args)
     if not isinstance(backend, LocalBackend):
         return
-    missing = [i for i, path in enumerate(img_paths) if not osp.isfile(path)]
+    sizes = [_file_size(path) for path in img_paths]
+    missing = [i for i, size in enumerate(sizes) if size is None]
     if missing:
         first = missing[0]
         raise FileNotFoundError(
             f'{len(missing)} of {len(img_paths)} frame images listed in {ann_file} do not exist; '
             f'first: {img_paths[first]} ({describe_frame(first)}). Check data_root / '
             f'data_prefix, or pass check_files=False to defer the error to image loading.')
+    empty = [i for i, size in enumerate(sizes) if size == 0]
+    if empty:
+        first = empty[0]
+        raise FileNotFoundError(
+            f'{len(empty)} of {len(img_paths)} frame images listed in {ann_file} are empty '
+            f'(0 bytes); first: {img_paths[first]} ({describe_frame(first)}). Re-extract or '
+            're-download those frames.')
+
+
+def _file_size(path: str) -> Optional[int]:
+    """Size in bytes of a regular file; None when it does not exist (or is not a file)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_size if S_ISREG(stat.st_mode) else None
+
+
+def diagnose_frames(img_paths: Sequence[str],
+                    expected_hw: Optional[np.ndarray] = None) -> List[str]:
+    """What is wrong with a video's frame files, read from disk (for error messages only).
+
+    Args:
+        img_paths: The frames' paths.
+        expected_hw: (L, 2) height and width of each frame according to the annotations; None
+            when there are no annotations to compare with.
+
+    Returns:
+        One line per problem (missing, empty or undecodable file, a size that differs from the
+        annotations or from the other frames); empty when the files look fine.
+    """
+    problems, sizes = [], {}
+    if expected_hw is None:
+        expected_hw = np.full((len(img_paths), 2), -1)
+    for path, (height, width) in zip(img_paths, np.asarray(expected_hw).tolist()):
+        size = _file_size(path)
+        if size is None:
+            problems.append(f'{path} does not exist')
+            continue
+        if size == 0:
+            problems.append(f'{path} is empty (0 bytes)')
+            continue
+        image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        if image is None:
+            problems.append(f'{path} cannot be decoded as an image ({size} bytes)')
+            continue
+        sizes[path] = image.shape[:2]
+        if height >= 0 and image.shape[:2] != (height, width):
+            problems.append(f'{path} is {image.shape[1]}x{image.shape[0]} (w x h) but the '
+                            f'annotation file says {int(width)}x{int(height)}')
+    if len(set(sizes.values())) > 1:
+        listed = ', '.join(f'{osp.basename(p)}: {w}x{h}' for p, (h, w) in list(sizes.items())[:6])
+        problems.append(f'the frames differ in size ({listed}); all frames of a video must '
+                        'have one size')
+    return problems

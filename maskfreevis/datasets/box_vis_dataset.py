@@ -3,16 +3,14 @@ import logging
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Tuple
 
-import mmengine
 import numpy as np
 from mmdet.datasets import BaseVideoDataset
 from mmdet.registry import DATASETS
-from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
 
 from .annotation_checks import (BOX_CLIPPED, BOX_EMPTY, BOX_OUTSIDE, AnnotationError,
-                                SkipCounter, check_image_files, lookup_labels,
-                                sanitize_xywh_boxes)
+                                FrameError, SkipCounter, check_image_files, diagnose_frames,
+                                load_annotation_json, lookup_labels, sanitize_xywh_boxes)
 from .categories import read_categories, select_classes
 from .vis_json_formats import ParsedVideoJson, parse_video_json
 
@@ -34,8 +32,11 @@ class BoxVISDataset(BaseVideoDataset):
     object tracks 1..M over the whole dataset. Classes come from the json ``categories`` sorted by
     id; ``metainfo=dict(classes=...)`` restricts and orders them by name.
 
-    Bad input: structural problems (missing keys, unknown video/category ids, wrong list
-    lengths, duplicate ids) raise :class:`AnnotationError` naming the file and record. Boxes with
+    Bad input: a missing, empty or invalid json, structural problems (missing keys, unknown
+    video/category ids, wrong list lengths, duplicate ids) and a training split left without any
+    video raise :class:`AnnotationError` naming the file and record; a frame image that is
+    missing, empty, undecodable, or of another size than the json (or than the other frames of
+    its video) raises :class:`FrameError` naming the file, video and frame. Boxes with
     w or h <= 0 (or NaN) or outside the image are skipped, boxes partly outside are clipped, and
     annotations of classes left out by ``metainfo`` are dropped - all counted in
     :attr:`skip_counts` and logged with examples (video, frame, annotation id). In training,
@@ -66,8 +67,7 @@ class BoxVISDataset(BaseVideoDataset):
     def load_data_list(self) -> List[dict]:
         """Parse the json into one dict per video (see the class docstring)."""
         self._skips = SkipCounter(f'{type(self).__name__}({self.ann_file})')
-        with get_local_path(self.ann_file, backend_args=self.backend_args) as local_path:
-            data = mmengine.load(local_path, file_format='json')
+        data = load_annotation_json(self.ann_file, self.backend_args)
         data_format, parsed = parse_video_json(data, self.ann_file, self._skips,
                                                require_annotations=not self.test_mode)
         self.data_format = data_format
@@ -231,8 +231,68 @@ class BoxVISDataset(BaseVideoDataset):
                               self.ann_file, self.backend_args)
         self._skips.log_summary()
         self.skip_counts = dict(self._skips.counts)
+        if not data_list:
+            self._raise_empty()
         print_log(f'{type(self).__name__}({self.ann_file}): {len(data_list)} videos, '
                   f'{sum(len(v["images"]) for v in data_list)} frames, '
                   f'{len(self._metainfo["classes"])} classes ({self.data_format} json)',
                   logger='current')
         return data_list
+
+    def _raise_empty(self) -> None:
+        """No video to train or test on: say why, instead of an error deep in the sampler."""
+        reasons = '; '.join(f'{reason}: {count}' for reason, count in self._skips.counts.items())
+        raise AnnotationError(
+            f'{self.ann_file}: no {"test" if self.test_mode else "training"} video left '
+            f'({len(self.data_list)} in the json'
+            f'{"; skipped: " + reasons if reasons else ""}). Check the json\'s boxes and '
+            f'categories (and metainfo classes, filter_cfg) against the warnings above.')
+
+    def prepare_data(self, idx) -> dict:
+        """mmdet's ``prepare_data``, with errors that name the video and frame files.
+
+        A failure inside the pipeline (an unreadable frame, frames of different sizes that
+        cannot be stacked) is re-raised as :class:`FrameError` saying which files are wrong; a
+        frame decoded at another size than the json states (boxes would not line up) is refused
+        even when the pipeline itself would not fail.
+        """
+        video_index = idx[0] if isinstance(idx, tuple) else idx
+        try:
+            data = super().prepare_data(idx)
+        except Exception as error:  # noqa: BLE001  re-raised with the video named
+            raise self._frame_error(video_index, error) from error
+        self._check_decoded_sizes(video_index, data)
+        return data
+
+    def _frame_sizes_hw(self, video_index: int) -> np.ndarray:
+        """(L, 2) height and width of each frame of a video, as the json gives them."""
+        return np.array([[frame['height'], frame['width']]
+                         for frame in self.get_data_info(video_index)['images']], dtype=np.int64)
+
+    def _frame_error(self, video_index: int, error: Exception) -> Exception:
+        video = self.get_data_info(video_index)
+        paths = [frame['img_path'] for frame in video['images']]
+        problems = diagnose_frames(paths, self._frame_sizes_hw(video_index))
+        found = ('; '.join(problems) if problems else
+                 'the frame files look fine, so the pipeline or config is the likely cause')
+        return FrameError(f'{self.ann_file}: loading video {video["video_id"]} failed: {found}. '
+                          f'(Original error: {type(error).__name__}: {error})')
+
+    def _check_decoded_sizes(self, video_index: int, data: dict) -> None:
+        """Each packed frame's decoded size (``ori_shape``) equals its size in the json."""
+        samples = data.get('data_samples') if isinstance(data, dict) else None
+        frames = getattr(samples, 'video_data_samples', None) or []
+        if not frames:
+            return
+        expected = self._frame_sizes_hw(video_index)
+        for frame in frames:
+            frame_id, ori_shape = frame.metainfo.get('frame_id'), frame.metainfo.get('ori_shape')
+            if frame_id is None or ori_shape is None or not 0 <= frame_id < len(expected):
+                continue
+            height, width = expected[frame_id].tolist()
+            if tuple(ori_shape[:2]) != (height, width):
+                raise FrameError(
+                    f'{self.ann_file}: video {frame.metainfo.get("video_id")} frame {frame_id} '
+                    f'({frame.metainfo.get("img_path")}) is {ori_shape[1]}x{ori_shape[0]} (w x h) '
+                    f'but the json says {width}x{height}: its boxes and masks would not line up '
+                    'with the image. Fix the width/height in the json or the frame files.')

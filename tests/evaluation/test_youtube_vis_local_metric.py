@@ -105,35 +105,3 @@ def test_numpy_float_alias_and_result_dir_are_not_left_behind(tmp_path, monkeypa
     metric.evaluate(size=1)
     assert 'float' not in np.__dict__
     assert list(tmp_path.iterdir()) == [], 'mmdet leaves an empty .dist_test folder in the cwd'
-
-
-@pytest.mark.parametrize('main_process', [True, False])
-def test_result_dir_cleanup_is_safe_across_ranks(tmp_path, monkeypatch, main_process):
-    """Ranks share mmdet's .dist_test: only the main process removes it, and only when empty; a
-    folder already gone (removed by another rank) is no error."""
-    import os
-
-    from mmdet.evaluation.metrics import YouTubeVISMetric
-
-    from maskfreevis.evaluation.metrics import youtube_vis_local_metric as module
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(module, 'is_main_process', lambda: main_process)
-    outcomes = {
-        'empty': lambda: os.makedirs('.dist_test'),
-        'gone': lambda: None,  # another rank removed it already
-        'kept': lambda: (os.makedirs('.dist_test'), open('.dist_test/part_1.pkl', 'w').close()),
-    }
-    for outcome, collect in outcomes.items():
-        monkeypatch.setattr(YouTubeVISMetric, 'evaluate', lambda self, size, c=collect: (c(), {})[1])
-        assert build_metric().evaluate(size=2) == {}
-        exists = osp.isdir(tmp_path / '.dist_test')
-        if outcome == 'empty':
-            assert exists != main_process  # removed by the main process only
-        elif outcome == 'kept':
-            assert exists  # files inside: never deleted
-        else:
-            assert not exists
-        if exists:
-            for name in os.listdir(tmp_path / '.dist_test'):
-                os.remove(tmp_path / '.dist_test' / name)
-            os.rmdir(tmp_path / '.dist_test')

@@ -42,7 +42,7 @@ def test_masks_removed_and_missing_boxes_derived(converter):
 def test_bad_input_names_the_problem(converter):
     with pytest.raises(KeyError, match="in.json: missing top-level key 'videos'"):
         converter.to_box_only(dict(annotations=[]), source='in.json')
-    dataset = dict(videos=[dict(id=1, height=4, width=4)],
+    dataset = dict(videos=[dict(id=1, height=4, width=4, file_names=['a.jpg'])],
                    annotations=[dict(id=9, video_id=2, bboxes=[[0, 0, 1, 1]])])
     with pytest.raises(KeyError, match='annotation 9 refers to unknown video 2'):
         converter.to_box_only(dataset, source='in.json')

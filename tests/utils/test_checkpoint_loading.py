@@ -96,3 +96,70 @@ def test_missing_file_names_the_file(tmp_path):
     missing = str(tmp_path / 'nope.pth')
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         CheckpointLoader.load_checkpoint(missing, map_location='cpu')
+
+
+def test_package_globals_load_with_plain_torch_load(tmp_path):
+    """What the package's checkpoints hold beyond tensors loads with torch's default loader."""
+    from collections import Counter
+    path = str(tmp_path / 'state.pth')
+    torch.save({'milestones': Counter({640: 1}), 'eta': np.float64(1.5),
+                'history': np.arange(3, dtype=np.int64), 'mask': np.zeros(2, dtype=bool)}, path)
+    loaded = torch.load(path, weights_only=True)
+    assert loaded['milestones'] == Counter({640: 1}) and loaded['eta'] == 1.5
+    assert loaded['history'].dtype == np.int64 and loaded['mask'].dtype == bool
+
+
+def test_no_global_that_reaches_arbitrary_attributes_is_allowed():
+    import builtins
+    from maskfreevis.utils import checkpoint_safe_globals
+    allowed = checkpoint_safe_globals()
+    assert builtins.getattr not in allowed and builtins.eval not in allowed
+    assert all(getattr(item, '__module__', '').split('.')[0] in ('numpy', 'collections')
+               for item in allowed)
+
+
+@pytest.mark.parametrize('content, expected', [
+    (b'', 'an empty file'),
+    (b'PK\x03\x04 cut short', 'not a readable torch checkpoint'),
+])
+def test_unreadable_checkpoint_names_the_file(tmp_path, content, expected):
+    from maskfreevis.utils import CheckpointReadError
+    path = str(tmp_path / 'broken.pth')
+    with open(path, 'wb') as handle:
+        handle.write(content)
+    with pytest.raises(CheckpointReadError, match=expected) as error:
+        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    assert path in str(error.value)
+
+
+def test_truncated_real_checkpoint_names_the_file(tmp_path):
+    from maskfreevis.utils import CheckpointReadError
+    path = str(tmp_path / 'iter_4.pth')
+    torch.save({'state_dict': {'w': torch.ones(1000)}}, path)
+    with open(path, 'rb') as handle:
+        data = handle.read()
+    with open(path, 'wb') as handle:
+        handle.write(data[:len(data) // 2])
+    with pytest.raises(CheckpointReadError, match='cut short') as error:
+        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    assert path in str(error.value)
+
+
+@pytest.mark.parametrize('content', [b'{"not": "a checkpoint"}', b'\x80\x02garbage'])
+def test_non_checkpoint_is_refused_without_running_anything(tmp_path, no_env_trust, content):
+    path = str(tmp_path / 'config.pth')
+    with open(path, 'wb') as handle:
+        handle.write(content)
+    with pytest.raises(UntrustedCheckpointError, match='Unsupported operand.*not a torch checkpoint'):
+        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+
+
+def test_trusted_but_unreadable_file_names_the_file(tmp_path, monkeypatch):
+    from maskfreevis.utils import CheckpointReadError
+    monkeypatch.setenv(TRUST_ENV_VAR, '1')
+    path = str(tmp_path / 'config.pth')
+    with open(path, 'w') as handle:
+        handle.write('{"not": "a checkpoint"}')
+    with pytest.raises(CheckpointReadError) as error:
+        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    assert path in str(error.value)

@@ -4,13 +4,18 @@
 
 Every annotation keeps (or, when missing, gets) its per-frame ``bboxes`` ``[x, y, w, h]`` and loses
 ``segmentations`` (set to ``null``). A frame whose box is missing but whose mask exists gets the
-mask's tight box (pycocotools ``toBbox``). The input file is never modified.
+mask's tight box (pycocotools ``toBbox``). The input file is never modified: OUT must not be IN
+(nor resolve to it), and OUT is written to a temporary file renamed when complete. The result is
+checked with the dataset's own parser, so what the converter writes, training loads: an
+annotation whose ``bboxes`` or ``segmentations`` list does not have one entry per frame of its
+video is refused, naming it.
 """
 import argparse
 import json
+import os
 import os.path as osp
 import sys
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import pycocotools.mask as mask_utils
 
@@ -18,7 +23,9 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if REPO_ROOT not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, REPO_ROOT)
 
-from maskfreevis.datasets.vis_json_formats import segmentation_to_rle  # noqa: E402
+from maskfreevis.datasets.annotation_checks import (AnnotationError, SkipCounter,  # noqa: E402
+                                                   load_annotation_json, require_keys)
+from maskfreevis.datasets.vis_json_formats import parse_video_json, segmentation_to_rle  # noqa: E402
 
 
 def segmentation_to_box(segmentation, height: int, width: int) -> Optional[List[float]]:
@@ -31,11 +38,41 @@ def segmentation_to_box(segmentation, height: int, width: int) -> Optional[List[
     return [float(value) for value in mask_utils.toBbox(rle)]
 
 
+def _video_lengths(dataset: dict, source: str) -> Dict[object, int]:
+    """``{video id: number of frames}``, after checking each video has what conversion needs."""
+    lengths = {}
+    for index, video in enumerate(dataset['videos']):
+        require_keys(video, ('id', 'file_names', 'width', 'height'), source, f'videos[{index}]')
+        if not isinstance(video['file_names'], list):
+            raise AnnotationError(f"{source}: video id {video['id']}: 'file_names' must be a list")
+        lengths[video['id']] = len(video['file_names'])
+    return lengths
+
+
+def _per_frame_list(ann: dict, key: str, num_frames: int, source: str) -> list:
+    """``ann[key]`` as a list with one entry per frame ([] when absent or null)."""
+    values = ann.get(key)
+    if values is None:
+        return []
+    if not isinstance(values, list) or len(values) != num_frames:
+        got = len(values) if isinstance(values, list) else type(values).__name__
+        raise AnnotationError(f'{source}: annotation {ann.get("id")} (video {ann["video_id"]}): '
+                              f"'{key}' must list one entry per frame ({num_frames}), got {got}")
+    return values
+
+
 def to_box_only(dataset: dict, source: str = '<json>') -> dict:
-    """Return a copy of ``dataset`` without masks (see module docstring)."""
+    """Return a copy of ``dataset`` without masks (see module docstring).
+
+    Raises:
+        KeyError: no ``videos`` / ``annotations``, or an annotation of an unknown video.
+        AnnotationError: per-frame lists of the wrong length, or anything else the dataset's
+            parser refuses; the message names ``source`` and the annotation.
+    """
     for key in ('videos', 'annotations'):
         if key not in dataset:
             raise KeyError(f'{source}: missing top-level key {key!r} (not a YouTube-VIS json?)')
+    lengths = _video_lengths(dataset, source)
     sizes = {video['id']: (video['height'], video['width']) for video in dataset['videos']}
     annotations = []
     for ann in dataset['annotations']:
@@ -43,28 +80,51 @@ def to_box_only(dataset: dict, source: str = '<json>') -> dict:
             raise KeyError(f'{source}: annotation {ann.get("id")} refers to unknown video '
                            f'{ann.get("video_id")}')
         height, width = sizes[ann['video_id']]
-        segmentations = ann.get('segmentations') or []
-        boxes = list(ann.get('bboxes') or [None] * len(segmentations))
+        num_frames = lengths[ann['video_id']]
+        segmentations = _per_frame_list(ann, 'segmentations', num_frames, source)
+        boxes = list(_per_frame_list(ann, 'bboxes', num_frames, source)
+                     or [None] * len(segmentations))
         for frame, segmentation in enumerate(segmentations):
-            if frame < len(boxes) and boxes[frame] is None:
+            if boxes[frame] is None:
                 boxes[frame] = segmentation_to_box(segmentation, height, width)
         if not boxes:
             raise ValueError(f'{source}: annotation {ann.get("id")} (video {ann["video_id"]}) has '
                              f'neither bboxes nor segmentations')
         annotations.append(dict(ann, bboxes=boxes, segmentations=None))
-    return dict(dataset, annotations=annotations)
+    box_only = dict(dataset, annotations=annotations)
+    # What training would refuse is refused here, with the same message.
+    parse_video_json(box_only, source, SkipCounter(source), require_annotations=True)
+    return box_only
 
 
-def main() -> None:
+def same_file(first: str, second: str) -> bool:
+    """Whether two paths name one file (symbolic links, ``..`` and hard links resolved)."""
+    if osp.realpath(first) == osp.realpath(second):
+        return True
+    return osp.exists(first) and osp.exists(second) and osp.samefile(first, second)
+
+
+def write_json_atomically(data: dict, path: str) -> None:
+    """Write ``data`` to ``path`` through a temporary file, so an interrupt leaves no half file."""
+    partial = path + '.partial'
+    with open(partial, 'w') as handle:
+        json.dump(data, handle)
+    os.replace(partial, path)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('input', help='YouTube-VIS / OVIS json')
-    parser.add_argument('output', help='box-only json to write')
-    args = parser.parse_args()
-    with open(args.input) as handle:
-        dataset = json.load(handle)
-    box_only = to_box_only(dataset, source=args.input)
-    with open(args.output, 'w') as handle:
-        json.dump(box_only, handle)
+    parser.add_argument('output', help='box-only json to write (not the input)')
+    args = parser.parse_args(argv)
+    if same_file(args.input, args.output):
+        parser.error(f'OUT {args.output!r} is the input file {args.input!r}; the input is never '
+                     'overwritten, give another output path')
+    out_dir = osp.dirname(osp.abspath(args.output))
+    if not osp.isdir(out_dir):
+        parser.error(f'the folder of OUT {args.output!r} does not exist: {out_dir}')
+    box_only = to_box_only(load_annotation_json(args.input), source=args.input)
+    write_json_atomically(box_only, args.output)
     print(f'{len(box_only["annotations"])} annotations written without masks to {args.output}')
 
 

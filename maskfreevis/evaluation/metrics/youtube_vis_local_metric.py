@@ -1,16 +1,10 @@
 """YouTube-VIS mask AP computed locally, under numpy 2, with clear errors for box-only ground truth."""
-import os
-import os.path as osp
 from typing import Dict, List, Tuple
 
 from mmdet.evaluation.metrics import YouTubeVISMetric
 from mmdet.registry import METRICS
-from mmengine.dist import is_main_process
 
-from ...utils import numpy_float_alias
-
-# Where mmdet's `collect_tracking_results` puts its per-rank result files (relative to the cwd).
-RESULT_COLLECTION_DIR = '.dist_test'
+from ...utils import numpy_float_alias, removing_result_collection_dir
 
 
 @METRICS.register_module()
@@ -24,7 +18,7 @@ class YouTubeVISLocalMetric(YouTubeVISMetric):
       alias removed in numpy 1.24 — see :mod:`maskfreevis.utils.numpy_compat`);
     * mmdet's result collection (``collect_tracking_results``) leaves an empty ``.dist_test``
       folder in the working directory after every evaluation; it is removed again when this
-      evaluation created it;
+      evaluation created it (see :mod:`maskfreevis.utils.result_collection`);
     * ground truth without a mask (box-only annotations) raises a ``ValueError`` naming the video,
       frame and instance when AP is requested, instead of mmdet's bare ``KeyError: 'segmentation'``;
       with ``format_only=True`` box-only ground truth is fine (it is not used).
@@ -50,21 +44,9 @@ class YouTubeVISLocalMetric(YouTubeVISMetric):
         return super()._format_one_video_gts(gt_dicts)
 
     def evaluate(self, size: int = 1) -> dict:
-        """Evaluate as mmdet does, without leaving mmdet's empty ``.dist_test`` folder behind.
-
-        Only the main process removes it, after mmdet's evaluate has synchronised the ranks (they
-        share the folder; a rank removing it under another one broke 2-process runs), and only
-        when it is empty.
-        """
-        created_here = not osp.exists(RESULT_COLLECTION_DIR)
-        try:
+        """Evaluate as mmdet does, without leaving mmdet's empty ``.dist_test`` folder behind."""
+        with removing_result_collection_dir():
             return super().evaluate(size)
-        finally:
-            if created_here and is_main_process():
-                try:
-                    os.rmdir(RESULT_COLLECTION_DIR)  # fails on a non-empty folder: kept
-                except OSError:
-                    pass  # absent (nothing collected) or holding files that are not ours
 
     def compute_metrics(self, results: List) -> Dict[str, float]:
         """Compute segm AP (or write the results when ``format_only``); numpy-2 safe."""

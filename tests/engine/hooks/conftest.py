@@ -1,0 +1,108 @@
+"""A toy iteration-based training run (a linear model on fixed data) for the checkpoint hooks."""
+import copy
+import itertools
+import signal
+from typing import Callable, Optional
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.model import BaseModel
+from mmdet.registry import DATASETS, MODELS
+from torch.utils.data import Dataset
+
+from maskfreevis.engine import build_runner
+
+
+@MODELS.register_module(force=True)
+class HookTestToyModel(BaseModel):
+    """``y = w x + b`` fitted by squared error; ``nan_after`` makes the loss NaN from that call,
+    ``scale_after`` multiplies it by ``scale`` from that call (simulated divergence)."""
+
+    def __init__(self, width: int = 4, nan_after: Optional[int] = None,
+                 scale_after: Optional[int] = None, scale: float = 1.0) -> None:
+        super().__init__()
+        self.linear = torch.nn.Linear(width, 1)
+        self.nan_after, self.scale_after, self.scale = nan_after, scale_after, scale
+        self.calls = 0
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        prediction = self.linear(inputs)
+        if mode != 'loss':
+            return prediction
+        self.calls += 1
+        loss = ((prediction.squeeze(1) - data_samples) ** 2).mean() + 1.0
+        if self.scale_after is not None and self.calls >= self.scale_after:
+            loss = loss * self.scale
+        if self.nan_after is not None and self.calls >= self.nan_after:
+            loss = loss * float('nan')
+        return dict(loss=loss)
+
+
+@DATASETS.register_module(force=True)
+class HookTestToyData(Dataset):
+    """16 fixed samples ``(x, y)``."""
+
+    def __init__(self, width: int = 4) -> None:
+        generator = torch.Generator().manual_seed(0)
+        self.inputs = torch.randn(16, width, generator=generator)
+        self.targets = self.inputs.sum(1)
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def __getitem__(self, index: int) -> dict:
+        return dict(inputs=self.inputs[index], data_samples=self.targets[index])
+
+
+_run_numbers = itertools.count()
+
+
+def toy_config(work_dir: str, max_iters: int, **overrides) -> Config:
+    """A full config for :func:`build_runner`: SGD, a checkpoint every 2 iterations."""
+    cfg = dict(
+        # mmengine names the logger, visualizer and message hub after the experiment; runs in
+        # the same second would share them.
+        experiment_name=f'hook_test_{next(_run_numbers)}',
+        model=dict(type='HookTestToyModel'), work_dir=work_dir, default_scope='mmdet',
+        launcher='none', train_cfg=dict(by_epoch=False, max_iters=max_iters),
+        train_dataloader=dict(dataset=dict(type='HookTestToyData'), batch_size=4, num_workers=0,
+                              sampler=dict(type='InfiniteSampler', shuffle=False),
+                              collate_fn=dict(type='default_collate')),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2),
+                           logger=dict(type='LoggerHook', interval=1)),
+        randomness=dict(seed=0), log_level='WARNING')
+    cfg.update(copy.deepcopy(overrides))
+    return Config(cfg)
+
+
+@pytest.fixture(autouse=True)
+def restore_signal_handlers():
+    """A run stopped by an exception leaves its interrupt handlers installed (inert once its
+    loop is gone); put the test session's own back after each test."""
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
+
+
+@pytest.fixture(name='toy_config')
+def toy_config_fixture() -> Callable:
+    """:func:`toy_config`."""
+    return toy_config
+
+
+@pytest.fixture
+def train_toy() -> Callable:
+    """``train_toy(work_dir, max_iters, extra_hooks=(), **config_overrides)`` -> the runner,
+    after training (exceptions propagate)."""
+
+    def train(work_dir: str, max_iters: int, extra_hooks=(), **overrides):
+        runner = build_runner(toy_config(str(work_dir), max_iters, **overrides))
+        for hook in extra_hooks:
+            runner.register_hook(hook)
+        runner.train()
+        return runner
+
+    return train
