@@ -1,9 +1,9 @@
 """MaskFreeVIS training criterion: matching and every loss of every decoder layer.
 
 Shape letters (one meaning across ``maskfreevis.models``): B clips, T frames per clip, Q queries
-per clip, N matched instances (queries) of the batch, M instance-frames (``N * T``), G frames
-carrying colour cues (``B * T``), K neighbours or candidates per pixel, P frame pairs,
-H, W the padded input, h, w the mask grid.
+per clip, I annotated instances of a clip, N matched instances (queries) of the batch,
+M instance-frames (``N * T``), G frames carrying colour cues (``B * T``), K neighbours or
+candidates per pixel, P frame pairs, H, W the padded input, h, w the mask grid.
 """
 import copy
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -144,9 +144,9 @@ class MaskFreeCriterion(nn.Module):
         Args:
             all_cls_scores: per decoder output ``(B, Q, num_classes + 1)`` class logits.
             all_mask_preds: per decoder output ``(B, Q, T, h, w)`` mask logits.
-            batch_gt_instances: per clip an ``InstanceData`` over its instances: ``labels``,
-                ``bboxes (·, T, 4)`` xyxy input pixels, ``presence (·, T)`` bool, and
-                ``masks (·, T, H, W)`` bool for clips with GT masks; metainfo
+            batch_gt_instances: per clip an ``InstanceData`` over its I instances: ``labels``,
+                ``bboxes (I, T, 4)`` xyxy input pixels, ``presence (I, T)`` bool, and
+                ``masks (I, T, H, W)`` bool for clips with GT masks; metainfo
                 ``mask_supervised`` says which (see ``MaskFreeTrackHead.preprocess_gt``).
             lab: ``(B, T, 3, h, w)`` CIE-Lab frames on the mask grid (needed when a clip is
                 box-supervised; ``MaskFreeDataPreprocessor`` computes them).
@@ -182,9 +182,9 @@ class MaskFreeCriterion(nn.Module):
         """One clip's matching and loss targets, without modifying ``gt``.
 
         Returns:
-            ``labels (·,)``, ``masks (·, T, ·, ·)`` (box masks on the ``(h, w)`` grid for a
-            box-supervised clip, the GT masks ``(H, W)`` otherwise) and, for a box-supervised
-            clip, ``grid_boxes (·, T, 4)`` its boxes in mask-grid cells (xyxy); ``gt``'s
+            ``labels (I,)``, ``masks`` (``(I, T, h, w)`` box masks for a box-supervised clip,
+            the ``(I, T, H, W)`` GT masks otherwise) and, for a box-supervised clip,
+            ``grid_boxes (I, T, 4)`` its boxes in mask-grid cells (xyxy); ``gt``'s
             metainfo.
         """
         if gt.mask_supervised:
@@ -221,7 +221,7 @@ class MaskFreeCriterion(nn.Module):
 
         Returns:
             ``(num_pos,)`` matched query indices in ascending order and the ``(num_pos,)``
-            instance each is matched to.
+            instance (into I) each is matched to.
         """
         if target.mask_supervised:
             assign_result = self._assign_by_masks(cls_score, mask_pred, target)
@@ -272,7 +272,7 @@ class MaskFreeCriterion(nn.Module):
                   for target in targets]
         positive = torch.zeros((num_clips, num_queries), dtype=torch.bool,
                                device=cls_scores.device)
-        matched_targets = []  # per clip (num_pos, T, ·, ·), in query order
+        matched_targets = []  # per clip, the box or GT masks of its matched queries
         for clip, target in enumerate(targets):
             matched, instance = self._match(cls_scores[clip], mask_preds[clip], target)
             labels[clip][matched] = target.labels[instance]

@@ -1,7 +1,7 @@
 """Spatio-temporal box-mask dice cost for Hungarian matching without GT masks.
 
-Shape letters (one meaning across ``maskfreevis.models``): Q queries, M GT instances of the clip,
-T frames per clip, h, w the mask grid.
+Shape letters (one meaning across ``maskfreevis.models``): Q queries, I annotated instances of
+the clip, T frames per clip, h, w the mask grid.
 """
 from typing import Optional, Union
 
@@ -28,12 +28,12 @@ def box_mask_dice_cost(pred_logits: Tensor, gt_boxes: Tensor) -> Tensor:
 
     Args:
         pred_logits: ``(Q, T, h, w)`` (or ``(Q, h, w)`` for one frame) mask logits.
-        gt_boxes: ``(M, T, 4)`` (or ``(M, 4)``) long xyxy half-open GT cell boxes on the same
+        gt_boxes: ``(I, T, 4)`` (or ``(I, 4)``) long xyxy half-open GT cell boxes on the same
             grid (:func:`~maskfreevis.models.task_modules.box_cells`), ``(0, 0, 0, 0)`` where
             the instance is absent.
 
     Returns:
-        ``(Q, M)`` float32 cost in ``[0, 1)``.
+        ``(Q, I)`` float32 cost in ``[0, 1)``.
     """
     if pred_logits.dim() == 3:
         pred_logits = pred_logits.unsqueeze(1)
@@ -42,14 +42,14 @@ def box_mask_dice_cost(pred_logits: Tensor, gt_boxes: Tensor) -> Tensor:
     if pred_logits.dim() != 4 or gt_boxes.dim() != 3 or gt_boxes.shape[-1] != 4 or \
             pred_logits.shape[1] != gt_boxes.shape[1]:
         raise ValueError('BoxMaskDiceCost needs predictions (Q, T, h, w) and GT cell boxes '
-                         '(M, T, 4) of the same clip, got '
+                         '(I, T, 4) of the same clip, got '
                          f'{tuple(pred_logits.shape)} and {tuple(gt_boxes.shape)}')
     pred_boxes = mask_box_extents(pred_logits > 0)  # (Q, T, 4)
     pred_area = _box_area(pred_boxes).sum(-1)  # (Q,)
-    gt_area = _box_area(gt_boxes).sum(-1)  # (M,)
+    gt_area = _box_area(gt_boxes).sum(-1)  # (I,)
     overlap_start = torch.maximum(pred_boxes[:, None, :, :2], gt_boxes[None, :, :, :2])
     overlap_end = torch.minimum(pred_boxes[:, None, :, 2:], gt_boxes[None, :, :, 2:])
-    overlap = (overlap_end - overlap_start).clamp(min=0).prod(-1).sum(-1)  # (Q, M)
+    overlap = (overlap_end - overlap_start).clamp(min=0).prod(-1).sum(-1)  # (Q, I)
     # exact integers up to ~2**24 cells; float32 keeps the cost in the assigner's dtype
     overlap, pred_area, gt_area = overlap.float(), pred_area.float(), gt_area.float()
     return 1 - (2 * overlap + 1) / (pred_area[:, None] + gt_area[None, :] + 1)
@@ -66,7 +66,7 @@ class BoxMaskDiceCost(BaseMatchCost):
 
     Compares the filled tight boxes of the binarised predicted masks with the GT boxes over every
     frame of the clip (see :func:`box_mask_dice_cost`). Reads ``pred_instances.masks``
-    ``(Q, T, h, w)`` logits and ``gt_instances.grid_boxes`` ``(M, T, 4)`` GT cell boxes on the
+    ``(Q, T, h, w)`` logits and ``gt_instances.grid_boxes`` ``(I, T, 4)`` GT cell boxes on the
     same grid (:class:`~maskfreevis.models.criteria.MaskFreeCriterion` provides them).
     ``img_meta`` (a per-video dict of per-frame lists on the VIS path) is not needed.
 
@@ -82,9 +82,9 @@ class BoxMaskDiceCost(BaseMatchCost):
                  gt_instances: InstanceData,
                  img_meta: Optional[dict] = None,
                  **kwargs) -> Tensor:
-        """Weighted ``(Q, M)`` cost matrix."""
+        """Weighted ``(Q, I)`` cost matrix."""
         if 'grid_boxes' not in gt_instances:
-            raise KeyError('BoxMaskDiceCost needs gt_instances.grid_boxes, the (M, T, 4) GT '
+            raise KeyError('BoxMaskDiceCost needs gt_instances.grid_boxes, the (I, T, 4) GT '
                            'boxes in mask-grid cells (box_cells); MaskFreeCriterion provides them')
         with torch.no_grad():
             cost = box_mask_dice_cost(pred_instances.masks, gt_instances.grid_boxes)

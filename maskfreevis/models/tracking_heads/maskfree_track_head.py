@@ -1,7 +1,7 @@
 """Mask2Former-VIS track head trained from boxes (MaskFreeVIS): decoding and GT collation.
 
 Shape letters (one meaning across ``maskfreevis.models``): B clips, T frames per clip, Q queries
-per clip, H, W the padded input, h, w the mask grid.
+per clip, I annotated instances of a clip, H, W the padded input, h, w the mask grid.
 """
 import copy
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -166,10 +166,10 @@ class MaskFreeTrackHead(Mask2FormerTrackHead):
                 optional ``masks (n, H, W)`` padded to the batch (MaskFreeDataPreprocessor).
 
         Returns:
-            Per clip an ``InstanceData`` over its M distinct instance ids: ``labels (M,)``,
-            ``bboxes (M, T, 4)`` (zeros where absent), ``presence (M, T)`` bool,
-            ``instances_id (M, T)`` (-1 where absent), and for clips whose frames all carry
-            masks ``masks (M, T, H, W)`` bool; metainfo: the clip's per-frame lists (mmdet's
+            Per clip an ``InstanceData`` over its I distinct instance ids: ``labels (I,)``,
+            ``bboxes (I, T, 4)`` (zeros where absent), ``presence (I, T)`` bool,
+            ``instances_id (I, T)`` (-1 where absent), and for clips whose frames all carry
+            masks ``masks (I, T, H, W)`` bool; metainfo: the clip's per-frame lists (mmdet's
             per-video ``img_meta``) and ``mask_supervised``, which supervision the clip gets.
         """
         return [self._collate_clip(clip) for clip in data_samples]
