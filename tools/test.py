@@ -1,6 +1,7 @@
 """Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE] ...``.
 
-The checkpoint is positional (as in mmdet), so ``mim test maskfreevis CONFIG --checkpoint CKPT`` works.
+The checkpoint is positional (as in mmdet), so ``mim test maskfreevis CONFIG --checkpoint CKPT``
+works.
 """
 import argparse
 from typing import Optional, Sequence

@@ -1,4 +1,6 @@
-"""Train a model from a config: ``python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] ...``.
+"""Train a model from a config.
+
+``python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--cfg-options ...]``.
 
 Works for single-process CPU/GPU training and, with ``--launcher pytorch`` (``tools/dist_train.sh``,
 torchrun) or ``--launcher slurm``, for distributed data-parallel training with mmengine.

@@ -12,7 +12,8 @@ from maskfreevis.apis.cli import (add_common_args, enable_amp, format_command, l
 @pytest.fixture
 def config_file(tmp_path):
     path = tmp_path / 'toy_config.py'
-    path.write_text("optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1))\n"
+    path.write_text("optim_wrapper = dict(type='OptimWrapper',\n"
+                    "                     optimizer=dict(type='SGD', lr=0.1))\n"
                     "custom_hooks = [dict(type='EMAHook')]\n")
     return str(path)
 

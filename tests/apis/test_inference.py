@@ -1,4 +1,4 @@
-"""``init_vis_model`` / ``inference_vis`` on a tiny Mask2Former-VIS built from an in-memory config."""
+"""``init_vis_model`` / ``inference_vis`` on a tiny Mask2Former-VIS from an in-memory config."""
 import os.path as osp
 
 import cv2

@@ -7,7 +7,8 @@ mask stride; see :mod:`maskfreevis.analysis.colour_prior_precision`.
 Example (the demo's generated validation split, which carries masks)::
 
     python tools/analysis_tools/colour_prior_precision.py \
-        --ann-file data/synthetic_vis/annotations/val.json --img-dir data/synthetic_vis/val/JPEGImages
+        --ann-file data/synthetic_vis/annotations/val.json \
+        --img-dir data/synthetic_vis/val/JPEGImages
 """
 import argparse
 import json
