@@ -277,3 +277,104 @@ def test_cocovid_frame_ids_renumbered_ignored_and_frameless_videos_counted(tmp_p
     assert [f['frame_id'] for f in frames] == list(range(6))  # positions, as the metric needs
     assert frames[0]['instances'] == []
     assert frames[1]['instances'][0]['bbox'] == [3.0, 3.0, 13.0, 11.0]
+
+
+def loading_pipeline(num_frames=None):
+    """Load and pack frames (a clip in training, the whole video in test mode)."""
+    load = dict(type='TransformBroadcaster', share_random_params=True, transforms=[
+        dict(type='LoadImageFromFile'), dict(type='LoadTrackAnnotations', with_mask=False)])
+    sample = [] if num_frames is None else [dict(type='SampleClipFrames', num_frames=num_frames)]
+    return sample + [load, dict(type='PackTrackInputs')]
+
+
+@pytest.mark.parametrize('content, expected', [
+    ('{"videos": [{"id": 1, "file_names": ["a', r'invalid json at line 1 column \d+ .*'
+     r'Unterminated string.*near the end of the file: is it complete'),
+    ('', 'the annotation file is empty'),
+    ('\xff\xfe', 'not a json text file'),
+])
+def test_unreadable_json_names_the_file(tmp_path, content, expected):
+    ann_file = str(tmp_path / 'train.json')
+    with open(ann_file, 'w', encoding='latin-1') as handle:
+        handle.write(content)
+    with pytest.raises(AnnotationError, match=expected) as error:
+        build(ann_file, str(tmp_path))
+    assert ann_file in str(error.value)
+
+
+@pytest.mark.parametrize('make', ['missing', 'directory'])
+def test_missing_annotation_file_names_it(tmp_path, make):
+    ann_file = str(tmp_path / 'train.json')
+    if make == 'directory':
+        os.makedirs(ann_file)
+    with pytest.raises(FileNotFoundError, match=f'annotation file {ann_file}'):
+        build(ann_file, str(tmp_path))
+
+
+def test_no_training_video_left_says_why(tmp_path, vis_root, vis, box_only):
+    for ann in box_only['annotations']:
+        ann['bboxes'] = [None if box is None else [box[0], box[1], 0, box[3]]
+                         for box in ann['bboxes']]
+    ann_file = vis.dump_json(str(tmp_path / 'train.json'), box_only)
+    with pytest.raises(AnnotationError) as error:
+        build(ann_file, vis_root)
+    message = str(error.value)
+    assert ann_file in message and 'no training video left (3 in the json' in message
+    assert 'boxes with w or h <= 0 or non-finite (skipped): 11' in message
+
+
+def test_empty_test_split_is_an_error(tmp_path, vis_root, vis, box_only):
+    ann_file = vis.dump_json(str(tmp_path / 'val.json'),
+                             dict(box_only, videos=[], annotations=[]))
+    with pytest.raises(AnnotationError, match='no test video left'):
+        build(ann_file, vis_root, test_mode=True)
+
+
+def test_empty_frame_file_is_found_at_start_up(tmp_path, vis_root, vis, box_only):
+    ann_file = vis.dump_json(str(tmp_path / 'train.json'), box_only)
+    empty = osp.join(vis_root, 'vid_a/00003.jpg')
+    open(empty, 'w').close()
+    with pytest.raises(FileNotFoundError, match='are empty') as error:
+        build(ann_file, vis_root)
+    assert empty in str(error.value) and 'video 1 frame 3' in str(error.value)
+
+
+@pytest.mark.parametrize('damage, expected', [
+    ('empty', 'is empty (0 bytes)'),
+    ('garbage', 'cannot be decoded as an image'),
+    ('other_size', 'is 24x16 (w x h) but the annotation file says 48x32'),
+])
+def test_unloadable_frame_names_video_and_file(tmp_path, vis_root, vis, box_only, damage,
+                                               expected):
+    import cv2
+    import numpy as np
+    from maskfreevis.datasets import FrameError
+    ann_file = vis.dump_json(str(tmp_path / 'val.json'), box_only)
+    dataset = build(ann_file, vis_root, test_mode=True, check_files=False,
+                    pipeline=loading_pipeline())
+    bad = osp.join(vis_root, 'vid_b/00001.jpg')
+    if damage == 'other_size':
+        cv2.imwrite(bad, np.zeros((16, 24, 3), np.uint8))
+    else:
+        with open(bad, 'wb') as handle:
+            handle.write(b'' if damage == 'empty' else b'not a jpeg at all')
+    with pytest.raises(FrameError) as error:
+        dataset[1]
+    message = str(error.value)
+    assert ann_file in message and 'video 2' in message and bad in message
+    assert expected in message
+    if damage == 'other_size':
+        assert 'the frames differ in size' in message
+    assert dataset[0]['data_samples'] is not None, 'the other videos still load'
+
+
+def test_frame_decoded_at_another_size_than_the_json_is_refused(tmp_path, vis_root, vis,
+                                                                 box_only):
+    """Every frame the same size, but not the json's: nothing fails, boxes would be wrong."""
+    from maskfreevis.datasets import FrameError
+    box_only['videos'][1].update(width=96, height=64)
+    ann_file = vis.dump_json(str(tmp_path / 'train.json'), box_only)
+    dataset = build(ann_file, vis_root, pipeline=loading_pipeline(num_frames=2))
+    with pytest.raises(FrameError, match=r'video 2 frame \d .* is 48x32 \(w x h\) but the json '
+                       'says 96x64'):
+        dataset[1]

@@ -17,12 +17,15 @@ from maskfreevis.engine import build_runner
 @MODELS.register_module(force=True)
 class HookTestToyModel(BaseModel):
     """``y = w x + b`` fitted by squared error; ``nan_after`` makes the loss NaN from that call,
-    ``scale_after`` multiplies it by ``scale`` from that call (simulated divergence)."""
+    ``scale_after`` multiplies it by ``scale`` from that call (simulated divergence);
+    ``extra_layer`` adds an unused layer (a model a checkpoint only partly fits)."""
 
     def __init__(self, width: int = 4, nan_after: Optional[int] = None,
-                 scale_after: Optional[int] = None, scale: float = 1.0) -> None:
+                 scale_after: Optional[int] = None, scale: float = 1.0,
+                 extra_layer: bool = False) -> None:
         super().__init__()
         self.linear = torch.nn.Linear(width, 1)
+        self.extra = torch.nn.Linear(1, 1) if extra_layer else None
         self.nan_after, self.scale_after, self.scale = nan_after, scale_after, scale
         self.calls = 0
 
