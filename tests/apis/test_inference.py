@@ -135,3 +135,80 @@ def test_bad_inputs_are_clear_errors(model, video_dir):
         inference_vis(model, [np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.uint8)])
     with pytest.raises(TypeError, match='config must be'):
         init_vis_model(42)
+
+
+def test_video_file_is_decoded(model, video_dir, tmp_path):
+    path = str(tmp_path / 'clip.avi')
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'MJPG'), 5, (WIDTH, HEIGHT))
+    for frame_path in list_video_frames(video_dir):
+        writer.write(cv2.imread(frame_path))
+    writer.release()
+    results = inference_vis(model, path)
+    assert len(results) == 3 and results[0].masks.shape == (10, HEIGHT, WIDTH)
+
+
+def test_unreadable_video_file_and_image_file_are_named(model, video_dir, tmp_path):
+    broken = tmp_path / 'broken.mp4'
+    broken.write_bytes(b'not a video')
+    with pytest.raises(ValueError, match=f"cannot read any frame from video file '{broken}'"):
+        inference_vis(model, str(broken))
+    frame = list_video_frames(video_dir)[0]
+    with pytest.raises(ValueError, match='is a file, not a directory of frames'):
+        inference_vis(model, frame)
+
+
+def test_frames_of_different_sizes_are_named(model, video_dir, tmp_path):
+    arrays = [np.zeros((HEIGHT, WIDTH, 3), np.uint8), np.zeros((20, 30, 3), np.uint8)]
+    with pytest.raises(ValueError, match=r'frame 0 is 56x40 \(w x h\), frame 1 is 30x20'):
+        inference_vis(model, arrays)
+    small = str(tmp_path / 'small.jpg')
+    cv2.imwrite(small, arrays[1])
+    with pytest.raises(ValueError, match='the frames differ in size .*small.jpg: 30x20'):
+        inference_vis(model, list_video_frames(video_dir)[:2] + [small])
+
+
+def test_empty_or_corrupt_frame_file_is_named(model, video_dir, tmp_path):
+    empty = str(tmp_path / 'empty.jpg')
+    open(empty, 'w').close()
+    with pytest.raises(ValueError, match=f'{empty} is empty'):
+        inference_vis(model, list_video_frames(video_dir)[:1] + [empty])
+
+
+def test_checkpoint_of_another_model_is_refused_with_a_hint_that_works_here(model, tmp_path):
+    from maskfreevis.utils.checkpoint_match import CheckpointMismatchError
+    path = str(tmp_path / 'five_classes.pth')
+    state = {key: value.clone() for key, value in model.state_dict().items()}
+    state['track_head.cls_embed.weight'] = torch.zeros(6, 64)
+    state['track_head.cls_embed.bias'] = torch.zeros(6)
+    torch.save(dict(state_dict=state), path)
+    with pytest.raises(CheckpointMismatchError, match=r'cls_embed.weight: checkpoint \(6, 64\), '
+                       r'model \(4, 64\)') as error:
+        init_vis_model(tiny_vis_config(), checkpoint=path)
+    hint = 'cfg_options=dict(allow_partial_checkpoint=True)'
+    assert hint in str(error.value)
+    loaded = init_vis_model(tiny_vis_config(), checkpoint=path,
+                            cfg_options=dict(allow_partial_checkpoint=True))
+    assert torch.equal(loaded.backbone.conv1.weight, model.backbone.conv1.weight)
+
+
+def test_crafted_checkpoint_is_refused_unless_listed(model, tmp_path, monkeypatch):
+    import os
+
+    from maskfreevis.utils import TRUST_ENV_VAR, UntrustedCheckpointError
+    monkeypatch.delenv(TRUST_ENV_VAR, raising=False)
+    marker = str(tmp_path / 'code_was_executed')
+
+    class Payload:
+
+        def __reduce__(self):
+            return os.makedirs, (marker,)
+
+    path = str(tmp_path / 'crafted.pth')
+    torch.save(dict(state_dict=model.state_dict(), payload=Payload()), path)
+    with pytest.raises(UntrustedCheckpointError, match='trusted_checkpoints'):
+        init_vis_model(tiny_vis_config(), checkpoint=path)
+    assert not osp.exists(marker)
+    # The opt-in the message names works on this path too.
+    init_vis_model(tiny_vis_config(), checkpoint=path,
+                   cfg_options=dict(trusted_checkpoints=[path]))
+    assert osp.isdir(marker)
