@@ -1,12 +1,7 @@
-# Fully supervised Mask2Former-VIS baseline (video masks), R101 from mmdet's COCO Mask2Former R101.
-_base_ = './mask2former-vis_r50_8xb2-6k_ovis.py'
+# Fully supervised Mask2Former-VIS baseline (R101, video masks) on OVIS.
+_base_ = [
+    '../_base_/recipes/mask2former-vis_r101_8xb2-6k.py',
+    '../_base_/datasets/ovis_mask.py',
+]
 model = dict(
-    backbone=dict(
-        depth=101,
-        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')),
-    init_cfg=dict(
-        type='Pretrained',
-        checkpoint=(
-            'https://download.openmmlab.com/mmdetection/v3.0/mask2former/'
-            'mask2former_r101_8xb2-lsj-50e_coco/'
-            'mask2former_r101_8xb2-lsj-50e_coco_20220426_100250-ecf181e2.pth')))
+    track_head=dict(num_classes=25, loss_cls=dict(class_weight=[1.0] * 25 + [0.1])))

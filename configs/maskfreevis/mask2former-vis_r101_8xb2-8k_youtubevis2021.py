@@ -1,12 +1,6 @@
-# Fully supervised Mask2Former-VIS baseline (video masks), R101 from mmdet's COCO Mask2Former R101.
-_base_ = './mask2former-vis_r50_8xb2-8k_youtubevis2021.py'
-model = dict(
-    backbone=dict(
-        depth=101,
-        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')),
-    init_cfg=dict(
-        type='Pretrained',
-        checkpoint=(
-            'https://download.openmmlab.com/mmdetection/v3.0/mask2former/'
-            'mask2former_r101_8xb2-lsj-50e_coco/'
-            'mask2former_r101_8xb2-lsj-50e_coco_20220426_100250-ecf181e2.pth')))
+# Fully supervised Mask2Former-VIS baseline (R101, video masks) on YouTube-VIS 2021. mmdet's
+# YouTube-VIS 2021 schedule (8k iterations).
+_base_ = [
+    '../_base_/recipes/mask2former-vis_r101_8xb2-8k.py',
+    '../_base_/datasets/youtube_vis_2021_mask.py',
+]

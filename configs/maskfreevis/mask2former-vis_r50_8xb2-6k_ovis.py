@@ -1,14 +1,7 @@
-# Fully supervised baseline on the same data: stock mmdet Mask2FormerVideo + Mask2FormerTrackHead
-# trained with the video *masks*, Mask2Former-VIS recipe (2-frame clips within +-20 frames,
-# ordered), from mmdet's COCO Mask2Former R50; same data pipeline, AMP and evaluation as the
-# MaskFreeVIS configs.
-_base_ = '../_base_/datasets/ovis_box.py'
-
-num_frames = 2
-model = dict(track_head=dict(num_frames=num_frames))  # the stock head needs T in its config
-train_pipeline = _base_.train_pipeline
-train_pipeline[0].num_frames = num_frames
-train_pipeline[0].frame_range = 20
-train_pipeline[0].shuffle = False
-train_pipeline[1].transforms[1].with_mask = True
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# Fully supervised Mask2Former-VIS baseline (R50, video masks) on OVIS.
+_base_ = [
+    '../_base_/recipes/mask2former-vis_r50_8xb2-6k.py',
+    '../_base_/datasets/ovis_mask.py',
+]
+model = dict(
+    track_head=dict(num_classes=25, loss_cls=dict(class_weight=[1.0] * 25 + [0.1])))

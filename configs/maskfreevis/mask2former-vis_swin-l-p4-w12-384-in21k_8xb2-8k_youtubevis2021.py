@@ -1,16 +1,7 @@
-# Fully supervised Mask2Former-VIS baseline (video masks), Swin-L with 200 queries (mmdet's
-# Swin-L Mask2Former-VIS settings), test short side 480.
+# Fully supervised Mask2Former-VIS baseline (Swin-L, video masks) on YouTube-VIS 2021, test short
+# side 480. mmdet's YouTube-VIS 2021 schedule (8k iterations).
 _base_ = [
-    './mask2former-vis_r50_8xb2-8k_youtubevis2021.py',
-    '../_base_/models/swin-l-p4-w12-384-in21k.py',
+    '../_base_/recipes/mask2former-vis_swin-l-p4-w12-384-in21k_8xb2-8k.py',
+    '../_base_/datasets/youtube_vis_2021_mask.py',
 ]
-model = dict(
-    backbone=_base_.swin_l_backbone,
-    track_head=dict(
-        in_channels=_base_.swin_l_in_channels, num_queries=_base_.swin_l_num_queries),
-    init_cfg=dict(type='Pretrained', checkpoint=_base_.swin_l_coco_mask_init))
-test_pipeline = _base_.test_pipeline
-test_pipeline[0].transforms[1].scale = (1333, 480)
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
-optim_wrapper = dict(paramwise_cfg=_base_.swin_l_paramwise_cfg)
+val_dataloader = test_dataloader = dict(dataset=dict(pipeline=_base_.test_pipeline_480))

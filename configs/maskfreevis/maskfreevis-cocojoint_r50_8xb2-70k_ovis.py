@@ -1,46 +1,6 @@
-# (c) MaskFreeVIS jointly trained with COCO pseudo-videos (R50), OVIS (the release shipped
-# YouTube-VIS 2019 only): video clips carry boxes only (projection + pairwise + TK losses on a
-# 3-frame all-pairs tube); COCO images become 3-frame pseudo-videos that keep their COCO masks
-# (point-sampled BCE + Dice); no video mask anywhere. Each batch of 2 clips per GPU holds one clip
-# of each source (the release mixed 4:3 COCO:video, one source per GPU batch, told apart by
-# counting images).
+# (c) MaskFreeVIS jointly trained with COCO pseudo-videos (R50) on OVIS.
 _base_ = [
-    './maskfreevis-cocomask_r50_8xb2-6k_ovis.py',
-    '../_base_/datasets/coco_pseudo_video.py',
+    '../_base_/recipes/maskfreevis-cocojoint_r50_8xb2-70k.py',
+    '../_base_/datasets/ovis_coco_joint.py',
 ]
-
-num_frames = 3
-# OVIS category-id order; the COCO labels are mapped onto these classes
-video_classes = (
-    'Person', 'Bird', 'Cat', 'Dog', 'Horse', 'Sheep', 'Cow', 'Elephant', 'Bear', 'Zebra',
-    'Giraffe', 'Poultry', 'Giant_panda', 'Lizard', 'Parrot', 'Monkey', 'Rabbit', 'Tiger', 'Fish',
-    'Turtle', 'Bicycle', 'Motorcycle', 'Airplane', 'Boat', 'Vehicle')
-# the release had no working OVIS table (its COCO_TO_OVIS is undefined): COCO classes map
-# onto the OVIS class of the same name, car/bus/truck onto Vehicle
-coco_to_video_classes = {
-    'person': 'Person', 'bird': 'Bird', 'cat': 'Cat', 'dog': 'Dog', 'horse': 'Horse',
-    'sheep': 'Sheep', 'cow': 'Cow', 'elephant': 'Elephant', 'bear': 'Bear', 'zebra': 'Zebra',
-    'giraffe': 'Giraffe', 'bicycle': 'Bicycle', 'motorcycle': 'Motorcycle',
-    'airplane': 'Airplane', 'boat': 'Boat', 'car': 'Vehicle', 'bus': 'Vehicle',
-    'truck': 'Vehicle'}
-
-model = dict(track_head=dict(loss_tk=dict(pairing='all')))
-
-video_dataset = _base_.train_dataloader.dataset
-video_dataset.metainfo = dict(classes=video_classes)
-video_dataset.pipeline[0].num_frames = num_frames
-coco_dataset = _base_.coco_pseudo_video_dataset
-coco_dataset.metainfo = dict(classes=video_classes)
-coco_dataset.class_mapping = coco_to_video_classes
-train_dataloader = dict(
-    batch_size=2,
-    # consecutive index pairs = one COCO clip + one video clip; no aspect-ratio regrouping
-    sampler=dict(_delete_=True, type='MultiSourceSampler', batch_size=2, source_ratio=[1, 1]),
-    batch_sampler=None,
-    dataset=dict(
-        _delete_=True, type='ConcatDataset', datasets=[coco_dataset, video_dataset]))
-
-# released joint schedule: 70k iterations, lr x0.1 at 37.5k
-max_iters = 70000
-param_scheduler = dict(end=max_iters, milestones=[37500])
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
+model = dict(track_head=dict(num_classes=25))

@@ -1,9 +1,6 @@
-# (a) MaskFreeVIS without any mask, R101 (the release published a box-init weight for R50 only:
-# train or convert an R101 COCO box-supervised Mask2Former first).
-_base_ = './maskfreevis_r50_8xb2-6k_ovis.py'
-model = dict(
-    backbone=dict(
-        depth=101,
-        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')),
-    init_cfg=dict(
-        type='Pretrained', checkpoint='checkpoints/maskfreevis_r101_coco-box-init.pth'))
+# (a) MaskFreeVIS without any mask (R101) on OVIS, boxes only.
+_base_ = [
+    '../_base_/recipes/maskfreevis_r101_8xb2-6k.py',
+    '../_base_/datasets/ovis_box.py',
+]
+model = dict(track_head=dict(num_classes=25))

@@ -1,9 +1,5 @@
-# (a) MaskFreeVIS without any mask, R101 (the release published a box-init weight for R50 only:
-# train or convert an R101 COCO box-supervised Mask2Former first).
-_base_ = './maskfreevis_r50_8xb2-6k_youtubevis2019.py'
-model = dict(
-    backbone=dict(
-        depth=101,
-        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')),
-    init_cfg=dict(
-        type='Pretrained', checkpoint='checkpoints/maskfreevis_r101_coco-box-init.pth'))
+# (a) MaskFreeVIS without any mask (R101) on YouTube-VIS 2019, boxes only.
+_base_ = [
+    '../_base_/recipes/maskfreevis_r101_8xb2-6k.py',
+    '../_base_/datasets/youtube_vis_2019_box.py',
+]

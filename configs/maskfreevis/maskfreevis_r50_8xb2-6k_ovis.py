@@ -1,10 +1,6 @@
-# (a) MaskFreeVIS without any mask on OVIS: R50 from a COCO *box*-supervised Mask2Former, boxes
-# only, 5-frame cyclic TK tube, 6k iterations (the YouTube-VIS 2019 recipe; the release shipped no
-# OVIS config).
+# (a) MaskFreeVIS without any mask (R50, COCO box init) on OVIS, boxes only.
 _base_ = [
+    '../_base_/recipes/maskfreevis_r50_8xb2-6k.py',
     '../_base_/datasets/ovis_box.py',
-    '../_base_/models/maskfreevis_r50.py',
 ]
-model = _base_.maskfreevis_model
-model.init_cfg = dict(
-    type='Pretrained', checkpoint='checkpoints/maskfreevis_r50_coco-box-init.pth')
+model = dict(track_head=dict(num_classes=25))

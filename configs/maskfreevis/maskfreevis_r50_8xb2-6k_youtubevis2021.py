@@ -1,10 +1,5 @@
-# (a) MaskFreeVIS without any mask on YouTube-VIS 2021: R50 from a COCO *box*-supervised
-# Mask2Former, boxes only, 5-frame cyclic TK tube, 6k iterations (the YouTube-VIS 2019 recipe; the
-# release shipped no YouTube-VIS 2021 config).
+# (a) MaskFreeVIS without any mask (R50, COCO box init) on YouTube-VIS 2021, boxes only.
 _base_ = [
+    '../_base_/recipes/maskfreevis_r50_8xb2-6k.py',
     '../_base_/datasets/youtube_vis_2021_box.py',
-    '../_base_/models/maskfreevis_r50.py',
 ]
-model = _base_.maskfreevis_model
-model.init_cfg = dict(
-    type='Pretrained', checkpoint='checkpoints/maskfreevis_r50_coco-box-init.pth')

@@ -1,23 +1,8 @@
-# (a) MaskFreeVIS without any mask, Swin-L: 200 queries, one clip per GPU with half the
-# learning rate and twice the iterations (the release's Swin-L convention), test short side 480.
-# No Swin-L box-init weight was released: train or convert one first.
+# (a) MaskFreeVIS without any mask (Swin-L) on OVIS: one clip per GPU, test short side 480.
 _base_ = [
-    './maskfreevis_r50_8xb2-6k_ovis.py',
-    '../_base_/models/swin-l-p4-w12-384-in21k.py',
+    '../_base_/recipes/maskfreevis_swin-l-p4-w12-384-in21k_8xb1-12k.py',
+    '../_base_/datasets/ovis_box.py',
 ]
-model = dict(
-    backbone=_base_.swin_l_backbone,
-    track_head=dict(
-        in_channels=_base_.swin_l_in_channels, num_queries=_base_.swin_l_num_queries),
-    init_cfg=dict(
-        type='Pretrained', checkpoint='checkpoints/maskfreevis_swin-l_coco-box-init.pth'))
+model = dict(track_head=dict(num_classes=25))
 train_dataloader = dict(batch_size=1)
-test_pipeline = _base_.test_pipeline
-test_pipeline[0].transforms[1].scale = (1333, 480)
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
-
-optim_wrapper = dict(optimizer=dict(lr=5e-5), paramwise_cfg=_base_.swin_l_paramwise_cfg)
-max_iters = 12000
-param_scheduler = dict(end=max_iters, milestones=[8000])
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
+val_dataloader = test_dataloader = dict(dataset=dict(pipeline=_base_.test_pipeline_480))

@@ -1,11 +1,9 @@
 # COCO images as 3-frame pseudo-videos that keep their masks (the release's joint-training
-# recipe), as the fragment `coco_pseudo_video_dataset`; a config sets its `metainfo` (the video
-# dataset's classes) and `class_mapping` (COCO name -> video class name) and puts it next to the
-# video dataset in a ConcatDataset. A fragment, because a sibling base may not redefine the
-# dataloaders of the mmdet chain (see ./youtube_vis_2019_box.py).
-coco_pseudo_video_frames = 3
+# recipe), as fragments: ./*_coco_joint.py put `coco_pseudo_video_dataset`, with the class table of
+# their video dataset, next to that dataset in a ConcatDataset loaded by
+# `coco_joint_train_dataloader`.
 coco_pseudo_video_pipeline = [
-    dict(type='SampleClipFrames', num_frames=coco_pseudo_video_frames),
+    dict(type='SampleClipFrames', num_frames=3),
     dict(
         type='TransformBroadcaster',
         share_random_params=True,
@@ -43,3 +41,10 @@ coco_pseudo_video_dataset = dict(
     ann_file='annotations/instances_train2017.json',
     data_prefix=dict(img_path='train2017'),
     pipeline=coco_pseudo_video_pipeline)
+
+# Consecutive index pairs of ConcatDataset([COCO, video]) = one COCO clip + one video clip per
+# GPU batch of 2 (the release mixed 4:3 with single-source GPU batches); no aspect-ratio grouping.
+coco_joint_train_dataloader = dict(
+    batch_size=2,
+    sampler=dict(_delete_=True, type='MultiSourceSampler', batch_size=2, source_ratio=[1, 1]),
+    batch_sampler=None)

@@ -7,11 +7,9 @@ train_dataloader = dict(
         data_root=data_root,
         ann_file='train/instances.json',
         data_prefix=dict(img_path='train/JPEGImages')))
-val_dataloader = dict(
+val_dataloader = test_dataloader = dict(
     dataset=dict(
         data_root=data_root,
         ann_file='valid/instances.json',
         data_prefix=dict(img_path='valid/JPEGImages')))
-test_dataloader = val_dataloader
-val_evaluator = dict(outfile_prefix='./youtube_vis_2021_results')
-test_evaluator = val_evaluator
+val_evaluator = test_evaluator = dict(outfile_prefix='./youtube_vis_2021_results')

@@ -1,38 +1,50 @@
-# MaskFreeVIS model fragment: turns mmdet's Mask2Former-VIS (R50) into the box-supervised model.
-# Used as `model = _base_.maskfreevis_model` by configs whose chain ends in mmdet's
-# Mask2Former-VIS config (mmengine forbids a sibling base that also defines `model`); the
-# backbone, pixel decoder, decoder, queries and class count stay those of that chain.
+# MaskFreeVIS, R50: the Mask2Former-VIS architecture of ./mask2former-vis_r50.py trained from
+# boxes by `MaskFreeCriterion` (box projection + colour pairwise + Temporal KNN-patch losses,
+# box-mask matching); clips whose ground truth carries masks get the stock mask losses and
+# matching. T is read from every batch, never fixed in a config.
+_base_ = './mask2former-vis_r50.py'
 
-maskfreevis_model = dict(
+stock_head = _base_.model.track_head
+model = dict(
     type='MaskFreeVIS',
-    # the head pads GT masks itself: mmdet's padding looks at the first clip only and fails on
-    # a batch mixing mask-labelled and box-only clips
-    data_preprocessor=dict(pad_mask=False),
+    data_preprocessor=dict(
+        _delete_=True,
+        type='MaskFreeDataPreprocessor',  # pads GT masks per clip itself
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        pad_size_divisor=32,
+        mask_stride=4),
     track_head=dict(
+        _delete_=True,
         type='MaskFreeTrackHead',
-        num_frames=None,  # T is read from every batch, never fixed in a config
-        # released weights: projection 5.0, pairwise 5.0, temporal 5.0 x 0.1
-        loss_proj=dict(type='BoxProjectionLoss', loss_weight=5.0),
-        loss_pair=dict(
-            type='PairwiseColorLoss',
-            kernel_size=3,
-            dilation=2,
-            threshold=0.3,
-            loss_weight=5.0),
-        loss_tk=dict(
-            type='TemporalKNNPatchLoss',
-            patch_size=3,
-            grid_size=3,  # 3x3 candidates at dilation 3 (the paper's "R = 5")
-            dilation=3,
-            topk=5,
-            threshold=0.05,
-            pairing='cyclic',
-            warmup_iters=200,  # the release's 2000 loss calls = ~200 iterations
-            loss_weight=0.5),
-        train_cfg=dict(
-            num_points=20000,  # mask-labelled clips: released TRAIN_NUM_POINTS
-            oversample_ratio=3.0,
-            importance_sample_ratio=0.75,
+        **_base_.mask2former_vis_head,
+        criterion=dict(
+            type='MaskFreeCriterion',
+            # class_weight [1.0] * num_classes + [0.1] is set by the head
+            loss_cls=dict(
+                type='CrossEntropyLoss', use_sigmoid=False, loss_weight=2.0, reduction='mean'),
+            # released weights: projection 5.0, pairwise 5.0, temporal 5.0 x 0.1
+            loss_proj=dict(type='BoxProjectionLoss', loss_weight=5.0),
+            loss_pair=dict(
+                type='PairwiseColourLoss',
+                kernel_size=3,
+                dilation=2,
+                threshold=0.3,
+                loss_weight=5.0),
+            loss_tk=dict(
+                type='TemporalKNNPatchLoss',
+                patch_size=3,
+                grid_size=3,  # 3x3 candidates at dilation 3 (the paper's "R = 5")
+                dilation=3,
+                topk=5,
+                threshold=0.05,
+                pairing='cyclic',
+                loss_weight=0.5),
+            # clips whose ground truth carries masks: the stock point-sampled BCE + Dice
+            loss_mask=stock_head.loss_mask,
+            loss_dice=stock_head.loss_dice,
+            warmup_iters=dict(loss_tk=200),  # the release's 2000 loss calls = ~200 iterations
             # box-supervised clips: class + box-mask dice over the clip, no BCE (released)
             assigner=dict(
                 type='HungarianAssigner',
@@ -40,12 +52,9 @@ maskfreevis_model = dict(
                     dict(type='ClassificationCost', weight=2.0),
                     dict(type='BoxMaskDiceCost', weight=5.0)
                 ]),
-            # mask-labelled clips (COCO pseudo-videos): stock Mask2Former-VIS costs
-            mask_assigner=dict(
-                type='HungarianAssigner',
-                match_costs=[
-                    dict(type='ClassificationCost', weight=2.0),
-                    dict(type='CrossEntropyLossCost', weight=5.0, use_sigmoid=True),
-                    dict(type='DiceCost', weight=5.0, pred_act=True, eps=1.0)
-                ]),
-            sampler=dict(type='MaskPseudoSampler'))))
+            # mask-labelled clips (COCO pseudo-videos): the stock Mask2Former-VIS costs
+            mask_assigner=stock_head.train_cfg.assigner,
+            num_points=20000,  # mask-labelled clips: released TRAIN_NUM_POINTS
+            oversample_ratio=3.0,
+            importance_sample_ratio=0.75)))
+del stock_head

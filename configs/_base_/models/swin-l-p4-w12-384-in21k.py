@@ -1,6 +1,7 @@
-# Swin-L (patch 4, window 12, 384, ImageNet-21k) fragments for Mask2Former-VIS configs, used as
-# `_base_.swin_l_backbone` etc. (a sibling base may not define `model` itself, see
-# ../datasets/youtube_vis_2019_box.py). Values of mmdet's Swin-L Mask2Former-VIS config.
+# Swin-L (patch 4, window 12, 384, ImageNet-21k) in place of the ResNet-50 of a Mask2Former-VIS
+# model, with its optimiser settings: `model = dict(_base_.swin_l_model, ...)` and
+# `optim_wrapper = dict(paramwise_cfg=_base_.swin_l_paramwise_cfg)`. Values of mmdet's Swin-L
+# Mask2Former-VIS config; 200 queries as released (R50 / R101: 100).
 swin_l_depths = [2, 2, 18, 2]
 swin_l_backbone = dict(
     _delete_=True,
@@ -22,8 +23,8 @@ swin_l_backbone = dict(
     convert_weights=True,
     frozen_stages=-1,
     init_cfg=None)
-swin_l_in_channels = [192, 384, 768, 1536]
-swin_l_num_queries = 200  # released Swin-L setting (R50/R101: 100)
+swin_l_model = dict(
+    backbone=swin_l_backbone, track_head=dict(in_channels=[192, 384, 768, 1536], num_queries=200))
 
 # backbone lr x0.1; no weight decay on norms, position and query embeddings
 _backbone_norm = dict(lr_mult=0.1, decay_mult=0.0)
@@ -49,8 +50,3 @@ _custom_keys.update({
 swin_l_paramwise_cfg = dict(custom_keys=_custom_keys, norm_decay_mult=0.0)
 del _backbone_norm, _embed, _custom_keys
 
-# COCO Mask2Former Swin-L of mmdet (the one mmdet's Swin-L Mask2Former-VIS config starts from)
-swin_l_coco_mask_init = (
-    'https://download.openmmlab.com/mmdetection/v3.0/mask2former/'
-    'mask2former_swin-l-p4-w12-384-in21k_16xb1-lsj-100e_coco-panoptic/'
-    'mask2former_swin-l-p4-w12-384-in21k_16xb1-lsj-100e_coco-panoptic_20220407_104949-82f8d28d.pth')

@@ -1,0 +1,101 @@
+# Mask2Former-VIS with a ResNet-50 (mmdet's `Mask2FormerVideo` + `Mask2FormerTrackHead`, values of
+# mmdet's mask2former_vis R50 config): the stock model trained with video masks, and through
+# `mask2former_vis_head` the architecture of ./maskfreevis_r50.py. 40 classes (YouTube-VIS).
+mask2former_vis_head = dict(
+    in_channels=[256, 512, 1024, 2048],
+    strides=[4, 8, 16, 32],
+    feat_channels=256,
+    out_channels=256,
+    num_classes=40,
+    num_queries=100,
+    num_transformer_feat_level=3,
+    pixel_decoder=dict(
+        type='MSDeformAttnPixelDecoder',
+        num_outs=3,
+        norm_cfg=dict(type='GN', num_groups=32),
+        act_cfg=dict(type='ReLU'),
+        encoder=dict(
+            num_layers=6,
+            layer_cfg=dict(
+                self_attn_cfg=dict(
+                    embed_dims=256,
+                    num_heads=8,
+                    num_levels=3,
+                    num_points=4,
+                    im2col_step=128,
+                    dropout=0.0,
+                    batch_first=True),
+                ffn_cfg=dict(
+                    embed_dims=256,
+                    feedforward_channels=1024,
+                    num_fcs=2,
+                    ffn_drop=0.0,
+                    act_cfg=dict(type='ReLU', inplace=True)))),
+        positional_encoding=dict(num_feats=128, normalize=True)),
+    enforce_decoder_input_project=False,
+    positional_encoding=dict(type='SinePositionalEncoding3D', num_feats=128, normalize=True),
+    transformer_decoder=dict(
+        return_intermediate=True,
+        num_layers=9,
+        layer_cfg=dict(
+            self_attn_cfg=dict(embed_dims=256, num_heads=8, dropout=0.0, batch_first=True),
+            cross_attn_cfg=dict(embed_dims=256, num_heads=8, dropout=0.0, batch_first=True),
+            ffn_cfg=dict(
+                embed_dims=256,
+                feedforward_channels=2048,
+                num_fcs=2,
+                ffn_drop=0.0,
+                act_cfg=dict(type='ReLU', inplace=True))),
+        init_cfg=None))
+
+model = dict(
+    type='Mask2FormerVideo',
+    data_preprocessor=dict(
+        type='TrackDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        pad_mask=True,
+        pad_size_divisor=32),
+    backbone=dict(
+        type='ResNet',
+        depth=50,
+        num_stages=4,
+        out_indices=(0, 1, 2, 3),
+        frozen_stages=-1,
+        norm_cfg=dict(type='BN', requires_grad=False),
+        norm_eval=True,
+        style='pytorch',
+        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')),
+    track_head=dict(
+        type='Mask2FormerTrackHead',
+        **mask2former_vis_head,
+        num_frames=2,  # the stock head needs T in its config
+        loss_cls=dict(
+            type='CrossEntropyLoss',
+            use_sigmoid=False,
+            loss_weight=2.0,
+            reduction='mean',
+            class_weight=[1.0] * 40 + [0.1]),
+        loss_mask=dict(
+            type='CrossEntropyLoss', use_sigmoid=True, reduction='mean', loss_weight=5.0),
+        loss_dice=dict(
+            type='DiceLoss',
+            use_sigmoid=True,
+            activate=True,
+            reduction='mean',
+            naive_dice=True,
+            eps=1.0,
+            loss_weight=5.0),
+        train_cfg=dict(
+            num_points=12544,
+            oversample_ratio=3.0,
+            importance_sample_ratio=0.75,
+            assigner=dict(
+                type='HungarianAssigner',
+                match_costs=[
+                    dict(type='ClassificationCost', weight=2.0),
+                    dict(type='CrossEntropyLossCost', weight=5.0, use_sigmoid=True),
+                    dict(type='DiceCost', weight=5.0, pred_act=True, eps=1.0)
+                ]),
+            sampler=dict(type='MaskPseudoSampler'))))

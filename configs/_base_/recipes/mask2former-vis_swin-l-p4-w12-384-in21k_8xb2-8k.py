@@ -1,0 +1,5 @@
+# mmdet's YouTube-VIS 2021 schedule for the swin-l baseline: 8k iterations, lr x0.1 at 5.5k.
+_base_ = './mask2former-vis_swin-l-p4-w12-384-in21k_8xb2-6k.py'
+max_iters = 8000
+param_scheduler = dict(end=max_iters, milestones=[5500])
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
