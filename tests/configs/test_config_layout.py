@@ -145,32 +145,29 @@ def test_every_base_is_used():
     assert not unused
 
 
-NEW_DATA_BASE = """_base_ = './youtube_vis_2019_box.py'
-data_root = 'data/my_vis/'
-train_dataloader = dict(
-    dataset=dict(data_root=data_root, ann_file='annotations/train.json',
-                 data_prefix=dict(img_path='train/JPEGImages')))
-val_dataloader = test_dataloader = dict(
-    dataset=dict(data_root=data_root, ann_file='annotations/valid.json',
-                 data_prefix=dict(img_path='valid/JPEGImages')))
-val_evaluator = test_evaluator = dict(outfile_prefix='./my_vis_results')
-"""
-NEW_CONFIG = (
-    "_base_ = ['../_base_/recipes/maskfreevis_r50_8xb2-6k.py', '../_base_/datasets/my_vis_box.py']"
-    "\nmodel = dict(track_head=dict(num_classes=12))  # the categories of the json\n")
+def readme_example() -> dict:
+    """The files of the README's "A new dataset in a few lines": {path: text}."""
+    with open(osp.join(CONFIGS, 'maskfreevis', 'README.md'), encoding='utf-8') as f:
+        readme = f.read()
+    section = readme[readme.index('**A new dataset in a few lines.**'):]
+    block = section[section.index('```python\n') + len('```python\n'):section.index('```\n')]
+    files = {}
+    for chunk in block.strip().split('\n\n'):
+        header, text = chunk.split('\n', 1)
+        files[header.lstrip('# ')] = text + '\n'
+    return files
 
 
 def test_new_dataset_in_a_few_lines(tmp_path):
     """The example of configs/maskfreevis/README.md ("A new dataset in a few lines")."""
-    readme = open(osp.join(CONFIGS, 'maskfreevis', 'README.md'), encoding='utf-8').read()
-    assert NEW_DATA_BASE in readme and NEW_CONFIG in readme
-    copy = str(tmp_path / 'configs')
-    shutil.copytree(CONFIGS, copy)
-    with open(osp.join(copy, '_base_', 'datasets', 'my_vis_box.py'), 'w') as f:
-        f.write(NEW_DATA_BASE)
-    path = osp.join(copy, 'maskfreevis', 'maskfreevis_r50_8xb2-6k_myvis.py')
-    with open(path, 'w') as f:
-        f.write(NEW_CONFIG)
+    files = readme_example()
+    assert sorted(files) == ['configs/_base_/datasets/my_vis_box.py',
+                             'configs/maskfreevis/maskfreevis_r50_8xb2-6k_myvis.py']
+    shutil.copytree(CONFIGS, str(tmp_path / 'configs'))
+    for name, text in files.items():
+        with open(str(tmp_path / name), 'w') as f:
+            f.write(text)
+    path = str(tmp_path / 'configs' / 'maskfreevis' / 'maskfreevis_r50_8xb2-6k_myvis.py')
     cfg = Config.fromfile(path)
     reference = Config.fromfile(osp.join(CONFIGS, 'maskfreevis',
                                          'maskfreevis_r50_8xb2-6k_youtubevis2019.py'))
