@@ -12,13 +12,10 @@ import argparse
 import os.path as osp
 import sys
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if REPO_ROOT not in sys.path:  # run from a checkout without installing
-    sys.path.insert(0, REPO_ROOT)
 
-from maskfreevis.datasets.converters.command_line import (add_image_size_argument,  # noqa: E402
+from maskfreevis.datasets.converters.command_line import (add_image_size_argument,
                                                           run_conversion)
-from maskfreevis.datasets.converters.cvat_video import (DEFAULT_FRAME_PATTERN,  # noqa: E402
+from maskfreevis.datasets.converters.cvat_video import (DEFAULT_FRAME_PATTERN,
                                                         convert_cvat_video)
 
 

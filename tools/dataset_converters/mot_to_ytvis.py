@@ -12,14 +12,11 @@ import fnmatch
 import os.path as osp
 import sys
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if REPO_ROOT not in sys.path:  # run from a checkout without installing
-    sys.path.insert(0, REPO_ROOT)
 
-from maskfreevis.datasets.annotation_checks import AnnotationError  # noqa: E402
-from maskfreevis.datasets.converters.command_line import (add_image_size_argument,  # noqa: E402
+from maskfreevis.datasets.annotation_checks import AnnotationError
+from maskfreevis.datasets.converters.command_line import (add_image_size_argument,
                                                           run_conversion)
-from maskfreevis.datasets.converters.mot import convert_mot, find_mot_sequences  # noqa: E402
+from maskfreevis.datasets.converters.mot import convert_mot, find_mot_sequences
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -9,16 +9,12 @@ files). Frame file names are ``videoName/name``, relative to the frame folder (f
 ``maskfreevis/datasets/converters/scalabel.py``.
 """
 import argparse
-import os.path as osp
 import sys
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if REPO_ROOT not in sys.path:  # run from a checkout without installing
-    sys.path.insert(0, REPO_ROOT)
 
-from maskfreevis.datasets.converters.command_line import (add_image_size_argument,  # noqa: E402
+from maskfreevis.datasets.converters.command_line import (add_image_size_argument,
                                                           run_conversion)
-from maskfreevis.datasets.converters.scalabel import (BDD100K_BOX_TRACK_CLASSES,  # noqa: E402
+from maskfreevis.datasets.converters.scalabel import (BDD100K_BOX_TRACK_CLASSES,
                                                       BDD100K_IGNORED_CLASSES, convert_scalabel)
 
 

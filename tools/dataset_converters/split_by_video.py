@@ -9,16 +9,12 @@ local mask AP with ``YouTubeVISLocalMetric``. Train on the local train split aft
 """
 import argparse
 import json
-import os.path as osp
 import sys
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if REPO_ROOT not in sys.path:  # run from a checkout without installing
-    sys.path.insert(0, REPO_ROOT)
 
-from maskfreevis.datasets.converters.box_only_json import (check_output_path,  # noqa: E402
+from maskfreevis.datasets.converters.box_only_json import (check_output_path,
                                                            summarise, write_json)
-from maskfreevis.datasets.converters.video_split import (categories_missing_from,  # noqa: E402
+from maskfreevis.datasets.converters.video_split import (categories_missing_from,
                                                          split_by_video)
 
 

@@ -15,16 +15,14 @@ SOURCE: a released detectron2 model (``model_final_*.pth``, ``model_final_*.pkl`
         configs/maskfreevis/maskfreevis_r50_8xb2-6k_youtubevis2019.py \\
         model_final_proj.pth checkpoints/maskfreevis_r50_coco-box-init.pth
 """
-import os.path as osp
 import sys
 from typing import Optional, Sequence
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from maskfreevis.model_converters import convert_detectron2_state_dict  # noqa: E402
-from maskfreevis.model_converters.detectron2_maskfreevis import (  # noqa: E402
+from maskfreevis.model_converters import convert_detectron2_state_dict
+from maskfreevis.model_converters.detectron2_maskfreevis import (
     DETECTRON2_CHANNEL_ORDER, DETECTRON2_NON_MODEL_KEYS, DETECTRON2_PIXEL_MEAN,
     DETECTRON2_PIXEL_STD)
-from maskfreevis.model_converters.command_line import run_command_line  # noqa: E402
+from maskfreevis.model_converters.command_line import run_command_line
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

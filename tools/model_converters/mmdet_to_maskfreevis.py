@@ -13,13 +13,11 @@ with ``--target-classes``. Example::
         mask2former_r50_8xb2-lsj-50e_coco_20220506_191028-41b088b6.pth \\
         checkpoints/mask2former_r50_coco-to-youtubevis2019.pth --target-classes youtubevis2019
 """
-import os.path as osp
 import sys
 from typing import Optional, Sequence
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from maskfreevis.model_converters import convert_mmdet_state_dict  # noqa: E402
-from maskfreevis.model_converters.command_line import run_command_line  # noqa: E402
+from maskfreevis.model_converters import convert_mmdet_state_dict
+from maskfreevis.model_converters.command_line import run_command_line
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
