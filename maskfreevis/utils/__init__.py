@@ -11,7 +11,7 @@ package.
 * mmengine 0.10.7 ``CheckpointHook`` deletes the oldest checkpoint before writing the new one,
   and writes non-atomically: :class:`maskfreevis.engine.hooks.SafeCheckpointHook`.
 * mmengine 0.10.7 ``Runner.load_or_resume`` "resumes" from ``None`` without a word and trusts a
-  stale ``last_checkpoint``: :mod:`.resume`.
+  stale ``last_checkpoint``: :mod:`.checkpoint_files`.
 * mmengine 0.10.7 ``Runner.load_checkpoint`` loads weights that do not fit the model with a
   warning only: :class:`maskfreevis.engine.hooks.CheckpointMatchHook`.
 * mmdet 3.3.0 ``ytviseval.py`` uses ``np.float`` (removed in numpy 1.24): :mod:`.numpy_compat`,

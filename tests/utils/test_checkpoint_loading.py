@@ -150,7 +150,8 @@ def test_non_checkpoint_is_refused_without_running_anything(tmp_path, no_env_tru
     path = str(tmp_path / 'config.pth')
     with open(path, 'wb') as handle:
         handle.write(content)
-    with pytest.raises(UntrustedCheckpointError, match='Unsupported operand.*not a torch checkpoint'):
+    with pytest.raises(UntrustedCheckpointError,
+                       match='Unsupported operand.*not a torch checkpoint'):
         CheckpointLoader.load_checkpoint(path, map_location='cpu')
 
 

@@ -25,7 +25,8 @@ if REPO_ROOT not in sys.path:  # run from a checkout without installing
 
 from maskfreevis.datasets.annotation_checks import (AnnotationError, SkipCounter,  # noqa: E402
                                                    load_annotation_json, require_keys)
-from maskfreevis.datasets.vis_json_formats import parse_video_json, segmentation_to_rle  # noqa: E402
+from maskfreevis.datasets.vis_json_formats import (parse_video_json,  # noqa: E402
+                                                   segmentation_to_rle)
 
 
 def segmentation_to_box(segmentation, height: int, width: int) -> Optional[List[float]]:

@@ -1,4 +1,4 @@
-"""Hook applying the config's ``trusted_checkpoints`` (see :mod:`maskfreevis.utils.checkpoint_loading`)."""
+"""Hook applying the config's ``trusted_checkpoints`` opt-in."""
 import contextlib
 from typing import Optional
 
@@ -12,7 +12,7 @@ __all__ = ['CheckpointTrustHook']
 
 @HOOKS.register_module()
 class CheckpointTrustHook(Hook):
-    """Trust the checkpoints listed in the config option ``trusted_checkpoints`` while the run lasts.
+    """Trust the checkpoints the config lists in ``trusted_checkpoints``, while the run lasts.
 
     Every checkpoint is loaded with torch's ``weights_only`` loader, and the package's own
     checkpoints (resume included) need nothing more. A checkpoint that does (one written by plain

@@ -95,8 +95,9 @@ class DivergenceHook(Hook):
         if self._exploding < self.patience:
             return None
         return (f'exploding loss: {loss:.4g} is {loss / self._reference:.0f}x its reference '
-                f'{self._reference:.4g} (median of iterations {self._reference_iter - self.window + 1}'
-                f'-{self._reference_iter}), for {self._exploding} iterations in a row')
+                f'{self._reference:.4g} (median of iterations '
+                f'{self._reference_iter - self.window + 1}-{self._reference_iter}), for '
+                f'{self._exploding} iterations in a row')
 
     def _weight_problem(self, runner) -> Optional[str]:
         norm = self._weight_norm(runner)

@@ -1,4 +1,4 @@
-"""``CheckpointTrustHook``: the config's ``trusted_checkpoints`` only, and only while the run lasts."""
+"""``CheckpointTrustHook``: the config's ``trusted_checkpoints`` only, only while the run lasts."""
 from types import SimpleNamespace
 
 import pytest
