@@ -14,19 +14,13 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 from typing import Dict, List, Optional
 
 import pycocotools.mask as mask_utils
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if REPO_ROOT not in sys.path:  # run from a checkout without installing
-    sys.path.insert(0, REPO_ROOT)
-
-from maskfreevis.datasets.annotation_checks import (AnnotationError, SkipCounter,  # noqa: E402
+from maskfreevis.datasets.annotation_checks import (AnnotationError, SkipCounter,
                                                    load_annotation_json, require_keys)
-from maskfreevis.datasets.vis_json_formats import (parse_video_json,  # noqa: E402
-                                                   segmentation_to_rle)
+from maskfreevis.datasets.vis_json_formats import parse_video_json, segmentation_to_rle
 
 
 def segmentation_to_box(segmentation, height: int, width: int) -> Optional[List[float]]:

@@ -13,16 +13,15 @@ import argparse
 import hashlib
 import os
 import os.path as osp
-import sys
 from typing import List, Optional
 
 import torch
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from maskfreevis.utils import load_checkpoint_file, trust_checkpoints  # noqa: E402
+from maskfreevis.utils import load_checkpoint_file, trust_checkpoints
 
 # Meta fields that are plain Python values (safe for weights_only loading).
-PUBLISHED_META_KEYS = ('epoch', 'iter', 'mmengine_version', 'time', 'dataset_meta', 'experiment_name')
+PUBLISHED_META_KEYS = ('epoch', 'iter', 'mmengine_version', 'time', 'dataset_meta',
+                       'experiment_name')
 
 
 def publish(in_file: str, out_file: str, trust: bool = False) -> str:
