@@ -54,7 +54,7 @@ def load_annotation_json(ann_file: str, backend_args: Optional[dict] = None) -> 
         if osp.getsize(local_path) == 0:
             raise AnnotationError(f'{ann_file}: the annotation file is empty (0 bytes)')
         try:
-            with open(local_path, encoding='utf-8') as handle:
+            with open(local_path, encoding='utf-8-sig') as handle:  # a BOM is no error
                 return json.load(handle)
         except UnicodeDecodeError as error:
             raise AnnotationError(f'{ann_file}: not a json text file ({error})') from None
@@ -63,7 +63,7 @@ def load_annotation_json(ann_file: str, backend_args: Optional[dict] = None) -> 
             # An error close to the end of the text is what a file cut short looks like.
             hint = ('; the error is near the end of the file: is it complete (an interrupted '
                     'download or copy cuts it short)?') \
-                if size - error.pos < max(1024, size // 100) else ''
+                if 0 < error.pos and size - error.pos < max(1024, size // 100) else ''
             raise AnnotationError(
                 f'{ann_file}: invalid json at line {error.lineno} column {error.colno} (char '
                 f'{error.pos} of {size}): {error.msg}{hint}') from None

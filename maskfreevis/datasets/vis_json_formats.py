@@ -80,6 +80,17 @@ def segmentation_to_rle(segmentation: Any, height: int, width: int) -> dict:
     return segmentation
 
 
+def _image_size(record: Mapping, ann_file: str, what: str) -> Tuple[int, int]:
+    """``(width, height)`` of a video or image record: positive integers, else an error."""
+    size = (record['width'], record['height'])
+    # Integral floats (1280.0) are what some converters write; anything else is no size.
+    if not all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and v > 0
+               and float(v).is_integer() for v in size):
+        raise AnnotationError(f"{ann_file}: {what}: 'width' and 'height' must be positive "
+                              f'integers, got {size[0]!r} x {size[1]!r}')
+    return int(size[0]), int(size[1])
+
+
 def _non_empty(segmentation: Any) -> Optional[Any]:
     """An empty polygon list / RLE dict means "no mask" (as in mmdet)."""
     return segmentation if segmentation else None
@@ -149,7 +160,7 @@ def parse_youtube_vis_json(data: Mapping, ann_file: str, skips: SkipCounter,
             raise AnnotationError(f'{ann_file}: duplicate video id {video["id"]}')
         index_by_video_id[video['id']] = index
         num_frames = len(file_names)
-        sizes = np.tile(np.array([[video['width'], video['height']]], dtype=np.float64),
+        sizes = np.tile(np.array([_image_size(video, ann_file, what)], dtype=np.float64),
                         (num_frames, 1))
         name = file_names[0].rsplit('/', 1)[0] if '/' in file_names[0] else str(video['id'])
         videos.append(VideoFrames(video['id'], name, list(file_names),
@@ -269,7 +280,8 @@ def parse_cocovid_json(data: Mapping, ann_file: str, skips: SkipCounter,
         videos.append(VideoFrames(
             video_id, names.get(video_id, str(video_id)),
             [image['file_name'] for _, image in frames], [image['id'] for _, image in frames],
-            np.array([[image['width'], image['height']] for _, image in frames],
+            np.array([_image_size(image, ann_file, f"image id {image['id']}")
+                      for _, image in frames],
                      dtype=np.float64)))
 
     columns: Dict[str, List[Any]] = {key: [] for key in (

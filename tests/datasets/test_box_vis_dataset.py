@@ -378,3 +378,22 @@ def test_frame_decoded_at_another_size_than_the_json_is_refused(tmp_path, vis_ro
     with pytest.raises(FrameError, match=r'video 2 frame \d .* is 48x32 \(w x h\) but the json '
                        'says 96x64'):
         dataset[1]
+
+
+@pytest.mark.parametrize('width', ['48', 'wide', 0, -48, 48.5, True])
+def test_frame_size_must_be_positive_integers(tmp_path, vis_root, vis, box_only, width):
+    box_only['videos'][1]['width'] = width
+    ann_file = vis.dump_json(str(tmp_path / 'train.json'), box_only)
+    with pytest.raises(AnnotationError, match="video id 2: 'width' and 'height' must be positive "
+                       'integers'):
+        build(ann_file, vis_root)
+
+
+def test_integral_float_sizes_and_a_byte_order_mark_are_fine(tmp_path, vis_root, vis, box_only):
+    import json
+    box_only['videos'][1].update(width=48.0, height=32.0)
+    ann_file = str(tmp_path / 'train.json')
+    with open(ann_file, 'w', encoding='utf-8-sig') as handle:
+        json.dump(box_only, handle)
+    dataset = build(ann_file, vis_root)
+    assert dataset.get_data_info(1)['images'][0]['width'] == 48
