@@ -1,5 +1,8 @@
 """The colour-prior command line reads knobs, scale and mask stride from the demo config."""
 import json
+import os
+
+import pytest
 
 from mmengine.config import Config
 
@@ -28,3 +31,23 @@ def test_command_line_writes_the_json(load_tool, tmp_path, capsys):
     assert result['pair_knobs']['dilation'] == 1 and result['mask_stride'] == 4
     assert result['scale'] == [48, 32] and result['pair_kept_precision'] == 1.0
     assert '| pairwise' in capsys.readouterr().out
+
+
+class _Measured(Exception):
+    """Stops the tool once it has chosen its scale."""
+
+
+def test_scale_comes_from_the_test_loader_pipeline(load_tool, monkeypatch):
+    """Swin-L configs keep the 360 pipeline as `test_pipeline` but test at 480: the tool must
+    measure at the scale the test loader really uses."""
+    tool = load_tool('analysis_tools/colour_prior_precision.py')
+    config_file = os.path.join(os.path.dirname(tool.DEFAULT_CONFIG),
+                               'maskfreevis_swin-l-p4-w12-384-in21k_8xb1-12k_youtubevis2019.py')
+
+    def stop_at_measure(ann_file, img_dir, scale, *args, **kwargs):
+        raise _Measured(tuple(scale))
+
+    monkeypatch.setattr(tool, 'measure', stop_at_measure)
+    with pytest.raises(_Measured) as measured:
+        tool.main(['--ann-file', 'unused.json', '--img-dir', 'unused', '--config', config_file])
+    assert measured.value.args[0] == (1333, 480)

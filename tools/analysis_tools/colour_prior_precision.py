@@ -46,7 +46,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     config = Config.fromfile(args.config)
     if args.cfg_options:
         config.merge_from_dict(args.cfg_options)
-    scale = tuple(args.scale) if args.scale else find_resize_scale(config.test_pipeline)
+    scale = tuple(args.scale) if args.scale else find_resize_scale(config.test_dataloader.dataset.pipeline)
     stride = mask_stride_of(config)
     pair_knobs, tk_knobs = loss_knobs(config)
     result = measure(args.ann_file, args.img_dir, scale, pair_knobs, tk_knobs, args.max_videos,
