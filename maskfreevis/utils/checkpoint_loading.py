@@ -194,7 +194,9 @@ def load_checkpoint_file(source: Union[str, io.BytesIO],
 def _load_from_local(filename: str, map_location: Optional[Union[str, Callable]] = None) -> dict:
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
-        raise FileNotFoundError(f'checkpoint {filename} can not be found.')
+        what = 'is a directory, not a checkpoint file' if osp.isdir(filename) else \
+            'can not be found'
+        raise FileNotFoundError(f'checkpoint {filename} {what}.')
     return load_checkpoint_file(filename, map_location, filename)
 
 

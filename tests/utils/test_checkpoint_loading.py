@@ -164,3 +164,8 @@ def test_trusted_but_unreadable_file_names_the_file(tmp_path, monkeypatch):
     with pytest.raises(CheckpointReadError) as error:
         CheckpointLoader.load_checkpoint(path, map_location='cpu')
     assert path in str(error.value)
+
+
+def test_directory_instead_of_a_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match='is a directory, not a checkpoint file'):
+        CheckpointLoader.load_checkpoint(str(tmp_path), map_location='cpu')
