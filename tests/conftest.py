@@ -1,10 +1,12 @@
 """Fixtures shared by every test folder."""
 import importlib.util
+import os
 import os.path as osp
 from types import ModuleType
-from typing import Callable
+from typing import Callable, Optional
 
 import pytest
+import torch
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -23,3 +25,28 @@ def _load_tool(relative_path: str) -> ModuleType:
 def load_tool() -> Callable[[str], ModuleType]:
     """``load_tool('analysis_tools/benchmark_losses.py')`` -> the imported script."""
     return _load_tool
+
+
+class _MakesDirectoryWhenUnpickled:
+    """Stands for a malicious payload: unpickling it calls ``os.makedirs(marker)``."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.makedirs, (self.marker, )
+
+
+def _write_crafted_checkpoint(path: str, state_dict: Optional[dict] = None) -> str:
+    """Save a checkpoint-looking file at ``path`` whose unpickling would create a directory;
+    returns that directory's path (the marker that must never appear)."""
+    marker = path + '.code_was_executed'
+    torch.save({'state_dict': state_dict or {'w': torch.ones(2)}, 'meta': {'iter': 2},
+                'payload': _MakesDirectoryWhenUnpickled(marker)}, path)
+    return marker
+
+
+@pytest.fixture(scope='session')
+def write_crafted_checkpoint() -> Callable[..., str]:
+    """``marker = write_crafted_checkpoint(path, state_dict=None)``: a crafted pickle."""
+    return _write_crafted_checkpoint

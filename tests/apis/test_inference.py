@@ -191,20 +191,12 @@ def test_checkpoint_of_another_model_is_refused_with_a_hint_that_works_here(mode
     assert torch.equal(loaded.backbone.conv1.weight, model.backbone.conv1.weight)
 
 
-def test_crafted_checkpoint_is_refused_unless_listed(model, tmp_path, monkeypatch):
-    import os
-
+def test_crafted_checkpoint_is_refused_unless_listed(model, tmp_path, monkeypatch,
+                                                    write_crafted_checkpoint):
     from maskfreevis.utils import TRUST_ENV_VAR, UntrustedCheckpointError
     monkeypatch.delenv(TRUST_ENV_VAR, raising=False)
-    marker = str(tmp_path / 'code_was_executed')
-
-    class Payload:
-
-        def __reduce__(self):
-            return os.makedirs, (marker,)
-
     path = str(tmp_path / 'crafted.pth')
-    torch.save(dict(state_dict=model.state_dict(), payload=Payload()), path)
+    marker = write_crafted_checkpoint(path, state_dict=model.state_dict())
     with pytest.raises(UntrustedCheckpointError, match='trusted_checkpoints'):
         init_vis_model(tiny_vis_config(), checkpoint=path)
     assert not osp.exists(marker)

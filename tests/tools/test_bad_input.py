@@ -23,16 +23,6 @@ from .conftest import DEMO_CONFIG, PYTHON, REPO_ROOT, run_tool, tiny_run_options
 pytestmark = pytest.mark.slow
 
 
-class MakesDirectoryWhenUnpickled:
-    """Stands for a malicious payload: unpickling it calls ``os.makedirs(marker)``."""
-
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.makedirs, (self.marker,)
-
-
 def tool_env() -> dict:
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
     env.pop('MASKFREEVIS_TRUST_CHECKPOINTS', None)
@@ -71,12 +61,6 @@ def edit_json(path: str, edit) -> None:
     edit(data)
     with open(path, 'w') as handle:
         json.dump(data, handle)
-
-
-def crafted_checkpoint(path: str, marker: str) -> str:
-    torch.save({'state_dict': {}, 'meta': {'iter': 2},
-                'payload': MakesDirectoryWhenUnpickled(marker)}, path)
-    return path
 
 
 def checkpoints_in(work_dir: str) -> list:
@@ -192,11 +176,12 @@ def test_interrupt_saves_a_checkpoint_that_resumes(tiny_dataset, tmp_path):
 
 # Checkpoints ------------------------------------------------------------------------------------
 
-def test_crafted_checkpoint_in_the_work_dir_is_never_unpickled(tiny_dataset, trained, tmp_path):
+def test_crafted_checkpoint_in_the_work_dir_is_never_unpickled(tiny_dataset, trained, tmp_path,
+                                                               write_crafted_checkpoint):
     work_dir = str(tmp_path / 'work')
     shutil.copytree(trained, work_dir)
-    marker = str(tmp_path / 'code_was_executed')
-    crafted = crafted_checkpoint(osp.join(work_dir, 'iter_4.pth'), marker)
+    crafted = osp.join(work_dir, 'iter_4.pth')
+    marker = write_crafted_checkpoint(crafted)
     with open(osp.join(work_dir, 'last_checkpoint'), 'w') as handle:
         handle.write(crafted)
     outputs = [

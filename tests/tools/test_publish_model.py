@@ -9,16 +9,6 @@ from mmengine.logging import HistoryBuffer
 from maskfreevis.utils import TRUST_ENV_VAR, UntrustedCheckpointError
 
 
-class MakesDirectoryWhenUnpickled:
-    """Stands for a malicious payload: unpickling it calls ``os.makedirs(marker)``."""
-
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.makedirs, (self.marker,)
-
-
 @pytest.fixture
 def publish_tool(load_tool, monkeypatch):
     monkeypatch.delenv(TRUST_ENV_VAR, raising=False)
@@ -38,11 +28,10 @@ def test_weights_and_plain_meta_published(publish_tool, tmp_path):
     assert not [name for name in os.listdir(tmp_path) if name.endswith('.partial')]
 
 
-def test_crafted_input_is_refused_and_runs_nothing(publish_tool, tmp_path):
-    marker = str(tmp_path / 'code_was_executed')
+def test_crafted_input_is_refused_and_runs_nothing(publish_tool, tmp_path,
+                                                  write_crafted_checkpoint):
     source = str(tmp_path / 'crafted.pth')
-    torch.save({'state_dict': {'w': torch.ones(2)},
-                'payload': MakesDirectoryWhenUnpickled(marker)}, source)
+    marker = write_crafted_checkpoint(source)
     with pytest.raises(UntrustedCheckpointError, match='--trust'):
         publish_tool.main([source, str(tmp_path / 'out.pth')])
     assert not osp.exists(marker)

@@ -1,5 +1,4 @@
 """The trust-aware checkpoint loaders (torch >= 2.6 ``weights_only`` vs mmengine checkpoints)."""
-import os
 import os.path as osp
 
 import numpy as np
@@ -13,31 +12,24 @@ from maskfreevis.utils import (TRUST_ENV_VAR, UntrustedCheckpointError, is_trust
                                trust_checkpoints)
 
 
-class MakesDirectoryWhenUnpickled:
-    """Stands for a malicious payload: unpickling it calls ``os.makedirs(marker)``."""
-
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.makedirs, (self.marker,)
-
-
 @pytest.fixture
 def no_env_trust(monkeypatch):
     monkeypatch.delenv(TRUST_ENV_VAR, raising=False)
 
 
-def write_crafted_checkpoint(directory) -> tuple:
-    marker = str(directory / 'code_was_executed')
-    path = str(directory / 'crafted.pth')
-    torch.save({'state_dict': {'w': torch.ones(2)}, 'payload': MakesDirectoryWhenUnpickled(marker)},
-               path)
-    return path, marker
+@pytest.fixture
+def crafted(write_crafted_checkpoint):
+    """``crafted(directory) -> (path, marker)``."""
+
+    def write(directory) -> tuple:
+        path = str(directory / 'crafted.pth')
+        return path, write_crafted_checkpoint(path)
+
+    return write
 
 
-def test_crafted_pickle_outside_work_dir_is_refused(tmp_path, no_env_trust):
-    path, marker = write_crafted_checkpoint(tmp_path)
+def test_crafted_pickle_outside_work_dir_is_refused(tmp_path, no_env_trust, crafted):
+    path, marker = crafted(tmp_path)
     with pytest.raises(UntrustedCheckpointError) as error:
         CheckpointLoader.load_checkpoint(path, map_location='cpu')
     assert path in str(error.value)
@@ -45,10 +37,10 @@ def test_crafted_pickle_outside_work_dir_is_refused(tmp_path, no_env_trust):
     assert not osp.exists(marker), 'the payload must not have run'
 
 
-def test_crafted_pickle_refused_even_when_another_dir_is_trusted(tmp_path, no_env_trust):
+def test_crafted_pickle_refused_even_when_another_dir_is_trusted(tmp_path, no_env_trust, crafted):
     (tmp_path / 'downloads').mkdir()
     (tmp_path / 'work_dir').mkdir()
-    path, marker = write_crafted_checkpoint(tmp_path / 'downloads')
+    path, marker = crafted(tmp_path / 'downloads')
     # A sibling whose name extends the trusted dir's name must not count as inside it.
     with trust_checkpoints([str(tmp_path / 'work_dir'), str(tmp_path / 'download')]):
         with pytest.raises(UntrustedCheckpointError):
@@ -56,16 +48,16 @@ def test_crafted_pickle_refused_even_when_another_dir_is_trusted(tmp_path, no_en
     assert not osp.exists(marker)
 
 
-def test_env_var_opts_in(tmp_path, monkeypatch):
-    path, marker = write_crafted_checkpoint(tmp_path)
+def test_env_var_opts_in(tmp_path, monkeypatch, crafted):
+    path, marker = crafted(tmp_path)
     monkeypatch.setenv(TRUST_ENV_VAR, '1')
     checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
     assert torch.equal(checkpoint['state_dict']['w'], torch.ones(2))
     assert osp.isdir(marker), 'a trusted full unpickle really ran the pickle'
 
 
-def test_trusted_directory_is_only_trusted_inside_the_context(tmp_path, no_env_trust):
-    path, _ = write_crafted_checkpoint(tmp_path)
+def test_trusted_directory_is_only_trusted_inside_the_context(tmp_path, no_env_trust, crafted):
+    path, _ = crafted(tmp_path)
     with trust_checkpoints([str(tmp_path)]):
         assert is_trusted_checkpoint(path)
         assert 'payload' in CheckpointLoader.load_checkpoint(path, map_location='cpu')
