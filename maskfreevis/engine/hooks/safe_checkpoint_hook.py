@@ -2,6 +2,7 @@
 import os
 import os.path as osp
 import signal
+import time
 import weakref
 from collections import OrderedDict
 from typing import Callable, Dict, List, Optional
@@ -105,8 +106,9 @@ class SafeCheckpointHook(CheckpointHook):
       deletes first, so an interrupt in between left no checkpoint at all);
     * **a checkpoint on interrupt** (``save_on_interrupt``, iteration-based training): the first
       SIGINT (Ctrl-C) or SIGTERM lets the running iteration finish, saves a checkpoint and stops
-      with ``KeyboardInterrupt``, so ``--resume`` continues from there; a second signal stops at
-      once. All processes of a distributed run stop after the same iteration.
+      with ``KeyboardInterrupt``, so ``--resume`` continues from there; a second signal (more
+      than 2 s later: torchrun forwards the first one to its workers) stops at once. All
+      processes of a distributed run stop after the same iteration.
 
     Args:
         save_on_interrupt: save a checkpoint and stop on the first SIGINT / SIGTERM.
@@ -114,11 +116,14 @@ class SafeCheckpointHook(CheckpointHook):
     """
 
     INTERRUPT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+    # A signal this soon after the first one is the same interrupt forwarded by a launcher.
+    REPEAT_GRACE_S = 2.0
 
     def __init__(self, *args, save_on_interrupt: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.save_on_interrupt = save_on_interrupt
         self._interrupted_by: Optional[str] = None
+        self._interrupted_at = 0.0
         self._previous_handlers: Dict[int, object] = {}
         self._loop: Optional[weakref.ref] = None
 
@@ -245,19 +250,28 @@ class SafeCheckpointHook(CheckpointHook):
             frame = frame.f_back
         return False
 
-    def _on_interrupt(self, signum: int, frame) -> None:
+    def _pass_on(self, signum: int, frame) -> None:
+        """Give the signal the behaviour it had before this hook (KeyboardInterrupt, exit)."""
         previous = self._previous_handlers.get(signum, signal.SIG_DFL)
-        # A second signal gets the previous behaviour (KeyboardInterrupt / termination) at once.
         self._restore_interrupt_handlers()
-        if not self._training(frame):  # left behind by a run that ended: pass the signal on
-            if callable(previous):
-                previous(signum, frame)
-            elif previous == signal.SIG_DFL:
-                os.kill(os.getpid(), signum)
+        if callable(previous):
+            previous(signum, frame)
+        elif previous == signal.SIG_DFL:
+            os.kill(os.getpid(), signum)
+
+    def _on_interrupt(self, signum: int, frame) -> None:
+        if not self._training(frame):  # left behind by a run that ended
+            self._pass_on(signum, frame)
             return
-        self._interrupted_by = signal.Signals(signum).name
-        print(f'{self._interrupted_by} received: finishing this iteration, saving a checkpoint, '
-              'then stopping (send it again to stop at once, without a checkpoint).', flush=True)
+        now = time.monotonic()
+        if self._interrupted_by is None:
+            self._interrupted_by, self._interrupted_at = signal.Signals(signum).name, now
+            print(f'{self._interrupted_by} received: finishing this iteration, saving a '
+                  f'checkpoint, then stopping (send it again after {self.REPEAT_GRACE_S:.0f} s to '
+                  'stop at once, without a checkpoint).', flush=True)
+        elif now - self._interrupted_at >= self.REPEAT_GRACE_S:
+            self._pass_on(signum, frame)
+        # else: the same Ctrl-C forwarded by a launcher (torchrun sends it on to its workers)
 
     def _interrupt_requested(self) -> bool:
         """Whether any process got an interrupt (all processes agree)."""

@@ -32,12 +32,13 @@ class SendSignal(Hook):
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, at: int, signum: int = signal.SIGINT) -> None:
-        self.at, self.signum = at, signum
+    def __init__(self, at: int, signum: int = signal.SIGINT, times: int = 1) -> None:
+        self.at, self.signum, self.times = at, signum, times
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         if runner.iter + 1 == self.at:
-            os.kill(os.getpid(), self.signum)
+            for _ in range(self.times):
+                os.kill(os.getpid(), self.signum)
 
 
 def read_last_checkpoint(work_dir) -> str:
@@ -202,3 +203,20 @@ def test_handler_left_by_a_crashed_run_passes_the_signal_on(train_toy, tmp_path)
         for _ in range(1000):  # the handler runs between bytecodes of the main thread
             pass
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_forwarded_repeat_of_the_signal_is_the_same_interrupt(train_toy, tmp_path):
+    """torchrun forwards the terminal's Ctrl-C to its workers, which then see it twice."""
+    with pytest.raises(KeyboardInterrupt, match='after iteration 3'):
+        train_toy(tmp_path, 10, extra_hooks=[SendSignal(at=3, times=2)])
+    assert read_last_checkpoint(tmp_path) == str(tmp_path / 'iter_3.pth')
+
+
+def test_a_later_second_signal_stops_at_once(train_toy, tmp_path, monkeypatch):
+    monkeypatch.setattr(SafeCheckpointHook, 'REPEAT_GRACE_S', 0.0)
+    checkpoint = dict(type='SafeCheckpointHook', by_epoch=False, interval=100)
+    with pytest.raises(KeyboardInterrupt) as error:
+        train_toy(tmp_path, 10, extra_hooks=[SendSignal(at=3, times=2)],
+                  default_hooks=dict(checkpoint=checkpoint))
+    assert 'after iteration' not in str(error.value)
+    assert not list(tmp_path.glob('*.pth'))
