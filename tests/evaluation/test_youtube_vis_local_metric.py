@@ -81,8 +81,21 @@ def test_wrong_masks_lower_the_ap():
 def test_box_only_ground_truth_is_a_clear_error():
     gt = two_object_video()
     metric = build_metric()
-    with pytest.raises(ValueError, match=r'video 7 frame 0 .*without a mask'):
+    with pytest.raises(ValueError, match=r'video 7 frame 0 .*without a mask') as error:
         metric.process({}, [make_video(7, gt, gt, with_gt_masks=False).to_dict()])
+    # The fix it offers works: format_only needs outfile_prefix to keep anything.
+    assert 'test_evaluator.outfile_prefix=' in str(error.value)
+
+
+def test_format_only_without_outfile_prefix_says_nothing_is_kept(monkeypatch):
+    from maskfreevis.evaluation.metrics import youtube_vis_local_metric as module
+    logged = []
+    monkeypatch.setattr(module, 'print_log', lambda message, **kwargs: logged.append(message))
+    gt = two_object_video()
+    metric = build_metric(format_only=True)
+    metric.process({}, [make_video(7, gt, gt, with_gt_masks=False).to_dict()])
+    assert metric.evaluate(size=1) == {}
+    assert len(logged) == 1 and 'predictions are not kept' in logged[0]
 
 
 def test_box_only_ground_truth_is_fine_for_format_only(tmp_path):
