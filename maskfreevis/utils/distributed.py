@@ -19,11 +19,29 @@ import torch.distributed as torch_dist
 from mmengine.config import Config
 
 
+# What torchrun exports to each process; `--launcher pytorch` needs them.
+TORCHRUN_VARIABLES = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT')
+
+
+def check_launcher_environment() -> None:
+    """Raise a clear error when ``--launcher pytorch`` runs without torchrun's variables.
+
+    Without this, mmengine (and the CPU set-up below) fail with a bare ``KeyError: 'RANK'``.
+    """
+    missing = [name for name in TORCHRUN_VARIABLES if name not in os.environ]
+    if missing:
+        raise RuntimeError(
+            f'--launcher pytorch needs the environment variables torchrun sets; missing: '
+            f'{", ".join(missing)}. Start distributed runs with `bash tools/dist_train.sh CONFIG '
+            'NUM_PROCESSES` (or torchrun), or drop --launcher for a single process.')
+
+
 def setup_cpu_distributed(cfg: Config) -> bool:
     """Prepare ``--launcher pytorch`` training/testing when CUDA is unavailable.
 
     Creates the process group (``env_cfg.dist_cfg.backend``, ``'nccl'`` replaced by ``'gloo'``) and
-    sets ``cfg.model_wrapper_cfg.device_ids = None``. Does nothing with another launcher or a GPU.
+    sets ``cfg.model_wrapper_cfg.device_ids = None``. Does nothing with another launcher or a GPU,
+    except checking that torchrun's variables are there (:func:`check_launcher_environment`).
 
     Args:
         cfg: the full config; ``cfg.launcher`` is the tool's ``--launcher``.
@@ -31,7 +49,10 @@ def setup_cpu_distributed(cfg: Config) -> bool:
     Returns:
         True if the CPU set-up was applied.
     """
-    if cfg.get('launcher', 'none') != 'pytorch' or torch.cuda.is_available():
+    if cfg.get('launcher', 'none') != 'pytorch':
+        return False
+    check_launcher_environment()
+    if torch.cuda.is_available():
         return False
     dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
     if not torch_dist.is_initialized():

@@ -168,7 +168,12 @@ class SafeCheckpointHook(CheckpointHook):
         if not self._on_local_disk():
             runner.save_checkpoint(out_dir, filename, *args, **kwargs)
             return
-        runner.save_checkpoint(out_dir, filename + PARTIAL_SUFFIX, *args, **kwargs)
+        try:
+            runner.save_checkpoint(out_dir, filename + PARTIAL_SUFFIX, *args, **kwargs)
+        except OSError as error:  # e.g. a full disk: say which file, and that nothing is lost
+            raise OSError(error.errno, f'Could not write checkpoint {osp.join(out_dir, filename)} '
+                          f'({error.strerror or error}); the earlier checkpoints and '
+                          'last_checkpoint are unchanged') from error
         if is_main_process():  # save_checkpoint writes on the main process only
             os.replace(osp.join(out_dir, filename + PARTIAL_SUFFIX), osp.join(out_dir, filename))
 

@@ -17,14 +17,14 @@ from maskfreevis.utils.checkpoint_files import PARTIAL_SUFFIX
 
 
 class InterruptSave(Hook):
-    """Stands for Ctrl-C while the checkpoint of iteration ``at`` is being written."""
+    """Stands for Ctrl-C (or ``error``) while the checkpoint of iteration ``at`` is written."""
 
-    def __init__(self, at: int) -> None:
-        self.at = at
+    def __init__(self, at: int, error: BaseException = KeyboardInterrupt('during the save')):
+        self.at, self.error = at, error
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         if checkpoint['meta']['iter'] == self.at:
-            raise KeyboardInterrupt('simulated interrupt during the save')
+            raise self.error
 
 
 class SendSignal(Hook):
@@ -220,3 +220,12 @@ def test_a_later_second_signal_stops_at_once(train_toy, tmp_path, monkeypatch):
                   default_hooks=dict(checkpoint=checkpoint))
     assert 'after iteration' not in str(error.value)
     assert not list(tmp_path.glob('*.pth'))
+
+
+def test_a_full_disk_names_the_checkpoint_and_keeps_the_earlier_one(train_toy, tmp_path):
+    import errno
+    full = OSError(errno.ENOSPC, 'No space left on device')
+    with pytest.raises(OSError, match=r'Could not write checkpoint .*iter_4.pth \(No space left on '
+                       'device\); the earlier checkpoints and last_checkpoint are unchanged'):
+        train_toy(tmp_path, 6, extra_hooks=[InterruptSave(at=4, error=full)])
+    assert read_last_checkpoint(tmp_path) == str(tmp_path / 'iter_2.pth')
