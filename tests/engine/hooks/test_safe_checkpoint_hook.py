@@ -226,6 +226,6 @@ def test_a_full_disk_names_the_checkpoint_and_keeps_the_earlier_one(train_toy, t
     import errno
     full = OSError(errno.ENOSPC, 'No space left on device')
     with pytest.raises(OSError, match=r'Could not write checkpoint .*iter_4.pth \(No space left on '
-                       'device\); the earlier checkpoints and last_checkpoint are unchanged'):
+                       r'device\); the earlier checkpoints and last_checkpoint are unchanged'):
         train_toy(tmp_path, 6, extra_hooks=[InterruptSave(at=4, error=full)])
     assert read_last_checkpoint(tmp_path) == str(tmp_path / 'iter_2.pth')
