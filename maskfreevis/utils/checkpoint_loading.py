@@ -117,8 +117,11 @@ def _short_reason(error: Exception) -> str:
     """The line of torch's long weights-only error that says what was rejected."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     for line in lines:
-        if 'Unsupported' in line:  # "Unsupported global: GLOBAL x.y", "Unsupported operand 123"
-            return line[line.index('Unsupported'):].split('Please use')[0].strip()
+        # "Unsupported global: GLOBAL x.y ...", "Unsupported operand 123", "Trying to load
+        # unsupported GLOBAL os.system whose module os is blocked."
+        start = line.lower().find('unsupported')
+        if start >= 0:
+            return line[start:].split('Please use')[0].strip()
     return lines[0] if lines else type(error).__name__
 
 
@@ -175,7 +178,7 @@ def load_checkpoint_file(source: Union[str, io.BytesIO],
     except pickle.UnpicklingError as error:
         if not is_trusted_checkpoint(filename):
             reason = _short_reason(error)
-            if 'Unsupported global' in reason:
+            if 'global' in reason.lower():
                 found = ('it references Python objects that torch\'s safe loader rejects '
                          f'({reason}); unpickling them can execute arbitrary code. Checkpoints '
                          'written by this package never need that; this one was written by '
