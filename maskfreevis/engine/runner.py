@@ -40,7 +40,8 @@ def build_runner(cfg: Config) -> Runner:
     (:func:`maskfreevis.utils.setup_cpu_distributed`), adds the default custom hooks, makes the
     checkpoint hook a :class:`~maskfreevis.engine.hooks.SafeCheckpointHook`, resolves
     ``resume=True`` to a checkpoint
-    (:func:`maskfreevis.utils.checkpoint_files.resolve_auto_resume`), then builds the config's ``runner_type`` or mmengine's :class:`Runner`.
+    (:func:`maskfreevis.utils.checkpoint_files.resolve_auto_resume`), then builds the config's
+    ``runner_type`` or mmengine's :class:`Runner`.
     """
     setup_cpu_distributed(cfg)
     add_default_custom_hooks(cfg)

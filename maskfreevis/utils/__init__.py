@@ -31,6 +31,9 @@ from .checkpoint_loading import (TRUST_ENV_VAR, CheckpointReadError, UntrustedCh
                                  checkpoint_safe_globals, is_trusted_checkpoint,
                                  load_checkpoint_file, register_checkpoint_loaders,
                                  register_safe_globals, trust_checkpoints)
+from .checkpoint_files import find_resumable_checkpoint, resolve_auto_resume
+from .checkpoint_match import (CheckpointMismatchError, check_checkpoint_matches,
+                               load_model_checkpoint)
 from .distributed import setup_cpu_distributed
 from .launcher import export_local_rank
 from .numpy_compat import numpy_float_alias
@@ -58,7 +61,9 @@ def __getattr__(name: str):
 __all__ = [
     'TRUST_ENV_VAR', 'CheckpointReadError', 'UntrustedCheckpointError', 'checkpoint_safe_globals',
     'is_trusted_checkpoint', 'load_checkpoint_file', 'register_checkpoint_loaders',
-    'register_safe_globals', 'trust_checkpoints', 'numpy_float_alias', 'setup_cpu_distributed',
+    'register_safe_globals', 'trust_checkpoints', 'find_resumable_checkpoint',
+    'resolve_auto_resume', 'CheckpointMismatchError', 'check_checkpoint_matches',
+    'load_model_checkpoint', 'numpy_float_alias', 'setup_cpu_distributed',
     'export_local_rank', 'RESULT_COLLECTION_DIR', 'removing_result_collection_dir',
     'register_compat_fixes'
 ]

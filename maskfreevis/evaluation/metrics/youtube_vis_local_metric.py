@@ -1,4 +1,5 @@
-"""YouTube-VIS mask AP computed locally, under numpy 2, with clear errors for box-only ground truth."""
+"""YouTube-VIS mask AP computed locally, under numpy 2, with clear errors for box-only ground
+truth."""
 import logging
 from typing import Dict, List, Tuple
 
@@ -16,8 +17,8 @@ class YouTubeVISLocalMetric(YouTubeVISMetric):
     Same arguments and outputs as :class:`mmdet.evaluation.metrics.YouTubeVISMetric`
     (``youtube_vis/segm_mAP``, ``segm_mAP_50``, ...). Differences:
 
-    * the evaluation runs with ``np.float`` provided (mmdet 3.3.0's ``YTVISeval.accumulate`` uses the
-      alias removed in numpy 1.24 — see :mod:`maskfreevis.utils.numpy_compat`);
+    * the evaluation runs with ``np.float`` provided (mmdet 3.3.0's ``YTVISeval.accumulate`` uses
+      the alias removed in numpy 1.24 — see :mod:`maskfreevis.utils.numpy_compat`);
     * mmdet's result collection (``collect_tracking_results``) leaves an empty ``.dist_test``
       folder in the working directory after every evaluation; it is removed again when this
       evaluation created it (see :mod:`maskfreevis.utils.result_collection`);
@@ -41,8 +42,8 @@ class YouTubeVISLocalMetric(YouTubeVISMetric):
             first = without_mask[0]
             raise ValueError(
                 f'YouTubeVISLocalMetric needs ground-truth masks to compute mask AP, but video '
-                f'{gt_dict["video_id"]} frame {gt_dict["frame_id"]} (img_id {gt_dict["img_id"]}) has '
-                f'{len(without_mask)} instance(s) without a mask (first: instance_id '
+                f'{gt_dict["video_id"]} frame {gt_dict["frame_id"]} (img_id {gt_dict["img_id"]}) '
+                f'has {len(without_mask)} instance(s) without a mask (first: instance_id '
                 f'{first.get("instance_id")}). Evaluate on a split whose json has `segmentations`, '
                 'or only write the predictions: format_only=True with outfile_prefix=PATH (e.g. '
                 '--cfg-options test_evaluator.format_only=True '
