@@ -1,11 +1,14 @@
-"""Environment report: mmdet's plus this package's version (``python -m maskfreevis.utils.collect_env``)."""
+"""Environment report: mmdet's plus this package's version.
+
+``python -m maskfreevis.utils.collect_env``
+"""
 from mmengine.utils.dl_utils import collect_env as collect_base_env
 
 import maskfreevis
 
 
 def collect_env() -> dict:
-    """Versions of Python, torch, mmcv, mmengine, mmdet and maskfreevis, and the compiler/CUDA setup."""
+    """Versions of Python, torch, mmcv, mmengine, mmdet and maskfreevis; compiler and CUDA."""
     import mmcv
     import mmdet
     env_info = collect_base_env()

@@ -37,4 +37,5 @@ def test_resume_reaches_the_weights_of_an_uninterrupted_run(tiny_dataset, tmp_pa
                                    msg=lambda m, name=name: f'{name}: {m}')
     # Training really moved the weights (otherwise the comparison above would prove nothing).
     first = load_weights(osp.join(interrupted, 'iter_2.pth'))['state_dict']
-    assert any(not torch.equal(first[name], value) for name, value in expected['state_dict'].items())
+    assert any(not torch.equal(first[name], value)
+               for name, value in expected['state_dict'].items())

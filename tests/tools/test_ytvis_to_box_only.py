@@ -24,8 +24,8 @@ def test_masks_removed_and_missing_boxes_derived(converter):
         videos=[dict(id=1, height=20, width=30, file_names=['a.jpg', 'b.jpg', 'c.jpg'])],
         annotations=[dict(id=5, video_id=1, category_id=1,
                           bboxes=[[1.0, 1.0, 4.0, 4.0], None, None],
-                          segmentations=[rle_of_rectangle(1, 5, 1, 5), rle_of_rectangle(4, 10, 6, 16),
-                                         None]),
+                          segmentations=[rle_of_rectangle(1, 5, 1, 5),
+                                         rle_of_rectangle(4, 10, 6, 16), None]),
                      dict(id=6, video_id=1, category_id=1, bboxes=None,
                           segmentations=[None, polygon, None])],
         categories=[dict(id=1, name='thing')])
