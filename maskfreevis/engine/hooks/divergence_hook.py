@@ -23,7 +23,8 @@ class DivergenceHook(Hook):
     Checked after every training iteration, before the checkpoint hook (which runs last), so the
     diverged weights are never saved:
 
-    * a non-finite loss (total or any term);
+    * a non-finite loss (total or any term) that made the weights non-finite, or ``patience``
+      non-finite losses in a row (with AMP a single one is routine: its step is skipped);
     * an exploding loss: the total loss above ``max_loss_ratio`` times its reference (the lowest
       median of ``window`` consecutive losses seen so far) for ``patience`` iterations in a row;
     * non-finite or exploding weights: the norm of all parameters non-finite, or above
@@ -61,6 +62,7 @@ class DivergenceHook(Hook):
         self._reference: Optional[float] = None
         self._reference_iter = 0
         self._exploding = 0
+        self._non_finite_run = 0
         self._initial_weight_norm: Optional[float] = None
 
     @staticmethod
@@ -73,15 +75,21 @@ class DivergenceHook(Hook):
         """Remember the parameter norm the run starts from."""
         self._initial_weight_norm = self._weight_norm(runner)
 
-    def _loss_problem(self, outputs: Dict[str, torch.Tensor], iteration: int) -> Optional[str]:
-        """Why the losses of this iteration mean divergence, or None."""
-        values = {name: float(value.detach() if isinstance(value, torch.Tensor) else value)
-                  for name, value in (outputs or {}).items()
-                  if 'loss' in name and isinstance(value, (torch.Tensor, float, int))}
-        bad = [name for name, value in values.items() if not math.isfinite(value)]
-        if bad:
-            return 'non-finite loss: ' + ', '.join(f'{name}={values[name]}' for name in bad[:6])
-        loss = values.get('loss')
+    @staticmethod
+    def _losses(outputs: Optional[Dict[str, torch.Tensor]]) -> Dict[str, float]:
+        return {name: float(value.detach() if isinstance(value, torch.Tensor) else value)
+                for name, value in (outputs or {}).items()
+                if 'loss' in name and isinstance(value, (torch.Tensor, float, int))}
+
+    @staticmethod
+    def _non_finite(losses: Dict[str, float]) -> Optional[str]:
+        bad = [name for name, value in losses.items() if not math.isfinite(value)]
+        if not bad:
+            return None
+        return 'non-finite loss: ' + ', '.join(f'{name}={losses[name]}' for name in bad[:6])
+
+    def _explosion(self, loss: Optional[float], iteration: int) -> Optional[str]:
+        """Whether the (finite) total loss has exploded against its reference."""
         if loss is None:
             return None
         self._recent.append(loss)
@@ -109,11 +117,25 @@ class DivergenceHook(Hook):
                     f'{initial:.4g} training started from')
         return None
 
+    def _problem(self, runner, outputs: Optional[dict], iteration: int) -> Optional[str]:
+        """Why this iteration means divergence, or None."""
+        losses = self._losses(outputs)
+        non_finite = self._non_finite(losses)
+        # Under AMP a non-finite loss alone is routine (the step is skipped, the weights stay):
+        # only a run of them, or weights that went with them, is divergence.
+        self._non_finite_run = self._non_finite_run + 1 if non_finite else 0
+        weights = self._weight_problem(runner)
+        if non_finite and self._non_finite_run >= self.patience:
+            return f'{non_finite}, for {self._non_finite_run} iterations in a row'
+        if non_finite and weights:
+            return f'{non_finite}; {weights}'
+        return weights or (None if non_finite else self._explosion(losses.get('loss'), iteration))
+
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs: Optional[dict] = None) -> None:
         """Raise :class:`TrainingDivergedError` if this iteration shows divergence."""
         iteration = runner.iter + 1
-        problem = self._loss_problem(outputs, iteration) or self._weight_problem(runner)
+        problem = self._problem(runner, outputs, iteration)
         if get_world_size() > 1:
             flag = torch.tensor([float(problem is not None)])
             all_reduce(flag, op='max')

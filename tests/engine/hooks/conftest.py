@@ -2,7 +2,7 @@
 import copy
 import itertools
 import signal
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import pytest
 import torch
@@ -18,15 +18,17 @@ from maskfreevis.engine import build_runner
 class HookTestToyModel(BaseModel):
     """``y = w x + b`` fitted by squared error; ``nan_after`` makes the loss NaN from that call,
     ``scale_after`` multiplies it by ``scale`` from that call (simulated divergence);
-    ``extra_layer`` adds an unused layer (a model a checkpoint only partly fits)."""
+    ``extra_layer`` adds an unused layer (a model a checkpoint only partly fits);
+    ``skipped_nan_calls`` report a NaN loss whose gradient is zero (an AMP step skipped)."""
 
     def __init__(self, width: int = 4, nan_after: Optional[int] = None,
                  scale_after: Optional[int] = None, scale: float = 1.0,
-                 extra_layer: bool = False) -> None:
+                 extra_layer: bool = False, skipped_nan_calls: Sequence[int] = ()) -> None:
         super().__init__()
         self.linear = torch.nn.Linear(width, 1)
         self.extra = torch.nn.Linear(1, 1) if extra_layer else None
         self.nan_after, self.scale_after, self.scale = nan_after, scale_after, scale
+        self.skipped_nan_calls = set(skipped_nan_calls)
         self.calls = 0
 
     def forward(self, inputs, data_samples=None, mode='tensor'):
@@ -39,6 +41,8 @@ class HookTestToyModel(BaseModel):
             loss = loss * self.scale
         if self.nan_after is not None and self.calls >= self.nan_after:
             loss = loss * float('nan')
+        if self.calls in self.skipped_nan_calls:
+            loss = loss * 0.0 + float('nan')  # d/dw = 0: the weights do not move
         return dict(loss=loss)
 
 

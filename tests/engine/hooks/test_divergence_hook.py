@@ -26,6 +26,18 @@ def test_nan_loss_stops_before_its_checkpoint(train_toy, tmp_path):
     assert saved(tmp_path) == ['iter_1.pth', 'iter_2.pth', 'iter_3.pth', 'iter_4.pth']
 
 
+def test_a_skipped_non_finite_step_is_not_divergence(train_toy, tmp_path):
+    """With AMP an occasional inf / NaN loss is routine: the step is skipped."""
+    runner = train_toy(tmp_path, 8, model=dict(type='HookTestToyModel', skipped_nan_calls=[3]))
+    assert runner.iter == 8
+
+
+def test_non_finite_losses_in_a_row_stop(train_toy, tmp_path):
+    with pytest.raises(TrainingDivergedError, match=r'iteration 6: non-finite loss: loss=nan, for '
+                       r'3 iterations in a row'):
+        train_toy(tmp_path, 10, model=dict(type='HookTestToyModel', skipped_nan_calls=[4, 5, 6]))
+
+
 def test_exploding_loss_stops_after_patience(train_toy, tmp_path):
     with pytest.raises(TrainingDivergedError) as error:
         train_toy(tmp_path, 30, model=dict(type='HookTestToyModel', scale_after=10, scale=1e3),
