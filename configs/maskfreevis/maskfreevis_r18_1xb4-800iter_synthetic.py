@@ -22,6 +22,7 @@ _base_ = [
 ]
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(interval=_base_.max_iters, max_keep_ckpts=1))
+    # every 100 iterations, so an interrupted run resumes with `--resume`; only the newest is kept
+    checkpoint=dict(interval=100, max_keep_ckpts=1))
 log_processor = dict(window_size=10)
 randomness = dict(seed=0)

@@ -104,13 +104,15 @@ def ensure_synthetic_data(data_root: str, seed: int, settings: SyntheticVISSetti
 def fit_schedule(cfg: Config, max_iters: int) -> None:
     """Change the run length of an iteration-based config.
 
-    LR milestones scale with the length, scheduler ends are kept inside it, and validation and
-    the checkpoint happen once, at the end.
+    LR milestones scale with the length, scheduler ends are kept inside it, validation happens
+    once, at the end, and checkpoints keep their interval, capped at the run length (so an
+    interrupted run resumes from its last interval, and a short run still saves one at the end).
     """
     old_max = cfg.train_cfg.max_iters
     cfg.train_cfg.max_iters = max_iters
     cfg.train_cfg.val_interval = max_iters
-    cfg.default_hooks.checkpoint.interval = max_iters
+    checkpoint = cfg.default_hooks.checkpoint
+    checkpoint.interval = min(checkpoint.get('interval', max_iters), max_iters)
     schedulers = cfg.get('param_scheduler', None) or []
     for scheduler in [schedulers] if isinstance(schedulers, dict) else schedulers:
         if 'milestones' in scheduler:

@@ -23,6 +23,14 @@ def test_schedule_scales_to_the_new_length():
     assert warmup['end'] == 50 and steps['end'] == 100 and steps['milestones'] == [80]
     fit_schedule(cfg, 3)
     assert cfg.param_scheduler[0]['end'] == 3 and cfg.param_scheduler[1]['milestones'] == [2]
+    assert cfg.default_hooks.checkpoint.interval == 3
+
+
+def test_schedule_keeps_the_checkpoint_interval_of_a_longer_run():
+    cfg = Config(SCHEDULE)
+    cfg.default_hooks.checkpoint.interval = 100
+    fit_schedule(cfg, 2400)
+    assert cfg.default_hooks.checkpoint.interval == 100
 
 
 def test_demo_config_points_every_loader_at_the_data(tmp_path):

@@ -181,3 +181,10 @@ def test_new_dataset_in_a_few_lines(tmp_path):
     assert cfg.model.track_head.num_classes == 12
     cfg.model.track_head.num_classes = 40
     assert cfg.model == reference.model and cfg.optim_wrapper == reference.optim_wrapper
+
+
+@pytest.mark.parametrize('path', LEAVES, ids=config_id)
+def test_checkpoints_are_saved_before_the_end(path):
+    """An interrupted run must have a checkpoint to resume from, not only one at the end."""
+    cfg = Config.fromfile(path)
+    assert cfg.default_hooks.checkpoint.interval < cfg.train_cfg.max_iters
