@@ -2,12 +2,11 @@
 import os.path as osp
 from typing import Dict, List, Mapping, Optional, Tuple, Union
 
-import mmengine
 import numpy as np
 from mmdet.registry import DATASETS
-from mmengine.fileio import get_local_path
 
-from .annotation_checks import AnnotationError, SkipCounter, as_int_array, require_keys
+from .annotation_checks import (AnnotationError, SkipCounter, as_int_array,
+                                load_annotation_json, require_keys)
 from .box_vis_dataset import BoxVISDataset
 # the two release tables are re-exported: maskfreevis.datasets imports them from this module
 from .categories import (COCO_TO_YTVIS_2019, COCO_TO_YTVIS_2021,  # noqa: F401
@@ -81,8 +80,7 @@ class CocoPseudoVideoDataset(BoxVISDataset):
         """Parse the COCO json into one pseudo-video dict per image."""
         self._skips = SkipCounter(f'{type(self).__name__}({self.ann_file})')
         self.data_format = 'coco'
-        with get_local_path(self.ann_file, backend_args=self.backend_args) as local_path:
-            data = mmengine.load(local_path, file_format='json')
+        data = load_annotation_json(self.ann_file, backend_args=self.backend_args)
         require_keys(data, ('images', 'categories'), self.ann_file, 'the top-level object')
         names_by_id = read_categories(data['categories'], self.ann_file)
         self._map_classes(names_by_id)

@@ -155,3 +155,14 @@ def test_joint_training_needs_equal_classes(tmp_path, coco_root, vis, vis_root):
         data_prefix=dict(img_path=vis_root), pipeline=[]))
     with pytest.raises(ValueError, match='does not match meta information'):
         ConcatDataset([coco, video])
+
+
+def test_truncated_json_names_the_file(tmp_path, coco_root, vis):
+    ann_file = vis.dump_json(str(tmp_path / 'coco.json'), coco_json(vis))
+    with open(ann_file) as f:
+        text = f.read()
+    with open(ann_file, 'w') as f:
+        f.write(text[:len(text) // 2])
+    with pytest.raises(AnnotationError, match='invalid json') as error:
+        build(ann_file, coco_root)
+    assert ann_file in str(error.value)
