@@ -13,16 +13,25 @@ FIND_LINKS := $(if $(wildcard $(WHEELS_DIR)/*.whl),--find-links $(WHEELS_DIR),)
 STAMP := $(VENV)/.installed
 REQUIREMENT_FILES := requirements.txt $(wildcard requirements/*.txt) setup.py
 
-.PHONY: demo test test-fast install clean
+.PHONY: demo test test-fast lint format install clean
 
 demo: $(STAMP)
 	$(VPY) tools/run_demo.py
 
-test: $(STAMP)
+test: lint
 	$(VPY) -m pytest tests
 
-test-fast: $(STAMP)
+test-fast: lint
 	$(VPY) -m pytest tests -m "not slow"
+
+# ruff.toml configures both; `make format` rewrites the tree, `make lint` only checks it.
+lint: $(STAMP)
+	$(VPY) -m ruff check .
+	$(VPY) -m ruff format --check .
+
+format: $(STAMP)
+	$(VPY) -m ruff check --fix .
+	$(VPY) -m ruff format .
 
 install: $(STAMP)
 

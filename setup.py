@@ -1,9 +1,11 @@
 """Packaging for maskfreevis.
 
 Besides the Python package, the wheel ships ``configs/``, ``tools/`` and ``model-index.yml`` under
-``maskfreevis/.mim/`` (copied for sdist/bdist_wheel, symlinked for a legacy ``setup.py develop``), which
-is where ``mim train maskfreevis CONFIG`` / ``mim test maskfreevis CONFIG --checkpoint CKPT`` look.
+``maskfreevis/.mim/`` (copied for sdist/bdist_wheel, symlinked for a legacy ``setup.py develop``),
+which is where ``mim train maskfreevis CONFIG`` / ``mim test maskfreevis CONFIG --checkpoint CKPT``
+look.
 """
+
 import os
 import os.path as osp
 import shutil

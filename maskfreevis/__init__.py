@@ -4,6 +4,7 @@ Importing this package registers every class into mmdet's registries, so configs
 ``default_scope = 'mmdet'`` and load the plugin with
 ``custom_imports = dict(imports=['maskfreevis'], allow_failed_imports=False)``.
 """
+
 from .utils import register_compat_fixes
 from .version import __version__, version_info
 

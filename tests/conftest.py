@@ -1,4 +1,5 @@
 """Fixtures shared by every test folder."""
+
 import importlib.util
 import os
 import os.path as osp
@@ -34,15 +35,21 @@ class _MakesDirectoryWhenUnpickled:
         self.marker = marker
 
     def __reduce__(self):
-        return os.makedirs, (self.marker, )
+        return os.makedirs, (self.marker,)
 
 
 def _write_crafted_checkpoint(path: str, state_dict: Optional[dict] = None) -> str:
     """Save a checkpoint-looking file at ``path`` whose unpickling would create a directory;
     returns that directory's path (the marker that must never appear)."""
     marker = path + '.code_was_executed'
-    torch.save({'state_dict': state_dict or {'w': torch.ones(2)}, 'meta': {'iter': 2},
-                'payload': _MakesDirectoryWhenUnpickled(marker)}, path)
+    torch.save(
+        {
+            'state_dict': state_dict or {'w': torch.ones(2)},
+            'meta': {'iter': 2},
+            'payload': _MakesDirectoryWhenUnpickled(marker),
+        },
+        path,
+    )
     return marker
 
 

@@ -1,4 +1,5 @@
 """Package metadata."""
+
 import maskfreevis
 from maskfreevis.version import parse_version_info
 

@@ -3,6 +3,7 @@
 The checkpoint is positional (as in mmdet), so ``mim test maskfreevis CONFIG --checkpoint CKPT``
 works.
 """
+
 import argparse
 from typing import Optional, Sequence
 
@@ -17,7 +18,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
-        '--out', help='dump the evaluation metrics to this json file (written by rank 0)')
+        '--out', help='dump the evaluation metrics to this json file (written by rank 0)'
+    )
     add_common_args(parser)
     return parse_launch_args(parser, argv)
 

@@ -7,6 +7,7 @@ torchrun) or ``--launcher slurm``, for distributed data-parallel training with m
 The argument and config handling lives in :mod:`maskfreevis.apis.cli`, the Runner set-up in
 :func:`maskfreevis.engine.build_runner`.
 """
+
 import argparse
 from typing import Optional, Sequence
 
@@ -14,8 +15,13 @@ from mmengine.config import Config
 
 # Registers the plugin's classes, hooks and compatibility fixes even for configs that do not list
 # it in `custom_imports`.
-from maskfreevis.apis.cli import (add_common_args, enable_amp, load_config, parse_launch_args,
-                                  set_resume)
+from maskfreevis.apis.cli import (
+    add_common_args,
+    enable_amp,
+    load_config,
+    parse_launch_args,
+    set_resume,
+)
 from maskfreevis.engine import build_runner
 
 
@@ -24,8 +30,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--amp', action='store_true', help='enable automatic mixed precision')
     parser.add_argument(
-        '--resume', nargs='?', type=str, const='auto',
-        help='resume from CKPT; without a value, resume from the latest checkpoint in the work_dir')
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from CKPT; without a value, resume from the latest checkpoint in the work_dir',
+    )
     add_common_args(parser)
     return parse_launch_args(parser, argv)
 

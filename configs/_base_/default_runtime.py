@@ -8,7 +8,8 @@ randomness = dict(seed=29118357)
 
 default_hooks = dict(
     checkpoint=dict(by_epoch=False, save_last=True, interval=2000),
-    visualization=dict(type='TrackVisualizationHook', draw=False))
+    visualization=dict(type='TrackVisualizationHook', draw=False),
+)
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='TrackLocalVisualizer', vis_backends=vis_backends, name='visualizer')
 log_processor = dict(by_epoch=False)

@@ -4,5 +4,5 @@
 # matching on class + mask BCE + mask Dice) for every clip. Not a mask-free model.
 _base_ = './maskfreevis_r18_1xb4-800iter_synthetic.py'
 train_dataloader = dict(
-    dataset=dict(
-        ann_file='annotations/train_with_masks.json', pipeline=_base_.mask_train_pipeline))
+    dataset=dict(ann_file='annotations/train_with_masks.json', pipeline=_base_.mask_train_pipeline)
+)

@@ -16,6 +16,7 @@ json **with masks**:
   to all in-image candidates of the grid (no KNN selection);
 * how many pairs per instance-frame each selection keeps.
 """
+
 import inspect
 import json
 import os.path as osp
@@ -32,14 +33,24 @@ from tqdm import tqdm
 
 from maskfreevis.datasets.vis_json_formats import segmentation_to_rle
 from maskfreevis.models.data_preprocessors import mask_grid_lab
-from maskfreevis.models.losses import (build_frame_pairs, colour_neighbour_weights,
-                                       knn_patch_selection)
+from maskfreevis.models.losses import (
+    build_frame_pairs,
+    colour_neighbour_weights,
+    knn_patch_selection,
+)
 from maskfreevis.models.losses.neighbour_grid import grid_offsets, overlap_slices
 from maskfreevis.models.task_modules import rasterize_boxes
 
 __all__ = [
-    'DEFAULT_MASK_STRIDE', 'find_resize_scale', 'mask_stride_of', 'loss_knobs', 'load_video',
-    'pairwise_counts', 'temporal_counts', 'measure', 'to_markdown'
+    'DEFAULT_MASK_STRIDE',
+    'find_resize_scale',
+    'mask_stride_of',
+    'loss_knobs',
+    'load_video',
+    'pairwise_counts',
+    'temporal_counts',
+    'measure',
+    'to_markdown',
 ]
 
 # MaskFreeDataPreprocessor's default, for configs that do not set it
@@ -47,8 +58,17 @@ DEFAULT_MASK_STRIDE = 4
 PAIR_KNOBS = ('kernel_size', 'dilation', 'threshold')
 TK_KNOBS = ('patch_size', 'grid_size', 'dilation', 'topk', 'threshold', 'pairing')
 LOSS_TYPES = dict(loss_pair='PairwiseColourLoss', loss_tk='TemporalKNNPatchLoss')
-COUNTERS = ('pair_kept', 'pair_kept_right', 'pair_all', 'pair_all_right', 'tk_kept',
-            'tk_kept_right', 'tk_all', 'tk_all_right', 'instance_frames')
+COUNTERS = (
+    'pair_kept',
+    'pair_kept_right',
+    'pair_all',
+    'pair_all_right',
+    'tk_kept',
+    'tk_kept_right',
+    'tk_all',
+    'tk_all_right',
+    'instance_frames',
+)
 
 
 def find_resize_scale(pipeline: Sequence[dict]) -> Tuple[int, int]:
@@ -94,8 +114,10 @@ def loss_knobs(config: Config) -> Tuple[dict, dict]:
     head = config.model.track_head
     outdated = [key for key in LOSS_TYPES if key in head]
     if outdated:
-        raise KeyError(f'{config.filename}: model.track_head.{outdated[0]} is the old place of the '
-                       f'loss settings; they belong under model.track_head.criterion')
+        raise KeyError(
+            f'{config.filename}: model.track_head.{outdated[0]} is the old place of the '
+            f'loss settings; they belong under model.track_head.criterion'
+        )
     criterion = head.get('criterion', None) or {}
     pair = _knobs(criterion.get('loss_pair', None) or {}, LOSS_TYPES['loss_pair'], PAIR_KNOBS)
     tk = _knobs(criterion.get('loss_tk', None) or {}, LOSS_TYPES['loss_tk'], TK_KNOBS)
@@ -109,8 +131,13 @@ def _decode_mask(segmentation, height: int, width: int) -> np.ndarray:
     return mask_utils.decode(segmentation_to_rle(segmentation, height, width)).astype(bool)
 
 
-def load_video(video: dict, annotations: List[dict], img_dir: str, scale: Tuple[int, int],
-               stride: int = DEFAULT_MASK_STRIDE) -> Dict[str, Tensor]:
+def load_video(
+    video: dict,
+    annotations: List[dict],
+    img_dir: str,
+    scale: Tuple[int, int],
+    stride: int = DEFAULT_MASK_STRIDE,
+) -> Dict[str, Tensor]:
     """One video on the stride-``stride`` mask grid, as training sees it.
 
     Args:
@@ -141,33 +168,35 @@ def load_video(video: dict, annotations: List[dict], img_dir: str, scale: Tuple[
         masks, frame_boxes, present = [], [], []
         for t, segmentation in enumerate(ann['segmentations']):
             mask = _decode_mask(segmentation, video['height'], video['width'])
-            mask = mmcv.imresize(mask.astype(np.uint8), resized_shape[::-1],
-                                 interpolation='nearest').astype(bool)
+            mask = mmcv.imresize(
+                mask.astype(np.uint8), resized_shape[::-1], interpolation='nearest'
+            ).astype(bool)
             # a cell belongs to the mask when its centre pixel does (the training rule)
             cells = np.zeros(tuple(grid), dtype=bool)
             sampled = mask[half::stride, half::stride]
-            cells[:sampled.shape[0], :sampled.shape[1]] = sampled
+            cells[: sampled.shape[0], : sampled.shape[1]] = sampled
             masks.append(torch.from_numpy(cells))
             box = ann['bboxes'][t]
             present.append(box is not None)
             x, y, w, h = box if box is not None else (0.0, 0.0, 0.0, 0.0)
             frame_boxes.append([x * factor, y * factor, (x + w) * factor, (y + h) * factor])
         members.append(torch.stack(masks))
-        boxes.append(rasterize_boxes(torch.tensor(frame_boxes), torch.tensor(present), grid,
-                                     stride))
+        boxes.append(
+            rasterize_boxes(torch.tensor(frame_boxes), torch.tensor(present), grid, stride)
+        )
     return dict(lab=lab, members=torch.stack(members), boxes=torch.stack(boxes))
 
 
-def pairwise_counts(lab: Tensor, members: Tensor, boxes: Tensor,
-                    knobs: dict) -> Dict[str, int]:
+def pairwise_counts(lab: Tensor, members: Tensor, boxes: Tensor, knobs: dict) -> Dict[str, int]:
     """Right / all pairwise pairs, colour-kept and ungated.
 
     Args:
         lab: ``(T, 3, h, w)``; members, boxes: ``(N, T, h, w)`` bool.
         knobs: ``kernel_size, dilation, threshold``.
     """
-    kept_weights = colour_neighbour_weights(lab, knobs['kernel_size'], knobs['dilation'],
-                                            knobs['threshold'])  # (T, K, h, w)
+    kept_weights = colour_neighbour_weights(
+        lab, knobs['kernel_size'], knobs['dilation'], knobs['threshold']
+    )  # (T, K, h, w)
     offsets = grid_offsets(knobs['kernel_size'], knobs['dilation'], include_centre=False)
     counts = dict.fromkeys(('pair_kept', 'pair_kept_right', 'pair_all', 'pair_all_right'), 0)
     for k, offset in enumerate(offsets):
@@ -185,8 +214,7 @@ def pairwise_counts(lab: Tensor, members: Tensor, boxes: Tensor,
     return counts
 
 
-def temporal_counts(lab: Tensor, members: Tensor, boxes: Tensor,
-                    knobs: dict) -> Dict[str, int]:
+def temporal_counts(lab: Tensor, members: Tensor, boxes: Tensor, knobs: dict) -> Dict[str, int]:
     """Right / all TK pairs, KNN-selected and all in-image grid candidates.
 
     Args:
@@ -197,8 +225,15 @@ def temporal_counts(lab: Tensor, members: Tensor, boxes: Tensor,
     counts = dict.fromkeys(('tk_kept', 'tk_kept_right', 'tk_all', 'tk_all_right'), 0)
     if not pairs:
         return counts
-    selection = knn_patch_selection(lab, pairs, knobs['patch_size'], knobs['grid_size'],
-                                    knobs['dilation'], knobs['topk'], knobs['threshold'])
+    selection = knn_patch_selection(
+        lab,
+        pairs,
+        knobs['patch_size'],
+        knobs['grid_size'],
+        knobs['dilation'],
+        knobs['topk'],
+        knobs['threshold'],
+    )
     offsets = grid_offsets(knobs['grid_size'], knobs['dilation'], include_centre=True)
     box_union = boxes.sum(dim=1) >= 1  # (N, h, w), as the loss
     for pair, (frame_a, frame_b) in enumerate(pairs):
@@ -208,8 +243,7 @@ def temporal_counts(lab: Tensor, members: Tensor, boxes: Tensor,
                 continue
             (p_rows, p_cols), (q_rows, q_cols) = slices
             targets = box_union[:, p_rows, p_cols]
-            right = (members[:, frame_b, p_rows, p_cols] ==
-                     members[:, frame_a, q_rows, q_cols])
+            right = members[:, frame_b, p_rows, p_cols] == members[:, frame_a, q_rows, q_cols]
             kept = targets & selection[pair, 0, k, p_rows, p_cols]
             counts['tk_all'] += int(targets.sum())
             counts['tk_all_right'] += int((targets & right).sum())
@@ -218,9 +252,16 @@ def temporal_counts(lab: Tensor, members: Tensor, boxes: Tensor,
     return counts
 
 
-def measure(ann_file: str, img_dir: str, scale: Tuple[int, int], pair_knobs: dict,
-            tk_knobs: dict, max_videos: Optional[int] = None, progress: bool = True,
-            stride: int = DEFAULT_MASK_STRIDE) -> Dict[str, float]:
+def measure(
+    ann_file: str,
+    img_dir: str,
+    scale: Tuple[int, int],
+    pair_knobs: dict,
+    tk_knobs: dict,
+    max_videos: Optional[int] = None,
+    progress: bool = True,
+    stride: int = DEFAULT_MASK_STRIDE,
+) -> Dict[str, float]:
     """Sum the counters over the videos and derive the shares (see the module doc).
 
     Raises:
@@ -238,16 +279,20 @@ def measure(ann_file: str, img_dir: str, scale: Tuple[int, int], pair_knobs: dic
     for video in videos:
         for ann in by_video[video['id']]:
             if all(not s for s in ann.get('segmentations') or []):
-                raise ValueError(f'{ann_file}: annotation {ann["id"]} of video {video["id"]} '
-                                 f'has no masks; this analysis needs a json with segmentations')
+                raise ValueError(
+                    f'{ann_file}: annotation {ann["id"]} of video {video["id"]} '
+                    f'has no masks; this analysis needs a json with segmentations'
+                )
     totals = dict.fromkeys(COUNTERS, 0)
     for video in tqdm(videos, desc='videos', disable=not progress):
         clip = load_video(video, by_video[video['id']], img_dir, scale, stride)
-        for key, value in pairwise_counts(clip['lab'][0], clip['members'], clip['boxes'],
-                                          pair_knobs).items():
+        for key, value in pairwise_counts(
+            clip['lab'][0], clip['members'], clip['boxes'], pair_knobs
+        ).items():
             totals[key] += value
-        for key, value in temporal_counts(clip['lab'], clip['members'], clip['boxes'],
-                                          tk_knobs).items():
+        for key, value in temporal_counts(
+            clip['lab'], clip['members'], clip['boxes'], tk_knobs
+        ).items():
             totals[key] += value
         totals['instance_frames'] += int(clip['boxes'].flatten(2).any(dim=2).sum())
     shares = dict(
@@ -256,19 +301,25 @@ def measure(ann_file: str, img_dir: str, scale: Tuple[int, int], pair_knobs: dic
         tk_kept_precision=totals['tk_kept_right'] / max(totals['tk_kept'], 1),
         tk_all_precision=totals['tk_all_right'] / max(totals['tk_all'], 1),
         pair_kept_per_instance_frame=totals['pair_kept'] / max(totals['instance_frames'], 1),
-        tk_kept_per_instance_frame=totals['tk_kept'] / max(totals['instance_frames'], 1))
+        tk_kept_per_instance_frame=totals['tk_kept'] / max(totals['instance_frames'], 1),
+    )
     return dict(videos=len(videos), **totals, **shares)
 
 
 def to_markdown(result: dict, pair_knobs: dict, tk_knobs: dict, command: str) -> str:
     """The result of :func:`measure` as a small markdown table."""
-    return '\n'.join([
-        '| prior | right pairs, kept by colour | right pairs, all candidates | kept per '
-        'instance-frame |', '|---|---|---|---|',
-        f'| pairwise {pair_knobs} | {result["pair_kept_precision"]:.3f} | '
-        f'{result["pair_all_precision"]:.3f} | {result["pair_kept_per_instance_frame"]:.1f} |',
-        f'| TK {tk_knobs} | {result["tk_kept_precision"]:.3f} | {result["tk_all_precision"]:.3f}'
-        f' | {result["tk_kept_per_instance_frame"]:.1f} |', '',
-        f'{result["videos"]} videos, {result["instance_frames"]} instance-frames. '
-        f'Command: `{command}`', ''
-    ])
+    return '\n'.join(
+        [
+            '| prior | right pairs, kept by colour | right pairs, all candidates | kept per '
+            'instance-frame |',
+            '|---|---|---|---|',
+            f'| pairwise {pair_knobs} | {result["pair_kept_precision"]:.3f} | '
+            f'{result["pair_all_precision"]:.3f} | {result["pair_kept_per_instance_frame"]:.1f} |',
+            f'| TK {tk_knobs} | {result["tk_kept_precision"]:.3f} | '
+            f'{result["tk_all_precision"]:.3f} | {result["tk_kept_per_instance_frame"]:.1f} |',
+            '',
+            f'{result["videos"]} videos, {result["instance_frames"]} instance-frames. '
+            f'Command: `{command}`',
+            '',
+        ]
+    )

@@ -8,6 +8,7 @@ candidates only), so the values must agree; :func:`run_device` measures both sid
 ``rgb_to_lab`` against the release's per-frame scikit-image round trip and the deep-supervision
 sharing of the colour cues across decoder layers.
 """
+
 import statistics
 import time
 from typing import Callable, Dict, List, Sequence, Tuple
@@ -16,15 +17,28 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from maskfreevis.models.losses import (all_frame_pairs, colour_neighbour_weights,
-                                       cyclic_frame_pairs, knn_patch_selection,
-                                       pairwise_colour_loss, rgb_to_lab, temporal_knn_patch_loss)
+from maskfreevis.models.losses import (
+    all_frame_pairs,
+    colour_neighbour_weights,
+    cyclic_frame_pairs,
+    knn_patch_selection,
+    pairwise_colour_loss,
+    rgb_to_lab,
+    temporal_knn_patch_loss,
+)
 from maskfreevis.testing import ClipSpec, mask_grid_inputs, synthetic_batch
+
 from .profiling import forward_backward, median_times, peak_bytes, saved_bytes, synchronize
 
 __all__ = [
-    'unfold_tk_loss', 'unfold_pairwise_loss', 'loss_batch', 'compare', 'lab_timing',
-    'layer_sharing_timing', 'run_device', 'format_table'
+    'unfold_tk_loss',
+    'unfold_pairwise_loss',
+    'loss_batch',
+    'compare',
+    'lab_timing',
+    'layer_sharing_timing',
+    'run_device',
+    'format_table',
 ]
 
 # the release computes its losses on the stride-4 mask grid
@@ -43,8 +57,9 @@ def unfold_grid(x: Tensor, kernel_size: int, dilation: int) -> Tensor:
     return columns.view(batch, channels, kernel_size**2, height, width)
 
 
-def unfold_consistency_loss(log_fg_p: Tensor, log_bg_p: Tensor, log_fg_q: Tensor,
-                            log_bg_q: Tensor) -> Tensor:
+def unfold_consistency_loss(
+    log_fg_p: Tensor, log_bg_p: Tensor, log_fg_q: Tensor, log_bg_q: Tensor
+) -> Tensor:
     """Release-style ``-log(s_p s_q + (1-s_p)(1-s_q))``, max-shifted LSE."""
     log_same_fg = log_fg_p + log_fg_q
     log_same_bg = log_bg_p + log_bg_q
@@ -53,10 +68,18 @@ def unfold_consistency_loss(log_fg_p: Tensor, log_bg_p: Tensor, log_fg_q: Tensor
     return -log_same
 
 
-def unfold_tk_loss(logits: Tensor, lab: Tensor, boxes: Tensor,
-                   pairs: Sequence[Tuple[int, int]], clip_index: Tensor,
-                   patch_size: int = 3, grid_size: int = 3, dilation: int = 3,
-                   topk: int = 5, threshold: float = 0.05) -> Tensor:
+def unfold_tk_loss(
+    logits: Tensor,
+    lab: Tensor,
+    boxes: Tensor,
+    pairs: Sequence[Tuple[int, int]],
+    clip_index: Tensor,
+    patch_size: int = 3,
+    grid_size: int = 3,
+    dilation: int = 3,
+    topk: int = 5,
+    threshold: float = 0.05,
+) -> Tensor:
     """TK-Loss computed with unfolded (N, K, H, W) tensors, release style.
 
     Args:
@@ -64,12 +87,14 @@ def unfold_tk_loss(logits: Tensor, lab: Tensor, boxes: Tensor,
             0/1; pairs: ``(a, b)`` frame pairs; clip_index: ``(N,)`` clip of each instance.
     """
     height, width = logits.shape[-2:]
-    in_image = unfold_grid(logits.new_ones(1, 1, height, width), grid_size,
-                           dilation)[:, 0] > 0  # (1, K, H, W)
+    in_image = (
+        unfold_grid(logits.new_ones(1, 1, height, width), grid_size, dilation)[:, 0] > 0
+    )  # (1, K, H, W)
     with torch.no_grad():
         union = (boxes.sum(dim=1) >= 1.0).float()  # (N, H, W)
-        descriptors = [unfold_grid(lab[:, t], patch_size, 1).flatten(1, 2)
-                       for t in range(lab.shape[1])]  # each (B, 3*P*P, H, W)
+        descriptors = [
+            unfold_grid(lab[:, t], patch_size, 1).flatten(1, 2) for t in range(lab.shape[1])
+        ]  # each (B, 3*P*P, H, W)
     total = logits.sum() * 0.0
     for frame_a, frame_b in pairs:
         with torch.no_grad():
@@ -83,17 +108,23 @@ def unfold_tk_loss(logits: Tensor, lab: Tensor, boxes: Tensor,
             weights = keep[clip_index].float() * union[:, None]
         log_fg_b = F.logsigmoid(logits[:, frame_b])[:, None]
         log_bg_b = F.logsigmoid(-logits[:, frame_b])[:, None]
-        log_fg_a = unfold_grid(F.logsigmoid(logits[:, frame_a])[:, None], grid_size,
-                               dilation)[:, 0]
-        log_bg_a = unfold_grid(F.logsigmoid(-logits[:, frame_a])[:, None], grid_size,
-                               dilation)[:, 0]
+        log_fg_a = unfold_grid(F.logsigmoid(logits[:, frame_a])[:, None], grid_size, dilation)[:, 0]
+        log_bg_a = unfold_grid(F.logsigmoid(-logits[:, frame_a])[:, None], grid_size, dilation)[
+            :, 0
+        ]
         loss = unfold_consistency_loss(log_fg_b, log_bg_b, log_fg_a, log_bg_a)
         total = total + (loss * weights).sum() / weights.sum().clamp(min=1.0)
     return total
 
 
-def unfold_pairwise_loss(logits: Tensor, lab: Tensor, boxes: Tensor, kernel_size: int = 3,
-                         dilation: int = 2, threshold: float = 0.3) -> Tensor:
+def unfold_pairwise_loss(
+    logits: Tensor,
+    lab: Tensor,
+    boxes: Tensor,
+    kernel_size: int = 3,
+    dilation: int = 2,
+    threshold: float = 0.3,
+) -> Tensor:
     """Colour pairwise loss with unfolded (M, 8, H, W) tensors, release style.
 
     Args:
@@ -113,16 +144,24 @@ def unfold_pairwise_loss(logits: Tensor, lab: Tensor, boxes: Tensor, kernel_size
         weights = ((similarity >= threshold) & in_image).float() * boxes[:, None]
     log_fg = F.logsigmoid(logits)[:, None]
     log_bg = F.logsigmoid(-logits)[:, None]
-    loss = unfold_consistency_loss(log_fg, log_bg, unfold_without_centre(log_fg)[:, 0],
-                                   unfold_without_centre(log_bg)[:, 0])
+    loss = unfold_consistency_loss(
+        log_fg, log_bg, unfold_without_centre(log_fg)[:, 0], unfold_without_centre(log_bg)[:, 0]
+    )
     return (loss * weights).sum() / weights.sum().clamp(min=1.0)
 
 
 # ------------------------------------------------------------------------------- inputs
 
 
-def loss_batch(num_clips: int, per_clip: int, num_frames: int, height: int, width: int,
-               device: str, seed: int = 0) -> Dict[str, Tensor]:
+def loss_batch(
+    num_clips: int,
+    per_clip: int,
+    num_frames: int,
+    height: int,
+    width: int,
+    device: str,
+    seed: int = 0,
+) -> Dict[str, Tensor]:
     """Synthetic clips (:mod:`maskfreevis.testing`) as loss inputs on a ``height x width``
     mask grid: frames drawn at 4x that size, colours and boxes as in training.
 
@@ -133,10 +172,17 @@ def loss_batch(num_clips: int, per_clip: int, num_frames: int, height: int, widt
         ``logits (N, T, h, w)``, ``lab (B, T, 3, h, w)``, ``boxes (N, T, h, w)`` and
         ``clip_index (N,)`` on ``device``, ``N = num_clips * per_clip``.
     """
-    specs = [ClipSpec(num_frames, (MASK_STRIDE * height, MASK_STRIDE * width),
-                      num_objects=per_clip, seed=seed + clip, video_id=clip,
-                      pixel_noise=PIXEL_NOISE)
-             for clip in range(num_clips)]
+    specs = [
+        ClipSpec(
+            num_frames,
+            (MASK_STRIDE * height, MASK_STRIDE * width),
+            num_objects=per_clip,
+            seed=seed + clip,
+            video_id=clip,
+            pixel_noise=PIXEL_NOISE,
+        )
+        for clip in range(num_clips)
+    ]
     inputs = mask_grid_inputs(synthetic_batch(specs), MASK_STRIDE, seed)
     return {key: value.to(device) for key, value in inputs.items()}
 
@@ -144,14 +190,23 @@ def loss_batch(num_clips: int, per_clip: int, num_frames: int, height: int, widt
 # -------------------------------------------------------------------------- measurement
 
 
-def compare(name: str, ours: Callable[[Tensor], Tensor], unfold: Callable[[Tensor], Tensor],
-            logits: Tensor, repeats: int, device: str) -> Dict[str, float]:
+def compare(
+    name: str,
+    ours: Callable[[Tensor], Tensor],
+    unfold: Callable[[Tensor], Tensor],
+    logits: Tensor,
+    repeats: int,
+    device: str,
+) -> Dict[str, float]:
     """Measure both implementations of one loss; returns one result row (value, relative
     difference, ``time_*``, ``saved_*`` and ``peak_*`` for ``ours`` and ``unfold``)."""
     value_ours = forward_backward(ours, logits)
     value_unfold = forward_backward(unfold, logits)
-    row = dict(case=name, value=value_ours,
-               rel_diff=abs(value_ours - value_unfold) / max(abs(value_unfold), 1e-12))
+    row = dict(
+        case=name,
+        value=value_ours,
+        rel_diff=abs(value_ours - value_unfold) / max(abs(value_unfold), 1e-12),
+    )
     row['time_ours'], row['time_unfold'] = median_times((ours, unfold), logits, repeats, device)
     for label, loss_fn in (('ours', ours), ('unfold', unfold)):
         row[f'saved_{label}'] = saved_bytes(loss_fn, logits)
@@ -168,8 +223,11 @@ def lab_timing(frames: Tensor, repeats: int, device: str) -> Dict[str, float]:
         converted = []
         for frame in frames:
             array = frame.byte().permute(1, 2, 0).cpu().numpy()
-            converted.append(torch.from_numpy(color.rgb2lab(array)).to(
-                frame.device, torch.float32).permute(2, 0, 1))
+            converted.append(
+                torch.from_numpy(color.rgb2lab(array))
+                .to(frame.device, torch.float32)
+                .permute(2, 0, 1)
+            )
         return torch.stack(converted)
 
     def ours() -> Tensor:
@@ -186,12 +244,18 @@ def lab_timing(frames: Tensor, repeats: int, device: str) -> Dict[str, float]:
             samples[label].append(time.perf_counter() - start)
     timings = {label: statistics.median(times) for label, times in samples.items()}
     max_abs = (ours() - release_style()).abs().max().item()
-    return dict(frames=frames.shape[0], size=tuple(frames.shape[-2:]),
-                time_ours=timings['ours'], time_skimage=timings['skimage'], max_abs=max_abs)
+    return dict(
+        frames=frames.shape[0],
+        size=tuple(frames.shape[-2:]),
+        time_ours=timings['ours'],
+        time_skimage=timings['skimage'],
+        max_abs=max_abs,
+    )
 
 
-def layer_sharing_timing(batch: Dict[str, Tensor], num_layers: int, repeats: int,
-                         device: str) -> Dict[str, float]:
+def layer_sharing_timing(
+    batch: Dict[str, Tensor], num_layers: int, repeats: int, device: str
+) -> Dict[str, float]:
     """Pairwise + TK (T = 3, all pairs) losses of ``num_layers`` decoder layers: colour cues
     shared by all layers vs recomputed per layer and per instance-frame.
 
@@ -201,36 +265,50 @@ def layer_sharing_timing(batch: Dict[str, Tensor], num_layers: int, repeats: int
     lab, boxes, clip_index = batch['lab'], batch['boxes'], batch['clip_index']
     num_frames = lab.shape[1]
     pairs = all_frame_pairs(num_frames)
-    frame_of = (clip_index[:, None] * num_frames +
-                torch.arange(num_frames, device=lab.device)).flatten()
+    frame_of = (
+        clip_index[:, None] * num_frames + torch.arange(num_frames, device=lab.device)
+    ).flatten()
     frame_boxes = boxes.flatten(0, 1)
     layer_logits = batch['logits'].expand(num_layers, *batch['logits'].shape)
-    layer_logits = layer_logits + 0.1 * torch.arange(
-        num_layers, device=lab.device).view(-1, 1, 1, 1, 1)
+    layer_logits = layer_logits + 0.1 * torch.arange(num_layers, device=lab.device).view(
+        -1, 1, 1, 1, 1
+    )
 
     def per_layer(x: Tensor) -> Tensor:
         return sum(
-            pairwise_colour_loss(logits.flatten(0, 1), lab[clip_index].flatten(0, 1),
-                                 frame_boxes) +
-            temporal_knn_patch_loss(logits, lab, boxes, pairs, clip_index) for logits in x)
+            pairwise_colour_loss(logits.flatten(0, 1), lab[clip_index].flatten(0, 1), frame_boxes)
+            + temporal_knn_patch_loss(logits, lab, boxes, pairs, clip_index)
+            for logits in x
+        )
 
     def shared(x: Tensor) -> Tensor:
         neighbours = colour_neighbour_weights(lab.flatten(0, 1))
         selection = knn_patch_selection(lab, pairs)
         return sum(
-            pairwise_colour_loss(logits.flatten(0, 1), lab.flatten(0, 1), frame_boxes,
-                                 frame_of=frame_of, neighbour_weights=neighbours) +
-            temporal_knn_patch_loss(logits, lab, boxes, pairs, clip_index, selection=selection)
-            for logits in x)
+            pairwise_colour_loss(
+                logits.flatten(0, 1),
+                lab.flatten(0, 1),
+                frame_boxes,
+                frame_of=frame_of,
+                neighbour_weights=neighbours,
+            )
+            + temporal_knn_patch_loss(logits, lab, boxes, pairs, clip_index, selection=selection)
+            for logits in x
+        )
 
     time_shared, time_per_layer = median_times((shared, per_layer), layer_logits, repeats, device)
-    return dict(layers=num_layers, time_shared=time_shared, time_per_layer=time_per_layer,
-                value_shared=forward_backward(shared, layer_logits),
-                value_per_layer=forward_backward(per_layer, layer_logits))
+    return dict(
+        layers=num_layers,
+        time_shared=time_shared,
+        time_per_layer=time_per_layer,
+        value_shared=forward_backward(shared, layer_logits),
+        value_per_layer=forward_backward(per_layer, layer_logits),
+    )
 
 
-def run_device(device: str, instances: int, clips: int, height: int, width: int, repeats: int,
-               layers: int) -> Tuple[List[Dict], List[Dict]]:
+def run_device(
+    device: str, instances: int, clips: int, height: int, width: int, repeats: int, layers: int
+) -> Tuple[List[Dict], List[Dict]]:
     """Every comparison on one device.
 
     Returns:
@@ -240,8 +318,7 @@ def run_device(device: str, instances: int, clips: int, height: int, width: int,
     rows = []
     for num_frames, pairing in ((3, 'all'), (5, 'cyclic')):
         batch = loss_batch(clips, instances // clips, num_frames, height, width, device)
-        pairs = all_frame_pairs(num_frames) if pairing == 'all' else \
-            cyclic_frame_pairs(num_frames)
+        pairs = all_frame_pairs(num_frames) if pairing == 'all' else cyclic_frame_pairs(num_frames)
         lab, boxes, clip_index = batch['lab'], batch['boxes'], batch['clip_index']
 
         def ours(x, lab=lab, boxes=boxes, pairs=pairs, ci=clip_index):
@@ -250,8 +327,16 @@ def run_device(device: str, instances: int, clips: int, height: int, width: int,
         def unfold(x, lab=lab, boxes=boxes, pairs=pairs, ci=clip_index):
             return unfold_tk_loss(x, lab, boxes, pairs, ci)
 
-        rows.append(compare(f'TK T={num_frames} {pairing} ({len(pairs)} pairs)', ours, unfold,
-                            batch['logits'], repeats, device))
+        rows.append(
+            compare(
+                f'TK T={num_frames} {pairing} ({len(pairs)} pairs)',
+                ours,
+                unfold,
+                batch['logits'],
+                repeats,
+                device,
+            )
+        )
         if num_frames == 3:
             frame_lab = lab[clip_index].flatten(0, 1)
             frame_boxes = boxes.flatten(0, 1)
@@ -262,13 +347,22 @@ def run_device(device: str, instances: int, clips: int, height: int, width: int,
             def unfold_pw(x, lab=frame_lab, boxes=frame_boxes):
                 return unfold_pairwise_loss(x.flatten(0, 1), lab, boxes)
 
-            rows.append(compare(f'pairwise M=N*T={frame_lab.shape[0]}', ours_pw, unfold_pw,
-                                batch['logits'], repeats, device))
+            rows.append(
+                compare(
+                    f'pairwise M=N*T={frame_lab.shape[0]}',
+                    ours_pw,
+                    unfold_pw,
+                    batch['logits'],
+                    repeats,
+                    device,
+                )
+            )
     other_rows = []
     for scale in (1, MASK_STRIDE):  # mask resolution (the release's use) and input
         generator = torch.Generator().manual_seed(1)
-        frames = torch.randint(0, 256, (6 * 3, 3, scale * height, scale * width),
-                               generator=generator)
+        frames = torch.randint(
+            0, 256, (6 * 3, 3, scale * height, scale * width), generator=generator
+        )
         other_rows.append(lab_timing(frames.float().to(device), repeats, device))
     batch = loss_batch(clips, instances // clips, 3, height, width, device)
     other_rows.append(layer_sharing_timing(batch, layers, repeats, device))
@@ -278,18 +372,24 @@ def run_device(device: str, instances: int, clips: int, height: int, width: int,
 def format_table(device: str, rows: List[Dict], other_rows: List[Dict]) -> str:
     """The rows of :func:`run_device` as a plain-text table."""
     mib = 2.0**20
-    lines = [f'\n== device: {device}  (threads: {torch.get_num_threads()})',
-             f'{"case":<28}{"value":>9}{"rel diff":>10} | {"time ms":>17}{"x":>6} | '
-             f'{"saved MiB":>15}{"x":>6} | {"peak MiB":>15}{"x":>6}',
-             f'{"":<47} | {"ours / unfold":>17}{"":>6} | {"ours / unfold":>15}{"":>6} | '
-             f'{"ours / unfold":>15}{"":>6}']
+    lines = [
+        f'\n== device: {device}  (threads: {torch.get_num_threads()})',
+        f'{"case":<28}{"value":>9}{"rel diff":>10} | {"time ms":>17}{"x":>6} | '
+        f'{"saved MiB":>15}{"x":>6} | {"peak MiB":>15}{"x":>6}',
+        f'{"":<47} | {"ours / unfold":>17}{"":>6} | {"ours / unfold":>15}{"":>6} | '
+        f'{"ours / unfold":>15}{"":>6}',
+    ]
     for row in rows:
         cells = [f'{row["case"]:<28}{row["value"]:>9.5f}{row["rel_diff"]:>10.1e}']
-        for key, unit, fmt in (('time', 1e-3, '8.1f'), ('saved', mib, '7.2f'),
-                               ('peak', mib, '7.2f')):
+        for key, unit, fmt in (
+            ('time', 1e-3, '8.1f'),
+            ('saved', mib, '7.2f'),
+            ('peak', mib, '7.2f'),
+        ):
             ours, unfold = row[f'{key}_ours'], row[f'{key}_unfold']
-            cells.append(f'{ours / unit:>{fmt}}/{unfold / unit:>{fmt}}'
-                         f'{unfold / max(ours, 1e-12):>6.1f}')
+            cells.append(
+                f'{ours / unit:>{fmt}}/{unfold / unit:>{fmt}}{unfold / max(ours, 1e-12):>6.1f}'
+            )
         lines.append(' | '.join(cells))
     for row in other_rows:
         if 'layers' in row:
@@ -298,11 +398,13 @@ def format_table(device: str, rows: List[Dict], other_rows: List[Dict]) -> str:
                 f'colour cues shared {1e3 * row["time_shared"]:.1f} ms vs recomputed per layer '
                 f'{1e3 * row["time_per_layer"]:.1f} ms '
                 f'({row["time_per_layer"] / row["time_shared"]:.1f}x), values '
-                f'{row["value_shared"]:.5f} / {row["value_per_layer"]:.5f}')
+                f'{row["value_shared"]:.5f} / {row["value_per_layer"]:.5f}'
+            )
             continue
         lines.append(
             f'rgb_to_lab, {row["frames"]} frames of {row["size"]}: '
             f'{1e3 * row["time_ours"]:.2f} ms vs scikit-image per frame (CPU round trip) '
             f'{1e3 * row["time_skimage"]:.2f} ms ({row["time_skimage"] / row["time_ours"]:.1f}x),'
-            f' max |diff| {row["max_abs"]:.4f}')
+            f' max |diff| {row["max_abs"]:.4f}'
+        )
     return '\n'.join(lines)

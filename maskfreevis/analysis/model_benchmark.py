@@ -4,6 +4,7 @@ Used by ``tools/analysis_tools/benchmark_model.py``, which runs :func:`run_worke
 process per model and round and compares box-supervised MaskFreeVIS with mask-supervised
 ``Mask2FormerVideo`` (:func:`summarise_rounds`, :func:`format_report`).
 """
+
 import os.path as osp
 import statistics
 import time
@@ -15,11 +16,17 @@ from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.utils import get_installed_path
 
 from maskfreevis.testing import ClipSpec, drop_gt_masks, synthetic_batch
+
 from .profiling import saved_tensor_bytes
 
 __all__ = [
-    'MODEL_KINDS', 'benchmark_batch', 'build_model_and_optimizer', 'run_worker',
-    'summarise_rounds', 'format_report', 'stock_config_path'
+    'MODEL_KINDS',
+    'benchmark_batch',
+    'build_model_and_optimizer',
+    'run_worker',
+    'summarise_rounds',
+    'format_report',
+    'stock_config_path',
 ]
 
 # kind -> how it is supervised (the report's row label)
@@ -28,24 +35,35 @@ MODEL_KINDS = {
     'mask2former': 'Mask2FormerVideo, masks (BCE+Dice)',
 }
 # (key of the summary, column title, format)
-COLUMNS = (('median_step_s', 'step wall (s)', '.2f'), ('median_cpu_s', 'step CPU (s)', '.2f'),
-           ('median_peak_mib', 'peak mem (MiB)', '.0f'),
-           ('max_peak_mib', 'max peak (MiB)', '.0f'),
-           ('saved_mib', 'saved for bwd (MiB)', '.0f'))
+COLUMNS = (
+    ('median_step_s', 'step wall (s)', '.2f'),
+    ('median_cpu_s', 'step CPU (s)', '.2f'),
+    ('median_peak_mib', 'peak mem (MiB)', '.0f'),
+    ('max_peak_mib', 'max peak (MiB)', '.0f'),
+    ('saved_mib', 'saved for bwd (MiB)', '.0f'),
+)
 TARGET_RATIO = 1.25
 
 
-def benchmark_batch(clips: int, frames: int, size: Tuple[int, int], objects: int,
-                    with_masks: bool = True) -> dict:
+def benchmark_batch(
+    clips: int, frames: int, size: Tuple[int, int], objects: int, with_masks: bool = True
+) -> dict:
     """The benchmark's batch: ``clips`` synthetic clips of ``frames`` frames of ``size (h, w)``
     with ``objects`` moving ellipses each (:mod:`maskfreevis.testing`), GT masks when asked."""
-    batch = synthetic_batch([ClipSpec(frames, tuple(size), num_objects=objects, with_masks=True,
-                                      seed=clip, video_id=clip) for clip in range(clips)])
+    batch = synthetic_batch(
+        [
+            ClipSpec(
+                frames, tuple(size), num_objects=objects, with_masks=True, seed=clip, video_id=clip
+            )
+            for clip in range(clips)
+        ]
+    )
     return batch if with_masks else drop_gt_masks(batch)
 
 
-def build_model_and_optimizer(kind: str, config_path: str, frames: int,
-                              device: str) -> Tuple[torch.nn.Module, OptimWrapper]:
+def build_model_and_optimizer(
+    kind: str, config_path: str, frames: int, device: str
+) -> Tuple[torch.nn.Module, OptimWrapper]:
     """The config's model (no pretrained weights) in training mode and its optimiser.
 
     The optimiser is the config's (AdamW, grad clip) as a plain ``OptimWrapper`` on CPU, an
@@ -108,9 +126,18 @@ def _peak(device: str) -> int:
     return _proc_status_kib('VmHWM') * 1024
 
 
-def run_worker(kind: str, config_path: str, clips: int, frames: int, size: Tuple[int, int],
-               objects: int, repeats: int, warmup: int, device: str = 'cpu',
-               threads: int = 1) -> Dict:
+def run_worker(
+    kind: str,
+    config_path: str,
+    clips: int,
+    frames: int,
+    size: Tuple[int, int],
+    objects: int,
+    repeats: int,
+    warmup: int,
+    device: str = 'cpu',
+    threads: int = 1,
+) -> Dict:
     """Time ``repeats`` training steps (after ``warmup`` untimed ones) of one model.
 
     A step is ``model.train_step`` (preprocess, forward, losses, backward, optimiser step);
@@ -140,8 +167,15 @@ def run_worker(kind: str, config_path: str, clips: int, frames: int, size: Tuple
     finite = all(torch.isfinite(value).all() for value in losses.values())
     resident = list(model.parameters()) + list(model.buffers())
     saved = saved_tensor_bytes(lambda: model.train_step(batch, optim_wrapper), exclude=resident)
-    return dict(model=kind, times_s=times, cpu_times_s=cpu_times, peaks_mib=peaks,
-                saved_mib=saved / 2**20, loss_terms=len(losses) - 1, finite=bool(finite))
+    return dict(
+        model=kind,
+        times_s=times,
+        cpu_times_s=cpu_times,
+        peaks_mib=peaks,
+        saved_mib=saved / 2**20,
+        loss_terms=len(losses) - 1,
+        finite=bool(finite),
+    )
 
 
 def summarise_rounds(reports: Dict[str, List[Dict]]) -> Tuple[Dict[str, Dict], Dict[str, float]]:
@@ -164,33 +198,46 @@ def summarise_rounds(reports: Dict[str, List[Dict]]) -> Tuple[Dict[str, Dict], D
             saved_mib=statistics.median(run['saved_mib'] for run in runs),
             steps=sum(len(run['times_s']) for run in runs),
             loss_terms=runs[0]['loss_terms'],
-            finite=all(run['finite'] for run in runs))
+            finite=all(run['finite'] for run in runs),
+        )
     ours, stock = summary['maskfreevis'], summary['mask2former']
     ratios = {key: ours[key] / stock[key] for key, _, _ in COLUMNS}
     return summary, ratios
 
 
-def format_report(summary: Dict[str, Dict], ratios: Dict[str, float], setting: str,
-                  memory: str) -> str:
+def format_report(
+    summary: Dict[str, Dict], ratios: Dict[str, float], setting: str, memory: str
+) -> str:
     """The comparison as a plain-text table with the target verdict (time and peak memory at
     most :data:`TARGET_RATIO` times the stock model's)."""
-    lines = [f'Training step ({setting}); medians over {summary["maskfreevis"]["steps"]} steps '
-             f'per model; peak mem = {memory} during the step',
-             f'{"model":<38}' + ''.join(f'{title:>21}' for _, title, _ in COLUMNS) +
-             '  loss terms']
+    lines = [
+        f'Training step ({setting}); medians over {summary["maskfreevis"]["steps"]} steps '
+        f'per model; peak mem = {memory} during the step',
+        f'{"model":<38}' + ''.join(f'{title:>21}' for _, title, _ in COLUMNS) + '  loss terms',
+    ]
     for kind, label in MODEL_KINDS.items():
         values = summary[kind]
-        lines.append(f'{label:<38}' + ''.join(f'{values[key]:>21{fmt}}'
-                                             for key, _, fmt in COLUMNS) +
-                     f'{values["loss_terms"]:>12}')
-    lines.append(f'{"ratio MaskFreeVIS / Mask2FormerVideo":<38}' +
-                 ''.join(f'{ratios[key]:>21.3f}' for key, _, _ in COLUMNS))
-    worst = max(ratios['median_step_s'], ratios['median_cpu_s'], ratios['median_peak_mib'],
-                ratios['max_peak_mib'])
-    lines.append(f'targets: time <= {TARGET_RATIO}x (wall {ratios["median_step_s"]:.2f}x, CPU '
-                 f'{ratios["median_cpu_s"]:.2f}x), peak memory <= {TARGET_RATIO}x (median '
-                 f'{ratios["median_peak_mib"]:.2f}x, max {ratios["max_peak_mib"]:.2f}x) -> '
-                 f'{"met" if worst <= TARGET_RATIO else "MISSED"}')
+        lines.append(
+            f'{label:<38}'
+            + ''.join(f'{values[key]:>21{fmt}}' for key, _, fmt in COLUMNS)
+            + f'{values["loss_terms"]:>12}'
+        )
+    lines.append(
+        f'{"ratio MaskFreeVIS / Mask2FormerVideo":<38}'
+        + ''.join(f'{ratios[key]:>21.3f}' for key, _, _ in COLUMNS)
+    )
+    worst = max(
+        ratios['median_step_s'],
+        ratios['median_cpu_s'],
+        ratios['median_peak_mib'],
+        ratios['max_peak_mib'],
+    )
+    lines.append(
+        f'targets: time <= {TARGET_RATIO}x (wall {ratios["median_step_s"]:.2f}x, CPU '
+        f'{ratios["median_cpu_s"]:.2f}x), peak memory <= {TARGET_RATIO}x (median '
+        f'{ratios["median_peak_mib"]:.2f}x, max {ratios["max_peak_mib"]:.2f}x) -> '
+        f'{"met" if worst <= TARGET_RATIO else "MISSED"}'
+    )
     return '\n'.join(lines)
 
 

@@ -1,4 +1,5 @@
 """Time and memory of a piece of torch work, as the benchmarks measure them."""
+
 import json
 import os
 import statistics
@@ -9,8 +10,14 @@ from typing import Any, Callable, Iterable, List, Sequence
 import torch
 from torch import Tensor
 
-__all__ = ['synchronize', 'forward_backward', 'median_times', 'saved_tensor_bytes',
-           'saved_bytes', 'peak_bytes']
+__all__ = [
+    'synchronize',
+    'forward_backward',
+    'median_times',
+    'saved_tensor_bytes',
+    'saved_bytes',
+    'peak_bytes',
+]
 
 
 def synchronize(device: str) -> None:
@@ -27,8 +34,9 @@ def forward_backward(loss_fn: Callable[[Tensor], Tensor], logits: Tensor) -> flo
     return loss.item()
 
 
-def median_times(loss_fns: Sequence[Callable[[Tensor], Tensor]], logits: Tensor, repeats: int,
-                 device: str) -> List[float]:
+def median_times(
+    loss_fns: Sequence[Callable[[Tensor], Tensor]], logits: Tensor, repeats: int, device: str
+) -> List[float]:
     """Median forward + backward seconds of each function over ``repeats`` runs.
 
     The functions take turns within every repeat (after one untimed warm-up each), so load from
@@ -102,7 +110,8 @@ def peak_bytes(loss_fn: Callable[[Tensor], Tensor], logits: Tensor, device: str)
     finally:
         os.remove(path)
     totals = [
-        event['args']['Total Allocated'] for event in events
+        event['args']['Total Allocated']
+        for event in events
         if event.get('name') == '[memory]' and event['args'].get('Device Type') == 0
     ]
     return max([0] + totals)

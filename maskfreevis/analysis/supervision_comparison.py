@@ -5,6 +5,7 @@ Every run is one ``tools/run_demo.py`` process writing ``results.json``; this mo
 targets: (1) reaches :data:`TARGET_RATIO` of the fully supervised (4), and (1) > (2) > (3) by
 more than the seed spread.
 """
+
 import json
 import os
 import os.path as osp
@@ -16,19 +17,32 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from tqdm import tqdm
 
 __all__ = [
-    'VARIANTS', 'METRICS', 'REPORTS', 'TARGET_RATIO', 'run_one', 'run_all', 'summarise',
-    'to_markdown', 'write_comparison'
+    'VARIANTS',
+    'METRICS',
+    'REPORTS',
+    'TARGET_RATIO',
+    'run_one',
+    'run_all',
+    'summarise',
+    'to_markdown',
+    'write_comparison',
 ]
 
 # variant -> (label, config file next to the demo config)
 VARIANTS = {
-    'maskfreevis': ('(1) boxes: proj + pair + TK (MaskFreeVIS)',
-                    'maskfreevis_r18_1xb4-800iter_synthetic.py'),
+    'maskfreevis': (
+        '(1) boxes: proj + pair + TK (MaskFreeVIS)',
+        'maskfreevis_r18_1xb4-800iter_synthetic.py',
+    ),
     'no_tk': ('(2) boxes: proj + pair, no TK', 'maskfreevis-notk_r18_1xb4-800iter_synthetic.py'),
-    'proj_only': ('(3) boxes: projection only',
-                  'maskfreevis-projonly_r18_1xb4-800iter_synthetic.py'),
-    'mask_sup': ('(4) full mask supervision (upper bound)',
-                 'maskfreevis-masksup_r18_1xb4-800iter_synthetic.py'),
+    'proj_only': (
+        '(3) boxes: projection only',
+        'maskfreevis-projonly_r18_1xb4-800iter_synthetic.py',
+    ),
+    'mask_sup': (
+        '(4) full mask supervision (upper bound)',
+        'maskfreevis-masksup_r18_1xb4-800iter_synthetic.py',
+    ),
 }
 METRICS = ('AP', 'AP50', 'AP75')
 METRIC_LABELS = dict(mean='IoU', above_0_5='share IoU > 0.5', class_accuracy='its class right')
@@ -37,9 +51,12 @@ TARGET_RATIO = 0.85
 REPORTS = (
     ('mask_ap', METRICS, 'Mask AP per category (YouTube-VIS)'),
     ('mask_ap_class_agnostic', METRICS, 'Class-agnostic mask AP (categories merged)'),
-    ('best_prediction_iou', ('mean', 'above_0_5', 'class_accuracy'),
-     'Best-prediction mask IoU per GT object (class and score ignored), and how often that '
-     'prediction has the object\'s category'),
+    (
+        'best_prediction_iou',
+        ('mean', 'above_0_5', 'class_accuracy'),
+        'Best-prediction mask IoU per GT object (class and score ignored), and how often that '
+        "prediction has the object's category",
+    ),
 )
 
 
@@ -73,19 +90,26 @@ def run_one(command: List[str], out_dir: str, threads: int, rerun: bool = False)
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     start = time.perf_counter()
     with open(osp.join(out_dir, 'run.log'), 'w') as log:
-        process = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                 cwd=os.getcwd())
+        process = subprocess.run(
+            command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=os.getcwd()
+        )
     if process.returncode != 0 or not osp.isfile(results_path):
-        return dict(error=f'exit code {process.returncode}, see {osp.join(out_dir, "run.log")}',
-                    wall_s=time.perf_counter() - start)
+        return dict(
+            error=f'exit code {process.returncode}, see {osp.join(out_dir, "run.log")}',
+            wall_s=time.perf_counter() - start,
+        )
     with open(command_path, 'w') as handle:
         json.dump(command, handle)
     with open(results_path) as handle:
         return json.load(handle)
 
 
-def run_all(jobs: Dict[Tuple[str, int], Tuple[List[str], str]], parallel: int, threads: int,
-            rerun: bool = False) -> Dict[str, Dict[int, dict]]:
+def run_all(
+    jobs: Dict[Tuple[str, int], Tuple[List[str], str]],
+    parallel: int,
+    threads: int,
+    rerun: bool = False,
+) -> Dict[str, Dict[int, dict]]:
     """Run every ``(variant, seed) -> (command, out_dir)`` job, ``parallel`` at a time.
 
     Returns:
@@ -94,8 +118,10 @@ def run_all(jobs: Dict[Tuple[str, int], Tuple[List[str], str]], parallel: int, t
     """
     runs: Dict[str, Dict[int, dict]] = {variant: {} for variant, _ in jobs}
     with ThreadPoolExecutor(max_workers=parallel) as pool:
-        futures = {pool.submit(run_one, command, out_dir, threads, rerun): key
-                   for key, (command, out_dir) in jobs.items()}
+        futures = {
+            pool.submit(run_one, command, out_dir, threads, rerun): key
+            for key, (command, out_dir) in jobs.items()
+        }
         for future in tqdm(as_completed(futures), total=len(futures), desc='training runs'):
             variant, seed = futures[future]
             runs[variant][seed] = future.result()
@@ -104,8 +130,12 @@ def run_all(jobs: Dict[Tuple[str, int], Tuple[List[str], str]], parallel: int, t
     return runs
 
 
-def summarise(runs: Dict[str, Dict[int, dict]], seeds: Sequence[int],
-              source: str = 'mask_ap', metrics: Sequence[str] = METRICS) -> dict:
+def summarise(
+    runs: Dict[str, Dict[int, dict]],
+    seeds: Sequence[int],
+    source: str = 'mask_ap',
+    metrics: Sequence[str] = METRICS,
+) -> dict:
     """Per variant: metrics per seed, means, seed spread; ratio (1)/(4); targets met or missed.
 
     Args:
@@ -117,8 +147,10 @@ def summarise(runs: Dict[str, Dict[int, dict]], seeds: Sequence[int],
     """
     table = {}
     for variant, by_seed in runs.items():
-        per_seed = {seed: (by_seed[seed].get(source) if 'error' not in by_seed[seed] else None)
-                    for seed in seeds}
+        per_seed = {
+            seed: (by_seed[seed].get(source) if 'error' not in by_seed[seed] else None)
+            for seed in seeds
+        }
         complete = all(v is not None for v in per_seed.values())
         row = dict(name=VARIANTS[variant][0], per_seed=per_seed, complete=complete)
         if complete:
@@ -135,8 +167,11 @@ def summarise(runs: Dict[str, Dict[int, dict]], seeds: Sequence[int],
     method, upper = table.get('maskfreevis'), table.get('mask_sup')
     if method and upper and method['complete'] and upper['complete']:
         summary['ratio_1_to_4'] = {
-            m: (method[f'mean_{m}'] / upper[f'mean_{m}']
-                if method[f'mean_{m}'] is not None and upper[f'mean_{m}'] else None)
+            m: (
+                method[f'mean_{m}'] / upper[f'mean_{m}']
+                if method[f'mean_{m}'] is not None and upper[f'mean_{m}']
+                else None
+            )
             for m in metrics
         }
         ratio = summary['ratio_1_to_4'][key]
@@ -161,46 +196,61 @@ def to_markdown(summary: dict, seeds: Sequence[int], title: str) -> str:
     """One comparison table (one metric block) with the ratio and target verdicts."""
     metrics, key = summary['metrics'], summary['metrics'][0]
     names = [METRIC_LABELS.get(m, m) for m in metrics]
-    head = ['supervision'] + [f'seed {s}: ' + ' / '.join(names) for s in seeds] + \
-        [f'mean {n}' for n in names] + [f'{names[0]} seed spread']
+    head = (
+        ['supervision']
+        + [f'seed {s}: ' + ' / '.join(names) for s in seeds]
+        + [f'mean {n}' for n in names]
+        + [f'{names[0]} seed spread']
+    )
     lines = [f'### {title}', '', '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for row in summary['table'].values():
         cells = [row['name']]
         for s in seeds:
             values = row['per_seed'][s]
-            cells.append('failed' if values is None else
-                         ' / '.join(_fmt(values.get(m)) for m in metrics))
+            cells.append(
+                'failed' if values is None else ' / '.join(_fmt(values.get(m)) for m in metrics)
+            )
         cells += [_fmt(row.get(f'mean_{m}')) for m in metrics] + [_fmt(row.get(f'spread_{key}'))]
         lines.append('| ' + ' | '.join(cells) + ' |')
     lines.append('')
     if 'ratio_1_to_4' in summary:
         ratio = summary['ratio_1_to_4']
-        lines.append('Ratio (1)/(4) of the means: ' + ', '.join(
-            f'{n} {_fmt(ratio[m])}' for m, n in zip(metrics, names)) +
-            f' — target {names[0]} >= {TARGET_RATIO}: '
-            f'**{"met" if summary["target_ratio_met"] else "missed"}**.')
+        lines.append(
+            'Ratio (1)/(4) of the means: '
+            + ', '.join(f'{n} {_fmt(ratio[m])}' for m, n in zip(metrics, names))
+            + f' — target {names[0]} >= {TARGET_RATIO}: '
+            f'**{"met" if summary["target_ratio_met"] else "missed"}**.'
+        )
     if 'ordering' in summary:
-        gaps = '; '.join(f'{a} - {b}: {m["gap"]:+.3f} vs seed spread {m["seed_spread"]:.3f}'
-                         for (a, b), m in zip((('(1)', '(2)'), ('(2)', '(3)')),
-                                              summary['ordering']))
-        lines.append(f'Ordering (1) > (2) > (3) by more than the seed spread (mean {names[0]}): '
-                     f'{gaps} — **{"met" if summary["target_ordering_met"] else "missed"}**.')
+        gaps = '; '.join(
+            f'{a} - {b}: {m["gap"]:+.3f} vs seed spread {m["seed_spread"]:.3f}'
+            for (a, b), m in zip((('(1)', '(2)'), ('(2)', '(3)')), summary['ordering'])
+        )
+        lines.append(
+            f'Ordering (1) > (2) > (3) by more than the seed spread (mean {names[0]}): '
+            f'{gaps} — **{"met" if summary["target_ordering_met"] else "missed"}**.'
+        )
     lines.append('')
     return '\n'.join(lines)
 
 
-def write_comparison(out_dir: str, runs: Dict[str, Dict[int, dict]], seeds: Sequence[int],
-                     command: str, wall_s: float) -> Tuple[dict, str]:
+def write_comparison(
+    out_dir: str,
+    runs: Dict[str, Dict[int, dict]],
+    seeds: Sequence[int],
+    command: str,
+    wall_s: float,
+) -> Tuple[dict, str]:
     """Summarise every block of :data:`REPORTS`; write ``comparison.json`` and
     ``comparison.md`` into ``out_dir``.
 
     Returns:
         The json content (``command``, ``wall_s``, ``summaries``, ``runs``) and the markdown.
     """
-    summaries = {source: summarise(runs, seeds, source, metrics)
-                 for source, metrics, _ in REPORTS}
-    markdown = '\n'.join(to_markdown(summaries[source], seeds, title)
-                         for source, _, title in REPORTS)
+    summaries = {source: summarise(runs, seeds, source, metrics) for source, metrics, _ in REPORTS}
+    markdown = '\n'.join(
+        to_markdown(summaries[source], seeds, title) for source, _, title in REPORTS
+    )
     markdown += f'\nCommand: `{command}` (wall time {wall_s / 60:.1f} min).\n'
     result = dict(command=command, wall_s=wall_s, summaries=summaries, runs=runs)
     with open(osp.join(out_dir, 'comparison.json'), 'w') as handle:

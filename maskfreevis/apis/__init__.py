@@ -3,6 +3,7 @@
 The drawing functions moved to :mod:`maskfreevis.visualization`; their old names here
 (``maskfreevis.apis.draw_video`` ...) still work and warn.
 """
+
 import warnings
 from typing import Any
 
@@ -10,15 +11,24 @@ from .inference import IMAGE_EXTENSIONS, inference_vis, init_vis_model, list_vid
 
 __all__ = ['IMAGE_EXTENSIONS', 'init_vis_model', 'inference_vis', 'list_video_frames']
 
-_MOVED_TO_VISUALIZATION = ('colour_for_id', 'draw_instances', 'draw_video', 'write_gif',
-                           'make_contact_sheet')
+_MOVED_TO_VISUALIZATION = (
+    'colour_for_id',
+    'draw_instances',
+    'draw_video',
+    'write_gif',
+    'make_contact_sheet',
+)
 
 
 def __getattr__(name: str) -> Any:
     """Deprecated aliases of the names that moved to :mod:`maskfreevis.visualization`."""
     if name in _MOVED_TO_VISUALIZATION:
         import maskfreevis.visualization as visualization
-        warnings.warn(f'maskfreevis.apis.{name} is deprecated; use '
-                      f'maskfreevis.visualization.{name}', DeprecationWarning, stacklevel=2)
+
+        warnings.warn(
+            f'maskfreevis.apis.{name} is deprecated; use maskfreevis.visualization.{name}',
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return getattr(visualization, name)
     raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

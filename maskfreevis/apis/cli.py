@@ -4,6 +4,7 @@ The tools are thin: each declares its own arguments and calls these helpers, so 
 ``test.py``, ``mim train/test`` (which run the same scripts from the installed package) and the
 analysis tools read their configs and overrides the same way.
 """
+
 import argparse
 import os
 import os.path as osp
@@ -15,8 +16,12 @@ from mmengine.config import Config, DictAction
 from maskfreevis.utils import export_local_rank
 
 __all__ = [
-    'add_common_args', 'parse_launch_args', 'load_config', 'enable_amp', 'set_resume',
-    'format_command'
+    'add_common_args',
+    'parse_launch_args',
+    'load_config',
+    'enable_amp',
+    'set_resume',
+    'format_command',
 ]
 
 
@@ -28,18 +33,25 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     """
     parser.add_argument('--work-dir', help='the dir to save logs, checkpoints and results')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings of the config, key=value pairs (e.g. train_cfg.max_iters=10)')
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, key=value pairs (e.g. train_cfg.max_iters=10)',
+    )
     parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-        help='job launcher')
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher',
+    )
     # torchrun sets LOCAL_RANK; the deprecated torch.distributed.launch (used by `mim train --gpus`)
     # passes --local_rank or --local-rank.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
-def parse_launch_args(parser: argparse.ArgumentParser,
-                      argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+def parse_launch_args(
+    parser: argparse.ArgumentParser, argv: Optional[Sequence[str]] = None
+) -> argparse.Namespace:
     """Parse ``argv`` (default: the command line); export ``LOCAL_RANK`` when a legacy launcher
     passed it as a flag, since mmengine reads it from the environment."""
     args = parser.parse_args(argv)

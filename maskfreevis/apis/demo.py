@@ -11,6 +11,7 @@
    ``training_curves.png``, one GIF per shown validation video (input | ground truth |
    prediction) and ``contact_sheet.png``.
 """
+
 import json
 import os
 import os.path as osp
@@ -25,18 +26,33 @@ from mmengine.config import Config
 from tqdm import tqdm
 
 import maskfreevis
-from maskfreevis.datasets.synthetic import (SyntheticVISSettings, generate_synthetic_vis,
-                                            synthetic_dataset_exists)
+from maskfreevis.datasets.synthetic import (
+    SyntheticVISSettings,
+    generate_synthetic_vis,
+    synthetic_dataset_exists,
+)
 from maskfreevis.engine import ProgressBarHook, build_runner
 from maskfreevis.evaluation import evaluate_mask_quality
-from maskfreevis.visualization import (draw_comparison_panels, gt_instances_of_video,
-                                       make_contact_sheet, plot_training_curves, read_scalars,
-                                       write_gif)
+from maskfreevis.visualization import (
+    draw_comparison_panels,
+    gt_instances_of_video,
+    make_contact_sheet,
+    plot_training_curves,
+    read_scalars,
+    write_gif,
+)
+
 from .inference import inference_vis
 
 __all__ = [
-    'METRIC_NAMES', 'DemoOptions', 'ensure_synthetic_data', 'build_demo_config', 'fit_schedule',
-    'render_val_videos', 'write_results', 'run_demo'
+    'METRIC_NAMES',
+    'DemoOptions',
+    'ensure_synthetic_data',
+    'build_demo_config',
+    'fit_schedule',
+    'render_val_videos',
+    'write_results',
+    'run_demo',
 ]
 
 METRIC_NAMES = {
@@ -74,6 +90,7 @@ class DemoOptions:
         cfg_options: config overrides (``--cfg-options`` style), applied last.
         command: how the run was started, for the report.
     """
+
     config: str
     out_dir: str = 'demo_outputs'
     data_root: str = 'data/synthetic_vis'
@@ -91,8 +108,9 @@ class DemoOptions:
     command: str = ''
 
 
-def ensure_synthetic_data(data_root: str, seed: int, settings: SyntheticVISSettings,
-                          show_progress: bool = True) -> bool:
+def ensure_synthetic_data(
+    data_root: str, seed: int, settings: SyntheticVISSettings, show_progress: bool = True
+) -> bool:
     """Generate the synthetic dataset unless ``data_root`` already holds one with this seed and
     these settings; returns whether it was generated."""
     if synthetic_dataset_exists(data_root, seed, settings):
@@ -116,8 +134,9 @@ def fit_schedule(cfg: Config, max_iters: int) -> None:
     schedulers = cfg.get('param_scheduler', None) or []
     for scheduler in [schedulers] if isinstance(schedulers, dict) else schedulers:
         if 'milestones' in scheduler:
-            scheduler['milestones'] = [max(1, round(m * max_iters / old_max))
-                                       for m in scheduler['milestones']]
+            scheduler['milestones'] = [
+                max(1, round(m * max_iters / old_max)) for m in scheduler['milestones']
+            ]
         end = scheduler.get('end', None)
         if end is not None:
             scheduler['end'] = max_iters if end >= old_max else min(end, max_iters)
@@ -141,8 +160,14 @@ def build_demo_config(options: DemoOptions, work_dir: str) -> Config:
     return cfg
 
 
-def render_val_videos(model: torch.nn.Module, cfg: Config, out_dir: str, num_videos: int,
-                      score_thr: float, show_progress: bool = True) -> Dict[str, List[str]]:
+def render_val_videos(
+    model: torch.nn.Module,
+    cfg: Config,
+    out_dir: str,
+    num_videos: int,
+    score_thr: float,
+    show_progress: bool = True,
+) -> Dict[str, List[str]]:
     """GIFs (input | ground truth | prediction) of the first validation videos, one contact sheet.
 
     Args:
@@ -166,24 +191,33 @@ def render_val_videos(model: torch.nn.Module, cfg: Config, out_dir: str, num_vid
     model.cfg = cfg
     model.eval()
     gifs, sheet_rows, sheet_titles = [], [], []
-    for video in tqdm(data['videos'][:num_videos], desc='drawing predictions',
-                      disable=not show_progress):
+    for video in tqdm(
+        data['videos'][:num_videos], desc='drawing predictions', disable=not show_progress
+    ):
         paths = [osp.join(image_root, name) for name in video['file_names']]
         frames = []
         for path in paths:
             image = cv2.imread(path)
             if image is None:
-                raise FileNotFoundError(f'{ann_file}: video {video["id"]}: cannot read frame '
-                                        f'{path}')
+                raise FileNotFoundError(
+                    f'{ann_file}: video {video["id"]}: cannot read frame {path}'
+                )
             frames.append(image[..., ::-1])  # RGB
         panels, drawn_gt, drawn_pred = draw_comparison_panels(
-            frames, gt_instances_of_video(data['annotations'], video), inference_vis(model, paths),
-            class_names, score_thr, DRAWING_UPSCALE)
+            frames,
+            gt_instances_of_video(data['annotations'], video),
+            inference_vis(model, paths),
+            class_names,
+            score_thr,
+            DRAWING_UPSCALE,
+        )
         name = video.get('name', f'video_{video["id"]}')
         gifs.append(write_gif(panels, osp.join(out_dir, 'videos', f'{name}.gif')))
         step = max(1, len(frames) // SHEET_FRAMES_PER_ROW)
-        sheet_rows += [drawn_gt[::step][:SHEET_FRAMES_PER_ROW],
-                       drawn_pred[::step][:SHEET_FRAMES_PER_ROW]]
+        sheet_rows += [
+            drawn_gt[::step][:SHEET_FRAMES_PER_ROW],
+            drawn_pred[::step][:SHEET_FRAMES_PER_ROW],
+        ]
         sheet_titles += [f'{name}: ground truth', f'{name}: prediction (score >= {score_thr})']
     if not sheet_rows:
         return dict(gifs=gifs, contact_sheet=[])
@@ -207,29 +241,39 @@ def write_results(out_dir: str, summary: dict) -> Dict[str, str]:
         json.dump(summary, handle, indent=2)
     t = summary['timings_s']
     best = summary['best_prediction_iou']
-    rows = (('per category (YouTube-VIS mask AP)', summary['mask_ap']),
-            ('class-agnostic (categories merged)', summary['mask_ap_class_agnostic']))
+    rows = (
+        ('per category (YouTube-VIS mask AP)', summary['mask_ap']),
+        ('class-agnostic (categories merged)', summary['mask_ap_class_agnostic']),
+    )
     lines = [
-        '# MaskFreeVIS demo results', '',
+        '# MaskFreeVIS demo results',
+        '',
         f'Trained from **boxes only** on {summary["data"]["num_train_videos"]} generated videos, '
-        f'evaluated on {summary["data"]["num_val_videos"]} val videos with masks.', '',
+        f'evaluated on {summary["data"]["num_val_videos"]} val videos with masks.',
+        '',
         '| evaluation | mask AP | AP50 | AP75 | APs | APm | APl |',
         '|---|---|---|---|---|---|---|',
-        *('| ' + ' | '.join([name] + [_fmt(ap.get(k)) for k in METRIC_NAMES]) + ' |'
-          for name, ap in rows), '',
+        *(
+            '| ' + ' | '.join([name] + [_fmt(ap.get(k)) for k in METRIC_NAMES]) + ' |'
+            for name, ap in rows
+        ),
+        '',
         f'Mask quality whatever the class and score: per GT object, the best video-level mask '
         f'IoU among the predictions averages **{best["mean"]:.3f}** '
         f'({100 * best["above_0_5"]:.0f} % of objects above 0.5); '
-        f'that prediction has the object\'s category for '
-        f'{100 * best["class_accuracy"]:.0f} % of them (chance {100 * best["chance"]:.0f} %).', '',
-        '| run | value |', '|---|---|',
+        f"that prediction has the object's category for "
+        f'{100 * best["class_accuracy"]:.0f} % of them (chance {100 * best["chance"]:.0f} %).',
+        '',
+        '| run | value |',
+        '|---|---|',
         f'| config | `{summary["config"]}` |',
         f'| iterations | {summary["iterations"]} |',
         f'| training seed / data seed | {summary["seed"]} / {summary["data_seed"]} |',
         f'| CPU threads | {summary["threads"]} |',
         f'| wall time: data / train / eval / drawing / total | {t["data"]:.0f} s / '
         f'{t["train"]:.0f} s / {t["eval"]:.0f} s / {t["visuals"]:.0f} s / {t["total"]:.0f} s |',
-        f'| command | `{summary["command"]}` |', ''
+        f'| command | `{summary["command"]}` |',
+        '',
     ]
     md_path = osp.join(out_dir, 'results.md')
     with open(md_path, 'w') as handle:
@@ -252,8 +296,9 @@ def run_demo(options: DemoOptions) -> dict:
     os.makedirs(options.out_dir, exist_ok=True)
     out_dir = osp.abspath(options.out_dir)
 
-    if not ensure_synthetic_data(options.data_root, options.data_seed, options.data,
-                                 options.progress):
+    if not ensure_synthetic_data(
+        options.data_root, options.data_seed, options.data, options.progress
+    ):
         print(f'using the generated dataset in {options.data_root}')
     data_s = time.perf_counter() - start
 
@@ -262,41 +307,62 @@ def run_demo(options: DemoOptions) -> dict:
     runner.register_hook(progress)
     runner.train()  # validates once at the end (train_cfg.val_interval == max_iters)
     if not progress.metrics:
-        raise RuntimeError(f'{options.config}: the run produced no validation metrics; does the '
-                           f'config have a val_dataloader and val_evaluator?')
+        raise RuntimeError(
+            f'{options.config}: the run produced no validation metrics; does the '
+            f'config have a val_dataloader and val_evaluator?'
+        )
 
     agnostic_start = time.perf_counter()
     agnostic = evaluate_mask_quality(runner.model, runner.val_dataloader, options.progress)
-    progress.timings['eval_s'] = progress.timings.get('eval_s', 0.0) + \
-        time.perf_counter() - agnostic_start
+    progress.timings['eval_s'] = (
+        progress.timings.get('eval_s', 0.0) + time.perf_counter() - agnostic_start
+    )
 
     visuals_start = time.perf_counter()
     artefacts: Dict[str, List[str]] = dict(gifs=[], contact_sheet=[])
-    curves = plot_training_curves(read_scalars(runner.log_dir),
-                                  osp.join(out_dir, 'training_curves.png'),
-                                  f'{osp.basename(options.config)} (seed {options.seed})')
+    curves = plot_training_curves(
+        read_scalars(runner.log_dir),
+        osp.join(out_dir, 'training_curves.png'),
+        f'{osp.basename(options.config)} (seed {options.seed})',
+    )
     if options.visuals:
-        artefacts = render_val_videos(runner.model, runner.cfg, out_dir, options.num_gifs,
-                                      options.score_thr, options.progress)
+        artefacts = render_val_videos(
+            runner.model, runner.cfg, out_dir, options.num_gifs, options.score_thr, options.progress
+        )
     visuals_s = time.perf_counter() - visuals_start
 
     num_classes = len(runner.val_dataloader.dataset.metainfo['classes'])
     summary = dict(
-        config=_config_label(options.config), command=options.command,
-        iterations=runner.max_iters, seed=options.seed, data_seed=options.data_seed,
-        threads=threads, data=dict(root=osp.abspath(options.data_root), **asdict(options.data)),
+        config=_config_label(options.config),
+        command=options.command,
+        iterations=runner.max_iters,
+        seed=options.seed,
+        data_seed=options.data_seed,
+        threads=threads,
+        data=dict(root=osp.abspath(options.data_root), **asdict(options.data)),
         mask_ap={name: progress.metrics.get(key) for name, key in METRIC_NAMES.items()},
         mask_ap_class_agnostic={name: agnostic.get(key) for name, key in METRIC_NAMES.items()},
-        best_prediction_iou=dict(mean=agnostic['best_prediction_iou/mean'],
-                                 above_0_5=agnostic['best_prediction_iou/above_0.5'],
-                                 class_accuracy=agnostic['best_prediction_iou/class_accuracy'],
-                                 chance=1.0 / num_classes),
+        best_prediction_iou=dict(
+            mean=agnostic['best_prediction_iou/mean'],
+            above_0_5=agnostic['best_prediction_iou/above_0.5'],
+            class_accuracy=agnostic['best_prediction_iou/class_accuracy'],
+            chance=1.0 / num_classes,
+        ),
         metrics=progress.metrics,
-        timings_s=dict(data=data_s, train=progress.timings.get('train_s', float('nan')),
-                       eval=progress.timings.get('eval_s', float('nan')), visuals=visuals_s,
-                       total=time.perf_counter() - start),
-        environment=dict(torch=torch.__version__, python=platform.python_version(),
-                         maskfreevis=maskfreevis.__version__, cpu_count=os.cpu_count()),
-        artefacts=dict(training_curves=curves, work_dir=runner.work_dir, **artefacts))
+        timings_s=dict(
+            data=data_s,
+            train=progress.timings.get('train_s', float('nan')),
+            eval=progress.timings.get('eval_s', float('nan')),
+            visuals=visuals_s,
+            total=time.perf_counter() - start,
+        ),
+        environment=dict(
+            torch=torch.__version__,
+            python=platform.python_version(),
+            maskfreevis=maskfreevis.__version__,
+            cpu_count=os.cpu_count(),
+        ),
+        artefacts=dict(training_curves=curves, work_dir=runner.work_dir, **artefacts),
+    )
     write_results(out_dir, summary)
     return summary

@@ -4,6 +4,7 @@ The video is one sample: all its frames go through the config's test pipeline to
 one forward pass (the offline Mask2Former-VIS inference), so instance ids are consistent over the
 video. Long videos that do not fit in memory need windowed inference (not provided here yet).
 """
+
 import copy
 import os
 import os.path as osp
@@ -14,18 +15,22 @@ import numpy as np
 import torch
 import torch.nn as nn
 from mmcv.transforms import Compose
+from mmdet.registry import MODELS
 from mmengine.config import Config, ConfigDict
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
-from mmdet.registry import MODELS
 
 from ..datasets.annotation_checks import diagnose_frames
 from ..utils.checkpoint_match import load_model_checkpoint
 
 __all__ = [
-    'init_vis_model', 'inference_vis', 'list_video_frames', 'read_video_file', 'IMAGE_EXTENSIONS',
-    'VIDEO_EXTENSIONS'
+    'init_vis_model',
+    'inference_vis',
+    'list_video_frames',
+    'read_video_file',
+    'IMAGE_EXTENSIONS',
+    'VIDEO_EXTENSIONS',
 ]
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
@@ -38,10 +43,12 @@ _FILE_LOADERS = {'LoadImageFromFile', 'mmdet.LoadImageFromFile'}
 VideoInput = Union[str, Sequence[str], Sequence[np.ndarray]]
 
 
-def init_vis_model(config: Union[str, Config],
-                   checkpoint: Optional[str] = None,
-                   device: str = 'cpu',
-                   cfg_options: Optional[dict] = None) -> nn.Module:
+def init_vis_model(
+    config: Union[str, Config],
+    checkpoint: Optional[str] = None,
+    device: str = 'cpu',
+    cfg_options: Optional[dict] = None,
+) -> nn.Module:
     """Build the ``model`` of a config in eval mode, optionally loading a checkpoint.
 
     Pretrained-weight initialisation (``init_cfg``) is skipped: weights come from ``checkpoint`` or
@@ -74,8 +81,9 @@ def init_vis_model(config: Union[str, Config],
     dataset_meta = None
     if checkpoint is not None:
         loaded = load_model_checkpoint(model, checkpoint, config, map_location='cpu')
-        dataset_meta = loaded.get('meta', {}).get('dataset_meta') if isinstance(loaded, dict) \
-            else None
+        dataset_meta = (
+            loaded.get('meta', {}).get('dataset_meta') if isinstance(loaded, dict) else None
+        )
     if dataset_meta is None:
         test_dataset = config.get('test_dataloader', {}).get('dataset', {})
         dataset_meta = test_dataset.get('metainfo', None)
@@ -87,13 +95,17 @@ def init_vis_model(config: Union[str, Config],
 def list_video_frames(video_dir: str) -> List[str]:
     """Sorted image files of a frame directory (one video)."""
     if osp.isfile(video_dir):
-        raise ValueError(f'{video_dir!r} is a file, not a directory of frames; pass a directory, '
-                         f'a video file ({"/".join(VIDEO_EXTENSIONS)}) or a list of frames')
+        raise ValueError(
+            f'{video_dir!r} is a file, not a directory of frames; pass a directory, '
+            f'a video file ({"/".join(VIDEO_EXTENSIONS)}) or a list of frames'
+        )
     if not osp.isdir(video_dir):
         raise FileNotFoundError(f'video directory {video_dir!r} does not exist')
     frames = sorted(
-        osp.join(video_dir, name) for name in os.listdir(video_dir)
-        if name.lower().endswith(IMAGE_EXTENSIONS))
+        osp.join(video_dir, name)
+        for name in os.listdir(video_dir)
+        if name.lower().endswith(IMAGE_EXTENSIONS)
+    )
     if not frames:
         raise FileNotFoundError(f'no frames ({"/".join(IMAGE_EXTENSIONS)}) in {video_dir!r}')
     return frames
@@ -112,9 +124,11 @@ def read_video_file(path: str) -> List[np.ndarray]:
     finally:
         capture.release()
     if not frames:
-        raise ValueError(f'cannot read any frame from video file {path!r} (empty, damaged, or a '
-                         'codec OpenCV lacks); extract its frames into a directory instead, e.g. '
-                         f'`ffmpeg -i {path} frames/%05d.jpg`')
+        raise ValueError(
+            f'cannot read any frame from video file {path!r} (empty, damaged, or a '
+            'codec OpenCV lacks); extract its frames into a directory instead, e.g. '
+            f'`ffmpeg -i {path} frames/%05d.jpg`'
+        )
     return frames
 
 
@@ -129,14 +143,18 @@ def _check_frame_arrays(frames: Sequence[np.ndarray]) -> None:
     """(H, W, 3) arrays, all of one size (they are stacked into one clip)."""
     for index, frame in enumerate(frames):
         if not (isinstance(frame, np.ndarray) and frame.ndim == 3 and frame.shape[2] == 3):
-            raise ValueError(f'frame {index} must be an (H, W, 3) array, got '
-                             f'{getattr(frame, "shape", type(frame).__name__)}')
+            raise ValueError(
+                f'frame {index} must be an (H, W, 3) array, got '
+                f'{getattr(frame, "shape", type(frame).__name__)}'
+            )
     sizes = [frame.shape[:2] for frame in frames]
     if len(set(sizes)) > 1:
         other = next(index for index, size in enumerate(sizes) if size != sizes[0])
-        raise ValueError(f'all frames of a video must have one size: frame 0 is '
-                         f'{sizes[0][1]}x{sizes[0][0]} (w x h), frame {other} is '
-                         f'{sizes[other][1]}x{sizes[other][0]}')
+        raise ValueError(
+            f'all frames of a video must have one size: frame 0 is '
+            f'{sizes[0][1]}x{sizes[0][0]} (w x h), frame {other} is '
+            f'{sizes[other][1]}x{sizes[other][0]}'
+        )
 
 
 def _strip_annotation_steps(transforms: List[dict], from_arrays: bool) -> List[dict]:
@@ -160,8 +178,9 @@ def build_inference_pipeline(cfg: Config, from_arrays: bool) -> Compose:
     try:
         pipeline = cfg.test_dataloader.dataset.pipeline
     except AttributeError as error:
-        raise KeyError('the config has no test_dataloader.dataset.pipeline to preprocess frames '
-                       'with') from error
+        raise KeyError(
+            'the config has no test_dataloader.dataset.pipeline to preprocess frames with'
+        ) from error
     if isinstance(pipeline, ConfigDict):
         pipeline = [pipeline]
     return Compose(_strip_annotation_steps(list(pipeline), from_arrays))
@@ -192,14 +211,19 @@ def inference_vis(model: nn.Module, video: VideoInput) -> List[InstanceData]:
     else:
         missing = [str(f) for f in frames if not osp.isfile(f)]
         if missing:
-            raise FileNotFoundError(f'{len(missing)} frame file(s) do not exist, first: '
-                                    f'{missing[0]!r}')
+            raise FileNotFoundError(
+                f'{len(missing)} frame file(s) do not exist, first: {missing[0]!r}'
+            )
     init_default_scope(model.cfg.get('default_scope', 'mmdet'))
     pipeline = build_inference_pipeline(model.cfg, from_arrays)
     num_frames = len(frames)
-    sample = dict(frame_id=list(range(num_frames)), img_id=list(range(num_frames)),
-                  video_id=[0] * num_frames, video_length=[num_frames] * num_frames,
-                  ori_video_length=[num_frames] * num_frames)
+    sample = dict(
+        frame_id=list(range(num_frames)),
+        img_id=list(range(num_frames)),
+        video_id=[0] * num_frames,
+        video_length=[num_frames] * num_frames,
+        ori_video_length=[num_frames] * num_frames,
+    )
     if from_arrays:
         sample['img'] = [np.ascontiguousarray(f) for f in frames]
     else:
@@ -212,7 +236,7 @@ def inference_vis(model: nn.Module, video: VideoInput) -> List[InstanceData]:
         problems = diagnose_frames(sample['img_path'])
         if not problems:
             raise
-        raise ValueError(f'cannot load the video\'s frames: {"; ".join(problems)}') from error
+        raise ValueError(f"cannot load the video's frames: {'; '.join(problems)}") from error
     data = pseudo_collate([packed])
     with torch.no_grad():
         results = model.test_step(data)

@@ -3,6 +3,7 @@
 Bad input either raises an error that names the file and the offending record, or is skipped and
 counted by :class:`SkipCounter`, which logs one summary line per reason with a few examples.
 """
+
 import json
 import logging
 import os
@@ -49,8 +50,9 @@ def load_annotation_json(ann_file: str, backend_args: Optional[dict] = None) -> 
     with get_local_path(ann_file, backend_args=backend_args) as local_path:
         if not osp.isfile(local_path):
             what = 'is a directory' if osp.isdir(local_path) else 'does not exist'
-            raise FileNotFoundError(f'annotation file {ann_file} {what}; check data_root and '
-                                    'ann_file')
+            raise FileNotFoundError(
+                f'annotation file {ann_file} {what}; check data_root and ann_file'
+            )
         if osp.getsize(local_path) == 0:
             raise AnnotationError(f'{ann_file}: the annotation file is empty (0 bytes)')
         try:
@@ -61,12 +63,18 @@ def load_annotation_json(ann_file: str, backend_args: Optional[dict] = None) -> 
         except json.JSONDecodeError as error:
             size = osp.getsize(local_path)
             # An error close to the end of the text is what a file cut short looks like.
-            hint = ('; the error is near the end of the file: is it complete (an interrupted '
-                    'download or copy cuts it short)?') \
-                if 0 < error.pos and size - error.pos < max(1024, size // 100) else ''
+            hint = (
+                (
+                    '; the error is near the end of the file: is it complete (an interrupted '
+                    'download or copy cuts it short)?'
+                )
+                if 0 < error.pos and size - error.pos < max(1024, size // 100)
+                else ''
+            )
             raise AnnotationError(
                 f'{ann_file}: invalid json at line {error.lineno} column {error.colno} (char '
-                f'{error.pos} of {size}): {error.msg}{hint}') from None
+                f'{error.pos} of {size}): {error.msg}{hint}'
+            ) from None
 
 
 def require_keys(record: Mapping, keys: Sequence[str], ann_file: str, what: str) -> None:
@@ -79,8 +87,9 @@ def require_keys(record: Mapping, keys: Sequence[str], ann_file: str, what: str)
         what: Human-readable name of the record, e.g. ``"annotation id 7"``.
     """
     if not isinstance(record, Mapping):
-        raise AnnotationError(f'{ann_file}: {what} must be a json object, got '
-                              f'{type(record).__name__}')
+        raise AnnotationError(
+            f'{ann_file}: {what} must be a json object, got {type(record).__name__}'
+        )
     for key in keys:
         if key not in record:
             raise AnnotationError(f"{ann_file}: {what} has no key '{key}'")
@@ -89,16 +98,20 @@ def require_keys(record: Mapping, keys: Sequence[str], ann_file: str, what: str)
 def as_int_array(values: Sequence[Any], ann_file: str, what: str) -> np.ndarray:
     """Convert json ids to an ``int64`` array of shape (N,), with a clear error for non-integers."""
     array = np.asarray(values, dtype=object)
-    is_int = np.fromiter((isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-                          for v in array), dtype=bool, count=len(array))
+    is_int = np.fromiter(
+        (isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in array),
+        dtype=bool,
+        count=len(array),
+    )
     if not is_int.all():
         bad = array[np.flatnonzero(~is_int)[0]]
         raise AnnotationError(f'{ann_file}: {what} must be integers, got {bad!r}')
     return array.astype(np.int64)
 
 
-def sanitize_xywh_boxes(boxes_xywh: np.ndarray,
-                        image_wh: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+def sanitize_xywh_boxes(
+    boxes_xywh: np.ndarray, image_wh: np.ndarray
+) -> Tuple[np.ndarray, np.ndarray]:
     """Turn json ``[x, y, w, h]`` boxes into image-clipped ``[x1, y1, x2, y2]`` boxes.
 
     Args:
@@ -163,13 +176,14 @@ class SkipCounter:
         self.examples: Dict[str, List[str]] = {}
         self.levels: Dict[str, int] = {}
 
-    def add(self, reason: str, count: int, examples: Sequence[str],
-            level: int = logging.WARNING) -> None:
+    def add(
+        self, reason: str, count: int, examples: Sequence[str], level: int = logging.WARNING
+    ) -> None:
         """Record ``count`` occurrences of ``reason``; keep the first ``max_examples`` examples."""
         if count <= 0:
             return
         kept = self.examples.setdefault(reason, [])
-        kept.extend(examples[:self.max_examples - len(kept)])
+        kept.extend(examples[: self.max_examples - len(kept)])
         self.counts[reason] = self.counts.get(reason, 0) + count
         self.levels[reason] = max(self.levels.get(reason, level), level)
 
@@ -178,12 +192,19 @@ class SkipCounter:
         for reason, count in self.counts.items():
             examples = '; '.join(self.examples.get(reason, []))
             suffix = f' (e.g. {examples})' if examples else ''
-            print_log(f'{self.owner}: {reason}: {count}{suffix}', logger='current',
-                      level=self.levels[reason])
+            print_log(
+                f'{self.owner}: {reason}: {count}{suffix}',
+                logger='current',
+                level=self.levels[reason],
+            )
 
 
-def check_image_files(img_paths: Sequence[str], describe_frame: Callable[[int], str],
-                      ann_file: str, backend_args: Optional[dict]) -> None:
+def check_image_files(
+    img_paths: Sequence[str],
+    describe_frame: Callable[[int], str],
+    ann_file: str,
+    backend_args: Optional[dict],
+) -> None:
     """Raise ``FileNotFoundError`` if any frame image is missing on a local file system.
 
     One ``stat`` per frame; skipped (returns silently) for non-local backends, where a
@@ -208,14 +229,16 @@ def check_image_files(img_paths: Sequence[str], describe_frame: Callable[[int], 
         raise FileNotFoundError(
             f'{len(missing)} of {len(img_paths)} frame images listed in {ann_file} do not exist; '
             f'first: {img_paths[first]} ({describe_frame(first)}). Check data_root / '
-            f'data_prefix, or pass check_files=False to defer the error to image loading.')
+            f'data_prefix, or pass check_files=False to defer the error to image loading.'
+        )
     empty = [i for i, size in enumerate(sizes) if size == 0]
     if empty:
         first = empty[0]
         raise FileNotFoundError(
             f'{len(empty)} of {len(img_paths)} frame images listed in {ann_file} are empty '
             f'(0 bytes); first: {img_paths[first]} ({describe_frame(first)}). Re-extract or '
-            're-download those frames.')
+            're-download those frames.'
+        )
 
 
 def _file_size(path: str) -> Optional[int]:
@@ -227,8 +250,9 @@ def _file_size(path: str) -> Optional[int]:
     return stat.st_size if S_ISREG(stat.st_mode) else None
 
 
-def diagnose_frames(img_paths: Sequence[str],
-                    expected_hw: Optional[np.ndarray] = None) -> List[str]:
+def diagnose_frames(
+    img_paths: Sequence[str], expected_hw: Optional[np.ndarray] = None
+) -> List[str]:
     """What is wrong with a video's frame files, read from disk (for error messages only).
 
     Args:
@@ -257,10 +281,13 @@ def diagnose_frames(img_paths: Sequence[str],
             continue
         sizes[path] = image.shape[:2]
         if height >= 0 and image.shape[:2] != (height, width):
-            problems.append(f'{path} is {image.shape[1]}x{image.shape[0]} (w x h) but the '
-                            f'annotation file says {int(width)}x{int(height)}')
+            problems.append(
+                f'{path} is {image.shape[1]}x{image.shape[0]} (w x h) but the '
+                f'annotation file says {int(width)}x{int(height)}'
+            )
     if len(set(sizes.values())) > 1:
         listed = ', '.join(f'{osp.basename(p)}: {w}x{h}' for p, (h, w) in list(sizes.items())[:6])
-        problems.append(f'the frames differ in size ({listed}); all frames of a video must '
-                        'have one size')
+        problems.append(
+            f'the frames differ in size ({listed}); all frames of a video must have one size'
+        )
     return problems

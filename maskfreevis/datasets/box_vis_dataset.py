@@ -1,4 +1,5 @@
 """Box-supervised video instance segmentation dataset: ORIGINAL YouTube-VIS/OVIS or CocoVID json."""
+
 import logging
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Tuple
@@ -8,9 +9,19 @@ from mmdet.datasets import BaseVideoDataset
 from mmdet.registry import DATASETS
 from mmengine.logging import print_log
 
-from .annotation_checks import (BOX_CLIPPED, BOX_EMPTY, BOX_OUTSIDE, AnnotationError,
-                                FrameError, SkipCounter, check_image_files, diagnose_frames,
-                                load_annotation_json, lookup_labels, sanitize_xywh_boxes)
+from .annotation_checks import (
+    BOX_CLIPPED,
+    BOX_EMPTY,
+    BOX_OUTSIDE,
+    AnnotationError,
+    FrameError,
+    SkipCounter,
+    check_image_files,
+    diagnose_frames,
+    load_annotation_json,
+    lookup_labels,
+    sanitize_xywh_boxes,
+)
 from .categories import read_categories, select_classes
 from .vis_json_formats import ParsedVideoJson, parse_video_json
 
@@ -68,12 +79,14 @@ class BoxVISDataset(BaseVideoDataset):
         """Parse the json into one dict per video (see the class docstring)."""
         self._skips = SkipCounter(f'{type(self).__name__}({self.ann_file})')
         data = load_annotation_json(self.ann_file, self.backend_args)
-        data_format, parsed = parse_video_json(data, self.ann_file, self._skips,
-                                               require_annotations=not self.test_mode)
+        data_format, parsed = parse_video_json(
+            data, self.ann_file, self._skips, require_annotations=not self.test_mode
+        )
         self.data_format = data_format
         names_by_id = self._read_class_names(data, parsed)
-        classes, self.cat2label = select_classes(names_by_id, self._metainfo.get('classes'),
-                                                 self.ann_file)
+        classes, self.cat2label = select_classes(
+            names_by_id, self._metainfo.get('classes'), self.ann_file
+        )
         self._metainfo['classes'] = classes
         self.cat_ids = [cat_id for cat_id in names_by_id if cat_id in self.cat2label]
         self._check_annotation_ids(parsed, names_by_id)
@@ -90,42 +103,59 @@ class BoxVISDataset(BaseVideoDataset):
         if len(parsed.annotation_ids) == 0 and requested is not None:
             # A test split may omit categories; ids are then 1..K in the given class order.
             return {index + 1: name for index, name in enumerate(requested)}
-        raise AnnotationError(f"{self.ann_file}: no key 'categories' (needed to name the "
-                              'classes; a split without annotations may instead pass '
-                              'metainfo=dict(classes=...))')
+        raise AnnotationError(
+            f"{self.ann_file}: no key 'categories' (needed to name the "
+            'classes; a split without annotations may instead pass '
+            'metainfo=dict(classes=...))'
+        )
 
     def _check_annotation_ids(self, parsed: ParsedVideoJson, names_by_id: Dict[int, str]) -> None:
         """Unique annotation ids and known category ids, else an error naming the annotation."""
         ids, counts = np.unique(parsed.annotation_ids.astype(str), return_counts=True)
         if (counts > 1).any():
-            raise AnnotationError(f'{self.ann_file}: annotation id {ids[counts > 1][0]} is used '
-                                  'more than once')
-        known = np.fromiter((cat_id in names_by_id for cat_id in parsed.annotation_category_ids),
-                            dtype=bool, count=len(parsed.annotation_category_ids))
+            raise AnnotationError(
+                f'{self.ann_file}: annotation id {ids[counts > 1][0]} is used more than once'
+            )
+        known = np.fromiter(
+            (cat_id in names_by_id for cat_id in parsed.annotation_category_ids),
+            dtype=bool,
+            count=len(parsed.annotation_category_ids),
+        )
         if not known.all():
             first = np.flatnonzero(~known)[0]
             raise AnnotationError(
                 f'{self.ann_file}: annotation id {parsed.annotation_ids[first]} has category_id '
                 f'{parsed.annotation_category_ids[first]!r}, which is not in categories '
-                f'{list(names_by_id)}')
+                f'{list(names_by_id)}'
+            )
 
     def _describe_rows(self, parsed: ParsedVideoJson, rows: np.ndarray) -> List[str]:
         """Messages locating the first few rows: video, frame, annotation id."""
-        return [f'video {parsed.videos[parsed.video_index[r]].video_id} frame '
-                f'{parsed.frame_index[r]}, annotation id {parsed.row_annotation_ids[r]}'
-                for r in rows[:self._skips.max_examples]]
+        return [
+            f'video {parsed.videos[parsed.video_index[r]].video_id} frame '
+            f'{parsed.frame_index[r]}, annotation id {parsed.row_annotation_ids[r]}'
+            for r in rows[: self._skips.max_examples]
+        ]
 
     def _validate_rows(self, parsed: ParsedVideoJson) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Look up each row's frame size, then :meth:`_check_boxes`."""
         frame_offsets = np.cumsum([0] + [len(v.file_names) for v in parsed.videos])
         all_frame_wh = np.concatenate([v.sizes_wh for v in parsed.videos] or [np.zeros((0, 2))])
         frame_wh = all_frame_wh[frame_offsets[parsed.video_index] + parsed.frame_index]
-        return self._check_boxes(parsed.boxes_xywh, frame_wh, parsed.category_ids,
-                                 lambda rows: self._describe_rows(parsed, rows))
+        return self._check_boxes(
+            parsed.boxes_xywh,
+            frame_wh,
+            parsed.category_ids,
+            lambda rows: self._describe_rows(parsed, rows),
+        )
 
-    def _check_boxes(self, boxes_xywh: np.ndarray, image_wh: np.ndarray,
-                     category_ids: np.ndarray, describe: Callable[[np.ndarray], List[str]]
-                     ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _check_boxes(
+        self,
+        boxes_xywh: np.ndarray,
+        image_wh: np.ndarray,
+        category_ids: np.ndarray,
+        describe: Callable[[np.ndarray], List[str]],
+    ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Clip boxes, skip invalid ones and drop classes outside ``cat2label``, counting each.
 
         Args:
@@ -141,9 +171,10 @@ class BoxVISDataset(BaseVideoDataset):
         boxes_xyxy, status = sanitize_xywh_boxes(boxes_xywh, image_wh)
         labels = lookup_labels(category_ids, self.cat2label)
         for code, reason, level in (
-                (BOX_EMPTY, 'boxes with w or h <= 0 or non-finite (skipped)', logging.WARNING),
-                (BOX_OUTSIDE, 'boxes entirely outside the image (skipped)', logging.WARNING),
-                (BOX_CLIPPED, 'boxes partly outside the image (clipped)', logging.INFO)):
+            (BOX_EMPTY, 'boxes with w or h <= 0 or non-finite (skipped)', logging.WARNING),
+            (BOX_OUTSIDE, 'boxes entirely outside the image (skipped)', logging.WARNING),
+            (BOX_CLIPPED, 'boxes partly outside the image (clipped)', logging.INFO),
+        ):
             rows = np.flatnonzero(status == code)
             self._skips.add(reason, len(rows), describe(rows), level=level)
         valid_box = (status != BOX_EMPTY) & (status != BOX_OUTSIDE)
@@ -165,35 +196,55 @@ class BoxVISDataset(BaseVideoDataset):
             row = np.flatnonzero(keep)[first[counts > 1][0]]
             raise AnnotationError(
                 f'{self.ann_file}: {self._describe_rows(parsed, np.array([row]))[0]}: instance '
-                f'{parsed.track_keys[row]} has more than one box in this frame')
+                f'{parsed.track_keys[row]} has more than one box in this frame'
+            )
         return instance_ids
 
-    def _build_videos(self, parsed: ParsedVideoJson, keep: np.ndarray, boxes_xyxy: np.ndarray,
-                      labels: np.ndarray, instance_ids: np.ndarray) -> List[dict]:
+    def _build_videos(
+        self,
+        parsed: ParsedVideoJson,
+        keep: np.ndarray,
+        boxes_xyxy: np.ndarray,
+        labels: np.ndarray,
+        instance_ids: np.ndarray,
+    ) -> List[dict]:
         """Assemble mmdet's per-video dicts from the validated rows."""
         img_prefix = self.data_prefix.get('img_path', None)
         data_list = []
         for video in parsed.videos:
             sizes = video.sizes_wh.astype(int).tolist()
-            frames = [dict(img_path=osp.join(img_prefix, file_name) if img_prefix else file_name,
-                           img_id=img_id, video_id=video.video_id, frame_id=frame_index,
-                           height=height, width=width, instances=[])
-                      for frame_index, (file_name, img_id, (width, height)) in enumerate(
-                          zip(video.file_names, video.img_ids, sizes))]
-            data_list.append(dict(video_id=video.video_id, images=frames,
-                                  video_length=len(frames)))
+            frames = [
+                dict(
+                    img_path=osp.join(img_prefix, file_name) if img_prefix else file_name,
+                    img_id=img_id,
+                    video_id=video.video_id,
+                    frame_id=frame_index,
+                    height=height,
+                    width=width,
+                    instances=[],
+                )
+                for frame_index, (file_name, img_id, (width, height)) in enumerate(
+                    zip(video.file_names, video.img_ids, sizes)
+                )
+            ]
+            data_list.append(dict(video_id=video.video_id, images=frames, video_length=len(frames)))
         # Rows ordered by (video, frame, instance id) so instance order is deterministic.
         rows = np.flatnonzero(keep)
-        rows = rows[np.lexsort((instance_ids[rows], parsed.frame_index[rows],
-                                parsed.video_index[rows]))]
+        rows = rows[
+            np.lexsort((instance_ids[rows], parsed.frame_index[rows], parsed.video_index[rows]))
+        ]
         # Plain Python values (not numpy scalars) in the data list, converted in bulk.
         boxes_list, labels_list = boxes_xyxy[rows].tolist(), labels[rows].tolist()
         crowd_list, ids_list = parsed.iscrowd[rows].tolist(), instance_ids[rows].tolist()
         videos_list = parsed.video_index[rows].tolist()
         frames_list = parsed.frame_index[rows].tolist()
         for i, row in enumerate(rows.tolist()):
-            instance = dict(bbox=boxes_list[i], bbox_label=labels_list[i],
-                            ignore_flag=int(crowd_list[i]), instance_id=ids_list[i])
+            instance = dict(
+                bbox=boxes_list[i],
+                bbox_label=labels_list[i],
+                ignore_flag=int(crowd_list[i]),
+                instance_id=ids_list[i],
+            )
             if parsed.segmentations[row] is not None:
                 instance['mask'] = parsed.segmentations[row]
             data_list[videos_list[i]]['images'][frames_list[i]]['instances'].append(instance)
@@ -218,25 +269,40 @@ class BoxVISDataset(BaseVideoDataset):
                     small.append(video['video_id'])
                 else:
                     kept.append(video)
-            self._skips.add('training videos without any annotated frame (skipped)', len(empty),
-                            [f'video {v}' for v in empty])
-            self._skips.add(f'training videos smaller than min_size={min_size} (skipped)',
-                            len(small), [f'video {v}' for v in small])
+            self._skips.add(
+                'training videos without any annotated frame (skipped)',
+                len(empty),
+                [f'video {v}' for v in empty],
+            )
+            self._skips.add(
+                f'training videos smaller than min_size={min_size} (skipped)',
+                len(small),
+                [f'video {v}' for v in small],
+            )
             data_list = kept
         if self.check_files:
             paths = [frame['img_path'] for video in data_list for frame in video['images']]
-            where = [(video['video_id'], frame['frame_id']) for video in data_list
-                     for frame in video['images']]
-            check_image_files(paths, lambda i: 'video {} frame {}'.format(*where[i]),
-                              self.ann_file, self.backend_args)
+            where = [
+                (video['video_id'], frame['frame_id'])
+                for video in data_list
+                for frame in video['images']
+            ]
+            check_image_files(
+                paths,
+                lambda i: 'video {} frame {}'.format(*where[i]),
+                self.ann_file,
+                self.backend_args,
+            )
         self._skips.log_summary()
         self.skip_counts = dict(self._skips.counts)
         if not data_list:
             self._raise_empty()
-        print_log(f'{type(self).__name__}({self.ann_file}): {len(data_list)} videos, '
-                  f'{sum(len(v["images"]) for v in data_list)} frames, '
-                  f'{len(self._metainfo["classes"])} classes ({self.data_format} json)',
-                  logger='current')
+        print_log(
+            f'{type(self).__name__}({self.ann_file}): {len(data_list)} videos, '
+            f'{sum(len(v["images"]) for v in data_list)} frames, '
+            f'{len(self._metainfo["classes"])} classes ({self.data_format} json)',
+            logger='current',
+        )
         return data_list
 
     def _raise_empty(self) -> None:
@@ -245,8 +311,9 @@ class BoxVISDataset(BaseVideoDataset):
         raise AnnotationError(
             f'{self.ann_file}: no {"test" if self.test_mode else "training"} video left '
             f'({len(self.data_list)} in the json'
-            f'{"; skipped: " + reasons if reasons else ""}). Check the json\'s boxes and '
-            f'categories (and metainfo classes, filter_cfg) against the warnings above.')
+            f"{'; skipped: ' + reasons if reasons else ''}). Check the json's boxes and "
+            f'categories (and metainfo classes, filter_cfg) against the warnings above.'
+        )
 
     def prepare_data(self, idx) -> dict:
         """mmdet's ``prepare_data``, with errors that name the video and frame files.
@@ -266,17 +333,27 @@ class BoxVISDataset(BaseVideoDataset):
 
     def _frame_sizes_hw(self, video_index: int) -> np.ndarray:
         """(L, 2) height and width of each frame of a video, as the json gives them."""
-        return np.array([[frame['height'], frame['width']]
-                         for frame in self.get_data_info(video_index)['images']], dtype=np.int64)
+        return np.array(
+            [
+                [frame['height'], frame['width']]
+                for frame in self.get_data_info(video_index)['images']
+            ],
+            dtype=np.int64,
+        )
 
     def _frame_error(self, video_index: int, error: Exception) -> Exception:
         video = self.get_data_info(video_index)
         paths = [frame['img_path'] for frame in video['images']]
         problems = diagnose_frames(paths, self._frame_sizes_hw(video_index))
-        found = ('; '.join(problems) if problems else
-                 'the frame files look fine, so the pipeline or config is the likely cause')
-        return FrameError(f'{self.ann_file}: loading video {video["video_id"]} failed: {found}. '
-                          f'(Original error: {type(error).__name__}: {error})')
+        found = (
+            '; '.join(problems)
+            if problems
+            else 'the frame files look fine, so the pipeline or config is the likely cause'
+        )
+        return FrameError(
+            f'{self.ann_file}: loading video {video["video_id"]} failed: {found}. '
+            f'(Original error: {type(error).__name__}: {error})'
+        )
 
     def _check_decoded_sizes(self, video_index: int, data: dict) -> None:
         """Each packed frame's decoded size (``ori_shape``) equals its size in the json."""
@@ -295,4 +372,5 @@ class BoxVISDataset(BaseVideoDataset):
                     f'{self.ann_file}: video {frame.metainfo.get("video_id")} frame {frame_id} '
                     f'({frame.metainfo.get("img_path")}) is {ori_shape[1]}x{ori_shape[0]} (w x h) '
                     f'but the json says {width}x{height}: its boxes and masks would not line up '
-                    'with the image. Fix the width/height in the json or the frame files.')
+                    'with the image. Fix the width/height in the json or the frame files.'
+                )

@@ -1,16 +1,29 @@
 """COCO-style image datasets served as one-image "videos" for joint training with video data."""
+
 import os.path as osp
 from typing import Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 from mmdet.registry import DATASETS
 
-from .annotation_checks import (AnnotationError, SkipCounter, as_int_array,
-                                load_annotation_json, require_keys)
+from .annotation_checks import (
+    AnnotationError,
+    SkipCounter,
+    as_int_array,
+    load_annotation_json,
+    require_keys,
+)
 from .box_vis_dataset import BoxVISDataset
+
 # the two release tables are re-exported: maskfreevis.datasets imports them from this module
-from .categories import (COCO_TO_YTVIS_2019, COCO_TO_YTVIS_2021,  # noqa: F401
-                         coco_class_table, map_categories, read_categories, select_classes)
+from .categories import (  # noqa: F401
+    COCO_TO_YTVIS_2019,
+    COCO_TO_YTVIS_2021,
+    coco_class_table,
+    map_categories,
+    read_categories,
+    select_classes,
+)
 
 
 @DATASETS.register_module()
@@ -62,15 +75,17 @@ class CocoPseudoVideoDataset(BoxVISDataset):
             ``data_prefix``, ``metainfo``, ``filter_cfg``, ``pipeline``, ...).
     """
 
-    def __init__(self, *args, class_mapping: Union[str, Mapping[str, str], None] = None,
-                 **kwargs) -> None:
+    def __init__(
+        self, *args, class_mapping: Union[str, Mapping[str, str], None] = None, **kwargs
+    ) -> None:
         self.table_classes: Optional[Tuple[str, ...]] = None
         if isinstance(class_mapping, str):
             try:
                 self.table_classes, class_mapping = coco_class_table(class_mapping)
             except ValueError as error:
-                raise ValueError(f"CocoPseudoVideoDataset({kwargs.get('ann_file', '')}): "
-                                 f'{error}') from None
+                raise ValueError(
+                    f'CocoPseudoVideoDataset({kwargs.get("ann_file", "")}): {error}'
+                ) from None
         self.class_mapping = dict(class_mapping) if class_mapping is not None else None
         super().__init__(*args, **kwargs)
 
@@ -87,28 +102,48 @@ class CocoPseudoVideoDataset(BoxVISDataset):
         images, image_ids = self._read_images(data)
         annotations, positions = self._read_annotations(data, names_by_id, image_ids)
 
-        image_wh = np.array([[image['width'], image['height']] for image in images],
-                            dtype=np.float64).reshape(-1, 2)
-        category_ids = as_int_array([ann['category_id'] for ann in annotations], self.ann_file,
-                                    'category ids')
+        image_wh = np.array(
+            [[image['width'], image['height']] for image in images], dtype=np.float64
+        ).reshape(-1, 2)
+        category_ids = as_int_array(
+            [ann['category_id'] for ann in annotations], self.ann_file, 'category ids'
+        )
         keep, boxes_xyxy, labels = self._check_boxes(
-            self._boxes_xywh(annotations), image_wh[positions], category_ids,
-            lambda rows: [f"image {image_ids[positions[r]]}, annotation id "
-                          f"{annotations[r]['id']}" for r in rows[:self._skips.max_examples]])
+            self._boxes_xywh(annotations),
+            image_wh[positions],
+            category_ids,
+            lambda rows: [
+                f'image {image_ids[positions[r]]}, annotation id {annotations[r]["id"]}'
+                for r in rows[: self._skips.max_examples]
+            ],
+        )
 
         img_prefix = self.data_prefix.get('img_path', None)
         data_list = []
         for image, img_id in zip(images, image_ids.tolist()):
-            frame = dict(img_path=osp.join(img_prefix, image['file_name']) if img_prefix
-                         else image['file_name'], img_id=img_id, video_id=img_id, frame_id=0,
-                         height=int(image['height']), width=int(image['width']), instances=[])
-            data_list.append(dict(video_id=img_id, images=[frame], video_length=1,
-                                  is_pseudo_video=True))
+            frame = dict(
+                img_path=osp.join(img_prefix, image['file_name'])
+                if img_prefix
+                else image['file_name'],
+                img_id=img_id,
+                video_id=img_id,
+                frame_id=0,
+                height=int(image['height']),
+                width=int(image['width']),
+                instances=[],
+            )
+            data_list.append(
+                dict(video_id=img_id, images=[frame], video_length=1, is_pseudo_video=True)
+            )
         # Each kept annotation is one object of its pseudo-video: ids 1..M in json order.
         for instance_id, row in enumerate(np.flatnonzero(keep).tolist(), start=1):
             ann = annotations[row]
-            instance = dict(bbox=boxes_xyxy[row].tolist(), bbox_label=int(labels[row]),
-                            ignore_flag=int(bool(ann.get('iscrowd', 0))), instance_id=instance_id)
+            instance = dict(
+                bbox=boxes_xyxy[row].tolist(),
+                bbox_label=int(labels[row]),
+                ignore_flag=int(bool(ann.get('iscrowd', 0))),
+                instance_id=instance_id,
+            )
             if ann.get('segmentation'):
                 instance['mask'] = ann['segmentation']
             data_list[positions[row]]['images'][0]['instances'].append(instance)
@@ -118,8 +153,10 @@ class CocoPseudoVideoDataset(BoxVISDataset):
         """Set ``classes`` (target classes) and ``cat2label`` (source id -> target label)."""
         requested = self._metainfo.get('classes') or self.table_classes
         if self.class_mapping is not None and requested is None:
-            raise AnnotationError('CocoPseudoVideoDataset with class_mapping needs '
-                                  'metainfo=dict(classes=...) naming the target (video) classes')
+            raise AnnotationError(
+                'CocoPseudoVideoDataset with class_mapping needs '
+                'metainfo=dict(classes=...) naming the target (video) classes'
+            )
         if requested is None:
             classes, cat2label = select_classes(names_by_id, None, self.ann_file)
         else:
@@ -133,43 +170,55 @@ class CocoPseudoVideoDataset(BoxVISDataset):
         """Checked ``images`` and their (I,) integer ids."""
         images = data['images'] or []
         for index, image in enumerate(images):
-            require_keys(image, ('id', 'file_name', 'width', 'height'), self.ann_file,
-                         f'images[{index}]')
+            require_keys(
+                image, ('id', 'file_name', 'width', 'height'), self.ann_file, f'images[{index}]'
+            )
         image_ids = as_int_array([image['id'] for image in images], self.ann_file, 'image ids')
         unique, counts = np.unique(image_ids, return_counts=True)
         if (counts > 1).any():
-            raise AnnotationError(f'{self.ann_file}: image id {unique[counts > 1][0]} is used '
-                                  'more than once')
+            raise AnnotationError(
+                f'{self.ann_file}: image id {unique[counts > 1][0]} is used more than once'
+            )
         return images, image_ids
 
-    def _read_annotations(self, data: dict, names_by_id: Dict[int, str],
-                          image_ids: np.ndarray) -> Tuple[List[dict], np.ndarray]:
+    def _read_annotations(
+        self, data: dict, names_by_id: Dict[int, str], image_ids: np.ndarray
+    ) -> Tuple[List[dict], np.ndarray]:
         """Checked ``annotations`` and the (A,) position of each one's image in ``images``."""
         annotations = data.get('annotations') or []
         if not self.test_mode and 'annotations' not in data:
             raise AnnotationError(f"{self.ann_file}: no key 'annotations' (needed for training)")
         position_by_id = {img_id: position for position, img_id in enumerate(image_ids.tolist())}
         for index, ann in enumerate(annotations):
-            what = f"annotation id {ann['id']}" if isinstance(ann, Mapping) and 'id' in ann \
+            what = (
+                f'annotation id {ann["id"]}'
+                if isinstance(ann, Mapping) and 'id' in ann
                 else f'annotations[{index}]'
+            )
             require_keys(ann, ('id', 'image_id', 'category_id', 'bbox'), self.ann_file, what)
             if ann['category_id'] not in names_by_id:
                 raise AnnotationError(
-                    f"{self.ann_file}: {what} has category_id {ann['category_id']!r}, which is "
-                    f'not in categories {list(names_by_id)}')
+                    f'{self.ann_file}: {what} has category_id {ann["category_id"]!r}, which is '
+                    f'not in categories {list(names_by_id)}'
+                )
             if ann['image_id'] not in position_by_id:
                 raise AnnotationError(
-                    f"{self.ann_file}: {what} refers to unknown image_id {ann['image_id']}")
-        positions = np.array([position_by_id[ann['image_id']] for ann in annotations],
-                             dtype=np.int64)
+                    f'{self.ann_file}: {what} refers to unknown image_id {ann["image_id"]}'
+                )
+        positions = np.array(
+            [position_by_id[ann['image_id']] for ann in annotations], dtype=np.int64
+        )
         return annotations, positions
 
     def _boxes_xywh(self, annotations: List[dict]) -> np.ndarray:
         """(A, 4) float boxes, or an error naming the first malformed one."""
         try:
-            return np.asarray([ann['bbox'] for ann in annotations],
-                              dtype=np.float64).reshape(len(annotations), 4)
+            return np.asarray([ann['bbox'] for ann in annotations], dtype=np.float64).reshape(
+                len(annotations), 4
+            )
         except (TypeError, ValueError):
             bad = next(ann for ann in annotations if np.size(ann['bbox']) != 4)
-            raise AnnotationError(f"{self.ann_file}: annotation id {bad['id']}: bbox must be "
-                                  f"[x, y, w, h], got {bad['bbox']!r}") from None
+            raise AnnotationError(
+                f'{self.ann_file}: annotation id {bad["id"]}: bbox must be '
+                f'[x, y, w, h], got {bad["bbox"]!r}'
+            ) from None

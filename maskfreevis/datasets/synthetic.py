@@ -25,6 +25,7 @@ CLI::
 
     python -m maskfreevis.datasets.synthetic --out data/synthetic_vis --seed 0
 """
+
 import argparse
 import colorsys
 import json
@@ -39,8 +40,13 @@ import pycocotools.mask as mask_utils
 from tqdm import tqdm
 
 __all__ = [
-    'CATEGORIES', 'SyntheticVISSettings', 'render_video', 'generate_split',
-    'generate_synthetic_vis', 'synthetic_dataset_exists', 'annotation_paths'
+    'CATEGORIES',
+    'SyntheticVISSettings',
+    'render_video',
+    'generate_split',
+    'generate_synthetic_vis',
+    'synthetic_dataset_exists',
+    'annotation_paths',
 ]
 
 CATEGORIES: List[Dict] = [
@@ -73,14 +79,18 @@ class SyntheticVISSettings:
 
     def __post_init__(self) -> None:
         if self.num_frames < 1 or self.height < 16 or self.width < 16:
-            raise ValueError(f'num_frames >= 1 and a frame of at least 16x16 are required, got '
-                             f'{self.num_frames} frames of {self.height}x{self.width}')
+            raise ValueError(
+                f'num_frames >= 1 and a frame of at least 16x16 are required, got '
+                f'{self.num_frames} frames of {self.height}x{self.width}'
+            )
         if not 1 <= self.min_objects <= self.max_objects:
-            raise ValueError(f'need 1 <= min_objects <= max_objects, got {self.min_objects}, '
-                             f'{self.max_objects}')
+            raise ValueError(
+                f'need 1 <= min_objects <= max_objects, got {self.min_objects}, {self.max_objects}'
+            )
         if not 0 < self.min_radius <= self.max_radius:
-            raise ValueError(f'need 0 < min_radius <= max_radius, got {self.min_radius}, '
-                             f'{self.max_radius}')
+            raise ValueError(
+                f'need 0 < min_radius <= max_radius, got {self.min_radius}, {self.max_radius}'
+            )
 
 
 @dataclass
@@ -104,7 +114,7 @@ def _ellipse_radius(rng: np.random.Generator):
     b = rng.uniform(0.5, 0.85)
 
     def radius(theta: np.ndarray) -> np.ndarray:
-        return a * b / np.sqrt((b * np.cos(theta))**2 + (a * np.sin(theta))**2)
+        return a * b / np.sqrt((b * np.cos(theta)) ** 2 + (a * np.sin(theta)) ** 2)
 
     return radius
 
@@ -163,8 +173,9 @@ _SHAPE_FACTORIES = (_ellipse_radius, _polygon_radius, _star_radius, _blob_radius
 # appearance
 
 
-def _random_colour(rng: np.random.Generator, saturation: Tuple[float, float],
-                   value: Tuple[float, float]) -> np.ndarray:
+def _random_colour(
+    rng: np.random.Generator, saturation: Tuple[float, float], value: Tuple[float, float]
+) -> np.ndarray:
     """An RGB colour (3,) in 0..255 drawn uniformly in (a box of) HSV space."""
     rgb = colorsys.hsv_to_rgb(rng.uniform(0, 1), rng.uniform(*saturation), rng.uniform(*value))
     return 255.0 * np.array(rgb)
@@ -180,8 +191,9 @@ def _object_texture(rng: np.random.Generator):
 
     def texture(u: np.ndarray, v: np.ndarray) -> np.ndarray:
         if kind == 0:  # stripes
-            p = 0.5 + 0.5 * np.sin(2 * np.pi * (u * np.cos(direction) + v * np.sin(direction)) /
-                                   period)
+            p = 0.5 + 0.5 * np.sin(
+                2 * np.pi * (u * np.cos(direction) + v * np.sin(direction)) / period
+            )
         elif kind == 1:  # checker
             p = (np.floor(u / period) + np.floor(v / period)) % 2
         elif kind == 2:  # rings
@@ -203,7 +215,8 @@ def _background(rng: np.random.Generator, height: int, width: int) -> np.ndarray
         amplitude = rng.uniform(0.3, 1.0)
         phase = rng.uniform(0, 2 * np.pi)
         pattern += amplitude * np.sin(
-            2 * np.pi * freq * (xs * np.cos(theta) + ys * np.sin(theta)) + phase)
+            2 * np.pi * freq * (xs * np.cos(theta) + ys * np.sin(theta)) + phase
+        )
     coarse = rng.normal(size=(max(2, height // 8), max(2, width // 8)))
     pattern += 1.2 * cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
     pattern = (pattern - pattern.min()) / max(np.ptp(pattern), 1e-6)
@@ -232,15 +245,20 @@ def _triangle_wave(x: np.ndarray, low: float, high: float) -> np.ndarray:
     return low + np.where(y > span, 2 * span - y, y)
 
 
-def _entering_path(rng: np.random.Generator, t: np.ndarray, size: float, width: int,
-                   height: int) -> np.ndarray:
+def _entering_path(
+    rng: np.random.Generator, t: np.ndarray, size: float, width: int, height: int
+) -> np.ndarray:
     """Centres (T, 2) of an object that starts outside one frame edge and moves inwards."""
     edge = int(rng.integers(0, 4))  # left, right, top, bottom
     outside = rng.uniform(0.3, 1.1) * size
     along = rng.uniform(0.2, 0.8)
     inward = rng.uniform(-np.pi / 4, np.pi / 4) + (0.0, np.pi, np.pi / 2, -np.pi / 2)[edge]
-    start = ((-outside, along * height), (width + outside, along * height),
-             (along * width, -outside), (along * width, height + outside))[edge]
+    start = (
+        (-outside, along * height),
+        (width + outside, along * height),
+        (along * width, -outside),
+        (along * width, height + outside),
+    )[edge]
     speed = rng.uniform(1.5, 3.0)
     return np.asarray(start) + t[:, None] * speed * np.array([np.cos(inward), np.sin(inward)])
 
@@ -250,8 +268,11 @@ def _sample_track(rng: np.random.Generator, settings: SyntheticVISSettings) -> _
     h, w = settings.height, settings.width
     category = int(rng.integers(0, len(CATEGORIES)))
     size = rng.uniform(settings.min_radius, settings.max_radius)
-    scales = size * (1 + rng.uniform(0.0, 0.25) *
-                     np.sin(2 * np.pi * t / rng.uniform(8, 20) + rng.uniform(0, 2 * np.pi)))
+    scales = size * (
+        1
+        + rng.uniform(0.0, 0.25)
+        * np.sin(2 * np.pi * t / rng.uniform(8, 20) + rng.uniform(0, 2 * np.pi))
+    )
     angles = rng.uniform(0, 2 * np.pi) + rng.uniform(-0.15, 0.15) * t
     mode = rng.choice(['wander', 'enter', 'leave'], p=[0.5, 0.25, 0.25])
     if mode == 'wander':
@@ -261,22 +282,29 @@ def _sample_track(rng: np.random.Generator, settings: SyntheticVISSettings) -> _
         path = start + t[:, None] * speed * np.array([np.cos(heading), np.sin(heading)])
         path += np.stack([_smooth_walk(rng, len(t), 0.4), _smooth_walk(rng, len(t), 0.4)], 1)
         # bounce off walls a little inside the frame
-        centres = np.stack([_triangle_wave(path[:, 0], 0.1 * w, 0.9 * w),
-                            _triangle_wave(path[:, 1], 0.1 * h, 0.9 * h)], 1)
+        centres = np.stack(
+            [
+                _triangle_wave(path[:, 0], 0.1 * w, 0.9 * w),
+                _triangle_wave(path[:, 1], 0.1 * h, 0.9 * h),
+            ],
+            1,
+        )
     else:
         centres = _entering_path(rng, t, size, w, h)
         if mode == 'leave':  # a leaving object is an entering one played backwards
             centres = centres[::-1].copy()
-    return _ObjectTrack(category, _SHAPE_FACTORIES[category](rng), _object_texture(rng), centres,
-                        angles, scales)
+    return _ObjectTrack(
+        category, _SHAPE_FACTORIES[category](rng), _object_texture(rng), centres, angles, scales
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # rendering
 
 
-def _render_object(track: _ObjectTrack, frame: int, xs: np.ndarray,
-                   ys: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+def _render_object(
+    track: _ObjectTrack, frame: int, xs: np.ndarray, ys: np.ndarray
+) -> Tuple[np.ndarray, np.ndarray]:
     """Coverage (H, W) in [0, 1] and colour (H, W, 3) of one object in one frame."""
     cx, cy = track.centres[frame]
     cos, sin = np.cos(track.angles[frame]), np.sin(track.angles[frame])
@@ -292,8 +320,9 @@ def _render_object(track: _ObjectTrack, frame: int, xs: np.ndarray,
     return coverage, colour
 
 
-def render_video(rng: np.random.Generator,
-                 settings: SyntheticVISSettings) -> Tuple[np.ndarray, np.ndarray, List[int]]:
+def render_video(
+    rng: np.random.Generator, settings: SyntheticVISSettings
+) -> Tuple[np.ndarray, np.ndarray, List[int]]:
     """Render one video.
 
     Returns:
@@ -306,11 +335,17 @@ def render_video(rng: np.random.Generator,
     canvas = _background(rng, h + 2 * margin, w + 2 * margin)
     num_objects = int(rng.integers(settings.min_objects, settings.max_objects + 1))
     tracks = [_sample_track(rng, settings) for _ in range(num_objects)]  # list order = depth
-    jitter = np.stack([_smooth_walk(rng, num_frames, settings.jitter_px / 2),
-                       _smooth_walk(rng, num_frames, settings.jitter_px / 2)], 1)
+    jitter = np.stack(
+        [
+            _smooth_walk(rng, num_frames, settings.jitter_px / 2),
+            _smooth_walk(rng, num_frames, settings.jitter_px / 2),
+        ],
+        1,
+    )
     jitter = np.clip(np.round(jitter), -margin + 1, margin - 1).astype(int)
     gain = 1 + rng.uniform(0.03, 0.12) * np.sin(
-        2 * np.pi * np.arange(num_frames) / rng.uniform(8, 24) + rng.uniform(0, 2 * np.pi))
+        2 * np.pi * np.arange(num_frames) / rng.uniform(8, 24) + rng.uniform(0, 2 * np.pi)
+    )
     gradient_dir = rng.uniform(0, 2 * np.pi) + np.linspace(0, rng.uniform(-0.6, 0.6), num_frames)
     gradient_strength = rng.uniform(0.0, 0.15)
 
@@ -320,14 +355,15 @@ def render_video(rng: np.random.Generator,
     owner = np.full((num_frames, h, w), -1, np.int64)
     for f in range(num_frames):
         jx, jy = jitter[f]
-        image = canvas[margin + jy:margin + jy + h, margin + jx:margin + jx + w].copy()
+        image = canvas[margin + jy : margin + jy + h, margin + jx : margin + jx + w].copy()
         # camera moves by (jx, jy): the scene (objects) shifts by the opposite amount
         for k, track in enumerate(tracks):
             coverage, colour = _render_object(track, f, xs + jx, ys + jy)
             image += coverage[..., None] * (colour - image)
             owner[f][coverage >= 0.5] = k
-        light = gain[f] * (1 + gradient_strength *
-                           (np.cos(gradient_dir[f]) * xn + np.sin(gradient_dir[f]) * yn))
+        light = gain[f] * (
+            1 + gradient_strength * (np.cos(gradient_dir[f]) * xn + np.sin(gradient_dir[f]) * yn)
+        )
         image = image * light[..., None] + rng.normal(0, settings.noise_std, image.shape)
         frames[f] = np.clip(np.round(image), 0, 255).astype(np.uint8)
     visible = owner[None] == np.arange(num_objects)[:, None, None, None]
@@ -343,8 +379,12 @@ def _mask_annotation(mask: np.ndarray) -> Tuple[List[float], Dict, int]:
     """Box [x, y, w, h], RLE and area of a binary (H, W) mask with at least one pixel."""
     rows = np.flatnonzero(mask.any(1))
     cols = np.flatnonzero(mask.any(0))
-    box = [float(cols[0]), float(rows[0]), float(cols[-1] - cols[0] + 1),
-           float(rows[-1] - rows[0] + 1)]
+    box = [
+        float(cols[0]),
+        float(rows[0]),
+        float(cols[-1] - cols[0] + 1),
+        float(rows[-1] - rows[0] + 1),
+    ]
     rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
     rle['counts'] = rle['counts'].decode('ascii')
     return box, rle, int(mask.sum())
@@ -354,8 +394,9 @@ def _video_rng(seed: int, split: str, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, SPLIT_KEYS[split], index]))
 
 
-def generate_split(out_dir: str, split: str, seed: int, settings: SyntheticVISSettings,
-                   show_progress: bool = True) -> Tuple[Dict, Dict]:
+def generate_split(
+    out_dir: str, split: str, seed: int, settings: SyntheticVISSettings, show_progress: bool = True
+) -> Tuple[Dict, Dict]:
     """Render the videos of one split, write their JPEGs, return ``(box_only, with_masks)`` jsons.
 
     The two json dicts share videos, ids and boxes; ``box_only`` has ``"segmentations": null``.
@@ -383,8 +424,16 @@ def generate_split(out_dir: str, split: str, seed: int, settings: SyntheticVISSe
                 raise OSError(f'could not write {osp.join(image_root, file_name)}')
             file_names.append(file_name)
         video_id = index + 1
-        videos.append(dict(id=video_id, name=name, file_names=file_names, width=settings.width,
-                           height=settings.height, length=len(file_names)))
+        videos.append(
+            dict(
+                id=video_id,
+                name=name,
+                file_names=file_names,
+                width=settings.width,
+                height=settings.height,
+                length=len(file_names),
+            )
+        )
         for k, category_id in enumerate(categories):
             bboxes, segmentations, areas = [], [], []
             for f in range(len(file_names)):
@@ -395,14 +444,29 @@ def generate_split(out_dir: str, split: str, seed: int, settings: SyntheticVISSe
                 bboxes.append(box)
                 segmentations.append(rle)
                 areas.append(area)
-            annotations.append(dict(id=len(annotations) + 1, video_id=video_id,
-                                    category_id=category_id, iscrowd=0, width=settings.width,
-                                    height=settings.height, length=1, bboxes=bboxes,
-                                    areas=areas, segmentations=segmentations))
-    info = dict(description=f'maskfreevis synthetic VIS ({split})', seed=seed,
-                generator_version=GENERATOR_VERSION, settings=asdict(settings))
-    with_masks = dict(info=info, licenses=[], videos=videos, categories=CATEGORIES,
-                      annotations=annotations)
+            annotations.append(
+                dict(
+                    id=len(annotations) + 1,
+                    video_id=video_id,
+                    category_id=category_id,
+                    iscrowd=0,
+                    width=settings.width,
+                    height=settings.height,
+                    length=1,
+                    bboxes=bboxes,
+                    areas=areas,
+                    segmentations=segmentations,
+                )
+            )
+    info = dict(
+        description=f'maskfreevis synthetic VIS ({split})',
+        seed=seed,
+        generator_version=GENERATOR_VERSION,
+        settings=asdict(settings),
+    )
+    with_masks = dict(
+        info=info, licenses=[], videos=videos, categories=CATEGORIES, annotations=annotations
+    )
     box_only = dict(with_masks, annotations=[dict(a, segmentations=None) for a in annotations])
     return box_only, with_masks
 
@@ -416,9 +480,11 @@ def _dump_json(obj: Dict, path: str) -> None:
 def annotation_paths(out_dir: str) -> Dict[str, str]:
     """Paths of the json files :func:`generate_synthetic_vis` writes under ``out_dir``."""
     ann_dir = osp.join(out_dir, 'annotations')
-    return dict(train=osp.join(ann_dir, 'train.json'),
-                train_with_masks=osp.join(ann_dir, 'train_with_masks.json'),
-                val=osp.join(ann_dir, 'val.json'))
+    return dict(
+        train=osp.join(ann_dir, 'train.json'),
+        train_with_masks=osp.join(ann_dir, 'train_with_masks.json'),
+        val=osp.join(ann_dir, 'val.json'),
+    )
 
 
 def synthetic_dataset_exists(out_dir: str, seed: int, settings: SyntheticVISSettings) -> bool:
@@ -428,13 +494,19 @@ def synthetic_dataset_exists(out_dir: str, seed: int, settings: SyntheticVISSett
         return False
     with open(paths['val']) as f:
         info = json.load(f).get('info', {})
-    return (info.get('seed') == seed and info.get('generator_version') == GENERATOR_VERSION
-            and info.get('settings') == asdict(settings))
+    return (
+        info.get('seed') == seed
+        and info.get('generator_version') == GENERATOR_VERSION
+        and info.get('settings') == asdict(settings)
+    )
 
 
-def generate_synthetic_vis(out_dir: str, seed: int = 0,
-                           settings: Optional[SyntheticVISSettings] = None,
-                           show_progress: bool = True) -> Dict[str, str]:
+def generate_synthetic_vis(
+    out_dir: str,
+    seed: int = 0,
+    settings: Optional[SyntheticVISSettings] = None,
+    show_progress: bool = True,
+) -> Dict[str, str]:
     """Write the train and val splits under ``out_dir``; returns the json paths by name.
 
     ``train.json`` (boxes only) is what mask-free training reads; ``train_with_masks.json`` exists
@@ -458,8 +530,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--train-videos', type=int, default=defaults.num_train_videos)
     parser.add_argument('--val-videos', type=int, default=defaults.num_val_videos)
-    parser.add_argument('--frames', type=int, default=defaults.num_frames,
-                        help='frames per video')
+    parser.add_argument('--frames', type=int, default=defaults.num_frames, help='frames per video')
     parser.add_argument('--height', type=int, default=defaults.height)
     parser.add_argument('--width', type=int, default=defaults.width)
     parser.add_argument('--max-objects', type=int, default=defaults.max_objects)
@@ -469,10 +540,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    settings = SyntheticVISSettings(num_train_videos=args.train_videos,
-                                    num_val_videos=args.val_videos, num_frames=args.frames,
-                                    height=args.height, width=args.width,
-                                    max_objects=args.max_objects)
+    settings = SyntheticVISSettings(
+        num_train_videos=args.train_videos,
+        num_val_videos=args.val_videos,
+        num_frames=args.frames,
+        height=args.height,
+        width=args.width,
+        max_objects=args.max_objects,
+    )
     paths = generate_synthetic_vis(args.out, args.seed, settings, show_progress=not args.quiet)
     for name, path in paths.items():
         print(f'{name}: {path}')

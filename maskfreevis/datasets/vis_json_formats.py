@@ -9,6 +9,7 @@
 Both become a :class:`ParsedVideoJson`: per-video frame lists plus one row per (object, frame) box,
 so validation downstream is vectorised and format independent.
 """
+
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
@@ -62,12 +63,15 @@ def detect_format(data: Mapping, ann_file: str) -> str:
         if images and isinstance(images[0], Mapping) and 'video_id' not in images[0]:
             raise AnnotationError(
                 f"{ann_file}: 'images' have no 'video_id' - this is an image (COCO) json; load it "
-                'with CocoPseudoVideoDataset to train on pseudo-videos')
+                'with CocoPseudoVideoDataset to train on pseudo-videos'
+            )
         return COCOVID_FORMAT
     if 'videos' in data:
         return YOUTUBE_VIS_FORMAT
-    raise AnnotationError(f"{ann_file}: neither 'videos' (YouTube-VIS/OVIS format) nor 'images' "
-                          f'(CocoVID format) found; top-level keys: {sorted(data)}')
+    raise AnnotationError(
+        f"{ann_file}: neither 'videos' (YouTube-VIS/OVIS format) nor 'images' "
+        f'(CocoVID format) found; top-level keys: {sorted(data)}'
+    )
 
 
 def segmentation_to_rle(segmentation: Any, height: int, width: int) -> dict:
@@ -84,10 +88,17 @@ def _image_size(record: Mapping, ann_file: str, what: str) -> Tuple[int, int]:
     """``(width, height)`` of a video or image record: positive integers, else an error."""
     size = (record['width'], record['height'])
     # Integral floats (1280.0) are what some converters write; anything else is no size.
-    if not all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and v > 0
-               and float(v).is_integer() for v in size):
-        raise AnnotationError(f"{ann_file}: {what}: 'width' and 'height' must be positive "
-                              f'integers, got {size[0]!r} x {size[1]!r}')
+    if not all(
+        isinstance(v, (int, float, np.number))
+        and not isinstance(v, bool)
+        and v > 0
+        and float(v).is_integer()
+        for v in size
+    ):
+        raise AnnotationError(
+            f"{ann_file}: {what}: 'width' and 'height' must be positive "
+            f'integers, got {size[0]!r} x {size[1]!r}'
+        )
     return int(size[0]), int(size[1])
 
 
@@ -106,28 +117,48 @@ def _boxes_array(boxes: List[Any], ann_file: str, describe: Callable[[int], str]
         pass
     for index, box in enumerate(boxes):
         try:
-            if np.asarray(box, dtype=np.float64).shape == (4, ):
+            if np.asarray(box, dtype=np.float64).shape == (4,):
                 continue
         except (TypeError, ValueError):
             pass
-        raise AnnotationError(f'{ann_file}: {describe(index)}: box must be [x, y, w, h], '
-                              f'got {box!r}')
+        raise AnnotationError(
+            f'{ann_file}: {describe(index)}: box must be [x, y, w, h], got {box!r}'
+        )
     raise AnnotationError(f'{ann_file}: malformed boxes')
 
 
-def _concat(chunks: List[np.ndarray], dtype: Any,
-            empty_shape: Tuple[int, ...] = (0, )) -> np.ndarray:
+def _concat(
+    chunks: List[np.ndarray], dtype: Any, empty_shape: Tuple[int, ...] = (0,)
+) -> np.ndarray:
     """Concatenate per-annotation chunks (an empty split gives an empty array)."""
     if not chunks:
         return np.zeros(empty_shape, dtype=dtype)
     return np.concatenate(chunks).astype(dtype)
 
 
+ANNOTATION_COLUMNS = (
+    'video_index',
+    'frame_index',
+    'boxes',
+    'category_ids',
+    'track_keys',
+    'ann_ids',
+    'iscrowd',
+)
+
+
+def _empty_annotation_columns() -> Dict[str, List[Any]]:
+    """One empty list per per-annotation column that both json layouts fill."""
+    return {key: [] for key in ANNOTATION_COLUMNS}
+
+
 def _annotation_list(data: Mapping, ann_file: str, require_annotations: bool) -> List[Any]:
     if 'annotations' not in data or data['annotations'] is None:
         if require_annotations:
-            raise AnnotationError(f"{ann_file}: no key 'annotations' (needed for training; a "
-                                  'split without annotations can only be used with test_mode=True)')
+            raise AnnotationError(
+                f"{ann_file}: no key 'annotations' (needed for training; a "
+                'split without annotations can only be used with test_mode=True)'
+            )
         return []
     if not isinstance(data['annotations'], list):
         raise AnnotationError(f"{ann_file}: 'annotations' must be a list")
@@ -136,39 +167,48 @@ def _annotation_list(data: Mapping, ann_file: str, require_annotations: bool) ->
 
 def _annotation_name(ann: Any, index: int) -> str:
     if isinstance(ann, Mapping) and 'id' in ann:
-        return f"annotation id {ann['id']}"
+        return f'annotation id {ann["id"]}'
     return f'annotations[{index}]'
 
 
-def parse_youtube_vis_json(data: Mapping, ann_file: str, skips: SkipCounter,
-                           require_annotations: bool) -> ParsedVideoJson:
+def parse_youtube_vis_json(
+    data: Mapping, ann_file: str, skips: SkipCounter, require_annotations: bool
+) -> ParsedVideoJson:
     """Parse the ORIGINAL YouTube-VIS / OVIS json (see module docstring)."""
-    require_keys(data, ('videos', ), ann_file, 'the top-level object')
+    require_keys(data, ('videos',), ann_file, 'the top-level object')
     videos: List[VideoFrames] = []
     index_by_video_id: Dict[int, int] = {}
     next_img_id = 0
     for index, video in enumerate(data['videos'] or []):
         require_keys(video, ('id', 'file_names', 'width', 'height'), ann_file, f'videos[{index}]')
         file_names = video['file_names']
-        what = f"video id {video['id']}"
+        what = f'video id {video["id"]}'
         if not isinstance(file_names, list) or len(file_names) == 0:
             raise AnnotationError(f"{ann_file}: {what}: 'file_names' must be a non-empty list")
         if video.get('length') is not None and video['length'] != len(file_names):
-            raise AnnotationError(f"{ann_file}: {what}: 'length' {video['length']} != "
-                                  f"{len(file_names)} 'file_names'")
+            raise AnnotationError(
+                f"{ann_file}: {what}: 'length' {video['length']} != {len(file_names)} 'file_names'"
+            )
         if video['id'] in index_by_video_id:
             raise AnnotationError(f'{ann_file}: duplicate video id {video["id"]}')
         index_by_video_id[video['id']] = index
         num_frames = len(file_names)
-        sizes = np.tile(np.array([_image_size(video, ann_file, what)], dtype=np.float64),
-                        (num_frames, 1))
+        sizes = np.tile(
+            np.array([_image_size(video, ann_file, what)], dtype=np.float64), (num_frames, 1)
+        )
         name = file_names[0].rsplit('/', 1)[0] if '/' in file_names[0] else str(video['id'])
-        videos.append(VideoFrames(video['id'], name, list(file_names),
-                                  list(range(next_img_id, next_img_id + num_frames)), sizes))
+        videos.append(
+            VideoFrames(
+                video['id'],
+                name,
+                list(file_names),
+                list(range(next_img_id, next_img_id + num_frames)),
+                sizes,
+            )
+        )
         next_img_id += num_frames
 
-    columns: Dict[str, List[Any]] = {key: [] for key in (
-        'video_index', 'frame_index', 'boxes', 'category_ids', 'track_keys', 'ann_ids', 'iscrowd')}
+    columns = _empty_annotation_columns()
     segmentations: List[Any] = []
     annotation_ids, annotation_category_ids = [], []
     masks_without_box: List[str] = []
@@ -181,32 +221,46 @@ def parse_youtube_vis_json(data: Mapping, ann_file: str, skips: SkipCounter,
         video_index = index_by_video_id.get(ann['video_id'])
         if video_index is None:
             raise AnnotationError(
-                f"{ann_file}: {what} refers to unknown video_id {ann['video_id']}")
+                f'{ann_file}: {what} refers to unknown video_id {ann["video_id"]}'
+            )
         video = videos[video_index]
         num_frames = len(video.file_names)
         bboxes = ann['bboxes']
         if not isinstance(bboxes, list) or len(bboxes) != num_frames:
             got = len(bboxes) if isinstance(bboxes, list) else type(bboxes).__name__
-            raise AnnotationError(f"{ann_file}: {what}: 'bboxes' must list one entry (box or null) "
-                                  f'per frame of video {video.video_id} ({num_frames}), got {got}')
+            raise AnnotationError(
+                f"{ann_file}: {what}: 'bboxes' must list one entry (box or null) "
+                f'per frame of video {video.video_id} ({num_frames}), got {got}'
+            )
         segs = ann.get('segmentations')
         if segs is None:
             segs = [None] * num_frames
         elif not isinstance(segs, list) or len(segs) != num_frames:
-            raise AnnotationError(f"{ann_file}: {what}: 'segmentations' must be null or list one "
-                                  f'entry per frame of video {video.video_id} ({num_frames})')
+            raise AnnotationError(
+                f"{ann_file}: {what}: 'segmentations' must be null or list one "
+                f'entry per frame of video {video.video_id} ({num_frames})'
+            )
         present = [frame for frame, box in enumerate(bboxes) if box is not None]
-        lost = [frame for frame, (box, seg) in enumerate(zip(bboxes, segs))
-                if box is None and _non_empty(seg) is not None]
+        lost = [
+            frame
+            for frame, (box, seg) in enumerate(zip(bboxes, segs))
+            if box is None and _non_empty(seg) is not None
+        ]
         if lost:
             num_masks_without_box += len(lost)
-            masks_without_box.extend(f'video {video.video_id} frame {frame}, {what}'
-                                     for frame in lost[:skips.max_examples])
+            masks_without_box.extend(
+                f'video {video.video_id} frame {frame}, {what}'
+                for frame in lost[: skips.max_examples]
+            )
         if not present:
             continue
-        columns['boxes'].append(_boxes_array(
-            [bboxes[f] for f in present], ann_file,
-            lambda i, what=what, present=present: f'{what} frame {present[i]}'))
+        columns['boxes'].append(
+            _boxes_array(
+                [bboxes[f] for f in present],
+                ann_file,
+                lambda i, what=what, present=present: f'{what} frame {present[i]}',
+            )
+        )
         columns['video_index'].append(np.full(len(present), video_index))
         columns['frame_index'].append(np.asarray(present))
         columns['category_ids'].append(np.full(len(present), ann['category_id'], dtype=object))
@@ -214,45 +268,53 @@ def parse_youtube_vis_json(data: Mapping, ann_file: str, skips: SkipCounter,
         columns['ann_ids'].append(np.full(len(present), ann['id'], dtype=object))
         columns['iscrowd'].append(np.full(len(present), bool(ann.get('iscrowd', 0))))
         segmentations.extend(_non_empty(segs[f]) for f in present)
-    skips.add('masks on frames without a box (mask ignored)', num_masks_without_box,
-              masks_without_box)
+    skips.add(
+        'masks on frames without a box (mask ignored)', num_masks_without_box, masks_without_box
+    )
     return ParsedVideoJson(
         videos=videos,
         video_index=_concat(columns['video_index'], np.int64),
         frame_index=_concat(columns['frame_index'], np.int64),
         boxes_xywh=_concat(columns['boxes'], np.float64, (0, 4)),
-        category_ids=as_int_array(_concat(columns['category_ids'], object), ann_file,
-                                  'category ids'),
-        track_keys=as_int_array(_concat(columns['track_keys'], object), ann_file,
-                                'annotation ids'),
+        category_ids=as_int_array(
+            _concat(columns['category_ids'], object), ann_file, 'category ids'
+        ),
+        track_keys=as_int_array(_concat(columns['track_keys'], object), ann_file, 'annotation ids'),
         row_annotation_ids=_concat(columns['ann_ids'], object),
         iscrowd=_concat(columns['iscrowd'], bool),
         segmentations=segmentations,
         annotation_ids=np.asarray(annotation_ids, dtype=object),
-        annotation_category_ids=np.asarray(annotation_category_ids, dtype=object))
+        annotation_category_ids=np.asarray(annotation_category_ids, dtype=object),
+    )
 
 
-def parse_cocovid_json(data: Mapping, ann_file: str, skips: SkipCounter,
-                       require_annotations: bool) -> ParsedVideoJson:
+def parse_cocovid_json(
+    data: Mapping, ann_file: str, skips: SkipCounter, require_annotations: bool
+) -> ParsedVideoJson:
     """Parse mmdet's CocoVID json (see module docstring)."""
     names: Dict[int, str] = {}
     video_order: List[int] = []
     for index, video in enumerate(data.get('videos') or []):
-        require_keys(video, ('id', ), ann_file, f'videos[{index}]')
+        require_keys(video, ('id',), ann_file, f'videos[{index}]')
         names[video['id']] = str(video.get('name', video['id']))
         video_order.append(video['id'])
     declared_videos = set(video_order)
 
     frames_by_video: Dict[int, List[Tuple[int, Mapping]]] = {}
     for index, image in enumerate(data['images'] or []):
-        what = f"image id {image['id']}" if isinstance(image, Mapping) and 'id' in image \
+        what = (
+            f'image id {image["id"]}'
+            if isinstance(image, Mapping) and 'id' in image
             else f'images[{index}]'
-        require_keys(image, ('id', 'file_name', 'video_id', 'frame_id', 'width', 'height'),
-                     ann_file, what)
+        )
+        require_keys(
+            image, ('id', 'file_name', 'video_id', 'frame_id', 'width', 'height'), ann_file, what
+        )
         video_id = image['video_id']
         if declared_videos and video_id not in declared_videos:
-            raise AnnotationError(f"{ann_file}: {what} refers to video_id {video_id} that is not "
-                                  "in 'videos'")
+            raise AnnotationError(
+                f"{ann_file}: {what} refers to video_id {video_id} that is not in 'videos'"
+            )
         if video_id not in frames_by_video:
             frames_by_video[video_id] = []
             if not declared_videos:
@@ -262,8 +324,11 @@ def parse_cocovid_json(data: Mapping, ann_file: str, skips: SkipCounter,
     videos: List[VideoFrames] = []
     location_by_img_id: Dict[int, Tuple[int, int]] = {}
     frameless = [video_id for video_id in video_order if video_id not in frames_by_video]
-    skips.add('videos without any image (skipped)', len(frameless),
-              [f'video {video_id}' for video_id in frameless[:skips.max_examples]])
+    skips.add(
+        'videos without any image (skipped)',
+        len(frameless),
+        [f'video {video_id}' for video_id in frameless[: skips.max_examples]],
+    )
     for video_id in video_order:
         frames = sorted(frames_by_video.get(video_id, []), key=lambda item: item[0])
         if not frames:
@@ -275,17 +340,25 @@ def parse_cocovid_json(data: Mapping, ann_file: str, skips: SkipCounter,
         video_index = len(videos)
         for frame_index, (_, image) in enumerate(frames):
             if image['id'] in location_by_img_id:
-                raise AnnotationError(f"{ann_file}: duplicate image id {image['id']}")
+                raise AnnotationError(f'{ann_file}: duplicate image id {image["id"]}')
             location_by_img_id[image['id']] = (video_index, frame_index)
-        videos.append(VideoFrames(
-            video_id, names.get(video_id, str(video_id)),
-            [image['file_name'] for _, image in frames], [image['id'] for _, image in frames],
-            np.array([_image_size(image, ann_file, f"image id {image['id']}")
-                      for _, image in frames],
-                     dtype=np.float64)))
+        videos.append(
+            VideoFrames(
+                video_id,
+                names.get(video_id, str(video_id)),
+                [image['file_name'] for _, image in frames],
+                [image['id'] for _, image in frames],
+                np.array(
+                    [
+                        _image_size(image, ann_file, f'image id {image["id"]}')
+                        for _, image in frames
+                    ],
+                    dtype=np.float64,
+                ),
+            )
+        )
 
-    columns: Dict[str, List[Any]] = {key: [] for key in (
-        'video_index', 'frame_index', 'boxes', 'category_ids', 'track_keys', 'ann_ids', 'iscrowd')}
+    columns = _empty_annotation_columns()
     segmentations: List[Any] = []
     annotation_ids, annotation_category_ids = [], []
     ignored: List[str] = []
@@ -298,11 +371,12 @@ def parse_cocovid_json(data: Mapping, ann_file: str, skips: SkipCounter,
         location = location_by_img_id.get(ann['image_id'])
         if location is None:
             raise AnnotationError(
-                f"{ann_file}: {what} refers to unknown image_id {ann['image_id']}")
+                f'{ann_file}: {what} refers to unknown image_id {ann["image_id"]}'
+            )
         if ann.get('ignore', False):
             num_ignored += 1
             if len(ignored) < skips.max_examples:
-                ignored.append(f"video {videos[location[0]].video_id} frame {location[1]}, {what}")
+                ignored.append(f'video {videos[location[0]].video_id} frame {location[1]}, {what}')
             continue
         columns['video_index'].append(location[0])
         columns['frame_index'].append(location[1])
@@ -314,8 +388,11 @@ def parse_cocovid_json(data: Mapping, ann_file: str, skips: SkipCounter,
         segmentations.append(_non_empty(ann.get('segmentation')))
     skips.add("annotations flagged 'ignore' (skipped)", num_ignored, ignored)
     ann_ids = columns['ann_ids']
-    boxes = _boxes_array(columns['boxes'], ann_file,
-                         lambda i: f'annotation id {ann_ids[i]}') if ann_ids else np.zeros((0, 4))
+    boxes = (
+        _boxes_array(columns['boxes'], ann_file, lambda i: f'annotation id {ann_ids[i]}')
+        if ann_ids
+        else np.zeros((0, 4))
+    )
     return ParsedVideoJson(
         videos=videos,
         video_index=np.asarray(columns['video_index'], dtype=np.int64),
@@ -327,11 +404,13 @@ def parse_cocovid_json(data: Mapping, ann_file: str, skips: SkipCounter,
         iscrowd=np.asarray(columns['iscrowd'], dtype=bool),
         segmentations=segmentations,
         annotation_ids=np.asarray(annotation_ids, dtype=object),
-        annotation_category_ids=np.asarray(annotation_category_ids, dtype=object))
+        annotation_category_ids=np.asarray(annotation_category_ids, dtype=object),
+    )
 
 
-def parse_video_json(data: Mapping, ann_file: str, skips: SkipCounter,
-                     require_annotations: bool) -> Tuple[str, ParsedVideoJson]:
+def parse_video_json(
+    data: Mapping, ann_file: str, skips: SkipCounter, require_annotations: bool
+) -> Tuple[str, ParsedVideoJson]:
     """Detect the format of ``data`` and parse it; returns ``(format_name, parsed)``."""
     data_format = detect_format(data, ann_file)
     parser = parse_cocovid_json if data_format == COCOVID_FORMAT else parse_youtube_vis_json

@@ -1,4 +1,5 @@
 """Training-loop machinery: building the Runner and the package's hooks (registered in mmdet)."""
+
 from .hooks import ProgressBarHook
 from .runner import DEFAULT_CUSTOM_HOOKS, add_default_custom_hooks, build_runner
 

@@ -4,12 +4,14 @@
 :func:`build_runner`, so distributed start-up on CPU-only machines and the hooks the package
 relies on are the same everywhere, and configs need not list those hooks.
 """
+
 from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from maskfreevis.utils import setup_cpu_distributed
 from maskfreevis.utils.checkpoint_files import resolve_auto_resume
+
 from .hooks import use_safe_checkpoint_hook
 
 __all__ = ['DEFAULT_CUSTOM_HOOKS', 'add_default_custom_hooks', 'build_runner']
@@ -18,8 +20,11 @@ __all__ = ['DEFAULT_CUSTOM_HOOKS', 'add_default_custom_hooks', 'build_runner']
 # CheckpointTrustHook: the config's `trusted_checkpoints` opt-in to a full unpickle.
 # CheckpointMatchHook: refuses a checkpoint that does not fit the model.
 # DivergenceHook: stops a diverging run before its checkpoint is saved.
-DEFAULT_CUSTOM_HOOKS = (dict(type='CheckpointTrustHook'), dict(type='CheckpointMatchHook'),
-                        dict(type='DivergenceHook'))
+DEFAULT_CUSTOM_HOOKS = (
+    dict(type='CheckpointTrustHook'),
+    dict(type='CheckpointMatchHook'),
+    dict(type='DivergenceHook'),
+)
 
 
 def add_default_custom_hooks(cfg: Config) -> None:

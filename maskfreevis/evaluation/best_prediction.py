@@ -1,4 +1,5 @@
 """Mask quality whatever the class: the best prediction of each ground-truth object of a video."""
+
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
@@ -20,8 +21,9 @@ def _gt_tracks(video: TrackDataSample) -> Tuple[torch.Tensor, List[int]]:
     labels: Dict[int, int] = {}
     for t in range(num_frames):
         for inst in video[t].metainfo.get('instances', []):
-            track = masks.setdefault(inst['instance_id'],
-                                     np.zeros((num_frames, height, width), np.uint8))
+            track = masks.setdefault(
+                inst['instance_id'], np.zeros((num_frames, height, width), np.uint8)
+            )
             if inst.get('mask'):
                 track[t] = mask_utils.decode(segmentation_to_rle(inst['mask'], height, width))
             labels[inst['instance_id']] = int(inst['bbox_label'])
@@ -50,16 +52,21 @@ def best_predictions(video: TrackDataSample) -> List[Tuple[float, bool]]:
     gt, gt_labels = _gt_tracks(video)
     if not gt_labels:
         return []
-    pred = torch.stack([video[t].pred_track_instances.masks for t in range(len(video))],
-                       1).flatten(1).float()  # (N, T*H*W)
+    pred = (
+        torch.stack([video[t].pred_track_instances.masks for t in range(len(video))], 1)
+        .flatten(1)
+        .float()
+    )  # (N, T*H*W)
     if pred.shape[0] == 0:
         return [(0.0, False)] * len(gt_labels)
     pred_labels = video[0].pred_track_instances.labels  # one label per video-level track
     inter = pred @ gt.T  # (N, M)
     union = pred.sum(1, keepdim=True) + gt.sum(1) - inter
     best_iou, best = (inter / union.clamp(min=1)).max(0)
-    return [(float(iou), int(pred_labels[index]) == label)
-            for iou, index, label in zip(best_iou, best, gt_labels)]
+    return [
+        (float(iou), int(pred_labels[index]) == label)
+        for iou, index, label in zip(best_iou, best, gt_labels)
+    ]
 
 
 def summarise_best_predictions(matches: Sequence[Tuple[float, bool]]) -> Dict[str, float]:
@@ -73,8 +80,10 @@ def summarise_best_predictions(matches: Sequence[Tuple[float, bool]]) -> Dict[st
         ``best_prediction_iou/class_accuracy``; NaN each without objects.
     """
     if not matches:
-        return {f'best_prediction_iou/{key}': float('nan')
-                for key in ('mean', 'above_0.5', 'class_accuracy')}
+        return {
+            f'best_prediction_iou/{key}': float('nan')
+            for key in ('mean', 'above_0.5', 'class_accuracy')
+        }
     ious = np.array([iou for iou, _ in matches])
     same_category = np.array([same for _, same in matches])
     return {

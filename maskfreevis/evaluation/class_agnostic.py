@@ -1,4 +1,5 @@
 """A class-agnostic view of a predicted video: every category merged into one."""
+
 import torch
 from mmdet.structures import TrackDataSample
 from mmengine.structures import InstanceData
@@ -26,17 +27,27 @@ def class_agnostic_view(video: TrackDataSample) -> TrackDataSample:
     preds = [frame.pred_track_instances for frame in frames]
     stacked = torch.stack([p.masks for p in preds], 1).flatten(1)  # (N, T*H*W)
     unique, group = torch.unique(stacked, dim=0, return_inverse=True)
-    scores = preds[0].scores.new_full((len(unique), ), -1.0).scatter_reduce(
-        0, group, preds[0].scores, 'amax')
+    scores = (
+        preds[0]
+        .scores.new_full((len(unique),), -1.0)
+        .scatter_reduce(0, group, preds[0].scores, 'amax')
+    )
     order = torch.arange(len(group))
-    keep = order.new_full((len(unique), ), len(group)).scatter_reduce(0, group, order, 'amin')
+    keep = order.new_full((len(unique),), len(group)).scatter_reduce(0, group, order, 'amin')
     agnostic = []
     for frame, pred in zip(frames, preds):
         frame = frame.clone()
-        frame.set_metainfo(dict(instances=[dict(inst, bbox_label=0)
-                                           for inst in frame.metainfo.get('instances', [])]))
+        frame.set_metainfo(
+            dict(
+                instances=[dict(inst, bbox_label=0) for inst in frame.metainfo.get('instances', [])]
+            )
+        )
         frame.pred_track_instances = InstanceData(
-            masks=pred.masks[keep], bboxes=pred.bboxes[keep], scores=scores,
-            labels=torch.zeros_like(pred.labels[keep]), instances_id=torch.arange(len(keep)))
+            masks=pred.masks[keep],
+            bboxes=pred.bboxes[keep],
+            scores=scores,
+            labels=torch.zeros_like(pred.labels[keep]),
+            instances_id=torch.arange(len(keep)),
+        )
         agnostic.append(frame)
     return TrackDataSample(video_data_samples=agnostic)

@@ -1,4 +1,5 @@
 """Mask quality of a trained model apart from its classifier, over a validation dataloader."""
+
 import contextlib
 import io
 import sys
@@ -14,8 +15,9 @@ from .metrics import YouTubeVISLocalMetric
 __all__ = ['evaluate_mask_quality']
 
 
-def evaluate_mask_quality(model: torch.nn.Module, dataloader,
-                          show_progress: bool = True) -> Dict[str, float]:
+def evaluate_mask_quality(
+    model: torch.nn.Module, dataloader, show_progress: bool = True
+) -> Dict[str, float]:
     """Class-agnostic mask AP (categories merged) and the best-prediction IoU per GT object.
 
     Args:
@@ -28,13 +30,14 @@ def evaluate_mask_quality(model: torch.nn.Module, dataloader,
         :func:`~maskfreevis.evaluation.best_prediction.summarise_best_predictions`.
     """
     metric = YouTubeVISLocalMetric(metric='youtube_vis_ap')
-    metric.dataset_meta = dict(classes=('object', ))
+    metric.dataset_meta = dict(classes=('object',))
     model.eval()
     matches: List[Tuple[float, bool]] = []
     # the vendored evaluator prints its tables; the caller reports the numbers
     with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):
-        for data_batch in tqdm(dataloader, desc='evaluating class-agnostic',
-                               disable=not show_progress, file=sys.stderr):
+        for data_batch in tqdm(
+            dataloader, desc='evaluating class-agnostic', disable=not show_progress, file=sys.stderr
+        ):
             outputs = model.val_step(data_batch)
             for video in outputs:
                 matches += best_predictions(video)

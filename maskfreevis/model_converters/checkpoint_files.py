@@ -6,6 +6,7 @@ other global, so a ``.pkl`` cannot run code. ``.pth`` files go through the packa
 loader (:func:`maskfreevis.utils.load_checkpoint_file`): torch's ``weights_only`` loader first; a
 full unpickle only for a file the caller trusts.
 """
+
 import codecs
 import io
 import os
@@ -60,7 +61,8 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
             return getattr(np.dtypes, name)
         raise CheckpointFormatError(
             f'{self.filename}: refusing to unpickle {module}.{name}; a detectron2 .pkl '
-            'checkpoint holds only numpy arrays (re-save it as a .pth state dict otherwise)')
+            'checkpoint holds only numpy arrays (re-save it as a .pth state dict otherwise)'
+        )
 
 
 def _as_tensor(value: Any, key: str, filename: str) -> Tensor:
@@ -83,7 +85,8 @@ def _extract_state_dict(checkpoint: Any, filename: str) -> Dict[str, Any]:
         return dict(checkpoint)
     raise CheckpointFormatError(
         f'{filename}: no "model" or "state_dict" entry and not a flat state dict; top-level keys: '
-        f'{sorted(map(str, checkpoint))[:20]}')
+        f'{sorted(map(str, checkpoint))[:20]}'
+    )
 
 
 def load_state_dict_file(filename: str, trust: bool = False) -> 'OrderedDict[str, Tensor]':
@@ -112,8 +115,9 @@ def load_state_dict_file(filename: str, trust: bool = False) -> 'OrderedDict[str
     return OrderedDict((key, _as_tensor(value, key, filename)) for key, value in weights.items())
 
 
-def save_converted_checkpoint(state_dict: Mapping[str, Tensor], meta: Mapping[str, Any],
-                              filename: str) -> None:
+def save_converted_checkpoint(
+    state_dict: Mapping[str, Tensor], meta: Mapping[str, Any], filename: str
+) -> None:
     """Write ``{'state_dict': ..., 'meta': ...}`` (loadable with ``weights_only=True``).
 
     Args:

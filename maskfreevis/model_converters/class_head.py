@@ -13,6 +13,7 @@ Fresh rows follow ``torch.nn.Linear``'s default initialisation (uniform in
 ``+-1/sqrt(in_features)`` for weight and bias), drawn from a seeded generator so a conversion is
 reproducible.
 """
+
 import math
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
@@ -35,6 +36,7 @@ class ClassHeadResult:
         unused_table_entries: ``source -> target`` entries of the class table whose source or
             target class is not in the class lists (ignored).
     """
+
     weight: Tensor
     bias: Tensor
     sources: Dict[str, List[str]] = field(default_factory=dict)
@@ -47,15 +49,18 @@ class ClassHeadResult:
         if self.fresh:
             lines.append(f'  freshly initialised ({len(self.fresh)}): {", ".join(self.fresh)}')
         if self.unused_table_entries:
-            lines.append(f'  class-table entries outside the class lists (unused, '
-                         f'{len(self.unused_table_entries)}): '
-                         f'{", ".join(self.unused_table_entries)}')
+            lines.append(
+                f'  class-table entries outside the class lists (unused, '
+                f'{len(self.unused_table_entries)}): '
+                f'{", ".join(self.unused_table_entries)}'
+            )
         lines.append('  no-object row kept from the source')
         return '\n'.join(lines)
 
 
-def fresh_linear_rows(num_rows: int, in_features: int, seed: int,
-                      dtype: torch.dtype = torch.float32) -> Tuple[Tensor, Tensor]:
+def fresh_linear_rows(
+    num_rows: int, in_features: int, seed: int, dtype: torch.dtype = torch.float32
+) -> Tuple[Tensor, Tensor]:
     """Weight ``(num_rows, in_features)`` and bias ``(num_rows,)`` drawn like ``nn.Linear``'s."""
     generator = torch.Generator().manual_seed(seed)
     bound = 1.0 / math.sqrt(in_features)
@@ -66,17 +71,27 @@ def fresh_linear_rows(num_rows: int, in_features: int, seed: int,
 
 def _check_rows(weight: Tensor, bias: Tensor, num_source_classes: int, what: str) -> None:
     if weight.dim() != 2 or bias.shape != weight.shape[:1]:
-        raise ValueError(f'{what}: a class head needs weight (C + 1, D) and bias (C + 1,), got '
-                         f'{list(weight.shape)} and {list(bias.shape)}')
+        raise ValueError(
+            f'{what}: a class head needs weight (C + 1, D) and bias (C + 1,), got '
+            f'{list(weight.shape)} and {list(bias.shape)}'
+        )
     if weight.shape[0] != num_source_classes + 1:
-        raise ValueError(f'{what}: the class head has {weight.shape[0]} rows but '
-                         f'{num_source_classes} source classes were named (expected '
-                         f'{num_source_classes} + 1 rows, the last one "no object")')
+        raise ValueError(
+            f'{what}: the class head has {weight.shape[0]} rows but '
+            f'{num_source_classes} source classes were named (expected '
+            f'{num_source_classes} + 1 rows, the last one "no object")'
+        )
 
 
-def map_class_head(weight: Tensor, bias: Tensor, source_classes: Sequence[str],
-                   target_classes: Sequence[str], class_mapping: Optional[Mapping[str, str]] = None,
-                   seed: int = 0, what: str = 'class head') -> ClassHeadResult:
+def map_class_head(
+    weight: Tensor,
+    bias: Tensor,
+    source_classes: Sequence[str],
+    target_classes: Sequence[str],
+    class_mapping: Optional[Mapping[str, str]] = None,
+    seed: int = 0,
+    what: str = 'class head',
+) -> ClassHeadResult:
     """Class rows of ``target_classes`` taken from the source rows a class table maps to them.
 
     Args:
@@ -101,20 +116,31 @@ def map_class_head(weight: Tensor, bias: Tensor, source_classes: Sequence[str],
     if class_mapping is None:
         class_mapping = {name: name for name in source_classes if name in target_classes}
     # a generic table (e.g. COCO -> all YouTube-VIS classes) may meet a subset of the classes
-    unused = [f'{source} -> {target}' for source, target in class_mapping.items()
-              if source not in source_classes or target not in target_classes]
-    class_mapping = {source: target for source, target in class_mapping.items()
-                     if source in source_classes and target in target_classes}
+    unused = [
+        f'{source} -> {target}'
+        for source, target in class_mapping.items()
+        if source not in source_classes or target not in target_classes
+    ]
+    class_mapping = {
+        source: target
+        for source, target in class_mapping.items()
+        if source in source_classes and target in target_classes
+    }
     if not class_mapping:
-        raise ValueError(f'{what}: no source class maps to any target class (source classes '
-                         f'{list(source_classes)[:5]}..., target classes '
-                         f'{list(target_classes)[:5]}...); pass a class table that links them, '
-                         'or re-initialise the head')
+        raise ValueError(
+            f'{what}: no source class maps to any target class (source classes '
+            f'{list(source_classes)[:5]}..., target classes '
+            f'{list(target_classes)[:5]}...); pass a class table that links them, '
+            'or re-initialise the head'
+        )
     fresh_weight, fresh_bias = fresh_linear_rows(
-        len(target_classes), weight.shape[1], seed, dtype=weight.dtype)
+        len(target_classes), weight.shape[1], seed, dtype=weight.dtype
+    )
     result = ClassHeadResult(
-        weight=torch.cat([fresh_weight, weight[-1:]]), bias=torch.cat([fresh_bias, bias[-1:]]),
-        unused_table_entries=unused)
+        weight=torch.cat([fresh_weight, weight[-1:]]),
+        bias=torch.cat([fresh_bias, bias[-1:]]),
+        unused_table_entries=unused,
+    )
     source_row = {name: row for row, name in enumerate(source_classes)}
     for target_row, target in enumerate(target_classes):
         names = [source for source, mapped in class_mapping.items() if mapped == target]
@@ -128,8 +154,9 @@ def map_class_head(weight: Tensor, bias: Tensor, source_classes: Sequence[str],
     return result
 
 
-def reinitialise_class_head(weight: Tensor, bias: Tensor, num_target_classes: int,
-                            seed: int = 0) -> ClassHeadResult:
+def reinitialise_class_head(
+    weight: Tensor, bias: Tensor, num_target_classes: int, seed: int = 0
+) -> ClassHeadResult:
     """A ``(num_target_classes + 1, D)`` head: fresh class rows, the source's no-object row.
 
     Args:
@@ -139,7 +166,10 @@ def reinitialise_class_head(weight: Tensor, bias: Tensor, num_target_classes: in
         seed: seed of the fresh rows.
     """
     fresh_weight, fresh_bias = fresh_linear_rows(
-        num_target_classes, weight.shape[1], seed, dtype=weight.dtype)
+        num_target_classes, weight.shape[1], seed, dtype=weight.dtype
+    )
     return ClassHeadResult(
-        weight=torch.cat([fresh_weight, weight[-1:]]), bias=torch.cat([fresh_bias, bias[-1:]]),
-        fresh=[f'all {num_target_classes} class rows'])
+        weight=torch.cat([fresh_weight, weight[-1:]]),
+        bias=torch.cat([fresh_bias, bias[-1:]]),
+        fresh=[f'all {num_target_classes} class rows'],
+    )

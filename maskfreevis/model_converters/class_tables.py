@@ -11,6 +11,7 @@ Class tables map source class names to target class names: ``coco-to-youtubevis2
 ``coco-to-youtubevis2021`` (the release's joint-training tables), or a json object file
 ``{"source name": "target name"}``.
 """
+
 import json
 import os.path as osp
 from typing import Dict, Optional, Tuple
@@ -20,8 +21,13 @@ from mmdet.datasets import CocoDataset, CocoPanopticDataset, YouTubeVISDataset
 from maskfreevis.datasets import COCO_TO_YTVIS_2019, COCO_TO_YTVIS_2021
 from maskfreevis.datasets.categories import read_categories
 
-__all__ = ['CLASS_LIST_NAMES', 'CLASS_TABLE_NAMES', 'class_list', 'class_table',
-           'default_class_table_name']
+__all__ = [
+    'CLASS_LIST_NAMES',
+    'CLASS_TABLE_NAMES',
+    'class_list',
+    'class_table',
+    'default_class_table_name',
+]
 
 CLASS_LIST_NAMES = ('coco', 'coco-panoptic', 'youtubevis2019', 'youtubevis2021')
 CLASS_TABLE_NAMES = ('coco-to-youtubevis2019', 'coco-to-youtubevis2021')
@@ -59,8 +65,10 @@ def class_list(name_or_json: str) -> Tuple[str, ...]:
     if name_or_json in ('youtubevis2019', 'youtubevis2021'):
         return _youtube_vis_classes(name_or_json[-4:])
     if not osp.isfile(name_or_json):
-        raise ValueError(f'class list {name_or_json!r} is neither one of {CLASS_LIST_NAMES} nor '
-                         'an existing json file with "categories"')
+        raise ValueError(
+            f'class list {name_or_json!r} is neither one of {CLASS_LIST_NAMES} nor '
+            'an existing json file with "categories"'
+        )
     with open(name_or_json) as handle:
         data = json.load(handle)
     if not isinstance(data, dict) or 'categories' not in data:
@@ -77,14 +85,19 @@ def class_table(name_or_json: str) -> Dict[str, str]:
     if name_or_json in _CLASS_TABLES:
         return dict(_CLASS_TABLES[name_or_json])
     if not osp.isfile(name_or_json):
-        raise ValueError(f'class table {name_or_json!r} is neither one of {CLASS_TABLE_NAMES} '
-                         'nor an existing json file')
+        raise ValueError(
+            f'class table {name_or_json!r} is neither one of {CLASS_TABLE_NAMES} '
+            'nor an existing json file'
+        )
     with open(name_or_json) as handle:
         table = json.load(handle)
     if not isinstance(table, dict) or not all(
-            isinstance(key, str) and isinstance(value, str) for key, value in table.items()):
-        raise ValueError(f'{name_or_json}: a class table file must hold one json object '
-                         '{"source class": "target class", ...}')
+        isinstance(key, str) and isinstance(value, str) for key, value in table.items()
+    ):
+        raise ValueError(
+            f'{name_or_json}: a class table file must hold one json object '
+            '{"source class": "target class", ...}'
+        )
     return table
 
 
@@ -95,7 +108,9 @@ def default_class_table_name(source_list: str, target_list: str) -> Optional[str
         source_list: a class-list name or json path (see :func:`class_list`).
         target_list: the same for the target.
     """
-    if source_list in ('coco', 'coco-panoptic') and target_list in ('youtubevis2019',
-                                                                   'youtubevis2021'):
+    if source_list in ('coco', 'coco-panoptic') and target_list in (
+        'youtubevis2019',
+        'youtubevis2021',
+    ):
         return f'coco-to-{target_list}'
     return None

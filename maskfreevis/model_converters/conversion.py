@@ -5,6 +5,7 @@ head, match the colour order of the first convolution, then check the result aga
 model - every source key converted, every target key present, every shape equal - or raise with
 all differences listed.
 """
+
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -18,8 +19,14 @@ from .key_rules import RenameResult, drop_keys
 from .state_dict_check import require_exact_match
 from .target_model import TargetModel
 
-__all__ = ['CLASS_HEAD_KEYS', 'ClassHeadOptions', 'ConversionResult', 'fit_class_head',
-           'convert_state_dict', 'normalisation_warning']
+__all__ = [
+    'CLASS_HEAD_KEYS',
+    'ClassHeadOptions',
+    'ConversionResult',
+    'fit_class_head',
+    'convert_state_dict',
+    'normalisation_warning',
+]
 
 CLASS_HEAD_KEYS = ('track_head.cls_embed.weight', 'track_head.cls_embed.bias')
 
@@ -43,6 +50,7 @@ class ClassHeadOptions:
         reinitialise: re-initialise the class rows even when the sizes agree.
         seed: seed of freshly initialised rows.
     """
+
     target_classes: Optional[str] = None
     source_classes: Optional[str] = None
     class_table: Optional[str] = None
@@ -59,13 +67,15 @@ class ConversionResult:
         dropped: source keys dropped as non-model tensors.
         report: what was done (dropped, created, class head, colour order), one item per line.
     """
+
     state_dict: Dict[str, Tensor]
     dropped: List[str] = field(default_factory=list)
     report: List[str] = field(default_factory=list)
 
 
-def fit_class_head(state_dict: Dict[str, Tensor], target_rows: int, options: ClassHeadOptions,
-                   source: str) -> str:
+def fit_class_head(
+    state_dict: Dict[str, Tensor], target_rows: int, options: ClassHeadOptions, source: str
+) -> str:
     """Give ``track_head.cls_embed`` ``target_rows`` rows (in place); returns what was done.
 
     Args:
@@ -83,41 +93,64 @@ def fit_class_head(state_dict: Dict[str, Tensor], target_rows: int, options: Cla
     if options.target_classes is not None:
         source_name = options.source_classes or _CLASS_LIST_BY_ROWS.get(source_rows)
         if source_name is None:
-            raise ValueError(f'{source}: the class head has {source_rows} rows; name its classes '
-                             '(--source-classes) to map them onto the target classes')
+            raise ValueError(
+                f'{source}: the class head has {source_rows} rows; name its classes '
+                '(--source-classes) to map them onto the target classes'
+            )
         target_classes = class_list(options.target_classes)
         if len(target_classes) + 1 != target_rows:
-            raise ValueError(f'{options.target_classes} lists {len(target_classes)} classes but '
-                             f'the target model predicts {target_rows - 1}')
-        table_name = options.class_table or default_class_table_name(source_name,
-                                                                     options.target_classes)
+            raise ValueError(
+                f'{options.target_classes} lists {len(target_classes)} classes but '
+                f'the target model predicts {target_rows - 1}'
+            )
+        table_name = options.class_table or default_class_table_name(
+            source_name, options.target_classes
+        )
         table = class_table(table_name) if table_name else None
-        result = map_class_head(weight, bias, class_list(source_name), target_classes, table,
-                                seed=options.seed, what=source)
-        how = (f'class head mapped from {source_name} ({source_rows - 1} classes) to '
-               f'{options.target_classes} ({target_rows - 1}) by '
-               f'{table_name or "equal class names"}:\n{result.describe()}')
+        result = map_class_head(
+            weight,
+            bias,
+            class_list(source_name),
+            target_classes,
+            table,
+            seed=options.seed,
+            what=source,
+        )
+        how = (
+            f'class head mapped from {source_name} ({source_rows - 1} classes) to '
+            f'{options.target_classes} ({target_rows - 1}) by '
+            f'{table_name or "equal class names"}:\n{result.describe()}'
+        )
     elif source_rows == target_rows and not options.reinitialise:
-        return (f'class head kept ({source_rows - 1} classes + no-object): the target dataset '
-                'must number its classes as the source model did')
+        return (
+            f'class head kept ({source_rows - 1} classes + no-object): the target dataset '
+            'must number its classes as the source model did'
+        )
     else:
         result = reinitialise_class_head(weight, bias, target_rows - 1, seed=options.seed)
-        reason = ('as asked' if source_rows == target_rows else
-                  f'the source predicts {source_rows - 1} classes, the target {target_rows - 1}')
-        how = (f'class head re-initialised ({reason}; seed {options.seed}); the no-object row '
-               'is kept. Pass --target-classes to map the rows of shared classes instead.')
+        reason = (
+            'as asked'
+            if source_rows == target_rows
+            else f'the source predicts {source_rows - 1} classes, the target {target_rows - 1}'
+        )
+        how = (
+            f'class head re-initialised ({reason}; seed {options.seed}); the no-object row '
+            'is kept. Pass --target-classes to map the rows of shared classes instead.'
+        )
     state_dict[CLASS_HEAD_KEYS[0]], state_dict[CLASS_HEAD_KEYS[1]] = result.weight, result.bias
     return how
 
 
-def convert_state_dict(source_weights: Mapping[str, Tensor],
-                       rename: Callable[[Mapping[str, Tensor]], RenameResult],
-                       target: TargetModel, source: str, drop_patterns: Sequence[str] = (),
-                       source_channel_order: str = 'RGB',
-                       class_head: Optional[ClassHeadOptions] = None,
-                       source_normalisation: Optional[Tuple[Sequence[float],
-                                                            Sequence[float]]] = None
-                       ) -> ConversionResult:
+def convert_state_dict(
+    source_weights: Mapping[str, Tensor],
+    rename: Callable[[Mapping[str, Tensor]], RenameResult],
+    target: TargetModel,
+    source: str,
+    drop_patterns: Sequence[str] = (),
+    source_channel_order: str = 'RGB',
+    class_head: Optional[ClassHeadOptions] = None,
+    source_normalisation: Optional[Tuple[Sequence[float], Sequence[float]]] = None,
+) -> ConversionResult:
     """Convert ``source_weights`` into a state dict that loads strictly into ``target``.
 
     Args:
@@ -143,20 +176,27 @@ def convert_state_dict(source_weights: Mapping[str, Tensor],
     if dropped:
         result.report.append(f'dropped as no model weights ({len(dropped)}): {", ".join(dropped)}')
     if renamed.created:
-        result.report.append(f'created without a source tensor ({len(renamed.created)}, '
-                             'BatchNorm counters set to 0)')
-    head_rows = target.shapes.get(CLASS_HEAD_KEYS[0], (None, ))[0]
+        result.report.append(
+            f'created without a source tensor ({len(renamed.created)}, BatchNorm counters set to 0)'
+        )
+    head_rows = target.shapes.get(CLASS_HEAD_KEYS[0], (None,))[0]
     if all(key in converted for key in CLASS_HEAD_KEYS) and head_rows is not None:
         result.report.append(
-            fit_class_head(converted, head_rows, class_head or ClassHeadOptions(), source))
-    if source_channel_order != target.channel_order and any(key in converted
-                                                            for key in FIRST_CONV_KEYS):
+            fit_class_head(converted, head_rows, class_head or ClassHeadOptions(), source)
+        )
+    if source_channel_order != target.channel_order and any(
+        key in converted for key in FIRST_CONV_KEYS
+    ):
         changed = reverse_input_channels(converted)
-        result.report.append(f'first convolution {", ".join(changed)}: input channels reversed '
-                             f'({source_channel_order} source, {target.channel_order} target)')
+        result.report.append(
+            f'first convolution {", ".join(changed)}: input channels reversed '
+            f'({source_channel_order} source, {target.channel_order} target)'
+        )
     else:
-        result.report.append(f'colour order {source_channel_order} in source and target: the '
-                             'first convolution is unchanged')
+        result.report.append(
+            f'colour order {source_channel_order} in source and target: the '
+            'first convolution is unchanged'
+        )
     if source_normalisation is not None:
         warning = normalisation_warning(source_normalisation, source_channel_order, target)
         if warning:
@@ -165,8 +205,11 @@ def convert_state_dict(source_weights: Mapping[str, Tensor],
     return result
 
 
-def normalisation_warning(source_normalisation: Tuple[Sequence[float], Sequence[float]],
-                          source_channel_order: str, target: TargetModel) -> Optional[str]:
+def normalisation_warning(
+    source_normalisation: Tuple[Sequence[float], Sequence[float]],
+    source_channel_order: str,
+    target: TargetModel,
+) -> Optional[str]:
     """A warning when the target's data preprocessor normalises otherwise than the source did.
 
     Args:
@@ -184,10 +227,11 @@ def normalisation_warning(source_normalisation: Tuple[Sequence[float], Sequence[
         mean, std = mean.flip(0), std.flip(0)
     target_mean = torch.tensor(target.mean, dtype=torch.float64)
     target_std = torch.tensor(target.std, dtype=torch.float64)
-    if torch.allclose(mean, target_mean, atol=1e-3) and torch.allclose(std, target_std,
-                                                                       atol=1e-3):
+    if torch.allclose(mean, target_mean, atol=1e-3) and torch.allclose(std, target_std, atol=1e-3):
         return None
-    return (f'WARNING: {target.name} normalises with mean {list(target.mean)}, std '
-            f'{list(target.std)}; the source model was trained with mean {mean.tolist()}, std '
-            f'{std.tolist()} ({target.channel_order}). Its features will be off unless the '
-            'config uses the source values.')
+    return (
+        f'WARNING: {target.name} normalises with mean {list(target.mean)}, std '
+        f'{list(target.std)}; the source model was trained with mean {mean.tolist()}, std '
+        f'{std.tolist()} ({target.channel_order}). Its features will be off unless the '
+        'config uses the source values.'
+    )

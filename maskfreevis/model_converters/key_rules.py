@@ -6,6 +6,7 @@ of the match (for index arithmetic such as ``res2`` -> ``layer1``), and optional
 rewrites the tensor (for layouts that differ between the two implementations). Keys no rule
 matches are returned, never silently passed through, so a converter can list them.
 """
+
 import fnmatch
 import re
 from collections import OrderedDict
@@ -29,6 +30,7 @@ class KeyRule:
         transform: optional function of the source tensor returning the tensor to store (same
             number of elements, another layout); None keeps the tensor as it is.
     """
+
     pattern: str
     target: KeyTarget
     transform: Optional[Callable[[Tensor], Tensor]] = None
@@ -51,6 +53,7 @@ class RenameResult:
         unmatched: source keys no rule matched (not in ``state_dict``).
         created: keys a converter added that have no source tensor (e.g. BatchNorm counters).
     """
+
     state_dict: 'OrderedDict[str, Tensor]' = field(default_factory=OrderedDict)
     renamed_from: Dict[str, str] = field(default_factory=dict)
     unmatched: List[str] = field(default_factory=list)
@@ -77,8 +80,10 @@ def rename_state_dict(state_dict: Mapping[str, Tensor], rules: Sequence[KeyRule]
             if new_key is None:
                 continue
             if new_key in result.state_dict:
-                raise ValueError(f'source keys {result.renamed_from[new_key]!r} and {key!r} '
-                                 f'both convert to {new_key!r}')
+                raise ValueError(
+                    f'source keys {result.renamed_from[new_key]!r} and {key!r} '
+                    f'both convert to {new_key!r}'
+                )
             result.state_dict[new_key] = rule.transform(tensor) if rule.transform else tensor
             result.renamed_from[new_key] = key
             break
@@ -87,8 +92,9 @@ def rename_state_dict(state_dict: Mapping[str, Tensor], rules: Sequence[KeyRule]
     return result
 
 
-def drop_keys(state_dict: Mapping[str, Tensor],
-              patterns: Sequence[str]) -> Tuple['OrderedDict[str, Tensor]', List[str]]:
+def drop_keys(
+    state_dict: Mapping[str, Tensor], patterns: Sequence[str]
+) -> Tuple['OrderedDict[str, Tensor]', List[str]]:
     """Remove the keys matching any shell-style pattern (e.g. ``criterion.*``).
 
     Returns:

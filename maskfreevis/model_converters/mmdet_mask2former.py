@@ -6,6 +6,7 @@ mmdet's image ``Mask2Former`` (COCO instance / panoptic, keys ``backbone.*`` and
 so their names only differ in the head's prefix. What needs fitting is the class head: 80 + 1
 (instance) or 133 + 1 (panoptic) rows for COCO, see :mod:`.class_head`.
 """
+
 from typing import Mapping
 
 from torch import Tensor

@@ -1,11 +1,16 @@
 """Checking a converted state dict against the keys and shapes the target model expects."""
+
 from dataclasses import dataclass, field
 from typing import List, Mapping, Sequence, Tuple
 
 from torch import Tensor
 
-__all__ = ['StateDictMismatchError', 'StateDictComparison', 'compare_state_dicts',
-           'require_exact_match']
+__all__ = [
+    'StateDictMismatchError',
+    'StateDictComparison',
+    'compare_state_dicts',
+    'require_exact_match',
+]
 
 
 class StateDictMismatchError(ValueError):
@@ -22,6 +27,7 @@ class StateDictComparison:
         unexpected: converted keys the target model does not have.
         wrong_shape: ``(key, converted shape, target shape)`` for keys in both.
     """
+
     unconverted: List[str] = field(default_factory=list)
     missing: List[str] = field(default_factory=list)
     unexpected: List[str] = field(default_factory=list)
@@ -45,13 +51,18 @@ class StateDictComparison:
             lines += [f'  {key}' for key in self.unexpected]
         if self.wrong_shape:
             lines.append(f'shape differs from the target model ({len(self.wrong_shape)}):')
-            lines += [f'  {key}: converted {list(have)} vs model {list(want)}'
-                      for key, have, want in self.wrong_shape]
+            lines += [
+                f'  {key}: converted {list(have)} vs model {list(want)}'
+                for key, have, want in self.wrong_shape
+            ]
         return '\n'.join(lines) if lines else 'every key present, every shape equal'
 
 
-def compare_state_dicts(converted: Mapping[str, Tensor], target_shapes: Mapping[str, Sequence[int]],
-                        unconverted: Sequence[str] = ()) -> StateDictComparison:
+def compare_state_dicts(
+    converted: Mapping[str, Tensor],
+    target_shapes: Mapping[str, Sequence[int]],
+    unconverted: Sequence[str] = (),
+) -> StateDictComparison:
     """Compare ``converted`` with the target model's ``{key: shape}``.
 
     Args:
@@ -62,16 +73,20 @@ def compare_state_dicts(converted: Mapping[str, Tensor], target_shapes: Mapping[
     comparison = StateDictComparison(
         unconverted=list(unconverted),
         missing=[key for key in target_shapes if key not in converted],
-        unexpected=[key for key in converted if key not in target_shapes])
+        unexpected=[key for key in converted if key not in target_shapes],
+    )
     for key, tensor in converted.items():
         if key in target_shapes and tuple(tensor.shape) != tuple(target_shapes[key]):
-            comparison.wrong_shape.append(
-                (key, tuple(tensor.shape), tuple(target_shapes[key])))
+            comparison.wrong_shape.append((key, tuple(tensor.shape), tuple(target_shapes[key])))
     return comparison
 
 
-def require_exact_match(converted: Mapping[str, Tensor], target_shapes: Mapping[str, Sequence[int]],
-                        source: str, unconverted: Sequence[str] = ()) -> None:
+def require_exact_match(
+    converted: Mapping[str, Tensor],
+    target_shapes: Mapping[str, Sequence[int]],
+    source: str,
+    unconverted: Sequence[str] = (),
+) -> None:
     """Raise :class:`StateDictMismatchError` naming ``source`` and listing every difference.
 
     Args:
@@ -87,4 +102,5 @@ def require_exact_match(converted: Mapping[str, Tensor], target_shapes: Mapping[
             f'{comparison.describe()}\n'
             'Keys of the source that are no model weights can be dropped with --drop PATTERN; '
             'a shape difference usually means the config does not describe the checkpoint '
-            '(depth, channels, number of queries or classes).')
+            '(depth, channels, number of queries or classes).'
+        )

@@ -1,5 +1,6 @@
 """What a converted checkpoint must fit: the state-dict keys, shapes and input colour order of the
 model a config describes."""
+
 from dataclasses import dataclass
 from typing import Dict, Optional, Sequence, Tuple
 
@@ -20,6 +21,7 @@ class TargetModel:
         name: what the target is (the config file), for messages.
         mean, std: the data preprocessor's normalisation (in ``channel_order``), None if unset.
     """
+
     shapes: Dict[str, Tuple[int, ...]]
     channel_order: str
     name: str
@@ -34,8 +36,9 @@ def _channel_order(model_cfg: ConfigDict) -> str:
     return 'RGB' if swapped else 'BGR'
 
 
-def target_from_model_config(model_cfg: ConfigDict, name: str,
-                             default_scope: str = 'mmdet') -> TargetModel:
+def target_from_model_config(
+    model_cfg: ConfigDict, name: str, default_scope: str = 'mmdet'
+) -> TargetModel:
     """Build the model of ``model_cfg`` (random weights, CPU) and read its state-dict layout.
 
     Args:
@@ -46,6 +49,7 @@ def target_from_model_config(model_cfg: ConfigDict, name: str,
     from mmdet.registry import MODELS
 
     import maskfreevis  # noqa: F401  (registers the model classes)
+
     init_default_scope(default_scope)
     model_cfg = model_cfg.copy()
     model_cfg.pop('init_cfg', None)  # never download or read pretrained weights here
@@ -53,8 +57,13 @@ def target_from_model_config(model_cfg: ConfigDict, name: str,
         model = MODELS.build(model_cfg)
     shapes = {key: tuple(tensor.shape) for key, tensor in model.state_dict().items()}
     preprocessor = model_cfg.get('data_preprocessor') or {}
-    return TargetModel(shapes=shapes, channel_order=_channel_order(model_cfg), name=name,
-                       mean=preprocessor.get('mean'), std=preprocessor.get('std'))
+    return TargetModel(
+        shapes=shapes,
+        channel_order=_channel_order(model_cfg),
+        name=name,
+        mean=preprocessor.get('mean'),
+        std=preprocessor.get('std'),
+    )
 
 
 def target_from_config_file(config_file: str, cfg_options: Optional[dict] = None) -> TargetModel:

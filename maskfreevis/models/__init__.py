@@ -1,4 +1,5 @@
 """Models: detectors, tracking heads, criteria, losses, match costs and data preprocessors."""
+
 from .criteria import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .detectors import *  # noqa: F401,F403

@@ -9,6 +9,7 @@ for, so box-only and mask-labelled clips can be mixed in one batch.
 ``model.train_step``); :func:`mask_grid_inputs` turns the same batch into the tensors the
 mask-free losses take on the stride-``s`` mask grid (logits, Lab colours, box masks).
 """
+
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -43,6 +44,7 @@ class ClipSpec:
             (0: flat object colours, whose equal patches tie in nearest-neighbour searches).
         video_id: written into the frame metainfo.
     """
+
     num_frames: int
     img_shape: Tuple[int, int] = (64, 96)
     ori_shape: Optional[Tuple[int, int]] = None
@@ -55,8 +57,7 @@ class ClipSpec:
     video_id: int = 0
 
 
-def ellipse_masks(img_shape: Tuple[int, int], centres: np.ndarray,
-                  radii: np.ndarray) -> np.ndarray:
+def ellipse_masks(img_shape: Tuple[int, int], centres: np.ndarray, radii: np.ndarray) -> np.ndarray:
     """``(n, h, w)`` uint8 filled ellipses with centres/radii ``(n, 2)`` given as ``(x, y)``."""
     height, width = img_shape
     ys, xs = np.mgrid[0:height, 0:width] + 0.5
@@ -81,8 +82,9 @@ def synthetic_clip(spec: ClipSpec) -> Tuple[torch.Tensor, TrackDataSample]:
     height, width = spec.img_shape
     ori_shape = spec.ori_shape or spec.img_shape
     labels = list(spec.labels) if spec.labels is not None else list(range(spec.num_objects))
-    start = rng.uniform([0.25 * width, 0.25 * height], [0.75 * width, 0.75 * height],
-                        size=(spec.num_objects, 2))
+    start = rng.uniform(
+        [0.25 * width, 0.25 * height], [0.75 * width, 0.75 * height], size=(spec.num_objects, 2)
+    )
     velocity = rng.uniform(-0.04, 0.04, size=(spec.num_objects, 2)) * [width, height]
     radii = rng.uniform(0.15, 0.28, size=(spec.num_objects, 2)) * [width, height]
     # smooth colour gradient with mild noise: neighbouring Lab patches look alike, as in video
@@ -119,7 +121,9 @@ def synthetic_clip(spec: ClipSpec) -> Tuple[torch.Tensor, TrackDataSample]:
                 frame_id=frame,
                 video_id=spec.video_id,
                 video_length=spec.num_frames,
-                ori_video_length=spec.num_frames))
+                ori_video_length=spec.num_frames,
+            )
+        )
         sample.gt_instances = gt
         samples.append(sample)
     clip = TrackDataSample()
@@ -189,7 +193,7 @@ def mask_grid_inputs(batch: Dict[str, List], stride: int = 4, seed: int = 0) -> 
             clip_boxes[rows, frame] = gt.bboxes.float()
             present[rows, frame] = True
         boxes.append(rasterize_boxes(clip_boxes, present, grid, stride))
-        clip_index.append(torch.full((len(ids), ), clip_id, dtype=torch.long))
+        clip_index.append(torch.full((len(ids),), clip_id, dtype=torch.long))
     boxes = torch.cat(boxes).float()
     generator = torch.Generator().manual_seed(seed)
     logits = 2 * torch.randn(boxes.shape, generator=generator)

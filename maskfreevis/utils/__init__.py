@@ -25,15 +25,26 @@ package.
 * mmdet 3.3.0 ``TrackDataPreprocessor`` decides mask padding from the first clip of a batch: fixed
   in the model, where it belongs (``MaskFreeDataPreprocessor`` pads ground-truth masks per clip).
 """
+
 import warnings
 
-from .checkpoint_loading import (TRUST_ENV_VAR, CheckpointReadError, UntrustedCheckpointError,
-                                 checkpoint_safe_globals, is_trusted_checkpoint,
-                                 load_checkpoint_file, register_checkpoint_loaders,
-                                 register_safe_globals, trust_checkpoints)
 from .checkpoint_files import find_resumable_checkpoint, resolve_auto_resume
-from .checkpoint_match import (CheckpointMismatchError, check_checkpoint_matches,
-                               load_model_checkpoint)
+from .checkpoint_loading import (
+    TRUST_ENV_VAR,
+    CheckpointReadError,
+    UntrustedCheckpointError,
+    checkpoint_safe_globals,
+    is_trusted_checkpoint,
+    load_checkpoint_file,
+    register_checkpoint_loaders,
+    register_safe_globals,
+    trust_checkpoints,
+)
+from .checkpoint_match import (
+    CheckpointMismatchError,
+    check_checkpoint_matches,
+    load_model_checkpoint,
+)
 from .distributed import setup_cpu_distributed
 from .launcher import export_local_rank
 from .numpy_compat import numpy_float_alias
@@ -50,20 +61,37 @@ def __getattr__(name: str):
     # Deprecated location of the hook (it moved to maskfreevis.engine.hooks); imported lazily,
     # since the engine imports this package.
     if name == 'CheckpointTrustHook':
-        warnings.warn('maskfreevis.utils.CheckpointTrustHook moved to '
-                      'maskfreevis.engine.hooks.CheckpointTrustHook', DeprecationWarning,
-                      stacklevel=2)
+        warnings.warn(
+            'maskfreevis.utils.CheckpointTrustHook moved to '
+            'maskfreevis.engine.hooks.CheckpointTrustHook',
+            DeprecationWarning,
+            stacklevel=2,
+        )
         from ..engine.hooks import CheckpointTrustHook
+
         return CheckpointTrustHook
     raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
 
 
 __all__ = [
-    'TRUST_ENV_VAR', 'CheckpointReadError', 'UntrustedCheckpointError', 'checkpoint_safe_globals',
-    'is_trusted_checkpoint', 'load_checkpoint_file', 'register_checkpoint_loaders',
-    'register_safe_globals', 'trust_checkpoints', 'find_resumable_checkpoint',
-    'resolve_auto_resume', 'CheckpointMismatchError', 'check_checkpoint_matches',
-    'load_model_checkpoint', 'numpy_float_alias', 'setup_cpu_distributed',
-    'export_local_rank', 'RESULT_COLLECTION_DIR', 'removing_result_collection_dir',
-    'register_compat_fixes'
+    'TRUST_ENV_VAR',
+    'CheckpointReadError',
+    'UntrustedCheckpointError',
+    'checkpoint_safe_globals',
+    'is_trusted_checkpoint',
+    'load_checkpoint_file',
+    'register_checkpoint_loaders',
+    'register_safe_globals',
+    'trust_checkpoints',
+    'find_resumable_checkpoint',
+    'resolve_auto_resume',
+    'CheckpointMismatchError',
+    'check_checkpoint_matches',
+    'load_model_checkpoint',
+    'numpy_float_alias',
+    'setup_cpu_distributed',
+    'export_local_rank',
+    'RESULT_COLLECTION_DIR',
+    'removing_result_collection_dir',
+    'register_compat_fixes',
 ]

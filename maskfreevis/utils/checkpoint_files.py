@@ -7,6 +7,7 @@ deletes the oldest checkpoint before writing the new one), ``--resume`` fails wi
 ``FileNotFoundError`` although other checkpoints are there. :func:`resolve_auto_resume` decides
 before the Runner is built and says what it found.
 """
+
 import logging
 import os
 import os.path as osp
@@ -91,8 +92,11 @@ def resolve_auto_resume(cfg: Config) -> Optional[str]:
     checkpoint, why = find_resumable_checkpoint(cfg.work_dir)
     if checkpoint is None:
         cfg.resume = False
-        print_log(f'--resume: nothing to resume, {why}. Training starts from iteration 1.',
-                  logger='current', level=logging.WARNING)
+        print_log(
+            f'--resume: nothing to resume, {why}. Training starts from iteration 1.',
+            logger='current',
+            level=logging.WARNING,
+        )
         return None
     cfg.load_from = checkpoint
     print_log(f'--resume: resuming from {checkpoint} ({why}).', logger='current')

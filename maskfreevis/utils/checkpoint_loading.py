@@ -26,6 +26,7 @@ Our fix keeps torch's safe loader on every path:
 * a file that is not a readable torch checkpoint (empty, truncated, not a checkpoint at all)
   raises :class:`CheckpointReadError` naming it.
 """
+
 import collections
 import contextlib
 import io
@@ -43,12 +44,14 @@ from mmengine.runner.checkpoint import CheckpointLoader
 TRUST_ENV_VAR = 'MASKFREEVIS_TRUST_CHECKPOINTS'
 
 # How a user opts in to a full unpickle, on every path that loads checkpoints.
-TRUST_HINT = (f'If you trust this file, either set the environment variable {TRUST_ENV_VAR}=1 '
-              'for this command, or list the file in the config option `trusted_checkpoints` '
-              '(tools/train.py, tools/test.py and init_vis_model read it; on the command line: '
-              '--cfg-options "trusted_checkpoints=[\'PATH\']"), or convert it once with '
-              '`python tools/model_converters/publish_model.py --trust IN.pth OUT.pth`, whose '
-              'output loads safely everywhere.')
+TRUST_HINT = (
+    f'If you trust this file, either set the environment variable {TRUST_ENV_VAR}=1 '
+    'for this command, or list the file in the config option `trusted_checkpoints` '
+    '(tools/train.py, tools/test.py and init_vis_model read it; on the command line: '
+    '--cfg-options "trusted_checkpoints=[\'PATH\']"), or convert it once with '
+    '`python tools/model_converters/publish_model.py --trust IN.pth OUT.pth`, whose '
+    'output loads safely everywhere.'
+)
 
 # Files and directories whose checkpoints may be fully unpickled. Managed by `trust_checkpoints`.
 _trusted_locations: List[str] = []
@@ -70,8 +73,14 @@ def checkpoint_safe_globals() -> list:
     ``MultiStepLR``. None of them can execute code when rebuilt.
     """
     from numpy._core import multiarray
-    allowed = [np.ndarray, np.dtype, multiarray._reconstruct, multiarray.scalar,
-               collections.Counter]
+
+    allowed = [
+        np.ndarray,
+        np.dtype,
+        multiarray._reconstruct,
+        multiarray.scalar,
+        collections.Counter,
+    ]
     # numpy 2 rebuilds a dtype as an instance of its per-type class (np.dtypes.Float64DType, ...).
     allowed += [getattr(np.dtypes, name) for name in dir(np.dtypes) if name.endswith('DType')]
     return allowed
@@ -109,8 +118,11 @@ def is_trusted_checkpoint(filename: str) -> bool:
     if '://' in filename:
         return filename in _trusted_locations
     path = _resolve(filename)
-    return any(path == loc or path.startswith(loc.rstrip(os.sep) + os.sep)
-               for loc in _trusted_locations if '://' not in loc)
+    return any(
+        path == loc or path.startswith(loc.rstrip(os.sep) + os.sep)
+        for loc in _trusted_locations
+        if '://' not in loc
+    )
 
 
 def _short_reason(error: Exception) -> str:
@@ -125,19 +137,25 @@ def _short_reason(error: Exception) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-def _unreadable(filename: str, source: Union[str, io.BytesIO],
-                error: Exception) -> CheckpointReadError:
+def _unreadable(
+    filename: str, source: Union[str, io.BytesIO], error: Exception
+) -> CheckpointReadError:
     """The error for a file that is no checkpoint, naming it and what was found."""
     empty = isinstance(source, str) and osp.isfile(source) and osp.getsize(source) == 0
     detail = str(error).splitlines()[0] if str(error) else ''
     return CheckpointReadError(
         f'Cannot load checkpoint {filename!r}: it is '
         f'{"an empty file" if empty else "not a readable torch checkpoint"} (cut short by an '
-        f'interrupted save or download, or not a .pth file): {type(error).__name__}: {detail}')
+        f'interrupted save or download, or not a .pth file): {type(error).__name__}: {detail}'
+    )
 
 
-def _load(source: Union[str, io.BytesIO], map_location: Optional[Union[str, Callable]],
-          filename: str, weights_only: bool) -> dict:
+def _load(
+    source: Union[str, io.BytesIO],
+    map_location: Optional[Union[str, Callable]],
+    filename: str,
+    weights_only: bool,
+) -> dict:
     """``torch.load`` whose errors about the file itself name the file.
 
     With ``weights_only=True`` the safe loader's refusal (``UnpicklingError``) is passed on: the
@@ -155,9 +173,9 @@ def _load(source: Union[str, io.BytesIO], map_location: Optional[Union[str, Call
         raise _unreadable(filename, source, error) from error
 
 
-def load_checkpoint_file(source: Union[str, io.BytesIO],
-                         map_location: Optional[Union[str, Callable]],
-                         filename: str) -> dict:
+def load_checkpoint_file(
+    source: Union[str, io.BytesIO], map_location: Optional[Union[str, Callable]], filename: str
+) -> dict:
     """Load with ``weights_only=True``; a full unpickle only for a file the user trusts.
 
     Args:
@@ -179,37 +197,51 @@ def load_checkpoint_file(source: Union[str, io.BytesIO],
         if not is_trusted_checkpoint(filename):
             reason = _short_reason(error)
             if 'global' in reason.lower():
-                found = ('it references Python objects that torch\'s safe loader rejects '
-                         f'({reason}); unpickling them can execute arbitrary code. Checkpoints '
-                         'written by this package never need that; this one was written by '
-                         'other code (plain mmengine, an older version of this package) or '
-                         'crafted.')
+                found = (
+                    "it references Python objects that torch's safe loader rejects "
+                    f'({reason}); unpickling them can execute arbitrary code. Checkpoints '
+                    'written by this package never need that; this one was written by '
+                    'other code (plain mmengine, an older version of this package) or '
+                    'crafted.'
+                )
             else:
-                found = (f'torch\'s safe loader rejects it ({reason}): it is not a torch '
-                         'checkpoint, or a pickle using operations that can execute code.')
+                found = (
+                    f"torch's safe loader rejects it ({reason}): it is not a torch "
+                    'checkpoint, or a pickle using operations that can execute code.'
+                )
             raise UntrustedCheckpointError(
-                f'Refusing to unpickle checkpoint {filename!r}: {found} {TRUST_HINT}') from None
-    print_log(f'Unpickling trusted checkpoint {filename!r} with weights_only=False: this runs any '
-              'code the file contains.', logger='current', level=logging.WARNING)
+                f'Refusing to unpickle checkpoint {filename!r}: {found} {TRUST_HINT}'
+            ) from None
+    print_log(
+        f'Unpickling trusted checkpoint {filename!r} with weights_only=False: this runs any '
+        'code the file contains.',
+        logger='current',
+        level=logging.WARNING,
+    )
     return _load(source, map_location, filename, weights_only=False)
 
 
 def _load_from_local(filename: str, map_location: Optional[Union[str, Callable]] = None) -> dict:
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
-        what = 'is a directory, not a checkpoint file' if osp.isdir(filename) else \
-            'can not be found'
+        what = (
+            'is a directory, not a checkpoint file' if osp.isdir(filename) else 'can not be found'
+        )
         raise FileNotFoundError(f'checkpoint {filename} {what}.')
     return load_checkpoint_file(filename, map_location, filename)
 
 
-def _load_from_http(filename: str,
-                    map_location: Optional[Union[str, Callable]] = None,
-                    model_dir: Optional[str] = None) -> dict:
+def _load_from_http(
+    filename: str,
+    map_location: Optional[Union[str, Callable]] = None,
+    model_dir: Optional[str] = None,
+) -> dict:
     # Same cache location and file naming as mmengine's loader, so cached downloads are reused.
+    from urllib.parse import urlparse
+
     from mmengine.dist import get_dist_info
     from torch.hub import download_url_to_file, get_dir
-    from urllib.parse import urlparse
+
     model_dir = model_dir or osp.join(get_dir(), 'checkpoints')
     os.makedirs(model_dir, exist_ok=True)
     cached_file = osp.join(model_dir, osp.basename(urlparse(filename).path))
@@ -227,4 +259,5 @@ def register_checkpoint_loaders() -> None:
     """Replace mmengine's local-path and http(s) checkpoint loaders by the trust-aware ones."""
     CheckpointLoader.register_scheme(prefixes='', loader=_load_from_local, force=True)
     CheckpointLoader.register_scheme(
-        prefixes=('http://', 'https://'), loader=_load_from_http, force=True)
+        prefixes=('http://', 'https://'), loader=_load_from_http, force=True
+    )

@@ -7,6 +7,7 @@ layers keep their random initialisation, and evaluation reports a meaningless sc
 0. Here a mismatch is an error unless the config sets ``allow_partial_checkpoint = True`` (what
 fine-tuning from a checkpoint of other classes needs).
 """
+
 import logging
 import re
 from typing import List, Mapping, Sequence
@@ -20,10 +21,12 @@ from .checkpoint_loading import trust_checkpoints
 
 # The config option that lets a checkpoint load partially (only the matching weights).
 PARTIAL_OPTION = 'allow_partial_checkpoint'
-PARTIAL_HINT = (f'If you mean to load only the weights that fit (e.g. to fine-tune from a model '
-                f'with other classes), set `{PARTIAL_OPTION} = True` in the config (tools: '
-                f'--cfg-options {PARTIAL_OPTION}=True; init_vis_model: '
-                f'cfg_options=dict({PARTIAL_OPTION}=True)).')
+PARTIAL_HINT = (
+    f'If you mean to load only the weights that fit (e.g. to fine-tune from a model '
+    f'with other classes), set `{PARTIAL_OPTION} = True` in the config (tools: '
+    f'--cfg-options {PARTIAL_OPTION}=True; init_vis_model: '
+    f'cfg_options=dict({PARTIAL_OPTION}=True)).'
+)
 # Prefixes that wrappers add to parameter names (as mmengine's loader strips them).
 _WRAPPER_PREFIX = re.compile(r'^module\.')
 _SHOWN = 8
@@ -38,8 +41,9 @@ def checkpoint_state_dict(checkpoint: Mapping) -> Mapping[str, torch.Tensor]:
     return checkpoint['state_dict'] if 'state_dict' in checkpoint else checkpoint
 
 
-def describe_mismatch(model_state: Mapping[str, torch.Tensor],
-                      checkpoint_state: Mapping[str, torch.Tensor]) -> List[str]:
+def describe_mismatch(
+    model_state: Mapping[str, torch.Tensor], checkpoint_state: Mapping[str, torch.Tensor]
+) -> List[str]:
     """One line per kind of mismatch: different shapes, missing keys, unexpected keys.
 
     Args:
@@ -52,24 +56,32 @@ def describe_mismatch(model_state: Mapping[str, torch.Tensor],
         mmengine allows).
     """
     loaded = {_WRAPPER_PREFIX.sub('', key): value for key, value in checkpoint_state.items()}
-    shapes = [f'{key}: checkpoint {tuple(loaded[key].shape)}, model {tuple(value.shape)}'
-              for key, value in model_state.items()
-              if key in loaded and hasattr(loaded[key], 'shape')
-              and tuple(loaded[key].shape) != tuple(value.shape)]
-    missing = [key for key in model_state
-               if key not in loaded and not key.endswith('num_batches_tracked')]
+    shapes = [
+        f'{key}: checkpoint {tuple(loaded[key].shape)}, model {tuple(value.shape)}'
+        for key, value in model_state.items()
+        if key in loaded
+        and hasattr(loaded[key], 'shape')
+        and tuple(loaded[key].shape) != tuple(value.shape)
+    ]
+    missing = [
+        key for key in model_state if key not in loaded and not key.endswith('num_batches_tracked')
+    ]
     unexpected = [key for key in loaded if key not in model_state]
     lines = []
-    for title, entries in (('shape differs', shapes), ('missing from the checkpoint', missing),
-                           ('not in the model', unexpected)):
+    for title, entries in (
+        ('shape differs', shapes),
+        ('missing from the checkpoint', missing),
+        ('not in the model', unexpected),
+    ):
         if entries:
             more = f'; ... {len(entries) - _SHOWN} more' if len(entries) > _SHOWN else ''
             lines.append(f'{title} ({len(entries)}): {"; ".join(entries[:_SHOWN])}{more}')
     return lines
 
 
-def check_checkpoint_matches(model: torch.nn.Module, checkpoint: Mapping, source: str,
-                             allow_partial: bool = False) -> List[str]:
+def check_checkpoint_matches(
+    model: torch.nn.Module, checkpoint: Mapping, source: str, allow_partial: bool = False
+) -> List[str]:
     """Raise :class:`CheckpointMismatchError` unless ``checkpoint`` fits ``model`` exactly.
 
     Args:
@@ -86,7 +98,8 @@ def check_checkpoint_matches(model: torch.nn.Module, checkpoint: Mapping, source
         raise CheckpointMismatchError(
             f'Checkpoint {source} does not fit the model of this config (refused; nothing was '
             f'loaded):\n  ' + '\n  '.join(lines) + f'\nCheck the config (e.g. num_classes) and '
-            f'the checkpoint. {PARTIAL_HINT}')
+            f'the checkpoint. {PARTIAL_HINT}'
+        )
     return lines
 
 
@@ -97,12 +110,15 @@ def partial_allowed(cfg: Mapping) -> bool:
 
 def mismatch_warning(source: str, lines: Sequence[str]) -> str:
     """The warning logged when a mismatching checkpoint loads partially by request."""
-    return (f'Checkpoint {source} fits the model only partly; loading the weights that fit '
-            f'({PARTIAL_OPTION}=True):\n  ' + '\n  '.join(lines))
+    return (
+        f'Checkpoint {source} fits the model only partly; loading the weights that fit '
+        f'({PARTIAL_OPTION}=True):\n  ' + '\n  '.join(lines)
+    )
 
 
-def load_model_checkpoint(model: torch.nn.Module, filename: str, cfg: Mapping,
-                          map_location: str = 'cpu') -> dict:
+def load_model_checkpoint(
+    model: torch.nn.Module, filename: str, cfg: Mapping, map_location: str = 'cpu'
+) -> dict:
     """Load a checkpoint into ``model`` the way the tools do, outside a Runner (e.g. the API).
 
     The config's ``trusted_checkpoints`` are honoured (see
@@ -124,7 +140,9 @@ def load_model_checkpoint(model: torch.nn.Module, filename: str, cfg: Mapping,
     lines = check_checkpoint_matches(model, checkpoint, filename, partial_allowed(cfg))
     if lines:
         print_log(mismatch_warning(filename, lines), logger='current', level=logging.WARNING)
-    state_dict = {_WRAPPER_PREFIX.sub('', key): value
-                  for key, value in checkpoint_state_dict(checkpoint).items()}
+    state_dict = {
+        _WRAPPER_PREFIX.sub('', key): value
+        for key, value in checkpoint_state_dict(checkpoint).items()
+    }
     load_state_dict(model, state_dict, strict=False)
     return checkpoint

@@ -2,6 +2,7 @@
 
 ``python -m maskfreevis.utils.collect_env``
 """
+
 from mmengine.utils.dl_utils import collect_env as collect_base_env
 
 import maskfreevis
@@ -11,12 +12,14 @@ def collect_env() -> dict:
     """Versions of Python, torch, mmcv, mmengine, mmdet and maskfreevis; compiler and CUDA."""
     import mmcv
     import mmdet
+
     env_info = collect_base_env()
     env_info['MMCV'] = mmcv.__version__
     env_info['MMDetection'] = mmdet.__version__
     env_info['MaskFreeVIS'] = maskfreevis.__version__
     try:
-        from mmcv.ops import get_compiling_cuda_version, get_compiler_version
+        from mmcv.ops import get_compiler_version, get_compiling_cuda_version
+
         env_info['MMCV Compiler'] = get_compiler_version()
         env_info['MMCV CUDA Compiler'] = get_compiling_cuda_version()
     except ImportError as error:  # mmcv without compiled ops

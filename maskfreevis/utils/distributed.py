@@ -12,12 +12,12 @@ The Runner skips its own ``init_dist`` when a process group already exists and l
 ``model_wrapper_cfg`` override ``device_ids``, so on such machines we create the group ourselves
 (from the variables torchrun sets, no CUDA call) and wrap without device ids.
 """
+
 import os
 
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
-
 
 # What torchrun exports to each process; `--launcher pytorch` needs them.
 TORCHRUN_VARIABLES = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT')
@@ -33,7 +33,8 @@ def check_launcher_environment() -> None:
         raise RuntimeError(
             f'--launcher pytorch needs the environment variables torchrun sets; missing: '
             f'{", ".join(missing)}. Start distributed runs with `bash tools/dist_train.sh CONFIG '
-            'NUM_PROCESSES` (or torchrun), or drop --launcher for a single process.')
+            'NUM_PROCESSES` (or torchrun), or drop --launcher for a single process.'
+        )
 
 
 def setup_cpu_distributed(cfg: Config) -> bool:
@@ -58,11 +59,19 @@ def setup_cpu_distributed(cfg: Config) -> bool:
     if not torch_dist.is_initialized():
         backend = dist_cfg.pop('backend', 'gloo')
         torch_dist.init_process_group(
-            backend='gloo' if backend == 'nccl' else backend, rank=int(os.environ['RANK']),
-            world_size=int(os.environ['WORLD_SIZE']), **dist_cfg)
-    wrapper_cfg = dict(cfg.get('model_wrapper_cfg', None) or dict(
-        type='MMDistributedDataParallel', broadcast_buffers=False,
-        find_unused_parameters=cfg.get('find_unused_parameters', False)))
+            backend='gloo' if backend == 'nccl' else backend,
+            rank=int(os.environ['RANK']),
+            world_size=int(os.environ['WORLD_SIZE']),
+            **dist_cfg,
+        )
+    wrapper_cfg = dict(
+        cfg.get('model_wrapper_cfg', None)
+        or dict(
+            type='MMDistributedDataParallel',
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False),
+        )
+    )
     wrapper_cfg['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper_cfg
     return True

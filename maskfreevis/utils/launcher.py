@@ -5,6 +5,7 @@ of openmim 0.3.9 starts) passes the local rank as a command-line flag (``--local
 torch 2.0, ``--local-rank`` since) instead of the ``LOCAL_RANK`` environment variable that
 torchrun sets and that mmengine 0.10.7 (``mmengine/dist/utils.py``) reads.
 """
+
 import os
 
 

@@ -4,6 +4,7 @@ Upstream bug: ``mmdet/evaluation/functional/ytviseval.py`` (``YTVISeval.accumula
 uses ``np.float``, which numpy 1.24 removed, so YouTube-VIS evaluation crashes under numpy 2 with
 ``AttributeError: module 'numpy' has no attribute 'float'``.
 """
+
 import contextlib
 from typing import Iterator
 

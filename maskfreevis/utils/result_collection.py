@@ -5,6 +5,7 @@ Upstream bug: mmdet 3.3.0 ``mmdet/evaluation/metrics/base_video_metric.py``
 per-rank result files of a multi-process evaluation, removes only its per-run sub-folder, and
 never the folder itself, so every multi-process evaluation leaves an empty ``.dist_test`` behind.
 """
+
 import contextlib
 import os
 import os.path as osp

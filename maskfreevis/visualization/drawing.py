@@ -3,6 +3,7 @@
 All images are RGB ``uint8`` numpy arrays ``(H, W, 3)``. Colours depend only on the instance id, so
 one object keeps its colour over a video.
 """
+
 import colorsys
 import os
 import os.path as osp
@@ -23,14 +24,16 @@ def colour_for_id(instance_id: int) -> np.ndarray:
     return np.round(255 * np.array(colorsys.hsv_to_rgb(hue, 0.85, 1.0))).astype(np.uint8)
 
 
-def draw_instances(frame: np.ndarray,
-                   masks: np.ndarray,
-                   instance_ids: Sequence[int],
-                   labels: Optional[Sequence[int]] = None,
-                   scores: Optional[Sequence[float]] = None,
-                   class_names: Optional[Sequence[str]] = None,
-                   alpha: float = 0.55,
-                   upscale: int = 1) -> np.ndarray:
+def draw_instances(
+    frame: np.ndarray,
+    masks: np.ndarray,
+    instance_ids: Sequence[int],
+    labels: Optional[Sequence[int]] = None,
+    scores: Optional[Sequence[float]] = None,
+    class_names: Optional[Sequence[str]] = None,
+    alpha: float = 0.55,
+    upscale: int = 1,
+) -> np.ndarray:
     """Overlay instance masks (blended colour + outline) and an ``id`` tag on one frame.
 
     Args:
@@ -70,8 +73,9 @@ def draw_instances(frame: np.ndarray,
         if not mask.any():
             continue
         visible = (winner == k) & mask
-        contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL,
-                                       cv2.CHAIN_APPROX_SIMPLE)
+        contours, _ = cv2.findContours(
+            mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+        )
         colour = tuple(int(c) for c in colours[k])
         cv2.drawContours(canvas, contours, -1, colour, thickness)
         text = f'#{instance_ids[k]}'
@@ -82,10 +86,19 @@ def draw_instances(frame: np.ndarray,
         ys, xs = np.nonzero(visible if visible.any() else mask)
         org = (int(xs.min()), max(int(ys.min()) - 2, 8))
         # dark halo behind the text keeps it readable on any colour
-        cv2.putText(canvas, text, org, cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0),
-                    thickness + 2, cv2.LINE_AA)
-        cv2.putText(canvas, text, org, cv2.FONT_HERSHEY_SIMPLEX, font_scale, colour, thickness,
-                    cv2.LINE_AA)
+        cv2.putText(
+            canvas,
+            text,
+            org,
+            cv2.FONT_HERSHEY_SIMPLEX,
+            font_scale,
+            (0, 0, 0),
+            thickness + 2,
+            cv2.LINE_AA,
+        )
+        cv2.putText(
+            canvas, text, org, cv2.FONT_HERSHEY_SIMPLEX, font_scale, colour, thickness, cv2.LINE_AA
+        )
     return canvas
 
 
@@ -94,16 +107,19 @@ def write_gif(frames: Sequence[np.ndarray], path: str, fps: float = 4.0) -> str:
     if len(frames) == 0:
         raise ValueError(f'no frames to write into {path}')
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    imageio.mimsave(path, [np.asarray(f, dtype=np.uint8) for f in frames], duration=1000.0 / fps,
-                    loop=0)
+    imageio.mimsave(
+        path, [np.asarray(f, dtype=np.uint8) for f in frames], duration=1000.0 / fps, loop=0
+    )
     return path
 
 
-def make_contact_sheet(rows: Sequence[Sequence[np.ndarray]],
-                       path: Optional[str] = None,
-                       row_titles: Optional[Sequence[str]] = None,
-                       gap: int = 4,
-                       background: int = 255) -> np.ndarray:
+def make_contact_sheet(
+    rows: Sequence[Sequence[np.ndarray]],
+    path: Optional[str] = None,
+    row_titles: Optional[Sequence[str]] = None,
+    gap: int = 4,
+    background: int = 255,
+) -> np.ndarray:
     """Tile frames into a grid, one row per sequence; optionally write it as a PNG.
 
     Args:
@@ -122,32 +138,46 @@ def make_contact_sheet(rows: Sequence[Sequence[np.ndarray]],
     tile_h, tile_w = next(np.asarray(f).shape[:2] for r in rows for f in r)
     cols = max(len(r) for r in rows)
     title_h = 16 if row_titles else 0
-    sheet = np.full((len(rows) * (tile_h + title_h + gap) + gap, cols * (tile_w + gap) + gap, 3),
-                    background, np.uint8)
+    sheet = np.full(
+        (len(rows) * (tile_h + title_h + gap) + gap, cols * (tile_w + gap) + gap, 3),
+        background,
+        np.uint8,
+    )
     for r, row in enumerate(rows):
         top = gap + r * (tile_h + title_h + gap)
         if row_titles:
-            cv2.putText(sheet, str(row_titles[r]), (gap, top + title_h - 4),
-                        cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+            cv2.putText(
+                sheet,
+                str(row_titles[r]),
+                (gap, top + title_h - 4),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.4,
+                (0, 0, 0),
+                1,
+                cv2.LINE_AA,
+            )
         for c, tile in enumerate(row):
             tile = np.asarray(tile, dtype=np.uint8)
             if tile.shape[:2] != (tile_h, tile_w):
-                raise ValueError(f'tile ({r}, {c}) has size {tile.shape[:2]}, expected '
-                                 f'{(tile_h, tile_w)}')
+                raise ValueError(
+                    f'tile ({r}, {c}) has size {tile.shape[:2]}, expected {(tile_h, tile_w)}'
+                )
             left = gap + c * (tile_w + gap)
-            sheet[top + title_h:top + title_h + tile_h, left:left + tile_w] = tile
+            sheet[top + title_h : top + title_h + tile_h, left : left + tile_w] = tile
     if path is not None:
         os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
         cv2.imwrite(path, sheet[..., ::-1])
     return sheet
 
 
-def draw_video(frames: Sequence[np.ndarray],
-               instances: Sequence,
-               class_names: Optional[Sequence[str]] = None,
-               score_thr: float = 0.3,
-               upscale: int = 1,
-               overlap_thr: float = 0.5) -> List[np.ndarray]:
+def draw_video(
+    frames: Sequence[np.ndarray],
+    instances: Sequence,
+    class_names: Optional[Sequence[str]] = None,
+    score_thr: float = 0.3,
+    upscale: int = 1,
+    overlap_thr: float = 0.5,
+) -> List[np.ndarray]:
     """Draw per-frame predictions of one video (as :func:`maskfreevis.apis.inference_vis` returns).
 
     Args:
@@ -186,9 +216,16 @@ def draw_video(frames: Sequence[np.ndarray],
     drawn = []
     for frame, pred in zip(frames, instances):
         drawn.append(
-            draw_instances(frame, _as_numpy(pred.masks)[keep], _as_numpy(pred.instances_id)[keep],
-                           labels=_as_numpy(pred.labels)[keep], scores=scores[keep],
-                           class_names=class_names, upscale=upscale))
+            draw_instances(
+                frame,
+                _as_numpy(pred.masks)[keep],
+                _as_numpy(pred.instances_id)[keep],
+                labels=_as_numpy(pred.labels)[keep],
+                scores=scores[keep],
+                class_names=class_names,
+                upscale=upscale,
+            )
+        )
     return drawn
 
 

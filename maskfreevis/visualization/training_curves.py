@@ -1,4 +1,5 @@
 """Training curves of a run from mmengine's ``vis_data/scalars.json``."""
+
 import json
 import os.path as osp
 from typing import List, Optional
@@ -30,8 +31,10 @@ def plot_training_curves(rows: List[dict], path: str, title: str) -> Optional[st
         ``path``, or None when no row has a training loss (nothing is written).
     """
     import matplotlib
+
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+
     train_rows = [r for r in rows if 'loss' in r and 'iter' in r]
     if not train_rows:
         return None
@@ -40,8 +43,9 @@ def plot_training_curves(rows: List[dict], path: str, title: str) -> Optional[st
     # on a log axis
     keys = sorted({k for r in train_rows for k in r if k.startswith('loss') and r[k] > 0})
     iters = [r['iter'] for r in train_rows]
-    fig, (ax_loss, ax_lr) = plt.subplots(2, 1, figsize=(7, 6), sharex=True,
-                                         gridspec_kw=dict(height_ratios=[3, 1]))
+    fig, (ax_loss, ax_lr) = plt.subplots(
+        2, 1, figsize=(7, 6), sharex=True, gridspec_kw=dict(height_ratios=[3, 1])
+    )
     for key in keys:
         values = [r.get(key, np.nan) for r in train_rows]
         ax_loss.plot(iters, values, label=key, linewidth=2 if key == 'loss' else 1)

@@ -1,10 +1,12 @@
 """Side-by-side panels of one video: input | ground truth | prediction, per frame."""
+
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import pycocotools.mask as mask_utils
 
 from maskfreevis.datasets.vis_json_formats import segmentation_to_rle
+
 from .drawing import draw_instances, draw_video
 
 __all__ = ['gt_instances_of_video', 'draw_comparison_panels']
@@ -33,18 +35,18 @@ def gt_instances_of_video(annotations: Sequence[dict], video: dict) -> List[Dict
                 rle = segmentation_to_rle(segmentation, height, width)
                 masks.append(mask_utils.decode(rle).astype(bool))
                 ids.append(rank)
-        frames.append(dict(masks=np.array(masks, dtype=bool).reshape(-1, height, width),
-                           ids=ids))
+        frames.append(dict(masks=np.array(masks, dtype=bool).reshape(-1, height, width), ids=ids))
     return frames
 
 
 def draw_comparison_panels(
-        frames: Sequence[np.ndarray],
-        gt_frames: Sequence[dict],
-        predictions: Sequence,
-        class_names: Optional[Sequence[str]] = None,
-        score_thr: float = 0.3,
-        upscale: int = 3) -> Tuple[List[np.ndarray], List[np.ndarray], List[np.ndarray]]:
+    frames: Sequence[np.ndarray],
+    gt_frames: Sequence[dict],
+    predictions: Sequence,
+    class_names: Optional[Sequence[str]] = None,
+    score_thr: float = 0.3,
+    upscale: int = 3,
+) -> Tuple[List[np.ndarray], List[np.ndarray], List[np.ndarray]]:
     """Draw a video's ground truth and predictions and put them next to the input.
 
     Args:
@@ -60,11 +62,15 @@ def draw_comparison_panels(
         ground truth and predictions alone, T (H*u, W*u, 3) uint8 each.
     """
     if not len(frames) == len(gt_frames) == len(predictions):
-        raise ValueError(f'{len(frames)} frames, {len(gt_frames)} ground-truth frames and '
-                         f'{len(predictions)} predicted frames; they must be equal')
+        raise ValueError(
+            f'{len(frames)} frames, {len(gt_frames)} ground-truth frames and '
+            f'{len(predictions)} predicted frames; they must be equal'
+        )
     drawn_pred = draw_video(frames, predictions, class_names, score_thr, upscale)
-    drawn_gt = [draw_instances(frame, gt['masks'], gt['ids'], upscale=upscale)
-                for frame, gt in zip(frames, gt_frames)]
+    drawn_gt = [
+        draw_instances(frame, gt['masks'], gt['ids'], upscale=upscale)
+        for frame, gt in zip(frames, gt_frames)
+    ]
     raw = [np.repeat(np.repeat(frame, upscale, 0), upscale, 1) for frame in frames]
     panels = [np.concatenate(row, 1) for row in zip(raw, drawn_gt, drawn_pred)]
     return panels, drawn_gt, drawn_pred

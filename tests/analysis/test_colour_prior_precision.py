@@ -1,5 +1,6 @@
 """The colour-prior analysis: exact shares on a hand-made video, clear errors on box-only data,
 knobs and mask stride from the config."""
+
 import json
 
 import pytest
@@ -76,19 +77,22 @@ def video_and_annotations(ann_file):
 
 def write_config(tmp_path, track_head: str, preprocessor: str = '') -> Config:
     path = tmp_path / 'knobs.py'
-    path.write_text(f'model = dict(data_preprocessor=dict({preprocessor}), '
-                    f'track_head=dict({track_head}))\n')
+    path.write_text(
+        f'model = dict(data_preprocessor=dict({preprocessor}), track_head=dict({track_head}))\n'
+    )
     return Config.fromfile(str(path))
 
 
 def test_knobs_from_the_criterion_with_the_module_defaults(tmp_path):
-    config = write_config(tmp_path, "criterion=dict(loss_pair=dict(type='PairwiseColourLoss', "
-                          "dilation=1, loss_weight=2.0), loss_tk=dict(topk=3, pairing='all'))",
-                          'mask_stride=8')
+    config = write_config(
+        tmp_path,
+        "criterion=dict(loss_pair=dict(type='PairwiseColourLoss', "
+        "dilation=1, loss_weight=2.0), loss_tk=dict(topk=3, pairing='all'))",
+        'mask_stride=8',
+    )
     pair, tk = tool.loss_knobs(config)
     assert pair == dict(kernel_size=3, dilation=1, threshold=0.3)
-    assert tk == dict(patch_size=3, grid_size=3, dilation=3, topk=3, threshold=0.05,
-                      pairing='all')
+    assert tk == dict(patch_size=3, grid_size=3, dilation=3, topk=3, threshold=0.05, pairing='all')
     assert tool.mask_stride_of(config) == 8
     assert tool.mask_stride_of(write_config(tmp_path, '')) == tool.DEFAULT_MASK_STRIDE
 

@@ -1,4 +1,5 @@
 """Smoke test of the model benchmark (the numbers are the tool's job) and its summary maths."""
+
 import pytest
 
 from maskfreevis.analysis import model_benchmark as bench
@@ -9,8 +10,9 @@ def test_same_batch_with_and_without_masks():
     assert [tuple(x.shape) for x in batch['inputs']] == [(3, 3, 32, 48)] * 2
     frame = batch['data_samples'][1][2].gt_instances
     assert frame.masks.masks.shape == (2, 32, 48) and frame.bboxes.shape == (2, 4)
-    boxes = bench.benchmark_batch(clips=2, frames=3, size=(32, 48), objects=2,
-                                  with_masks=False)['data_samples'][1][2].gt_instances
+    boxes = bench.benchmark_batch(clips=2, frames=3, size=(32, 48), objects=2, with_masks=False)[
+        'data_samples'
+    ][1][2].gt_instances
     assert 'masks' not in boxes
     assert boxes.bboxes.equal(frame.bboxes) and boxes.instances_ids.equal(frame.instances_ids)
 
@@ -18,8 +20,9 @@ def test_same_batch_with_and_without_masks():
 @pytest.mark.parametrize('kind, loss_terms', [('maskfreevis', 60), ('mask2former', 30)])
 def test_worker_measures_one_training_step(load_tool, kind, loss_terms):
     config = load_tool('analysis_tools/benchmark_model.py').CONFIGS[kind]
-    report = bench.run_worker(kind, config, clips=2, frames=2, size=(32, 64), objects=1,
-                              repeats=1, warmup=0)
+    report = bench.run_worker(
+        kind, config, clips=2, frames=2, size=(32, 64), objects=1, repeats=1, warmup=0
+    )
     assert report['finite'] and report['loss_terms'] == loss_terms
     assert len(report['times_s']) == len(report['cpu_times_s']) == len(report['peaks_mib']) == 1
     assert report['times_s'][0] > 0 and report['saved_mib'] > 0
@@ -27,11 +30,19 @@ def test_worker_measures_one_training_step(load_tool, kind, loss_terms):
 
 def test_summary_ratios_and_verdict():
     def report(step, peak):
-        return dict(times_s=[step, 3 * step], cpu_times_s=[step, step], peaks_mib=[peak, peak],
-                    saved_mib=peak / 2, loss_terms=4, finite=True)
+        return dict(
+            times_s=[step, 3 * step],
+            cpu_times_s=[step, step],
+            peaks_mib=[peak, peak],
+            saved_mib=peak / 2,
+            loss_terms=4,
+            finite=True,
+        )
 
-    reports = dict(maskfreevis=[report(1.0, 100.0), report(1.0, 140.0)],
-                   mask2former=[report(1.0, 100.0), report(1.0, 100.0)])
+    reports = dict(
+        maskfreevis=[report(1.0, 100.0), report(1.0, 140.0)],
+        mask2former=[report(1.0, 100.0), report(1.0, 100.0)],
+    )
     summary, ratios = bench.summarise_rounds(reports)
     assert summary['maskfreevis']['median_step_s'] == pytest.approx(2.0)
     assert summary['maskfreevis']['max_peak_mib'] == 140.0 and summary['maskfreevis']['steps'] == 4

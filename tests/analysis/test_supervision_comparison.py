@@ -1,4 +1,5 @@
 """The supervision comparison's table maths on hand-made results, and run reuse."""
+
 import sys
 
 import pytest
@@ -24,8 +25,9 @@ def test_summary_means_spread_ratio_and_targets():
     assert summary['ratio_1_to_4']['AP'] == pytest.approx(0.42 / 0.48)
     assert summary['target_ratio_met']  # 0.875 >= 0.85
     gaps = summary['ordering']
-    assert gaps[0]['gap'] == pytest.approx(0.42 - 0.31) and gaps[0]['seed_spread'] == \
-        pytest.approx(0.04)
+    assert gaps[0]['gap'] == pytest.approx(0.42 - 0.31) and gaps[0]['seed_spread'] == pytest.approx(
+        0.04
+    )
     assert gaps[1]['gap'] == pytest.approx(0.31 - 0.205) and gaps[1]['met']
     assert summary['target_ordering_met']
     markdown = cmp.to_markdown(summary, [0, 1], 'AP table')
@@ -34,8 +36,10 @@ def test_summary_means_spread_ratio_and_targets():
 
 
 def test_other_result_blocks_are_summarised():
-    runs = {v: {0: dict(best_prediction_iou=dict(mean=m, above_0_5=f))}
-            for v, m, f in (('maskfreevis', 0.6, 0.7), ('mask_sup', 0.8, 0.9))}
+    runs = {
+        v: {0: dict(best_prediction_iou=dict(mean=m, above_0_5=f))}
+        for v, m, f in (('maskfreevis', 0.6, 0.7), ('mask_sup', 0.8, 0.9))
+    }
     summary = cmp.summarise(runs, [0], 'best_prediction_iou', ('mean', 'above_0_5'))
     assert summary['table']['mask_sup']['mean_above_0_5'] == pytest.approx(0.9)
     assert summary['ratio_1_to_4']['mean'] == pytest.approx(0.75)
@@ -45,8 +49,9 @@ def test_other_result_blocks_are_summarised():
 def test_results_without_a_newer_metric_still_summarise():
     runs = {
         'maskfreevis': {0: dict(best_prediction_iou=dict(mean=0.6, above_0_5=0.7))},  # older run
-        'mask_sup': {0: dict(best_prediction_iou=dict(mean=0.8, above_0_5=0.9,
-                                                      class_accuracy=0.5))},
+        'mask_sup': {
+            0: dict(best_prediction_iou=dict(mean=0.8, above_0_5=0.9, class_accuracy=0.5))
+        },
     }
     metrics = ('mean', 'above_0_5', 'class_accuracy')
     summary = cmp.summarise(runs, [0], 'best_prediction_iou', metrics)
@@ -77,9 +82,11 @@ def test_finished_runs_of_the_same_command_are_reused(tmp_path):
     out_dir, counter = tmp_path / 'run', tmp_path / 'count.txt'
 
     def fake_run(ap):  # a "training run" that counts itself and writes results.json
-        code = ('import json, sys; open(sys.argv[2], "a").write("x"); '
-                'json.dump(dict(mask_ap=dict(AP=float(sys.argv[3]))), '
-                'open(sys.argv[1] + "/results.json", "w"))')
+        code = (
+            'import json, sys; open(sys.argv[2], "a").write("x"); '
+            'json.dump(dict(mask_ap=dict(AP=float(sys.argv[3]))), '
+            'open(sys.argv[1] + "/results.json", "w"))'
+        )
         return [sys.executable, '-c', code, str(out_dir), str(counter), str(ap)]
 
     first = cmp.run_one(fake_run(0.5), str(out_dir), threads=1)

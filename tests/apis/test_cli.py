@@ -1,20 +1,29 @@
 """Argument and config handling shared by the command-line tools."""
+
 import argparse
 import os
 import os.path as osp
 
 import pytest
 
-from maskfreevis.apis.cli import (add_common_args, enable_amp, format_command, load_config,
-                                  parse_launch_args, set_resume)
+from maskfreevis.apis.cli import (
+    add_common_args,
+    enable_amp,
+    format_command,
+    load_config,
+    parse_launch_args,
+    set_resume,
+)
 
 
 @pytest.fixture
 def config_file(tmp_path):
     path = tmp_path / 'toy_config.py'
-    path.write_text("optim_wrapper = dict(type='OptimWrapper',\n"
-                    "                     optimizer=dict(type='SGD', lr=0.1))\n"
-                    "custom_hooks = [dict(type='EMAHook')]\n")
+    path.write_text(
+        "optim_wrapper = dict(type='OptimWrapper',\n"
+        "                     optimizer=dict(type='SGD', lr=0.1))\n"
+        "custom_hooks = [dict(type='EMAHook')]\n"
+    )
     return str(path)
 
 
@@ -33,8 +42,17 @@ def test_default_work_dir_and_launcher(config_file):
 
 
 def test_overrides_work_dir_and_launcher(config_file, tmp_path):
-    cfg = load_config(parse(config_file, '--work-dir', str(tmp_path), '--launcher', 'pytorch',
-                            '--cfg-options', 'optim_wrapper.optimizer.lr=0.5'))
+    cfg = load_config(
+        parse(
+            config_file,
+            '--work-dir',
+            str(tmp_path),
+            '--launcher',
+            'pytorch',
+            '--cfg-options',
+            'optim_wrapper.optimizer.lr=0.5',
+        )
+    )
     assert cfg.optim_wrapper.optimizer.lr == 0.5
     assert cfg.work_dir == str(tmp_path)
     assert cfg.launcher == 'pytorch'

@@ -1,4 +1,5 @@
 """The demo's config handling and report, without training."""
+
 import os.path as osp
 
 import pytest
@@ -10,8 +11,11 @@ from maskfreevis.datasets.synthetic import SyntheticVISSettings
 SCHEDULE = dict(
     train_cfg=dict(type='IterBasedTrainLoop', max_iters=800, val_interval=800),
     default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=800)),
-    param_scheduler=[dict(type='LinearLR', begin=0, end=50),
-                     dict(type='MultiStepLR', begin=0, end=800, milestones=[640])])
+    param_scheduler=[
+        dict(type='LinearLR', begin=0, end=50),
+        dict(type='MultiStepLR', begin=0, end=800, milestones=[640]),
+    ],
+)
 
 
 def test_schedule_scales_to_the_new_length():
@@ -36,10 +40,17 @@ def test_schedule_keeps_the_checkpoint_interval_of_a_longer_run():
 def test_demo_config_points_every_loader_at_the_data(tmp_path):
     config = tmp_path / 'toy.py'
     loader = "dict(dataset=dict(data_root='elsewhere/', ann_file='a.json'))"
-    config.write_text(f'train_dataloader = {loader}\nval_dataloader = {loader}\n' +
-                      '\n'.join(f'{k} = {v!r}' for k, v in SCHEDULE.items()))
-    options = DemoOptions(config=str(config), data_root=str(tmp_path / 'data'), seed=7, iters=10,
-                          cfg_options={'train_cfg.val_interval': 5})
+    config.write_text(
+        f'train_dataloader = {loader}\nval_dataloader = {loader}\n'
+        + '\n'.join(f'{k} = {v!r}' for k, v in SCHEDULE.items())
+    )
+    options = DemoOptions(
+        config=str(config),
+        data_root=str(tmp_path / 'data'),
+        seed=7,
+        iters=10,
+        cfg_options={'train_cfg.val_interval': 5},
+    )
     cfg = build_demo_config(options, str(tmp_path / 'work'))
     expected_root = osp.join(str(tmp_path / 'data'), '')
     assert cfg.train_dataloader.dataset.data_root == expected_root
@@ -53,15 +64,23 @@ def test_demo_config_points_every_loader_at_the_data(tmp_path):
 def test_report_tables(tmp_path):
     ap = dict(AP=0.25, AP50=0.5, AP75=0.125, APs=-1.0, APm=0.2, APl=None)
     summary = dict(
-        config='configs/toy.py', command='python tools/run_demo.py', iterations=3, seed=0,
-        data_seed=0, threads=1, data=dict(num_train_videos=2, num_val_videos=2),
-        mask_ap=ap, mask_ap_class_agnostic=dict(ap, AP=0.5),
+        config='configs/toy.py',
+        command='python tools/run_demo.py',
+        iterations=3,
+        seed=0,
+        data_seed=0,
+        threads=1,
+        data=dict(num_train_videos=2, num_val_videos=2),
+        mask_ap=ap,
+        mask_ap_class_agnostic=dict(ap, AP=0.5),
         best_prediction_iou=dict(mean=0.6, above_0_5=0.75, class_accuracy=0.25, chance=0.25),
-        timings_s=dict(data=1.0, train=2.0, eval=3.0, visuals=4.0, total=10.0))
+        timings_s=dict(data=1.0, train=2.0, eval=3.0, visuals=4.0, total=10.0),
+    )
     paths = write_results(str(tmp_path), summary)
     markdown = open(paths['markdown']).read()
-    assert '| per category (YouTube-VIS mask AP) | 0.250 | 0.500 | 0.125 | – | 0.200 | – |' \
-        in markdown
+    assert (
+        '| per category (YouTube-VIS mask AP) | 0.250 | 0.500 | 0.125 | – | 0.200 | – |' in markdown
+    )
     assert '| class-agnostic (categories merged) | 0.500 |' in markdown
     assert 'averages **0.600** (75 % of objects above 0.5)' in markdown
     assert "has the object's category for 25 % of them (chance 25 %)" in markdown

@@ -1,4 +1,5 @@
 """The drawing functions moved to maskfreevis.visualization; the old names still work and warn."""
+
 import importlib
 import sys
 
@@ -8,8 +9,9 @@ import maskfreevis.apis
 import maskfreevis.visualization
 
 
-@pytest.mark.parametrize('name', ['colour_for_id', 'draw_instances', 'draw_video', 'write_gif',
-                                  'make_contact_sheet'])
+@pytest.mark.parametrize(
+    'name', ['colour_for_id', 'draw_instances', 'draw_video', 'write_gif', 'make_contact_sheet']
+)
 def test_old_names_warn_and_are_the_new_functions(name):
     with pytest.warns(DeprecationWarning, match=f'maskfreevis.visualization.{name}'):
         old = getattr(maskfreevis.apis, name)

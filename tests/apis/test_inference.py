@@ -1,4 +1,5 @@
 """``init_vis_model`` / ``inference_vis`` on a tiny Mask2Former-VIS from an in-memory config."""
+
 import os.path as osp
 
 import cv2
@@ -17,48 +18,103 @@ def tiny_vis_config() -> Config:
     the inference API only needs a ``model`` and a test pipeline."""
     channels = 64
     test_pipeline = [
-        dict(type='TransformBroadcaster', transforms=[
-            dict(type='LoadImageFromFile'),
-            dict(type='Resize', scale=(96, 64), keep_ratio=True),
-            dict(type='LoadTrackAnnotations', with_mask=True),
-        ]),
+        dict(
+            type='TransformBroadcaster',
+            transforms=[
+                dict(type='LoadImageFromFile'),
+                dict(type='Resize', scale=(96, 64), keep_ratio=True),
+                dict(type='LoadTrackAnnotations', with_mask=True),
+            ],
+        ),
         dict(type='PackTrackInputs'),
     ]
     attn = dict(embed_dims=channels, num_heads=8, dropout=0.0, batch_first=True)
-    ffn = dict(embed_dims=channels, feedforward_channels=128, num_fcs=2, ffn_drop=0.0,
-               act_cfg=dict(type='ReLU', inplace=True))
+    ffn = dict(
+        embed_dims=channels,
+        feedforward_channels=128,
+        num_fcs=2,
+        ffn_drop=0.0,
+        act_cfg=dict(type='ReLU', inplace=True),
+    )
     model = dict(
         type='Mask2FormerVideo',
-        data_preprocessor=dict(type='TrackDataPreprocessor', mean=[123.675, 116.28, 103.53],
-                               std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_size_divisor=32),
-        backbone=dict(type='ResNet', depth=18, num_stages=4, out_indices=(0, 1, 2, 3),
-                      norm_cfg=dict(type='BN', requires_grad=False), norm_eval=True,
-                      init_cfg=None),
+        data_preprocessor=dict(
+            type='TrackDataPreprocessor',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            bgr_to_rgb=True,
+            pad_size_divisor=32,
+        ),
+        backbone=dict(
+            type='ResNet',
+            depth=18,
+            num_stages=4,
+            out_indices=(0, 1, 2, 3),
+            norm_cfg=dict(type='BN', requires_grad=False),
+            norm_eval=True,
+            init_cfg=None,
+        ),
         track_head=dict(
-            type='Mask2FormerTrackHead', in_channels=[64, 128, 256, 512], strides=[4, 8, 16, 32],
-            feat_channels=channels, out_channels=channels, num_classes=3, num_queries=10,
-            num_frames=2, num_transformer_feat_level=3,
+            type='Mask2FormerTrackHead',
+            in_channels=[64, 128, 256, 512],
+            strides=[4, 8, 16, 32],
+            feat_channels=channels,
+            out_channels=channels,
+            num_classes=3,
+            num_queries=10,
+            num_frames=2,
+            num_transformer_feat_level=3,
             pixel_decoder=dict(
-                type='MSDeformAttnPixelDecoder', num_outs=3,
-                norm_cfg=dict(type='GN', num_groups=32), act_cfg=dict(type='ReLU'),
-                encoder=dict(num_layers=1, layer_cfg=dict(
-                    self_attn_cfg=dict(embed_dims=channels, num_heads=8, num_levels=3,
-                                       num_points=4, im2col_step=128, dropout=0.0,
-                                       batch_first=True),
-                    ffn_cfg=ffn)),
-                positional_encoding=dict(num_feats=channels // 2, normalize=True)),
+                type='MSDeformAttnPixelDecoder',
+                num_outs=3,
+                norm_cfg=dict(type='GN', num_groups=32),
+                act_cfg=dict(type='ReLU'),
+                encoder=dict(
+                    num_layers=1,
+                    layer_cfg=dict(
+                        self_attn_cfg=dict(
+                            embed_dims=channels,
+                            num_heads=8,
+                            num_levels=3,
+                            num_points=4,
+                            im2col_step=128,
+                            dropout=0.0,
+                            batch_first=True,
+                        ),
+                        ffn_cfg=ffn,
+                    ),
+                ),
+                positional_encoding=dict(num_feats=channels // 2, normalize=True),
+            ),
             enforce_decoder_input_project=False,
-            positional_encoding=dict(type='SinePositionalEncoding3D', num_feats=channels // 2,
-                                     normalize=True),
-            transformer_decoder=dict(return_intermediate=True, num_layers=1, layer_cfg=dict(
-                self_attn_cfg=attn, cross_attn_cfg=attn, ffn_cfg=ffn), init_cfg=None),
-            loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=2.0,
-                          reduction='mean', class_weight=[1.0] * 3 + [0.1])),
-        init_cfg=None)
-    return Config(dict(
-        default_scope='mmdet', model=model,
-        test_dataloader=dict(dataset=dict(pipeline=test_pipeline,
-                                          metainfo=dict(classes=('a', 'b', 'c'))))))
+            positional_encoding=dict(
+                type='SinePositionalEncoding3D', num_feats=channels // 2, normalize=True
+            ),
+            transformer_decoder=dict(
+                return_intermediate=True,
+                num_layers=1,
+                layer_cfg=dict(self_attn_cfg=attn, cross_attn_cfg=attn, ffn_cfg=ffn),
+                init_cfg=None,
+            ),
+            loss_cls=dict(
+                type='CrossEntropyLoss',
+                use_sigmoid=False,
+                loss_weight=2.0,
+                reduction='mean',
+                class_weight=[1.0] * 3 + [0.1],
+            ),
+        ),
+        init_cfg=None,
+    )
+    return Config(
+        dict(
+            default_scope='mmdet',
+            model=model,
+            test_dataloader=dict(
+                dataset=dict(pipeline=test_pipeline, metainfo=dict(classes=('a', 'b', 'c')))
+            ),
+        )
+    )
 
 
 @pytest.fixture(scope='module')
@@ -97,7 +153,7 @@ def test_whole_video_predictions_at_original_size(model, video_dir):
     assert len(results) == 3
     for pred in results:
         assert pred.masks.shape == (10, HEIGHT, WIDTH) and pred.masks.dtype == torch.bool
-        assert pred.scores.shape == pred.labels.shape == pred.instances_id.shape == (10, )
+        assert pred.scores.shape == pred.labels.shape == pred.instances_id.shape == (10,)
         assert pred.bboxes.shape == (10, 4)
     # one forward over the whole video: the same instances (ids, scores) in every frame
     assert torch.equal(results[0].instances_id, results[2].instances_id)
@@ -116,8 +172,9 @@ def test_paths_directory_and_bgr_arrays_agree(model, video_dir):
 
 def test_checkpoint_round_trip(model, video_dir, tmp_path):
     path = str(tmp_path / 'weights.pth')
-    torch.save(dict(state_dict=model.state_dict(), meta=dict(dataset_meta=dict(classes=['x']))),
-               path)
+    torch.save(
+        dict(state_dict=model.state_dict(), meta=dict(dataset_meta=dict(classes=['x']))), path
+    )
     torch.manual_seed(1)  # a different random init, replaced by the checkpoint
     loaded = init_vis_model(tiny_vis_config(), checkpoint=path)
     assert loaded.dataset_meta == dict(classes=['x'])
@@ -176,24 +233,31 @@ def test_empty_or_corrupt_frame_file_is_named(model, video_dir, tmp_path):
 
 def test_checkpoint_of_another_model_is_refused_with_a_hint_that_works_here(model, tmp_path):
     from maskfreevis.utils.checkpoint_match import CheckpointMismatchError
+
     path = str(tmp_path / 'five_classes.pth')
     state = {key: value.clone() for key, value in model.state_dict().items()}
     state['track_head.cls_embed.weight'] = torch.zeros(6, 64)
     state['track_head.cls_embed.bias'] = torch.zeros(6)
     torch.save(dict(state_dict=state), path)
-    with pytest.raises(CheckpointMismatchError, match=r'cls_embed.weight: checkpoint \(6, 64\), '
-                       r'model \(4, 64\)') as error:
+    with pytest.raises(
+        CheckpointMismatchError,
+        match=r'cls_embed.weight: checkpoint \(6, 64\), '
+        r'model \(4, 64\)',
+    ) as error:
         init_vis_model(tiny_vis_config(), checkpoint=path)
     hint = 'cfg_options=dict(allow_partial_checkpoint=True)'
     assert hint in str(error.value)
-    loaded = init_vis_model(tiny_vis_config(), checkpoint=path,
-                            cfg_options=dict(allow_partial_checkpoint=True))
+    loaded = init_vis_model(
+        tiny_vis_config(), checkpoint=path, cfg_options=dict(allow_partial_checkpoint=True)
+    )
     assert torch.equal(loaded.backbone.conv1.weight, model.backbone.conv1.weight)
 
 
-def test_crafted_checkpoint_is_refused_unless_listed(model, tmp_path, monkeypatch,
-                                                    write_crafted_checkpoint):
+def test_crafted_checkpoint_is_refused_unless_listed(
+    model, tmp_path, monkeypatch, write_crafted_checkpoint
+):
     from maskfreevis.utils import TRUST_ENV_VAR, UntrustedCheckpointError
+
     monkeypatch.delenv(TRUST_ENV_VAR, raising=False)
     path = str(tmp_path / 'crafted.pth')
     marker = write_crafted_checkpoint(path, state_dict=model.state_dict())
@@ -201,6 +265,5 @@ def test_crafted_checkpoint_is_refused_unless_listed(model, tmp_path, monkeypatc
         init_vis_model(tiny_vis_config(), checkpoint=path)
     assert not osp.exists(marker)
     # The opt-in the message names works on this path too.
-    init_vis_model(tiny_vis_config(), checkpoint=path,
-                   cfg_options=dict(trusted_checkpoints=[path]))
+    init_vis_model(tiny_vis_config(), checkpoint=path, cfg_options=dict(trusted_checkpoints=[path]))
     assert osp.isdir(marker)

@@ -4,6 +4,7 @@ Leaves (configs/maskfreevis/*.py) put a recipe on a dataset (or change one sibli
 statements; recipes hold no data, dataset bases hold data only, schedules and the runtime their
 own keys; no config edits a list by position or copies a class table held by the package.
 """
+
 import ast
 import glob
 import os.path as osp
@@ -19,12 +20,28 @@ BASES = osp.join(CONFIGS, '_base_')
 LEAVES = sorted(glob.glob(osp.join(CONFIGS, 'maskfreevis', '*.py')))
 ALL_FILES = sorted(glob.glob(osp.join(CONFIGS, '**', '*.py'), recursive=True))
 
-DATA_KEYS = {'train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',
-             'test_evaluator'}
+DATA_KEYS = {
+    'train_dataloader',
+    'val_dataloader',
+    'test_dataloader',
+    'val_evaluator',
+    'test_evaluator',
+}
 SCHEDULE_KEYS = {'optim_wrapper', 'param_scheduler', 'train_cfg', 'val_cfg', 'test_cfg'}
-RUNTIME_KEYS = {'default_scope', 'default_hooks', 'custom_hooks', 'custom_imports', 'env_cfg',
-                'visualizer', 'vis_backends', 'log_processor', 'log_level', 'load_from',
-                'resume', 'randomness'}
+RUNTIME_KEYS = {
+    'default_scope',
+    'default_hooks',
+    'custom_hooks',
+    'custom_imports',
+    'env_cfg',
+    'visualizer',
+    'vis_backends',
+    'log_processor',
+    'log_level',
+    'load_from',
+    'resume',
+    'randomness',
+}
 # statements of a leaf besides `_base_`: e.g. OVIS classes + Swin-L batch + test loaders
 MAX_LEAF_STATEMENTS = 3
 
@@ -44,8 +61,10 @@ def base_paths(path: str) -> List[str]:
         if isinstance(node, ast.Assign) and node.targets[0].id == '_base_':
             value = ast.literal_eval(node.value)
             names = [value] if isinstance(value, str) else value
-            return [name if '::' in name else osp.normpath(osp.join(osp.dirname(path), name))
-                    for name in names]
+            return [
+                name if '::' in name else osp.normpath(osp.join(osp.dirname(path), name))
+                for name in names
+            ]
     return []
 
 
@@ -72,8 +91,11 @@ def test_leaf_is_one_step_from_its_bases(path):
         where = osp.dirname(base)
         # a recipe on a dataset (or the demo's model, data, schedule, runtime), or a sibling leaf
         assert where == osp.dirname(path) or where.startswith(BASES), base
-    statements = [node for node in parsed(path).body
-                  if not (isinstance(node, ast.Assign) and node.targets[0].id == '_base_')]
+    statements = [
+        node
+        for node in parsed(path).body
+        if not (isinstance(node, ast.Assign) and node.targets[0].id == '_base_')
+    ]
     assert len(statements) <= MAX_LEAF_STATEMENTS, [ast.unparse(s) for s in statements]
 
 
@@ -84,7 +106,8 @@ def test_no_list_position_in_configs(path):
         if isinstance(node, ast.Subscript):
             index = node.slice
             positional = isinstance(index, ast.Slice) or (
-                isinstance(index, ast.Constant) and isinstance(index.value, int))
+                isinstance(index, ast.Constant) and isinstance(index.value, int)
+            )
             assert not positional, f'{rel(path)}:{node.lineno}: {ast.unparse(node)}'
 
 
@@ -94,8 +117,11 @@ def test_no_class_tables_in_configs(path):
     assert 'metainfo' not in own_keys(path)
     for node in ast.walk(parsed(path)):
         if isinstance(node, (ast.Tuple, ast.List, ast.Dict)):
-            strings = [v for v in ast.walk(node)
-                       if isinstance(v, ast.Constant) and isinstance(v.value, str)]
+            strings = [
+                v
+                for v in ast.walk(node)
+                if isinstance(v, ast.Constant) and isinstance(v.value, str)
+            ]
             assert len(strings) < 12, f'{rel(path)}:{node.lineno}: a class table?'
 
 
@@ -140,8 +166,7 @@ def test_recipes_hold_everything_but_the_data(path):
 
 def test_every_base_is_used():
     used = {base for path in ALL_FILES for base in base_paths(path)}
-    unused = [rel(path) for path in ALL_FILES
-              if path.startswith(BASES) and path not in used]
+    unused = [rel(path) for path in ALL_FILES if path.startswith(BASES) and path not in used]
     assert not unused
 
 
@@ -149,8 +174,8 @@ def readme_example() -> dict:
     """The files of the README's "A new dataset in a few lines": {path: text}."""
     with open(osp.join(CONFIGS, 'maskfreevis', 'README.md'), encoding='utf-8') as f:
         readme = f.read()
-    section = readme[readme.index('**A new dataset in a few lines.**'):]
-    block = section[section.index('```python\n') + len('```python\n'):section.index('```\n')]
+    section = readme[readme.index('**A new dataset in a few lines.**') :]
+    block = section[section.index('```python\n') + len('```python\n') : section.index('```\n')]
     files = {}
     for chunk in block.strip().split('\n\n'):
         header, text = chunk.split('\n', 1)
@@ -161,19 +186,24 @@ def readme_example() -> dict:
 def test_new_dataset_in_a_few_lines(tmp_path):
     """The example of configs/maskfreevis/README.md ("A new dataset in a few lines")."""
     files = readme_example()
-    assert sorted(files) == ['configs/_base_/datasets/my_vis_box.py',
-                             'configs/maskfreevis/maskfreevis_r50_8xb2-6k_myvis.py']
+    assert sorted(files) == [
+        'configs/_base_/datasets/my_vis_box.py',
+        'configs/maskfreevis/maskfreevis_r50_8xb2-6k_myvis.py',
+    ]
     shutil.copytree(CONFIGS, str(tmp_path / 'configs'))
     for name, text in files.items():
         with open(str(tmp_path / name), 'w') as f:
             f.write(text)
     path = str(tmp_path / 'configs' / 'maskfreevis' / 'maskfreevis_r50_8xb2-6k_myvis.py')
     cfg = Config.fromfile(path)
-    reference = Config.fromfile(osp.join(CONFIGS, 'maskfreevis',
-                                         'maskfreevis_r50_8xb2-6k_youtubevis2019.py'))
-    for loader, ann_file in (('train_dataloader', 'annotations/train.json'),
-                             ('val_dataloader', 'annotations/valid.json'),
-                             ('test_dataloader', 'annotations/valid.json')):
+    reference = Config.fromfile(
+        osp.join(CONFIGS, 'maskfreevis', 'maskfreevis_r50_8xb2-6k_youtubevis2019.py')
+    )
+    for loader, ann_file in (
+        ('train_dataloader', 'annotations/train.json'),
+        ('val_dataloader', 'annotations/valid.json'),
+        ('test_dataloader', 'annotations/valid.json'),
+    ):
         assert cfg[loader].dataset.data_root == 'data/my_vis/'
         assert cfg[loader].dataset.ann_file == ann_file
         assert cfg[loader].dataset.pipeline == reference[loader].dataset.pipeline

@@ -1,4 +1,5 @@
 """BoxVISDataset: ORIGINAL YouTube-VIS and CocoVID json, box-only data, every bad-input case."""
+
 import copy
 import os
 import os.path as osp
@@ -10,8 +11,9 @@ from maskfreevis.datasets import AnnotationError, BoxVISDataset
 
 
 def build(ann_file, img_root, **kwargs):
-    cfg = dict(type='BoxVISDataset', ann_file=ann_file, data_prefix=dict(img_path=img_root),
-               pipeline=[])
+    cfg = dict(
+        type='BoxVISDataset', ann_file=ann_file, data_prefix=dict(img_path=img_root), pipeline=[]
+    )
     cfg.update(kwargs)
     return DATASETS.build(cfg)
 
@@ -41,8 +43,7 @@ def test_original_json_loads_box_only_tracks(tmp_path, vis_root, vis, box_only):
             assert instance['ignore_flag'] == 0
     frame0, frame3, frame5 = (video['images'][i]['instances'] for i in (0, 3, 5))
     # Track 11 (cat): [2 + i, 3, 10, 8] xywh -> xyxy; track 12 (dog) only on frames 2-4.
-    assert frame0 == [dict(bbox=[2.0, 3.0, 12.0, 11.0], bbox_label=0, ignore_flag=0,
-                           instance_id=1)]
+    assert frame0 == [dict(bbox=[2.0, 3.0, 12.0, 11.0], bbox_label=0, ignore_flag=0, instance_id=1)]
     assert [i['bbox'] for i in frame3] == [[5.0, 3.0, 15.0, 11.0], [21.0, 10.0, 27.0, 22.0]]
     assert [i['bbox_label'] for i in frame3] == [0, 1]
     assert [i['instance_id'] for i in frame3] == [1, 2]
@@ -86,7 +87,7 @@ def test_segmentations_become_instance_masks_where_present(tmp_path, vis_root, v
 def test_metainfo_classes_restrict_and_order(tmp_path, vis_root, vis, box_only, log_records):
     ann_file = vis.dump_json(str(tmp_path / 'train.json'), box_only)
     dataset = build(ann_file, vis_root, metainfo=dict(classes=['dog']))
-    assert dataset.metainfo['classes'] == ('dog', )
+    assert dataset.metainfo['classes'] == ('dog',)
     # Only vid_a has a dog; 6 + 2 cat boxes are dropped, vid_b and vid_c become empty.
     assert len(dataset) == 1
     assert dataset.skip_counts['boxes of categories not in metainfo classes (dropped)'] == 8
@@ -99,8 +100,11 @@ def test_metainfo_classes_restrict_and_order(tmp_path, vis_root, vis, box_only, 
 
 def test_custom_categories_not_ytvis(tmp_path, vis_root, vis, box_only):
     data = copy.deepcopy(box_only)
-    data['categories'] = [dict(id=1, name='widget'), dict(id=2, name='gadget'),
-                          dict(id=7, name='gizmo')]
+    data['categories'] = [
+        dict(id=1, name='widget'),
+        dict(id=2, name='gadget'),
+        dict(id=7, name='gizmo'),
+    ]
     dataset = build(vis.dump_json(str(tmp_path / 'c.json'), data), vis_root)
     assert dataset.metainfo['classes'] == ('widget', 'gadget', 'gizmo')
 
@@ -110,7 +114,7 @@ def test_test_mode_without_annotations_keeps_whole_videos(tmp_path, vis_root, vi
     ann_file = vis.dump_json(str(tmp_path / 'valid.json'), data)
     test_pipeline = [
         dict(type='TransformBroadcaster', transforms=[dict(type='LoadImageFromFile')]),
-        dict(type='PackTrackInputs')
+        dict(type='PackTrackInputs'),
     ]
     dataset = build(ann_file, vis_root, test_mode=True, pipeline=test_pipeline)
     assert len(dataset) == 3  # vid_c kept, no annotation anywhere
@@ -128,8 +132,10 @@ def test_missing_keys_name_file_and_record(tmp_path, vis_root, vis, box_only):
     cases = [
         (lambda d: d['videos'][1].pop('file_names'), r"video.*has no key 'file_names'"),
         (lambda d: d['annotations'][2].pop('bboxes'), r"annotation id 21 has no key 'bboxes'"),
-        (lambda d: d['annotations'][0].pop('category_id'),
-         r"annotation id 11 has no key 'category_id'"),
+        (
+            lambda d: d['annotations'][0].pop('category_id'),
+            r"annotation id 11 has no key 'category_id'",
+        ),
         (lambda d: d['categories'][0].pop('name'), r"categories\[0\] has no key 'name'"),
         (lambda d: d.pop('categories'), r"no key 'categories'"),
         (lambda d: d.pop('videos'), r"neither 'videos'.*nor 'images'"),
@@ -156,8 +162,10 @@ def test_structural_errors(tmp_path, vis_root, vis, box_only):
         (lambda d: d['annotations'][0]['bboxes'].pop(), r'annotation id 11.*one entry.*got 5'),
         (lambda d: d['annotations'][0].update(video_id=99), r'annotation id 11.*video_id 99'),
         (lambda d: d['annotations'][2].update(id=11), r'annotation id 11 is used more than once'),
-        (lambda d: d['annotations'][0]['bboxes'].__setitem__(4, [1, 2, 3]),
-         r'annotation id 11 frame 4: box must be \[x, y, w, h\]'),
+        (
+            lambda d: d['annotations'][0]['bboxes'].__setitem__(4, [1, 2, 3]),
+            r'annotation id 11 frame 4: box must be \[x, y, w, h\]',
+        ),
         (lambda d: d['videos'][0].update(length=7), r"video id 1: 'length' 7 != 6"),
     ]
     for index, (break_json, pattern) in enumerate(cases):
@@ -174,8 +182,9 @@ def test_unknown_category_id_names_annotation(tmp_path, vis_root, vis, box_only)
         build(vis.dump_json(str(tmp_path / 'cat.json'), data), vis_root)
 
 
-def test_bad_boxes_are_skipped_or_clipped_counted_and_logged(tmp_path, vis_root, vis, box_only,
-                                                             log_records):
+def test_bad_boxes_are_skipped_or_clipped_counted_and_logged(
+    tmp_path, vis_root, vis, box_only, log_records
+):
     data = copy.deepcopy(box_only)
     boxes = data['annotations'][0]['bboxes']
     boxes[0] = [5, 5, 0, 4]  # w == 0
@@ -210,13 +219,14 @@ def test_missing_image_file_error_names_file_and_video(tmp_path, vis_root, vis, 
     assert len(build(ann_file, vis_root, check_files=False)) == 2
 
 
-def test_empty_video_skipped_in_training_and_logged(tmp_path, vis_root, vis, box_only,
-                                                   log_records):
+def test_empty_video_skipped_in_training_and_logged(tmp_path, vis_root, vis, box_only, log_records):
     ann_file = vis.dump_json(str(tmp_path / 'train.json'), box_only)
     train = build(ann_file, vis_root)
     assert [train.get_data_info(i)['video_id'] for i in range(len(train))] == [1, 2]
-    assert 'training videos without any annotated frame (skipped): 1 (e.g. video 3)' in \
-        vis.messages(log_records)
+    assert (
+        'training videos without any annotated frame (skipped): 1 (e.g. video 3)'
+        in vis.messages(log_records)
+    )
     test = build(ann_file, vis_root, test_mode=True)
     assert [test.get_data_info(i)['video_id'] for i in range(len(test))] == [1, 2, 3]
     assert test.skip_counts == {}
@@ -225,8 +235,9 @@ def test_empty_video_skipped_in_training_and_logged(tmp_path, vis_root, vis, box
     assert len(keep_all) == 3
 
 
-def test_short_video_is_repeated_by_the_clip_sampler(tmp_path, vis_root, vis, box_only,
-                                                     log_records):
+def test_short_video_is_repeated_by_the_clip_sampler(
+    tmp_path, vis_root, vis, box_only, log_records
+):
     ann_file = vis.dump_json(str(tmp_path / 'train.json'), box_only)
     pipeline = [dict(type='SampleClipFrames', num_frames=5, frame_range=5)]
     dataset = build(ann_file, vis_root, pipeline=pipeline)
@@ -237,8 +248,9 @@ def test_short_video_is_repeated_by_the_clip_sampler(tmp_path, vis_root, vis, bo
     assert 'video 2 has 2 frames < num_frames=5; frames are repeated' in vis.messages(log_records)
 
 
-def test_instance_id_unique_per_track_in_cocovid_with_per_video_ids(tmp_path, vis_root, vis,
-                                                                    box_only):
+def test_instance_id_unique_per_track_in_cocovid_with_per_video_ids(
+    tmp_path, vis_root, vis, box_only
+):
     # MOT-style CocoVID: instance ids restart in every video; dataset ids must not collide.
     data = vis.to_cocovid(box_only)
     for ann in data['annotations']:
@@ -259,12 +271,14 @@ def test_two_boxes_of_one_instance_in_a_frame_is_an_error(tmp_path, vis_root, vi
 
 def test_is_a_registered_base_video_dataset():
     from mmdet.datasets import BaseVideoDataset
+
     assert DATASETS.get('BoxVISDataset') is BoxVISDataset
     assert issubclass(BoxVISDataset, BaseVideoDataset)
 
 
-def test_cocovid_frame_ids_renumbered_ignored_and_frameless_videos_counted(tmp_path, vis_root,
-                                                                            vis, box_only):
+def test_cocovid_frame_ids_renumbered_ignored_and_frameless_videos_counted(
+    tmp_path, vis_root, vis, box_only
+):
     data = vis.to_cocovid(box_only)
     for image in data['images']:
         image['frame_id'] = 2 * image['frame_id'] + 1  # starts at 1 with gaps
@@ -281,18 +295,30 @@ def test_cocovid_frame_ids_renumbered_ignored_and_frameless_videos_counted(tmp_p
 
 def loading_pipeline(num_frames=None):
     """Load and pack frames (a clip in training, the whole video in test mode)."""
-    load = dict(type='TransformBroadcaster', share_random_params=True, transforms=[
-        dict(type='LoadImageFromFile'), dict(type='LoadTrackAnnotations', with_mask=False)])
+    load = dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadTrackAnnotations', with_mask=False),
+        ],
+    )
     sample = [] if num_frames is None else [dict(type='SampleClipFrames', num_frames=num_frames)]
     return sample + [load, dict(type='PackTrackInputs')]
 
 
-@pytest.mark.parametrize('content, expected', [
-    ('{"videos": [{"id": 1, "file_names": ["a', r'invalid json at line 1 column \d+ .*'
-     r'Unterminated string.*near the end of the file: is it complete'),
-    ('', 'the annotation file is empty'),
-    ('\xff\xfe', 'not a json text file'),
-])
+@pytest.mark.parametrize(
+    'content, expected',
+    [
+        (
+            '{"videos": [{"id": 1, "file_names": ["a',
+            r'invalid json at line 1 column \d+ .*'
+            r'Unterminated string.*near the end of the file: is it complete',
+        ),
+        ('', 'the annotation file is empty'),
+        ('\xff\xfe', 'not a json text file'),
+    ],
+)
 def test_unreadable_json_names_the_file(tmp_path, content, expected):
     ann_file = str(tmp_path / 'train.json')
     with open(ann_file, 'w', encoding='latin-1') as handle:
@@ -313,8 +339,9 @@ def test_missing_annotation_file_names_it(tmp_path, make):
 
 def test_no_training_video_left_says_why(tmp_path, vis_root, vis, box_only):
     for ann in box_only['annotations']:
-        ann['bboxes'] = [None if box is None else [box[0], box[1], 0, box[3]]
-                         for box in ann['bboxes']]
+        ann['bboxes'] = [
+            None if box is None else [box[0], box[1], 0, box[3]] for box in ann['bboxes']
+        ]
     ann_file = vis.dump_json(str(tmp_path / 'train.json'), box_only)
     with pytest.raises(AnnotationError) as error:
         build(ann_file, vis_root)
@@ -324,8 +351,7 @@ def test_no_training_video_left_says_why(tmp_path, vis_root, vis, box_only):
 
 
 def test_empty_test_split_is_an_error(tmp_path, vis_root, vis, box_only):
-    ann_file = vis.dump_json(str(tmp_path / 'val.json'),
-                             dict(box_only, videos=[], annotations=[]))
+    ann_file = vis.dump_json(str(tmp_path / 'val.json'), dict(box_only, videos=[], annotations=[]))
     with pytest.raises(AnnotationError, match='no test video left'):
         build(ann_file, vis_root, test_mode=True)
 
@@ -339,19 +365,24 @@ def test_empty_frame_file_is_found_at_start_up(tmp_path, vis_root, vis, box_only
     assert empty in str(error.value) and 'video 1 frame 3' in str(error.value)
 
 
-@pytest.mark.parametrize('damage, expected', [
-    ('empty', 'is empty (0 bytes)'),
-    ('garbage', 'cannot be decoded as an image'),
-    ('other_size', 'is 24x16 (w x h) but the annotation file says 48x32'),
-])
-def test_unloadable_frame_names_video_and_file(tmp_path, vis_root, vis, box_only, damage,
-                                               expected):
+@pytest.mark.parametrize(
+    'damage, expected',
+    [
+        ('empty', 'is empty (0 bytes)'),
+        ('garbage', 'cannot be decoded as an image'),
+        ('other_size', 'is 24x16 (w x h) but the annotation file says 48x32'),
+    ],
+)
+def test_unloadable_frame_names_video_and_file(tmp_path, vis_root, vis, box_only, damage, expected):
     import cv2
     import numpy as np
+
     from maskfreevis.datasets import FrameError
+
     ann_file = vis.dump_json(str(tmp_path / 'val.json'), box_only)
-    dataset = build(ann_file, vis_root, test_mode=True, check_files=False,
-                    pipeline=loading_pipeline())
+    dataset = build(
+        ann_file, vis_root, test_mode=True, check_files=False, pipeline=loading_pipeline()
+    )
     bad = osp.join(vis_root, 'vid_b/00001.jpg')
     if damage == 'other_size':
         cv2.imwrite(bad, np.zeros((16, 24, 3), np.uint8))
@@ -368,15 +399,18 @@ def test_unloadable_frame_names_video_and_file(tmp_path, vis_root, vis, box_only
     assert dataset[0]['data_samples'] is not None, 'the other videos still load'
 
 
-def test_frame_decoded_at_another_size_than_the_json_is_refused(tmp_path, vis_root, vis,
-                                                                 box_only):
+def test_frame_decoded_at_another_size_than_the_json_is_refused(tmp_path, vis_root, vis, box_only):
     """Every frame the same size, but not the json's: nothing fails, boxes would be wrong."""
     from maskfreevis.datasets import FrameError
+
     box_only['videos'][1].update(width=96, height=64)
     ann_file = vis.dump_json(str(tmp_path / 'train.json'), box_only)
     dataset = build(ann_file, vis_root, pipeline=loading_pipeline(num_frames=2))
-    with pytest.raises(FrameError, match=r'video 2 frame \d .* is 48x32 \(w x h\) but the json '
-                       'says 96x64'):
+    with pytest.raises(
+        FrameError,
+        match=r'video 2 frame \d .* is 48x32 \(w x h\) but the json '
+        'says 96x64',
+    ):
         dataset[1]
 
 
@@ -384,13 +418,15 @@ def test_frame_decoded_at_another_size_than_the_json_is_refused(tmp_path, vis_ro
 def test_frame_size_must_be_positive_integers(tmp_path, vis_root, vis, box_only, width):
     box_only['videos'][1]['width'] = width
     ann_file = vis.dump_json(str(tmp_path / 'train.json'), box_only)
-    with pytest.raises(AnnotationError, match="video id 2: 'width' and 'height' must be positive "
-                       'integers'):
+    with pytest.raises(
+        AnnotationError, match="video id 2: 'width' and 'height' must be positive integers"
+    ):
         build(ann_file, vis_root)
 
 
 def test_integral_float_sizes_and_a_byte_order_mark_are_fine(tmp_path, vis_root, vis, box_only):
     import json
+
     box_only['videos'][1].update(width=48.0, height=32.0)
     ann_file = str(tmp_path / 'train.json')
     with open(ann_file, 'w', encoding='utf-8-sig') as handle:

@@ -1,9 +1,9 @@
 """Named class tables: the video classes and the COCO -> video correspondences."""
+
 import pytest
 from mmdet.datasets import CocoDataset, YouTubeVISDataset
 
-from maskfreevis.datasets.categories import (COCO_TO_VIDEO_CLASSES, VIDEO_CLASSES,
-                                             coco_class_table)
+from maskfreevis.datasets.categories import COCO_TO_VIDEO_CLASSES, VIDEO_CLASSES, coco_class_table
 
 
 @pytest.fixture
@@ -31,8 +31,10 @@ def test_coco_tables_use_real_class_names():
         assert set(mapping) <= coco_classes, name
         assert set(mapping.values()) <= set(VIDEO_CLASSES[name]), name
     # 21 and 23 COCO categories in the released id tables; car, bus and truck are OVIS vehicles
-    sizes = [len(COCO_TO_VIDEO_CLASSES[name]) for name in ('youtube_vis_2019',
-                                                           'youtube_vis_2021', 'ovis')]
+    sizes = [
+        len(COCO_TO_VIDEO_CLASSES[name])
+        for name in ('youtube_vis_2019', 'youtube_vis_2021', 'ovis')
+    ]
     assert sizes == [21, 23, 18]
     assert {COCO_TO_VIDEO_CLASSES['ovis'][c] for c in ('car', 'bus', 'truck')} == {'Vehicle'}
 

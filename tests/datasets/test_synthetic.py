@@ -1,5 +1,6 @@
 """The synthetic YouTube-VIS generator: determinism, json format, mask/box consistency, loading
 through ``BoxVISDataset`` and AP 1.0 of perfect predictions on its val split."""
+
 import json
 import os
 import os.path as osp
@@ -14,13 +15,25 @@ from mmdet.structures import DetDataSample, TrackDataSample
 from mmengine.structures import InstanceData
 
 from maskfreevis.datasets import BoxVISDataset
-from maskfreevis.datasets.synthetic import (CATEGORIES, SyntheticVISSettings,
-                                            generate_synthetic_vis, main, render_video,
-                                            synthetic_dataset_exists)
+from maskfreevis.datasets.synthetic import (
+    CATEGORIES,
+    SyntheticVISSettings,
+    generate_synthetic_vis,
+    main,
+    render_video,
+    synthetic_dataset_exists,
+)
 from maskfreevis.evaluation import YouTubeVISLocalMetric
 
-TINY = SyntheticVISSettings(num_train_videos=3, num_val_videos=2, num_frames=4, height=40, width=56,
-                            min_radius=7.0, max_radius=11.0)
+TINY = SyntheticVISSettings(
+    num_train_videos=3,
+    num_val_videos=2,
+    num_frames=4,
+    height=40,
+    width=56,
+    min_radius=7.0,
+    max_radius=11.0,
+)
 
 
 def all_files(root: str) -> dict:
@@ -112,15 +125,19 @@ def test_boxes_and_areas_describe_the_visible_masks(tiny_dataset):
 
 def test_visible_masks_are_disjoint_and_objects_move():
     rng = np.random.default_rng(3)
-    frames, visible, categories = render_video(rng, SyntheticVISSettings(max_objects=4,
-                                                                         min_objects=4))
+    frames, visible, categories = render_video(
+        rng, SyntheticVISSettings(max_objects=4, min_objects=4)
+    )
     assert frames.shape == (10, 64, 96, 3) and frames.dtype == np.uint8
     assert visible.shape == (4, 10, 64, 96) and len(categories) == 4
     assert visible.sum(0).max() <= 1  # occlusion resolved: each pixel has at most one owner
     centroids = [np.argwhere(v).mean(0) for v in visible[:, [0, -1]].reshape(-1, 64, 96) if v.any()]
     assert len(centroids) >= 2
-    moved = [np.abs(np.argwhere(visible[k, 0]).mean(0) - np.argwhere(visible[k, -1]).mean(0)).max()
-             for k in range(4) if visible[k, 0].any() and visible[k, -1].any()]
+    moved = [
+        np.abs(np.argwhere(visible[k, 0]).mean(0) - np.argwhere(visible[k, -1]).mean(0)).max()
+        for k in range(4)
+        if visible[k, 0].any() and visible[k, -1].any()
+    ]
     assert max(moved) > 1.0
 
 
@@ -141,10 +158,16 @@ def test_default_dataset_has_enter_leave_and_occlusion(tmp_path):
                 if a is b:
                     continue
                 for box_a, box_b in zip(a['bboxes'], b['bboxes']):
-                    if box_a and box_b and (box_a[0] < box_b[0] + box_b[2] and
-                                            box_b[0] < box_a[0] + box_a[2] and
-                                            box_a[1] < box_b[1] + box_b[3] and
-                                            box_b[1] < box_a[1] + box_a[3]):
+                    if (
+                        box_a
+                        and box_b
+                        and (
+                            box_a[0] < box_b[0] + box_b[2]
+                            and box_b[0] < box_a[0] + box_a[2]
+                            and box_a[1] < box_b[1] + box_b[3]
+                            and box_b[1] < box_a[1] + box_a[3]
+                        )
+                    ):
                         overlapping += 1
     assert overlapping > 0
     assert {ann['category_id'] for ann in data['annotations']} == {1, 2, 3, 4}
@@ -152,10 +175,28 @@ def test_default_dataset_has_enter_leave_and_occlusion(tmp_path):
 
 def test_exists_check_and_cli(tmp_path):
     assert not synthetic_dataset_exists(str(tmp_path), 0, TINY)
-    main(['--out', str(tmp_path), '--seed', '5', '--train-videos', '1', '--val-videos', '1',
-          '--frames', '3', '--height', '32', '--width', '48', '--quiet'])
-    written = SyntheticVISSettings(num_train_videos=1, num_val_videos=1, num_frames=3, height=32,
-                                   width=48)
+    main(
+        [
+            '--out',
+            str(tmp_path),
+            '--seed',
+            '5',
+            '--train-videos',
+            '1',
+            '--val-videos',
+            '1',
+            '--frames',
+            '3',
+            '--height',
+            '32',
+            '--width',
+            '48',
+            '--quiet',
+        ]
+    )
+    written = SyntheticVISSettings(
+        num_train_videos=1, num_val_videos=1, num_frames=3, height=32, width=48
+    )
     assert synthetic_dataset_exists(str(tmp_path), 5, written)
     assert not synthetic_dataset_exists(str(tmp_path), 6, written)
     data = load_json(osp.join(tmp_path, 'annotations', 'val.json'))
@@ -170,9 +211,13 @@ def test_bad_settings_are_rejected():
 
 
 def build_dataset(root: str, split: str, test_mode: bool, ann_name: str = None) -> BoxVISDataset:
-    return BoxVISDataset(data_root=root, ann_file=f'annotations/{ann_name or split}.json',
-                         data_prefix=dict(img_path=f'{split}/JPEGImages'), test_mode=test_mode,
-                         pipeline=[])
+    return BoxVISDataset(
+        data_root=root,
+        ann_file=f'annotations/{ann_name or split}.json',
+        data_prefix=dict(img_path=f'{split}/JPEGImages'),
+        test_mode=test_mode,
+        pipeline=[],
+    )
 
 
 def test_train_json_loads_through_box_vis_dataset_without_masks(tiny_dataset):
@@ -191,8 +236,11 @@ def test_train_json_loads_through_box_vis_dataset_without_masks(tiny_dataset):
 
 def perfect_predictions(video: dict) -> TrackDataSample:
     """A TrackDataSample whose predictions are the ground-truth masks of ``video``."""
-    label_of = {inst['instance_id']: inst['bbox_label']
-                for frame in video['images'] for inst in frame['instances']}
+    label_of = {
+        inst['instance_id']: inst['bbox_label']
+        for frame in video['images']
+        for inst in frame['instances']
+    }
     ids = sorted(label_of)
     # the metric votes an instance's class over all frames, absent ones included
     labels = torch.tensor([label_of[i] for i in ids], dtype=torch.long)
@@ -202,13 +250,25 @@ def perfect_predictions(video: dict) -> TrackDataSample:
         masks = torch.zeros(len(ids), *shape, dtype=torch.bool)
         for inst in frame['instances']:
             masks[ids.index(inst['instance_id'])] = torch.from_numpy(
-                mask_utils.decode(inst['mask']).astype(bool))
-        sample = DetDataSample(metainfo=dict(
-            img_id=frame['img_id'], video_id=frame['video_id'], frame_id=frame['frame_id'],
-            ori_shape=shape, ori_video_length=len(video['images']), instances=frame['instances']))
+                mask_utils.decode(inst['mask']).astype(bool)
+            )
+        sample = DetDataSample(
+            metainfo=dict(
+                img_id=frame['img_id'],
+                video_id=frame['video_id'],
+                frame_id=frame['frame_id'],
+                ori_shape=shape,
+                ori_video_length=len(video['images']),
+                instances=frame['instances'],
+            )
+        )
         sample.pred_track_instances = InstanceData(
-            masks=masks, labels=labels, scores=torch.ones(len(ids)),
-            instances_id=torch.arange(len(ids)), bboxes=torch.zeros(len(ids), 4))
+            masks=masks,
+            labels=labels,
+            scores=torch.ones(len(ids)),
+            instances_id=torch.arange(len(ids)),
+            bboxes=torch.zeros(len(ids), 4),
+        )
         frames.append(sample)
     return TrackDataSample(video_data_samples=frames)
 

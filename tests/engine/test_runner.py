@@ -1,7 +1,8 @@
 """``build_runner``: default hooks added once, the config's own hooks kept."""
+
+from mmdet.registry import MODELS
 from mmengine.config import Config
 from mmengine.model import BaseModel
-from mmdet.registry import MODELS
 
 from maskfreevis.engine import DEFAULT_CUSTOM_HOOKS, add_default_custom_hooks, build_runner
 
@@ -37,7 +38,13 @@ def test_configs_own_trust_hook_is_left_alone():
 
 
 def test_built_runner_has_the_trust_hook(tmp_path):
-    cfg = Config(dict(model=dict(type='RunnerTestToyModel'), work_dir=str(tmp_path),
-                      default_scope='mmdet', launcher='none'))
+    cfg = Config(
+        dict(
+            model=dict(type='RunnerTestToyModel'),
+            work_dir=str(tmp_path),
+            default_scope='mmdet',
+            launcher='none',
+        )
+    )
     runner = build_runner(cfg)
     assert 'CheckpointTrustHook' in [type(hook).__name__ for hook in runner.hooks]

@@ -1,4 +1,5 @@
 """A hand-made predicted video for the class-agnostic evaluation tests."""
+
 import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
@@ -23,15 +24,32 @@ def predicted_video(gt_segmentation) -> TrackDataSample:
     query twice, as the top-k (query, class) output does) and one empty mask."""
     frames = []
     for t in range(2):
-        sample = DetDataSample(metainfo=dict(
-            img_id=t, video_id=1, frame_id=t, ori_shape=(8, 10), ori_video_length=2,
-            instances=[dict(bbox=[3., 2., 8., 6.], bbox_label=2, instance_id=1, ignore_flag=0,
-                            mask=gt_segmentation)]))
+        sample = DetDataSample(
+            metainfo=dict(
+                img_id=t,
+                video_id=1,
+                frame_id=t,
+                ori_shape=(8, 10),
+                ori_video_length=2,
+                instances=[
+                    dict(
+                        bbox=[3.0, 2.0, 8.0, 6.0],
+                        bbox_label=2,
+                        instance_id=1,
+                        ignore_flag=0,
+                        mask=gt_segmentation,
+                    )
+                ],
+            )
+        )
         gt = torch.from_numpy(OBJECT_MASK).bool()
         sample.pred_track_instances = InstanceData(
             masks=torch.stack([gt, gt, torch.zeros_like(gt)]),
-            scores=torch.tensor([0.6, 0.3, 0.1]), labels=torch.tensor([0, 1, 0]),
-            instances_id=torch.arange(3), bboxes=torch.zeros(3, 4))
+            scores=torch.tensor([0.6, 0.3, 0.1]),
+            labels=torch.tensor([0, 1, 0]),
+            instances_id=torch.arange(3),
+            bboxes=torch.zeros(3, 4),
+        )
         frames.append(sample)
     return TrackDataSample(video_data_samples=frames)
 

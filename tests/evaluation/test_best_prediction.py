@@ -1,4 +1,5 @@
 """Best prediction per GT object: IoU whatever the class, and whether the class is right."""
+
 import math
 
 import pytest

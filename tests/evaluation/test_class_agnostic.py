@@ -1,4 +1,5 @@
 """The class-agnostic view merges the copies of one query and all categories."""
+
 import pytest
 
 from maskfreevis.evaluation import YouTubeVISLocalMetric, class_agnostic_view
@@ -20,6 +21,6 @@ def test_class_agnostic_ap_ignores_the_wrong_class(right_mask_wrong_classes):
     per_category.process({}, [right_mask_wrong_classes.to_dict()])
     assert per_category.evaluate(size=1)['youtube_vis/segm_mAP'] == pytest.approx(0.0)
     agnostic = YouTubeVISLocalMetric()
-    agnostic.dataset_meta = dict(classes=('object', ))
+    agnostic.dataset_meta = dict(classes=('object',))
     agnostic.process({}, [class_agnostic_view(right_mask_wrong_classes).to_dict()])
     assert agnostic.evaluate(size=1)['youtube_vis/segm_mAP'] == pytest.approx(1.0)

@@ -1,4 +1,5 @@
 """``YouTubeVISLocalMetric``: local mask AP under numpy 2, box-only ground truth handling."""
+
 import json
 import os.path as osp
 
@@ -27,22 +28,35 @@ def make_video(video_id: int, gt_masks: list, pred_masks: list, with_gt_masks: b
         instances = []
         for index, mask in enumerate(frame_gt):
             ys, xs = np.nonzero(mask)
-            instance = dict(bbox=[float(xs.min()), float(ys.min()), float(xs.max() + 1),
-                                  float(ys.max() + 1)],
-                            bbox_label=index, instance_id=index + 1, ignore_flag=0)
+            instance = dict(
+                bbox=[float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)],
+                bbox_label=index,
+                instance_id=index + 1,
+                ignore_flag=0,
+            )
             if with_gt_masks:
                 rle = mask_utils.encode(np.asfortranarray(mask))
                 rle['counts'] = rle['counts'].decode()
                 instance['mask'] = rle
             instances.append(instance)
-        sample = DetDataSample(metainfo=dict(
-            img_id=video_id * 100 + frame_id, video_id=video_id, frame_id=frame_id,
-            ori_shape=(HEIGHT, WIDTH), ori_video_length=len(gt_masks), instances=instances))
+        sample = DetDataSample(
+            metainfo=dict(
+                img_id=video_id * 100 + frame_id,
+                video_id=video_id,
+                frame_id=frame_id,
+                ori_shape=(HEIGHT, WIDTH),
+                ori_video_length=len(gt_masks),
+                instances=instances,
+            )
+        )
         pred = torch.from_numpy(np.stack(frame_pred)).bool()
         sample.pred_track_instances = InstanceData(
-            masks=pred, scores=torch.full((len(frame_pred), ), 0.9),
-            labels=torch.arange(len(frame_pred)), instances_id=torch.arange(len(frame_pred)),
-            bboxes=torch.zeros(len(frame_pred), 4))
+            masks=pred,
+            scores=torch.full((len(frame_pred),), 0.9),
+            labels=torch.arange(len(frame_pred)),
+            instances_id=torch.arange(len(frame_pred)),
+            bboxes=torch.zeros(len(frame_pred), 4),
+        )
         frames.append(sample)
     return TrackDataSample(video_data_samples=frames)
 
@@ -89,6 +103,7 @@ def test_box_only_ground_truth_is_a_clear_error():
 
 def test_format_only_without_outfile_prefix_says_nothing_is_kept(monkeypatch):
     from maskfreevis.evaluation.metrics import youtube_vis_local_metric as module
+
     logged = []
     monkeypatch.setattr(module, 'print_log', lambda message, **kwargs: logged.append(message))
     gt = two_object_video()

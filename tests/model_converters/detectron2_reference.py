@@ -7,6 +7,7 @@ decoder's layers. Their ``state_dict()`` has exactly the released key names, and
 passes are what the converted mmdet modules must reproduce. Not a port of either implementation:
 only as much as the conversion tests need (no padding, no dropout, no training paths).
 """
+
 import math
 from typing import Callable, List, Optional, Sequence, Tuple
 
@@ -37,8 +38,13 @@ class FrozenBatchNorm2d(nn.Module):
 class NormedConv2d(nn.Conv2d):
     """detectron2's ``Conv2d``: a convolution with an optional ``norm`` child and activation."""
 
-    def __init__(self, *args, norm: Optional[nn.Module] = None,
-                 activation: Optional[Callable[[Tensor], Tensor]] = None, **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        norm: Optional[nn.Module] = None,
+        activation: Optional[Callable[[Tensor], Tensor]] = None,
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.norm = norm
         self.activation = activation
@@ -51,8 +57,15 @@ class NormedConv2d(nn.Conv2d):
 
 
 def _frozen_conv(in_channels: int, out_channels: int, kernel: int, stride: int = 1) -> NormedConv2d:
-    return NormedConv2d(in_channels, out_channels, kernel, stride=stride, padding=kernel // 2,
-                        bias=False, norm=FrozenBatchNorm2d(out_channels))
+    return NormedConv2d(
+        in_channels,
+        out_channels,
+        kernel,
+        stride=stride,
+        padding=kernel // 2,
+        bias=False,
+        norm=FrozenBatchNorm2d(out_channels),
+    )
 
 
 class BasicBlock(nn.Module):
@@ -60,8 +73,11 @@ class BasicBlock(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
         super().__init__()
-        self.shortcut = (_frozen_conv(in_channels, out_channels, 1, stride)
-                         if in_channels != out_channels else None)
+        self.shortcut = (
+            _frozen_conv(in_channels, out_channels, 1, stride)
+            if in_channels != out_channels
+            else None
+        )
         self.conv1 = _frozen_conv(in_channels, out_channels, 3, stride)
         self.conv2 = _frozen_conv(out_channels, out_channels, 3)
 
@@ -76,8 +92,11 @@ class BottleneckBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
         super().__init__()
         inner = out_channels // 4
-        self.shortcut = (_frozen_conv(in_channels, out_channels, 1, stride)
-                         if in_channels != out_channels else None)
+        self.shortcut = (
+            _frozen_conv(in_channels, out_channels, 1, stride)
+            if in_channels != out_channels
+            else None
+        )
         self.conv1 = _frozen_conv(in_channels, inner, 1)
         self.conv2 = _frozen_conv(inner, inner, 3, stride)
         self.conv3 = _frozen_conv(inner, out_channels, 1)
@@ -130,8 +149,9 @@ class ResNet(nn.Module):
 # ------------------------------------------------------------------------------------- Swin
 def window_relative_index(window: int) -> Tensor:
     """``(w^2, w^2)`` index into the ``((2 w - 1)^2, heads)`` relative position bias table."""
-    coords = torch.stack(torch.meshgrid(torch.arange(window), torch.arange(window),
-                                        indexing='ij')).flatten(1)
+    coords = torch.stack(
+        torch.meshgrid(torch.arange(window), torch.arange(window), indexing='ij')
+    ).flatten(1)
     relative = coords[:, :, None] - coords[:, None, :] + window - 1
     return relative[0] * (2 * window - 1) + relative[1]
 
@@ -143,7 +163,8 @@ class WindowAttention(nn.Module):
         super().__init__()
         self.heads = heads
         self.relative_position_bias_table = nn.Parameter(
-            0.02 * torch.randn((2 * window - 1)**2, heads))
+            0.02 * torch.randn((2 * window - 1) ** 2, heads)
+        )
         self.register_buffer('relative_position_index', window_relative_index(window))
         self.qkv = nn.Linear(dim, 3 * dim)
         self.proj = nn.Linear(dim, dim)
@@ -152,18 +173,18 @@ class WindowAttention(nn.Module):
         """x ``(num_windows * B, N, C)``; mask ``(num_windows, N, N)`` of 0 / -100."""
         batch, tokens, dim = x.shape
         q, k, v = self.qkv(x).view(batch, tokens, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
-        attn = (q * (dim // self.heads)**-0.5) @ k.transpose(-2, -1)
+        attn = (q * (dim // self.heads) ** -0.5) @ k.transpose(-2, -1)
         bias = self.relative_position_bias_table[self.relative_position_index.flatten()]
         attn = attn + bias.view(tokens, tokens, -1).permute(2, 0, 1)[None]
         if mask is not None:
-            attn = (attn.view(-1, mask.shape[0], self.heads, tokens, tokens) +
-                    mask[None, :, None]).view(batch, self.heads, tokens, tokens)
+            attn = (
+                attn.view(-1, mask.shape[0], self.heads, tokens, tokens) + mask[None, :, None]
+            ).view(batch, self.heads, tokens, tokens)
         out = (attn.softmax(-1) @ v).transpose(1, 2).reshape(batch, tokens, dim)
         return self.proj(out)
 
 
 class Mlp(nn.Module):
-
     def __init__(self, dim: int, hidden: int) -> None:
         super().__init__()
         self.fc1 = nn.Linear(dim, hidden)
@@ -197,7 +218,6 @@ def shifted_window_mask(height: int, width: int, window: int, shift: int) -> Ten
 
 
 class SwinBlock(nn.Module):
-
     def __init__(self, dim: int, heads: int, window: int, shift: int) -> None:
         super().__init__()
         self.window, self.shift = window, shift
@@ -237,17 +257,16 @@ class PatchMerging(nn.Module):
 
 
 class SwinStage(nn.Module):
-
     def __init__(self, dim: int, depth: int, heads: int, window: int, downsample: bool) -> None:
         super().__init__()
         self.blocks = nn.ModuleList(
             SwinBlock(dim, heads, window, shift=window // 2 if index % 2 else 0)
-            for index in range(depth))
+            for index in range(depth)
+        )
         self.downsample = PatchMerging(dim) if downsample else None
 
 
 class PatchEmbed(nn.Module):
-
     def __init__(self, dim: int, patch: int) -> None:
         super().__init__()
         self.proj = nn.Conv2d(3, dim, patch, stride=patch)
@@ -262,7 +281,8 @@ class SwinTransformer(nn.Module):
         self.patch_embed = PatchEmbed(dim, 4)
         self.layers = nn.ModuleList(
             SwinStage(dim * 2**index, depth, heads[index], window, index < len(depths) - 1)
-            for index, depth in enumerate(depths))
+            for index, depth in enumerate(depths)
+        )
         for index in range(len(depths)):
             self.add_module(f'norm{index}', nn.LayerNorm(dim * 2**index))
 
@@ -289,7 +309,7 @@ def sine_position_embedding(batch: int, height: int, width: int, num_feats: int)
     scale, eps = 2 * math.pi, 1e-6
     y_embed = torch.arange(1, height + 1, dtype=torch.float32) / (height + eps) * scale
     x_embed = torch.arange(1, width + 1, dtype=torch.float32) / (width + eps) * scale
-    dim_t = 10000**(2 * (torch.arange(num_feats) // 2) / num_feats)
+    dim_t = 10000 ** (2 * (torch.arange(num_feats) // 2) / num_feats)
 
     def encode(values: Tensor) -> Tensor:
         angles = values[:, None] / dim_t
@@ -300,8 +320,9 @@ def sine_position_embedding(batch: int, height: int, width: int, num_feats: int)
     return torch.cat((pos_y, pos_x), dim=-1).permute(2, 0, 1)[None].expand(batch, -1, -1, -1)
 
 
-def deformable_sampling(value: Tensor, shapes: Sequence[Tuple[int, int]], locations: Tensor,
-                        weights: Tensor) -> Tensor:
+def deformable_sampling(
+    value: Tensor, shapes: Sequence[Tuple[int, int]], locations: Tensor, weights: Tensor
+) -> Tensor:
     """Multi-scale deformable attention core.
 
     Args:
@@ -320,8 +341,9 @@ def deformable_sampling(value: Tensor, shapes: Sequence[Tuple[int, int]], locati
         h, w = shapes[level]
         maps = part.permute(0, 2, 3, 1).reshape(batch * heads, depth, h, w)
         grid = (2 * locations[:, :, :, level] - 1).transpose(1, 2).flatten(0, 1)
-        sampled.append(F.grid_sample(maps, grid, mode='bilinear', padding_mode='zeros',
-                                     align_corners=False))  # (B * heads, D, Q, points)
+        sampled.append(
+            F.grid_sample(maps, grid, mode='bilinear', padding_mode='zeros', align_corners=False)
+        )  # (B * heads, D, Q, points)
     stacked = torch.stack(sampled, dim=3).flatten(3)  # (B * heads, D, Q, levels * points)
     flat_weights = weights.transpose(1, 2).reshape(batch * heads, 1, queries, -1)
     out = (stacked * flat_weights).sum(-1).view(batch, heads * depth, queries)
@@ -329,7 +351,6 @@ def deformable_sampling(value: Tensor, shapes: Sequence[Tuple[int, int]], locati
 
 
 class MSDeformAttn(nn.Module):
-
     def __init__(self, dim: int, levels: int, heads: int, points: int) -> None:
         super().__init__()
         self.levels, self.heads, self.points = levels, heads, points
@@ -338,18 +359,21 @@ class MSDeformAttn(nn.Module):
         self.value_proj = nn.Linear(dim, dim)
         self.output_proj = nn.Linear(dim, dim)
 
-    def forward(self, query: Tensor, reference: Tensor, source: Tensor,
-                shapes: Sequence[Tuple[int, int]]) -> Tensor:
+    def forward(
+        self, query: Tensor, reference: Tensor, source: Tensor, shapes: Sequence[Tuple[int, int]]
+    ) -> Tensor:
         """query ``(B, Q, C)``, reference ``(B, Q, levels, 2)``, source ``(B, S, C)``."""
         batch, queries, _ = query.shape
         value = self.value_proj(source).view(batch, source.shape[1], self.heads, -1)
-        offsets = self.sampling_offsets(query).view(batch, queries, self.heads, self.levels,
-                                                    self.points, 2)
+        offsets = self.sampling_offsets(query).view(
+            batch, queries, self.heads, self.levels, self.points, 2
+        )
         weights = self.attention_weights(query).view(batch, queries, self.heads, -1)
         weights = weights.softmax(-1).view(batch, queries, self.heads, self.levels, self.points)
         size_xy = torch.tensor([[w, h] for h, w in shapes], dtype=query.dtype)
-        locations = reference[:, :, None, :, None, :] + offsets / size_xy[None, None, None, :,
-                                                                          None, :]
+        locations = (
+            reference[:, :, None, :, None, :] + offsets / size_xy[None, None, None, :, None, :]
+        )
         return self.output_proj(deformable_sampling(value, shapes, locations, weights))
 
 
@@ -364,8 +388,9 @@ class EncoderLayer(nn.Module):
         self.linear2 = nn.Linear(ffn, dim)
         self.norm2 = nn.LayerNorm(dim)
 
-    def forward(self, src: Tensor, pos: Tensor, reference: Tensor,
-                shapes: Sequence[Tuple[int, int]]) -> Tensor:
+    def forward(
+        self, src: Tensor, pos: Tensor, reference: Tensor, shapes: Sequence[Tuple[int, int]]
+    ) -> Tensor:
         src = self.norm1(src + self.self_attn(src + pos, reference, src, shapes))
         return self.norm2(src + self.linear2(F.relu(self.linear1(src))))
 
@@ -373,22 +398,33 @@ class EncoderLayer(nn.Module):
 class PixelDecoder(nn.Module):
     """MSDeformAttn encoder over res5..res3 plus one FPN level at res2, then ``mask_features``."""
 
-    def __init__(self, in_channels: Sequence[int], dim: int, num_layers: int, ffn: int,
-                 heads: int = 8, points: int = 4) -> None:
+    def __init__(
+        self,
+        in_channels: Sequence[int],
+        dim: int,
+        num_layers: int,
+        ffn: int,
+        heads: int = 8,
+        points: int = 4,
+    ) -> None:
         super().__init__()
         self.input_proj = nn.ModuleList(
             nn.Sequential(nn.Conv2d(channels, dim, 1), nn.GroupNorm(32, dim))
-            for channels in reversed(in_channels[1:]))
+            for channels in reversed(in_channels[1:])
+        )
         self.transformer = nn.Module()
         self.transformer.level_embed = nn.Parameter(torch.randn(3, dim))
         self.transformer.encoder = nn.Module()
         self.transformer.encoder.layers = nn.ModuleList(
-            EncoderLayer(dim, ffn, heads, 3, points) for _ in range(num_layers))
+            EncoderLayer(dim, ffn, heads, 3, points) for _ in range(num_layers)
+        )
         self.mask_features = nn.Conv2d(dim, dim, 1)
-        self.adapter_1 = NormedConv2d(in_channels[0], dim, 1, bias=False,
-                                      norm=nn.GroupNorm(32, dim))
-        self.layer_1 = NormedConv2d(dim, dim, 3, padding=1, bias=False,
-                                    norm=nn.GroupNorm(32, dim), activation=F.relu)
+        self.adapter_1 = NormedConv2d(
+            in_channels[0], dim, 1, bias=False, norm=nn.GroupNorm(32, dim)
+        )
+        self.layer_1 = NormedConv2d(
+            dim, dim, 3, padding=1, bias=False, norm=nn.GroupNorm(32, dim), activation=F.relu
+        )
 
     def forward(self, features: Sequence[Tensor]) -> Tuple[Tensor, List[Tensor]]:
         """features res2..res5 -> mask features ``(B, C, H/4, W/4)`` and 3 maps, coarsest first."""
@@ -396,44 +432,64 @@ class PixelDecoder(nn.Module):
         batch, dim = sources[0].shape[:2]
         shapes = [tuple(source.shape[-2:]) for source in sources]
         flat = torch.cat([source.flatten(2).transpose(1, 2) for source in sources], dim=1)
-        pos = torch.cat([
-            (sine_position_embedding(batch, h, w, dim // 2) +
-             self.transformer.level_embed[level][None, :, None, None]).flatten(2).transpose(1, 2)
-            for level, (h, w) in enumerate(shapes)
-        ], dim=1)
+        pos = torch.cat(
+            [
+                (
+                    sine_position_embedding(batch, h, w, dim // 2)
+                    + self.transformer.level_embed[level][None, :, None, None]
+                )
+                .flatten(2)
+                .transpose(1, 2)
+                for level, (h, w) in enumerate(shapes)
+            ],
+            dim=1,
+        )
         centres = []
         for h, w in shapes:
-            y, x = torch.meshgrid((torch.arange(h) + 0.5) / h, (torch.arange(w) + 0.5) / w,
-                                  indexing='ij')
+            y, x = torch.meshgrid(
+                (torch.arange(h) + 0.5) / h, (torch.arange(w) + 0.5) / w, indexing='ij'
+            )
             centres.append(torch.stack((x.flatten(), y.flatten()), -1))
         reference = torch.cat(centres)[None, :, None, :].expand(batch, -1, len(shapes), -1)
         for layer in self.transformer.encoder.layers:
             flat = layer(flat, pos, reference, shapes)
-        outs = [part.transpose(1, 2).reshape(batch, dim, h, w)
-                for part, (h, w) in zip(flat.split([h * w for h, w in shapes], dim=1), shapes)]
+        outs = [
+            part.transpose(1, 2).reshape(batch, dim, h, w)
+            for part, (h, w) in zip(flat.split([h * w for h, w in shapes], dim=1), shapes)
+        ]
         lateral = self.adapter_1(features[0])
-        outs.append(self.layer_1(lateral + F.interpolate(
-            outs[-1], size=lateral.shape[-2:], mode='bilinear', align_corners=False)))
+        outs.append(
+            self.layer_1(
+                lateral
+                + F.interpolate(
+                    outs[-1], size=lateral.shape[-2:], mode='bilinear', align_corners=False
+                )
+            )
+        )
         return self.mask_features(outs[-1]), outs[:3]
 
 
 # ------------------------------------------------------------------------------- predictor
 class CrossAttentionLayer(nn.Module):
-
     def __init__(self, dim: int, heads: int) -> None:
         super().__init__()
         self.multihead_attn = nn.MultiheadAttention(dim, heads)
         self.norm = nn.LayerNorm(dim)
 
-    def forward(self, tgt: Tensor, memory: Tensor, memory_mask: Optional[Tensor], pos: Tensor,
-                query_pos: Tensor) -> Tensor:
+    def forward(
+        self,
+        tgt: Tensor,
+        memory: Tensor,
+        memory_mask: Optional[Tensor],
+        pos: Tensor,
+        query_pos: Tensor,
+    ) -> Tensor:
         """Sequence-first: tgt ``(Q, B, C)``, memory ``(S, B, C)``, mask ``(B * heads, Q, S)``."""
         out = self.multihead_attn(tgt + query_pos, memory + pos, memory, attn_mask=memory_mask)[0]
         return self.norm(tgt + out)
 
 
 class SelfAttentionLayer(nn.Module):
-
     def __init__(self, dim: int, heads: int) -> None:
         super().__init__()
         self.self_attn = nn.MultiheadAttention(dim, heads)
@@ -445,7 +501,6 @@ class SelfAttentionLayer(nn.Module):
 
 
 class FFNLayer(nn.Module):
-
     def __init__(self, dim: int, hidden: int) -> None:
         super().__init__()
         self.linear1 = nn.Linear(dim, hidden)
@@ -463,7 +518,8 @@ class MLP(nn.Module):
         super().__init__()
         self.layers = nn.ModuleList(
             nn.Linear(dim, out_dim if index == num_layers - 1 else dim)
-            for index in range(num_layers))
+            for index in range(num_layers)
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         for index, layer in enumerate(self.layers):
@@ -474,13 +530,22 @@ class MLP(nn.Module):
 class Predictor(nn.Module):
     """The (video) masked-attention decoder's parameters; ``decoder_layer`` runs layer i."""
 
-    def __init__(self, dim: int, num_layers: int, ffn: int, num_queries: int, num_classes: int,
-                 heads: int = 8) -> None:
+    def __init__(
+        self,
+        dim: int,
+        num_layers: int,
+        ffn: int,
+        num_queries: int,
+        num_classes: int,
+        heads: int = 8,
+    ) -> None:
         super().__init__()
         self.transformer_self_attention_layers = nn.ModuleList(
-            SelfAttentionLayer(dim, heads) for _ in range(num_layers))
+            SelfAttentionLayer(dim, heads) for _ in range(num_layers)
+        )
         self.transformer_cross_attention_layers = nn.ModuleList(
-            CrossAttentionLayer(dim, heads) for _ in range(num_layers))
+            CrossAttentionLayer(dim, heads) for _ in range(num_layers)
+        )
         self.transformer_ffn_layers = nn.ModuleList(FFNLayer(dim, ffn) for _ in range(num_layers))
         self.decoder_norm = nn.LayerNorm(dim)
         self.query_feat = nn.Embedding(num_queries, dim)
@@ -490,11 +555,19 @@ class Predictor(nn.Module):
         self.class_embed = nn.Linear(dim, num_classes + 1)
         self.mask_embed = MLP(dim, dim, 3)
 
-    def decoder_layer(self, index: int, tgt: Tensor, memory: Tensor, memory_mask: Optional[Tensor],
-                      pos: Tensor, query_pos: Tensor) -> Tensor:
+    def decoder_layer(
+        self,
+        index: int,
+        tgt: Tensor,
+        memory: Tensor,
+        memory_mask: Optional[Tensor],
+        pos: Tensor,
+        query_pos: Tensor,
+    ) -> Tensor:
         """Cross-attention, self-attention, FFN of layer ``index`` (sequence-first tensors)."""
-        tgt = self.transformer_cross_attention_layers[index](tgt, memory, memory_mask, pos,
-                                                             query_pos)
+        tgt = self.transformer_cross_attention_layers[index](
+            tgt, memory, memory_mask, pos, query_pos
+        )
         tgt = self.transformer_self_attention_layers[index](tgt, query_pos)
         return self.transformer_ffn_layers[index](tgt)
 
@@ -511,16 +584,27 @@ class Criterion(nn.Module):
 class VideoMaskFormer(nn.Module):
     """``backbone`` + ``sem_seg_head.{pixel_decoder, predictor}`` + ``criterion``."""
 
-    def __init__(self, backbone: nn.Module, in_channels: Sequence[int], dim: int = 256,
-                 encoder_layers: int = 6, encoder_ffn: int = 1024, decoder_layers: int = 9,
-                 decoder_ffn: int = 2048, num_queries: int = 100, num_classes: int = 40) -> None:
+    def __init__(
+        self,
+        backbone: nn.Module,
+        in_channels: Sequence[int],
+        dim: int = 256,
+        encoder_layers: int = 6,
+        encoder_ffn: int = 1024,
+        decoder_layers: int = 9,
+        decoder_ffn: int = 2048,
+        num_queries: int = 100,
+        num_classes: int = 40,
+    ) -> None:
         super().__init__()
         self.backbone = backbone
         self.sem_seg_head = nn.Module()
-        self.sem_seg_head.pixel_decoder = PixelDecoder(in_channels, dim, encoder_layers,
-                                                       encoder_ffn)
-        self.sem_seg_head.predictor = Predictor(dim, decoder_layers, decoder_ffn, num_queries,
-                                                num_classes)
+        self.sem_seg_head.pixel_decoder = PixelDecoder(
+            in_channels, dim, encoder_layers, encoder_ffn
+        )
+        self.sem_seg_head.predictor = Predictor(
+            dim, decoder_layers, decoder_ffn, num_queries, num_classes
+        )
         self.criterion = Criterion(num_classes)
 
 
@@ -535,7 +619,7 @@ def randomise_(module: nn.Module, seed: int = 0) -> nn.Module:
         for name, tensor in list(module.named_parameters()) + list(module.named_buffers()):
             if not tensor.is_floating_point():
                 continue
-            std = 0.2 if tensor.dim() < 2 else tensor[0].numel()**-0.5
+            std = 0.2 if tensor.dim() < 2 else tensor[0].numel() ** -0.5
             values = torch.randn(tensor.shape, generator=generator) * std
             if name.endswith('running_var'):
                 values = values.abs() + 0.5

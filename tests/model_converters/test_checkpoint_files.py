@@ -1,4 +1,5 @@
 """Reading detectron2 / mmdet checkpoints safely and writing converted ones."""
+
 import os
 import pickle
 from collections import OrderedDict
@@ -7,8 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from maskfreevis.model_converters import (CheckpointFormatError, load_state_dict_file,
-                                          save_converted_checkpoint)
+from maskfreevis.model_converters import (
+    CheckpointFormatError,
+    load_state_dict_file,
+    save_converted_checkpoint,
+)
 from maskfreevis.utils import UntrustedCheckpointError
 
 
@@ -26,8 +30,12 @@ class RunsCodeFree:
 @pytest.mark.parametrize('protocol', [2, pickle.HIGHEST_PROTOCOL])
 def test_detectron2_pkl_of_numpy_arrays(tmp_path, protocol):
     path = tmp_path / 'model_final_3c8ec9.pkl'
-    weights = OrderedDict([('backbone.stem.conv1.weight', np.ones((2, 3), np.float32)),
-                           ('criterion._iter', np.zeros(1, np.float64))])
+    weights = OrderedDict(
+        [
+            ('backbone.stem.conv1.weight', np.ones((2, 3), np.float32)),
+            ('criterion._iter', np.zeros(1, np.float64)),
+        ]
+    )
     with open(path, 'wb') as handle:
         pickle.dump({'model': weights, '__author__': 'Mask2Former'}, handle, protocol=protocol)
     state = load_state_dict_file(str(path))
@@ -40,8 +48,11 @@ def test_pkl_with_other_globals_is_refused_without_running_them(tmp_path, capfd)
     path = tmp_path / 'evil.pkl'
     with open(path, 'wb') as handle:
         pickle.dump({'model': {'a': RunsCode()}}, handle)
-    with pytest.raises(CheckpointFormatError, match=r'evil.pkl: refusing to unpickle '
-                       r'(posix|os)\.system'):
+    with pytest.raises(
+        CheckpointFormatError,
+        match=r'evil.pkl: refusing to unpickle '
+        r'(posix|os)\.system',
+    ):
         load_state_dict_file(str(path))
     assert 'unpickled' not in capfd.readouterr().out
 
@@ -63,7 +74,7 @@ def test_unusable_files_name_themselves(tmp_path):
         load_state_dict_file(str(tmp_path / 'nothing.pth'))
     odd = tmp_path / 'odd.pth'
     torch.save({'epoch': 3, 'optimizer': {}}, odd)
-    with pytest.raises(CheckpointFormatError, match=r"odd.pth: no \"model\" or \"state_dict\""):
+    with pytest.raises(CheckpointFormatError, match=r'odd.pth: no \"model\" or \"state_dict\"'):
         load_state_dict_file(str(odd))
 
 
@@ -77,8 +88,9 @@ def test_pth_needing_a_full_unpickle_requires_trust(tmp_path):
 
 def test_saved_checkpoint_loads_weights_only(tmp_path):
     path = tmp_path / 'out' / 'converted.pth'
-    save_converted_checkpoint({'a': torch.ones(2)}, {'converted_from': 'x.pkl', 'report': ['r']},
-                              str(path))
+    save_converted_checkpoint(
+        {'a': torch.ones(2)}, {'converted_from': 'x.pkl', 'report': ['r']}, str(path)
+    )
     loaded = torch.load(path, weights_only=True)
     assert torch.equal(loaded['state_dict']['a'], torch.ones(2))
     assert loaded['meta'] == {'converted_from': 'x.pkl', 'report': ['r']}

@@ -1,4 +1,5 @@
 """Fitting a class head to other classes: mapped rows, fresh rows, the no-object row."""
+
 import pytest
 import torch
 
@@ -45,7 +46,7 @@ def test_fresh_rows_are_seeded_and_bounded_like_nn_linear():
 def test_reinitialise_keeps_only_the_no_object_row():
     weight, bias = source_head()
     result = reinitialise_class_head(weight, bias, num_target_classes=7, seed=1)
-    assert result.weight.shape == (8, 6) and result.bias.shape == (8, )
+    assert result.weight.shape == (8, 6) and result.bias.shape == (8,)
     assert torch.equal(result.weight[-1], weight[-1])
     assert 'all 7 class rows' in result.describe()
 
@@ -53,6 +54,6 @@ def test_reinitialise_keeps_only_the_no_object_row():
 def test_bad_rows_or_nothing_shared_raise():
     weight, bias = source_head()
     with pytest.raises(ValueError, match=r'has 5 rows but 3 source classes'):
-        map_class_head(weight, bias, SOURCE[:3], ('cat', ))
+        map_class_head(weight, bias, SOURCE[:3], ('cat',))
     with pytest.raises(ValueError, match='no source class maps to any target class'):
         map_class_head(weight, bias, SOURCE, ('ape', 'owl'))

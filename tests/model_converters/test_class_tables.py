@@ -1,4 +1,5 @@
 """Class lists and class tables by name or from json files."""
+
 import json
 
 import pytest

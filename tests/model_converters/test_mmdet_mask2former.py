@@ -1,13 +1,18 @@
 """mmdet Mask2Former (COCO, ``panoptic_head``) and Mask2FormerVideo (``track_head``) checkpoints."""
+
 import json
 
 import pytest
 import torch
 
-from maskfreevis.model_converters import (ClassHeadOptions, StateDictMismatchError, class_list,
-                                          convert_mmdet_state_dict, convert_state_dict)
-from tests.model_converters.small_targets import (NUM_CLASSES, build_small_video_model,
-                                                  target_of)
+from maskfreevis.model_converters import (
+    ClassHeadOptions,
+    StateDictMismatchError,
+    class_list,
+    convert_mmdet_state_dict,
+    convert_state_dict,
+)
+from tests.model_converters.small_targets import NUM_CLASSES, build_small_video_model, target_of
 
 
 @pytest.fixture(scope='module')
@@ -19,8 +24,10 @@ def target():
 def coco_instance_checkpoint() -> dict:
     """What mmdet's COCO instance Mask2Former stores: 80 classes, the head as panoptic_head."""
     model = build_small_video_model(num_classes=80)
-    return {key.replace('track_head.', 'panoptic_head.', 1): value
-            for key, value in model.state_dict().items()}
+    return {
+        key.replace('track_head.', 'panoptic_head.', 1): value
+        for key, value in model.state_dict().items()
+    }
 
 
 def test_coco_instance_checkpoint_mapped_onto_video_classes(target, tmp_path):
@@ -28,12 +35,18 @@ def test_coco_instance_checkpoint_mapped_onto_video_classes(target, tmp_path):
     source = coco_instance_checkpoint()
     classes = ['person', 'sedan', 'ape', 'truck', 'tennis_racket']
     categories = tmp_path / 'train.json'
-    categories.write_text(json.dumps(
-        dict(categories=[dict(id=i, name=name) for i, name in enumerate(classes, 1)])))
+    categories.write_text(
+        json.dumps(dict(categories=[dict(id=i, name=name) for i, name in enumerate(classes, 1)]))
+    )
     result = convert_state_dict(
-        source, convert_mmdet_state_dict, target_model, 'mask2former_coco.pth',
-        class_head=ClassHeadOptions(target_classes=str(categories),
-                                    class_table='coco-to-youtubevis2019'))
+        source,
+        convert_mmdet_state_dict,
+        target_model,
+        'mask2former_coco.pth',
+        class_head=ClassHeadOptions(
+            target_classes=str(categories), class_table='coco-to-youtubevis2019'
+        ),
+    )
     model.load_state_dict(result.state_dict, strict=True)
     coco = class_list('coco')
     rows = source['panoptic_head.cls_embed.weight']
@@ -56,6 +69,9 @@ def test_keys_outside_backbone_and_head_are_listed(target):
     _, target_model = target
     source = coco_instance_checkpoint()
     source['ema.backbone.conv1.weight'] = torch.zeros(1)
-    with pytest.raises(StateDictMismatchError, match=r'without a conversion rule \(1\):\n'
-                       r'  ema.backbone.conv1.weight'):
+    with pytest.raises(
+        StateDictMismatchError,
+        match=r'without a conversion rule \(1\):\n'
+        r'  ema.backbone.conv1.weight',
+    ):
         convert_state_dict(source, convert_mmdet_state_dict, target_model, 'm.pth')

@@ -1,4 +1,5 @@
 """The target layout read from a model config."""
+
 from maskfreevis.model_converters import target_from_model_config
 from tests.model_converters.small_targets import small_video_model_cfg
 

@@ -1,4 +1,5 @@
 """Shared settings for the model tests (detectors, heads, match costs, configs)."""
+
 import pytest
 import torch
 

@@ -6,6 +6,7 @@ preprocessor), then shrunk: ResNet-18, 64 channels, 8 queries, 1 encoder and 3 d
 5 classes. Built from mmdet's config, not from ``configs/``, so these tests do not depend on the
 recipes' files (``test_maskfreevis_configs.py`` builds those).
 """
+
 import copy
 import functools
 import os.path as osp
@@ -23,8 +24,13 @@ init_default_scope('mmdet')
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'maskfreevis')
-MMDET_VIS_CONFIG = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', 'mask2former_vis',
-                            'mask2former_r50_8xb2-8e_youtubevis2019.py')
+MMDET_VIS_CONFIG = osp.join(
+    osp.dirname(mmdet.__file__),
+    '.mim',
+    'configs',
+    'mask2former_vis',
+    'mask2former_r50_8xb2-8e_youtubevis2019.py',
+)
 
 
 @functools.lru_cache(maxsize=None)
@@ -49,25 +55,48 @@ def maskfreevis_criterion(tk_warmup_iters: int = 0) -> ConfigDict:
     """The R50 recipe's criterion (released weights, 5-frame cyclic TK tube)."""
     return ConfigDict(
         type='MaskFreeCriterion',
-        loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=2.0,
-                      reduction='mean'),
+        loss_cls=dict(
+            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=2.0, reduction='mean'
+        ),
         loss_proj=dict(type='BoxProjectionLoss', loss_weight=5.0),
-        loss_pair=dict(type='PairwiseColourLoss', kernel_size=3, dilation=2, threshold=0.3,
-                       loss_weight=5.0),
-        loss_tk=dict(type='TemporalKNNPatchLoss', patch_size=3, grid_size=3, dilation=3,
-                     topk=5, threshold=0.05, pairing='cyclic', loss_weight=0.5),
-        loss_mask=dict(type='CrossEntropyLoss', use_sigmoid=True, reduction='mean',
-                       loss_weight=5.0),
-        loss_dice=dict(type='DiceLoss', use_sigmoid=True, activate=True, reduction='mean',
-                       naive_dice=True, eps=1.0, loss_weight=5.0),
+        loss_pair=dict(
+            type='PairwiseColourLoss', kernel_size=3, dilation=2, threshold=0.3, loss_weight=5.0
+        ),
+        loss_tk=dict(
+            type='TemporalKNNPatchLoss',
+            patch_size=3,
+            grid_size=3,
+            dilation=3,
+            topk=5,
+            threshold=0.05,
+            pairing='cyclic',
+            loss_weight=0.5,
+        ),
+        loss_mask=dict(
+            type='CrossEntropyLoss', use_sigmoid=True, reduction='mean', loss_weight=5.0
+        ),
+        loss_dice=dict(
+            type='DiceLoss',
+            use_sigmoid=True,
+            activate=True,
+            reduction='mean',
+            naive_dice=True,
+            eps=1.0,
+            loss_weight=5.0,
+        ),
         warmup_iters=dict(loss_tk=tk_warmup_iters),
-        assigner=dict(type='HungarianAssigner', match_costs=[
-            dict(type='ClassificationCost', weight=2.0),
-            dict(type='BoxMaskDiceCost', weight=5.0)]),
+        assigner=dict(
+            type='HungarianAssigner',
+            match_costs=[
+                dict(type='ClassificationCost', weight=2.0),
+                dict(type='BoxMaskDiceCost', weight=5.0),
+            ],
+        ),
         mask_assigner=None,
         num_points=256,
         oversample_ratio=3.0,
-        importance_sample_ratio=0.75)
+        importance_sample_ratio=0.75,
+    )
 
 
 def small_model_cfg(num_classes: int = 5, tk_warmup_iters: int = 0) -> ConfigDict:

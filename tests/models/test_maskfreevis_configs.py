@@ -7,6 +7,7 @@ predict a 3-frame video. One config of each kind trains by default (R50 box-only
 R50 baseline, the demo); the others (~3 s each for R50/R18, more for R101 / Swin-L) and the
 R101 / Swin-L builds (~0.5-1.5 s each) are marked slow to keep the default run short.
 """
+
 import glob
 import os.path as osp
 import time
@@ -23,10 +24,12 @@ ALL_CONFIGS = sorted(glob.glob(osp.join(CONFIG_DIR, '*.py')))
 RECIPE_CONFIGS = [path for path in ALL_CONFIGS if not path.endswith('_synthetic.py')]
 R50_CONFIGS = [path for path in RECIPE_CONFIGS if '_r50_' in osp.basename(path)]
 # one of each kind trains by default: box-only, COCO-joint (mixed batch), stock baseline, demo
-FAST_TRAINING = {'maskfreevis_r50_8xb2-6k_youtubevis2019.py',
-                 'maskfreevis-cocojoint_r50_8xb2-70k_youtubevis2019.py',
-                 'mask2former-vis_r50_8xb2-6k_youtubevis2019.py',
-                 'maskfreevis_r18_1xb4-800iter_synthetic.py'}
+FAST_TRAINING = {
+    'maskfreevis_r50_8xb2-6k_youtubevis2019.py',
+    'maskfreevis-cocojoint_r50_8xb2-70k_youtubevis2019.py',
+    'mask2former-vis_r50_8xb2-6k_youtubevis2019.py',
+    'maskfreevis_r18_1xb4-800iter_synthetic.py',
+}
 BOX_KEYS = ('loss_cls', 'loss_proj', 'loss_pair', 'loss_tk', 'loss_mask', 'loss_dice')
 STOCK_KEYS = ('loss_cls', 'loss_mask', 'loss_dice')
 STOCK_HEAD_KEYS = ('loss_cls', 'loss_mask', 'loss_dice', 'train_cfg')
@@ -56,19 +59,29 @@ def train_clip_length(cfg: Config) -> int:
     """T of the config's training clips (the video dataset's `SampleClipFrames`)."""
     dataset = cfg.train_dataloader.dataset
     video = dataset.datasets[-1] if dataset.type == 'ConcatDataset' else dataset
-    (sampler, ) = [t for t in video.pipeline if t.type == 'SampleClipFrames']
+    (sampler,) = [t for t in video.pipeline if t.type == 'SampleClipFrames']
     return sampler.num_frames
 
 
 def test_every_recipe_setting_is_shipped():
     names = {config_id(path) for path in RECIPE_CONFIGS}
     for dataset in ('youtubevis2019', 'youtubevis2021', 'ovis'):
-        for backbone, sizes in (('r50', '8xb2'), ('r101', '8xb2'),
-                                ('swin-l-p4-w12-384-in21k', None)):
-            for algo in ('maskfreevis', 'maskfreevis-cocomask', 'maskfreevis-cocojoint',
-                         'mask2former-vis'):
-                found = [n for n in names
-                         if n.startswith(f'{algo}_{backbone}_') and n.endswith(f'_{dataset}')]
+        for backbone, sizes in (
+            ('r50', '8xb2'),
+            ('r101', '8xb2'),
+            ('swin-l-p4-w12-384-in21k', None),
+        ):
+            for algo in (
+                'maskfreevis',
+                'maskfreevis-cocomask',
+                'maskfreevis-cocojoint',
+                'mask2former-vis',
+            ):
+                found = [
+                    n
+                    for n in names
+                    if n.startswith(f'{algo}_{backbone}_') and n.endswith(f'_{dataset}')
+                ]
                 assert len(found) == 1, (algo, backbone, dataset, found)
                 if sizes:
                     assert f'_{sizes}-' in found[0]
@@ -101,8 +114,10 @@ def test_model_schema(path):
     model = load_config(path).model
     head = model.track_head
     if model.type == 'Mask2FormerVideo':
-        assert (model.data_preprocessor.type, head.type) == ('TrackDataPreprocessor',
-                                                             'Mask2FormerTrackHead')
+        assert (model.data_preprocessor.type, head.type) == (
+            'TrackDataPreprocessor',
+            'Mask2FormerTrackHead',
+        )
         assert head.num_frames == 2 and all(key in head for key in STOCK_HEAD_KEYS)
         return
     assert model.type == 'MaskFreeVIS' and head.type == 'MaskFreeTrackHead'
@@ -154,7 +169,10 @@ def test_recipe_optimiser_schedule_and_data(path):
         criterion = cfg.model.track_head.criterion
         tk = criterion.loss_tk
         assert (tk.pairing, tk.loss_weight, criterion.warmup_iters.loss_tk) == (
-            'all' if 'cocojoint' in name else 'cyclic', 0.5, 200)
+            'all' if 'cocojoint' in name else 'cyclic',
+            0.5,
+            200,
+        )
         assert criterion.loss_proj.loss_weight == 5.0
         assert criterion.loss_pair.loss_weight == 5.0
         costs = [c.type for c in criterion.assigner.match_costs]
@@ -166,8 +184,11 @@ def test_joint_configs_map_coco_with_the_video_datasets_table():
         if 'cocojoint' not in path:
             continue
         coco, video = load_config(path).train_dataloader.dataset.datasets
-        table = {'youtubevis2019': 'youtube_vis_2019', 'youtubevis2021': 'youtube_vis_2021',
-                 'ovis': 'ovis'}[config_id(path).rsplit('_', 1)[1]]
+        table = {
+            'youtubevis2019': 'youtube_vis_2019',
+            'youtubevis2021': 'youtube_vis_2021',
+            'ovis': 'ovis',
+        }[config_id(path).rsplit('_', 1)[1]]
         assert (coco.type, coco.class_mapping) == ('CocoPseudoVideoDataset', table), path
         assert 'metainfo' not in coco and 'metainfo' not in video, path
         assert video.type == 'BoxVISDataset'
@@ -176,12 +197,18 @@ def test_joint_configs_map_coco_with_the_video_datasets_table():
 def batch_for(cfg: Config, with_masks_first: bool = False, all_masks: bool = False):
     """Two clips of the config's training clip length, 64 x 96 and 56 x 80."""
     num_frames = train_clip_length(cfg)
-    return synthetic_batch([
-        ClipSpec(num_frames, (64, 96), with_masks=with_masks_first or all_masks,
-                 labels=[0, 1], seed=1),
-        ClipSpec(num_frames, (56, 80), with_masks=all_masks, labels=[2, 3], seed=2,
-                 video_id=1),
-    ])
+    return synthetic_batch(
+        [
+            ClipSpec(
+                num_frames,
+                (64, 96),
+                with_masks=with_masks_first or all_masks,
+                labels=[0, 1],
+                seed=1,
+            ),
+            ClipSpec(num_frames, (56, 80), with_masks=all_masks, labels=[2, 3], seed=2, video_id=1),
+        ]
+    )
 
 
 @pytest.mark.parametrize('path', [trained_by_default(p) for p in ALL_CONFIGS])
@@ -219,7 +246,7 @@ def test_config_trains_one_step_on_cpu(path):
         model.eval()
         test_batch = synthetic_batch([ClipSpec(3, (64, 96), ori_shape=(96, 144), seed=3)])
         with torch.no_grad():
-            (result, ) = model(**model.data_preprocessor(test_batch, False), mode='predict')
+            (result,) = model(**model.data_preprocessor(test_batch, False), mode='predict')
         assert len(result) == 3
         for frame in result:
             assert frame.pred_track_instances.masks.shape == (10, 96, 144)
@@ -229,6 +256,7 @@ def test_config_trains_one_step_on_cpu(path):
 
 def test_metafile_lists_every_recipe_config():
     import mmengine
+
     metafile = mmengine.load(osp.join(CONFIG_DIR, 'metafile.yml'))
     listed = {model['Name']: model for model in metafile['Models']}
     assert set(listed) == {config_id(path) for path in RECIPE_CONFIGS}

@@ -4,10 +4,11 @@ message naming the file / video / iteration at fault, loses nothing, and runs no
 Each case runs a real tool on the tiny generated dataset (a few seconds each), so the module is
 marked slow. Dataset, API, converter and checkpoint details are unit-tested next to their modules.
 """
+
 import json
 import os
-import re
 import os.path as osp
+import re
 import shutil
 import signal
 import subprocess
@@ -31,22 +32,41 @@ def tool_env() -> dict:
 
 def run_failing(args: Sequence[str]) -> str:
     """Run a tool that must fail; its stdout + stderr."""
-    result = subprocess.run(list(args), cwd=REPO_ROOT, env=tool_env(), capture_output=True,
-                            text=True, timeout=600)
+    result = subprocess.run(
+        list(args), cwd=REPO_ROOT, env=tool_env(), capture_output=True, text=True, timeout=600
+    )
     output = result.stdout + result.stderr
     assert result.returncode != 0, f'{" ".join(args)} succeeded:\n{output[-3000:]}'
     return output
 
 
 def train_args(work_dir: str, data_root: str, max_iters: int, *options: str) -> list:
-    return [PYTHON, 'tools/train.py', DEMO_CONFIG, '--work-dir', work_dir, '--cfg-options',
-            *tiny_run_options(data_root, max_iters), *options]
+    return [
+        PYTHON,
+        'tools/train.py',
+        DEMO_CONFIG,
+        '--work-dir',
+        work_dir,
+        '--cfg-options',
+        *tiny_run_options(data_root, max_iters),
+        *options,
+    ]
 
 
 def evaluate_args(work_dir: str, data_root: str, checkpoint: str, *options: str) -> list:
-    return [PYTHON, 'tools/test.py', DEMO_CONFIG, checkpoint, '--work-dir', work_dir,
-            '--cfg-options', f'test_dataloader.dataset.data_root={data_root}',
-            'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False', *options]
+    return [
+        PYTHON,
+        'tools/test.py',
+        DEMO_CONFIG,
+        checkpoint,
+        '--work-dir',
+        work_dir,
+        '--cfg-options',
+        f'test_dataloader.dataset.data_root={data_root}',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False',
+        *options,
+    ]
 
 
 def copy_dataset(tiny_dataset: str, destination) -> str:
@@ -71,12 +91,23 @@ def checkpoints_in(work_dir: str) -> list:
 def trained(tiny_dataset, tmp_path_factory) -> str:
     """A work_dir with the 2-iteration checkpoint ``iter_2.pth`` of the demo config."""
     work_dir = str(tmp_path_factory.mktemp('trained'))
-    run_tool([PYTHON, 'tools/train.py', DEMO_CONFIG, '--work-dir', work_dir, '--cfg-options',
-              *tiny_run_options(tiny_dataset, 2)], env_overrides={})
+    run_tool(
+        [
+            PYTHON,
+            'tools/train.py',
+            DEMO_CONFIG,
+            '--work-dir',
+            work_dir,
+            '--cfg-options',
+            *tiny_run_options(tiny_dataset, 2),
+        ],
+        env_overrides={},
+    )
     return work_dir
 
 
 # Data -----------------------------------------------------------------------------------------
+
 
 def test_truncated_json(tiny_dataset, tmp_path):
     root = copy_dataset(tiny_dataset, tmp_path / 'data')
@@ -84,7 +115,7 @@ def test_truncated_json(tiny_dataset, tmp_path):
     with open(ann_file) as handle:
         text = handle.read()
     with open(ann_file, 'w') as handle:
-        handle.write(text[:len(text) // 2])
+        handle.write(text[: len(text) // 2])
     output = run_failing(train_args(str(tmp_path / 'work'), root, 2))
     assert f'{ann_file}: invalid json at line' in output and 'is it complete' in output
 
@@ -117,11 +148,15 @@ def test_frames_of_different_sizes(tiny_dataset, tmp_path):
     frames = osp.join(root, 'train', 'JPEGImages')
     for video in os.listdir(frames):
         for index in range(1, 5):
-            cv2.imwrite(osp.join(frames, video, f'{index:05d}.jpg'),
-                        np.zeros((32, 48, 3), np.uint8))
+            cv2.imwrite(
+                osp.join(frames, video, f'{index:05d}.jpg'), np.zeros((32, 48, 3), np.uint8)
+            )
     output = run_failing(train_args(str(tmp_path / 'work'), root, 2))
-    assert re.search(r'JPEGImages/video_000\d/0000[1-4]\.jpg\) is 48x32 \(w x h\) but the json '
-                     r'says 96x64', output), output[-2000:]
+    assert re.search(
+        r'JPEGImages/video_000\d/0000[1-4]\.jpg\) is 48x32 \(w x h\) but the json '
+        r'says 96x64',
+        output,
+    ), output[-2000:]
 
 
 def test_wrong_data_root(tmp_path):
@@ -131,11 +166,19 @@ def test_wrong_data_root(tmp_path):
 
 # Training runs ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize('lr, iteration', [('10', 2), ('1e8', 1)])
 def test_divergence_stops_before_saving(tiny_dataset, tmp_path, lr, iteration):
     work_dir = str(tmp_path / 'work')
-    output = run_failing(train_args(work_dir, tiny_dataset, 20, f'optim_wrapper.optimizer.lr={lr}',
-                                    'default_hooks.checkpoint.interval=1'))
+    output = run_failing(
+        train_args(
+            work_dir,
+            tiny_dataset,
+            20,
+            f'optim_wrapper.optimizer.lr={lr}',
+            'default_hooks.checkpoint.interval=1',
+        )
+    )
     assert f'Training diverged at iteration {iteration}: exploding weights' in output
     assert 'learning rate too high' in output
     assert 'matrix contains invalid numeric entries' not in output
@@ -143,8 +186,9 @@ def test_divergence_stops_before_saving(tiny_dataset, tmp_path, lr, iteration):
 
 
 def test_resume_with_nothing_to_resume_says_so(tiny_dataset, tmp_path):
-    result = run_tool(train_args(str(tmp_path / 'work'), tiny_dataset, 2) + ['--resume'],
-                      env_overrides={})
+    result = run_tool(
+        train_args(str(tmp_path / 'work'), tiny_dataset, 2) + ['--resume'], env_overrides={}
+    )
     output = result.stdout + result.stderr
     assert 'nothing to resume, no checkpoint has been saved in' in output
     assert 'latest checkpoint None' not in output
@@ -153,8 +197,14 @@ def test_resume_with_nothing_to_resume_says_so(tiny_dataset, tmp_path):
 def test_interrupt_saves_a_checkpoint_that_resumes(tiny_dataset, tmp_path):
     work_dir = str(tmp_path / 'work')
     args = train_args(work_dir, tiny_dataset, 400, 'default_hooks.checkpoint.interval=1000')
-    process = subprocess.Popen(args, cwd=REPO_ROOT, env=tool_env(), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        args,
+        cwd=REPO_ROOT,
+        env=tool_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines = []
     for line in process.stdout:
         lines.append(line)
@@ -165,19 +215,22 @@ def test_interrupt_saves_a_checkpoint_that_resumes(tiny_dataset, tmp_path):
     assert 'SIGINT received: finishing this iteration, saving a checkpoint' in output
     with open(osp.join(work_dir, 'last_checkpoint')) as handle:
         saved = handle.read()
-    step = int(osp.basename(saved)[len('iter_'):-len('.pth')])
+    step = int(osp.basename(saved)[len('iter_') : -len('.pth')])
     assert step >= 3 and f'after iteration {step}' in output
-    result = run_tool(train_args(work_dir, tiny_dataset, step + 1) + ['--resume'],
-                      env_overrides={})
+    result = run_tool(train_args(work_dir, tiny_dataset, step + 1) + ['--resume'], env_overrides={})
     assert f'--resume: resuming from {saved}' in result.stdout + result.stderr
-    assert torch.load(osp.join(work_dir, f'iter_{step + 1}.pth'),
-                      weights_only=True)['meta']['iter'] == step + 1
+    assert (
+        torch.load(osp.join(work_dir, f'iter_{step + 1}.pth'), weights_only=True)['meta']['iter']
+        == step + 1
+    )
 
 
 # Checkpoints ------------------------------------------------------------------------------------
 
-def test_crafted_checkpoint_in_the_work_dir_is_never_unpickled(tiny_dataset, trained, tmp_path,
-                                                               write_crafted_checkpoint):
+
+def test_crafted_checkpoint_in_the_work_dir_is_never_unpickled(
+    tiny_dataset, trained, tmp_path, write_crafted_checkpoint
+):
     work_dir = str(tmp_path / 'work')
     shutil.copytree(trained, work_dir)
     crafted = osp.join(work_dir, 'iter_4.pth')
@@ -188,8 +241,14 @@ def test_crafted_checkpoint_in_the_work_dir_is_never_unpickled(tiny_dataset, tra
         run_failing(evaluate_args(work_dir, tiny_dataset, crafted)),
         run_failing(train_args(work_dir, tiny_dataset, 6) + ['--resume']),
         run_failing(train_args(str(tmp_path / 'other'), tiny_dataset, 2, f'load_from={crafted}')),
-        run_failing([PYTHON, 'tools/model_converters/publish_model.py', crafted,
-                     str(tmp_path / 'published.pth')]),
+        run_failing(
+            [
+                PYTHON,
+                'tools/model_converters/publish_model.py',
+                crafted,
+                str(tmp_path / 'published.pth'),
+            ]
+        ),
     ]
     for output in outputs:
         assert f"Refusing to unpickle checkpoint '{crafted}'" in output
@@ -197,9 +256,14 @@ def test_crafted_checkpoint_in_the_work_dir_is_never_unpickled(tiny_dataset, tra
 
 
 def test_checkpoint_of_another_head_is_refused(tiny_dataset, trained, tmp_path):
-    output = run_failing(evaluate_args(str(tmp_path / 'work'), tiny_dataset,
-                                   osp.join(trained, 'iter_2.pth'),
-                                   'model.track_head.num_classes=7'))
+    output = run_failing(
+        evaluate_args(
+            str(tmp_path / 'work'),
+            tiny_dataset,
+            osp.join(trained, 'iter_2.pth'),
+            'model.track_head.num_classes=7',
+        )
+    )
     assert 'does not fit the model of this config' in output
     assert 'track_head.cls_embed.weight: checkpoint (5, 128), model (8, 128)' in output
     assert 'youtube_vis/segm_mAP' not in output
@@ -210,7 +274,7 @@ def test_truncated_checkpoint(tiny_dataset, trained, tmp_path):
     with open(osp.join(trained, 'iter_2.pth'), 'rb') as handle:
         data = handle.read()
     with open(path, 'wb') as handle:
-        handle.write(data[:len(data) // 3])
+        handle.write(data[: len(data) // 3])
     output = run_failing(evaluate_args(str(tmp_path / 'work'), tiny_dataset, path))
     assert f"Cannot load checkpoint '{path}'" in output and 'cut short' in output
 
@@ -222,9 +286,11 @@ def test_training_checkpoint_needs_no_trust(trained):
 
 # Converter --------------------------------------------------------------------------------------
 
+
 def test_converter_never_overwrites_its_input(tiny_dataset, tmp_path):
-    ann_file = osp.join(copy_dataset(tiny_dataset, tmp_path / 'data'), 'annotations',
-                        'train_with_masks.json')
+    ann_file = osp.join(
+        copy_dataset(tiny_dataset, tmp_path / 'data'), 'annotations', 'train_with_masks.json'
+    )
     with open(ann_file, 'rb') as handle:
         before = handle.read()
     script = 'tools/dataset_converters/ytvis_to_box_only.py'
@@ -236,11 +302,18 @@ def test_converter_never_overwrites_its_input(tiny_dataset, tmp_path):
 
 
 def test_converter_refuses_a_short_bboxes_list(tiny_dataset, tmp_path):
-    ann_file = osp.join(copy_dataset(tiny_dataset, tmp_path / 'data'), 'annotations',
-                        'train.json')
-    edit_json(ann_file, lambda data: data['annotations'][0].update(
-        bboxes=data['annotations'][0]['bboxes'][:-1]))
-    output = run_failing([PYTHON, 'tools/dataset_converters/ytvis_to_box_only.py', ann_file,
-                          str(tmp_path / 'out.json')])
+    ann_file = osp.join(copy_dataset(tiny_dataset, tmp_path / 'data'), 'annotations', 'train.json')
+    edit_json(
+        ann_file,
+        lambda data: data['annotations'][0].update(bboxes=data['annotations'][0]['bboxes'][:-1]),
+    )
+    output = run_failing(
+        [
+            PYTHON,
+            'tools/dataset_converters/ytvis_to_box_only.py',
+            ann_file,
+            str(tmp_path / 'out.json'),
+        ]
+    )
     assert "annotation 1 (video 1): 'bboxes' must list one entry per frame (5), got 4" in output
     assert not osp.exists(tmp_path / 'out.json')

@@ -1,13 +1,16 @@
 """The colour-prior command line reads knobs, scale and mask stride from the demo config."""
+
 import json
 import os
 
 import pytest
-
 from mmengine.config import Config
 
-from maskfreevis.analysis.colour_prior_precision import (find_resize_scale, loss_knobs,
-                                                         mask_stride_of)
+from maskfreevis.analysis.colour_prior_precision import (
+    find_resize_scale,
+    loss_knobs,
+    mask_stride_of,
+)
 from tests.analysis.square_video import write_square_video
 
 
@@ -25,8 +28,21 @@ def test_command_line_writes_the_json(load_tool, tmp_path, capsys):
     tool = load_tool('analysis_tools/colour_prior_precision.py')
     ann_file, img_dir = write_square_video(str(tmp_path))
     out = tmp_path / 'result.json'
-    tool.main(['--ann-file', ann_file, '--img-dir', img_dir, '--scale', '48', '32', '--out',
-               str(out), '--cfg-options', 'model.track_head.criterion.loss_pair.dilation=1'])
+    tool.main(
+        [
+            '--ann-file',
+            ann_file,
+            '--img-dir',
+            img_dir,
+            '--scale',
+            '48',
+            '32',
+            '--out',
+            str(out),
+            '--cfg-options',
+            'model.track_head.criterion.loss_pair.dilation=1',
+        ]
+    )
     result = json.loads(out.read_text())
     assert result['pair_knobs']['dilation'] == 1 and result['mask_stride'] == 4
     assert result['scale'] == [48, 32] and result['pair_kept_precision'] == 1.0
@@ -41,8 +57,10 @@ def test_scale_comes_from_the_test_loader_pipeline(load_tool, monkeypatch):
     """Swin-L configs keep the 360 pipeline as `test_pipeline` but test at 480: the tool must
     measure at the scale the test loader really uses."""
     tool = load_tool('analysis_tools/colour_prior_precision.py')
-    config_file = os.path.join(os.path.dirname(tool.DEFAULT_CONFIG),
-                               'maskfreevis_swin-l-p4-w12-384-in21k_8xb1-12k_youtubevis2019.py')
+    config_file = os.path.join(
+        os.path.dirname(tool.DEFAULT_CONFIG),
+        'maskfreevis_swin-l-p4-w12-384-in21k_8xb1-12k_youtubevis2019.py',
+    )
 
     def stop_at_measure(ann_file, img_dir, scale, *args, **kwargs):
         raise _Measured(tuple(scale))

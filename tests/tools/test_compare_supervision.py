@@ -1,4 +1,5 @@
 """The supervision comparison's command line: one run command per variant, a tiny end-to-end run."""
+
 import json
 import os.path as osp
 import subprocess
@@ -16,27 +17,55 @@ def cmp(load_tool):
 
 
 def test_run_command_passes_overrides_to_every_variant(cmp):
-    args = cmp.parse_args(['--iters', '5', '--cfg-options',
-                           'model.track_head.criterion.loss_pair.dilation=1',
-                           'randomness.deterministic=True'])
+    args = cmp.parse_args(
+        [
+            '--iters',
+            '5',
+            '--cfg-options',
+            'model.track_head.criterion.loss_pair.dilation=1',
+            'randomness.deterministic=True',
+        ]
+    )
     for variant in cmp.VARIANTS:
         command = cmp.run_command(args, variant, 1, '/tmp/out')
         assert command[command.index('--config') + 1].endswith(cmp.VARIANTS[variant][1])
-        overrides = command[command.index('--cfg-options') + 1:command.index('--iters')]
-        assert overrides == ['default_hooks.checkpoint.save_optimizer=False',
-                             'model.track_head.criterion.loss_pair.dilation=1',
-                             'randomness.deterministic=True']
+        overrides = command[command.index('--cfg-options') + 1 : command.index('--iters')]
+        assert overrides == [
+            'default_hooks.checkpoint.save_optimizer=False',
+            'model.track_head.criterion.loss_pair.dilation=1',
+            'randomness.deterministic=True',
+        ]
         assert command[command.index('--seed') + 1] == '1'
 
 
 @pytest.mark.slow
 def test_tiny_comparison_end_to_end(tmp_path):
     out_dir = tmp_path / 'cmp'
-    command = [sys.executable, SCRIPT, '--out-dir', str(out_dir), '--data-root',
-               str(tmp_path / 'data'), '--iters', '2', '--train-videos', '2', '--val-videos', '2',
-               '--frames', '4', '--seeds', '0', '1', '--variants', 'maskfreevis', 'mask_sup']
-    process = subprocess.run(command, capture_output=True, text=True, cwd=str(tmp_path),
-                             timeout=900)
+    command = [
+        sys.executable,
+        SCRIPT,
+        '--out-dir',
+        str(out_dir),
+        '--data-root',
+        str(tmp_path / 'data'),
+        '--iters',
+        '2',
+        '--train-videos',
+        '2',
+        '--val-videos',
+        '2',
+        '--frames',
+        '4',
+        '--seeds',
+        '0',
+        '1',
+        '--variants',
+        'maskfreevis',
+        'mask_sup',
+    ]
+    process = subprocess.run(
+        command, capture_output=True, text=True, cwd=str(tmp_path), timeout=900
+    )
     assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-3000:]
     with open(out_dir / 'comparison.json') as handle:
         summary = json.load(handle)

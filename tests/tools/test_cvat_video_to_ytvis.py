@@ -1,14 +1,17 @@
 """``tools/dataset_converters/cvat_video_to_ytvis.py``: several exports, data root, refusals."""
+
 import json
 import os
 
 import pytest
 
-XML = ('<annotations><version>1.1</version><meta><task><size>3</size><original_size><width>64'
-       '</width><height>48</height></original_size><labels><label><name>{label}</name></label>'
-       '</labels></task></meta><track id="0" label="{label}"><box frame="0" outside="0" '
-       'occluded="0" keyframe="1" xtl="1" ytl="2" xbr="11" ybr="22"/><box frame="2" outside="1" '
-       'occluded="0" keyframe="1" xtl="1" ytl="2" xbr="11" ybr="22"/></track></annotations>')
+XML = (
+    '<annotations><version>1.1</version><meta><task><size>3</size><original_size><width>64'
+    '</width><height>48</height></original_size><labels><label><name>{label}</name></label>'
+    '</labels></task></meta><track id="0" label="{label}"><box frame="0" outside="0" '
+    'occluded="0" keyframe="1" xtl="1" ytl="2" xbr="11" ybr="22"/><box frame="2" outside="1" '
+    'occluded="0" keyframe="1" xtl="1" ytl="2" xbr="11" ybr="22"/></track></annotations>'
+)
 
 
 @pytest.fixture(scope='module')
@@ -31,16 +34,22 @@ def test_converts_every_export_into_one_json(tool, exports, tmp_path, capsys):
     assert tool.main(exports + ['-o', str(output)]) == 0
     data = json.loads(output.read_text())
     assert [video['file_names'][0] for video in data['videos']] == [
-        'task_a/images/frame_000000.png', 'task_b/images/frame_000000.png']
+        'task_a/images/frame_000000.png',
+        'task_b/images/frame_000000.png',
+    ]
     assert data['categories'] == [dict(id=1, name='cat'), dict(id=2, name='dog')]
     expected = [[1.0, 2.0, 10.0, 20.0], [1.0, 2.0, 10.0, 20.0], None]
     assert [ann['bboxes'] for ann in data['annotations']] == [expected, expected]
     assert '2 videos, 6 frames, 2 tracks, 4 boxes, 2 categories' in capsys.readouterr().out
 
-    assert tool.main(exports[:1] + ['-o', str(output), '--classes', 'cat',
-                                    '--data-root', str(tmp_path / 'task_a')]) == 0
-    assert json.loads(output.read_text())['videos'][0]['file_names'][0] == \
-        'images/frame_000000.png'
+    assert (
+        tool.main(
+            exports[:1]
+            + ['-o', str(output), '--classes', 'cat', '--data-root', str(tmp_path / 'task_a')]
+        )
+        == 0
+    )
+    assert json.loads(output.read_text())['videos'][0]['file_names'][0] == 'images/frame_000000.png'
 
 
 def test_refusals_name_the_problem(tool, exports, tmp_path, capsys):

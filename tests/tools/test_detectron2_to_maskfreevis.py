@@ -1,14 +1,17 @@
 """``tools/model_converters/detectron2_to_maskfreevis.py``: a detectron2 .pkl in, a checkpoint
 that loads strictly out; a checkpoint that does not fit: every key listed, nothing written."""
+
 import pickle
 
 import pytest
 import torch
 from mmengine.config import Config
 
-from tests.model_converters.small_targets import (build_small_video_model,
-                                                  small_detectron2_reference,
-                                                  small_video_model_cfg)
+from tests.model_converters.small_targets import (
+    build_small_video_model,
+    small_detectron2_reference,
+    small_video_model_cfg,
+)
 
 
 @pytest.fixture(scope='module')
@@ -24,8 +27,13 @@ def files(tmp_path):
     reference = small_detectron2_reference()
     source = tmp_path / 'model_final.pkl'
     with open(source, 'wb') as handle:
-        pickle.dump({'model': {key: value.numpy() for key, value in
-                               reference.state_dict().items()}, '__author__': 'test'}, handle)
+        pickle.dump(
+            {
+                'model': {key: value.numpy() for key, value in reference.state_dict().items()},
+                '__author__': 'test',
+            },
+            handle,
+        )
     return str(config), str(source)
 
 
@@ -45,8 +53,19 @@ def test_converts_a_pkl_into_a_strictly_loading_checkpoint(tool, files, tmp_path
 def test_unfitting_checkpoint_lists_keys_and_writes_nothing(tool, files, tmp_path, capsys):
     config, source = files
     output = tmp_path / 'converted.pth'
-    assert tool.main([config, source, str(output), '--no-default-drops',
-                      '--cfg-options', 'model.track_head.num_queries=9']) == 1
+    assert (
+        tool.main(
+            [
+                config,
+                source,
+                str(output),
+                '--no-default-drops',
+                '--cfg-options',
+                'model.track_head.num_queries=9',
+            ]
+        )
+        == 1
+    )
     error = capsys.readouterr().err
     assert 'source keys without a conversion rule (2):' in error
     assert 'criterion.empty_weight' in error

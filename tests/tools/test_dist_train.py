@@ -1,4 +1,5 @@
 """``tools/dist_train.sh`` (torchrun, DDP) trains with 2 CPU processes on the gloo backend."""
+
 import os.path as osp
 import socket
 
@@ -17,9 +18,19 @@ def free_port() -> int:
 def test_dist_train_two_processes(tiny_dataset, tmp_path):
     work_dir = str(tmp_path / 'dist')
     result = run_tool(
-        ['bash', 'tools/dist_train.sh', DEMO_CONFIG, '2', '--work-dir', work_dir, '--cfg-options',
-         *tiny_run_options(tiny_dataset, 2), 'env_cfg.dist_cfg.backend=gloo'],
-        env_overrides={'PORT': str(free_port())})
+        [
+            'bash',
+            'tools/dist_train.sh',
+            DEMO_CONFIG,
+            '2',
+            '--work-dir',
+            work_dir,
+            '--cfg-options',
+            *tiny_run_options(tiny_dataset, 2),
+            'env_cfg.dist_cfg.backend=gloo',
+        ],
+        env_overrides={'PORT': str(free_port())},
+    )
     log = result.stdout + result.stderr
     assert 'Distributed training: True' in log
     assert 'GPU number: 2' in log  # mmengine's name for the world size

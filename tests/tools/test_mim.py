@@ -1,4 +1,6 @@
-"""After a non-editable ``pip install .``, ``mim train`` and ``mim test`` find our configs and tools."""
+"""After a non-editable ``pip install .``, ``mim train`` and ``mim test`` find our configs and
+tools."""
+
 import glob
 import os
 import os.path as osp
@@ -9,8 +11,17 @@ import pytest
 from .conftest import DEMO_CONFIG, PYTHON, REPO_ROOT, run_tool, tiny_run_options
 
 # What a source distribution contains; the rest of the checkout (venv, work dirs) is not copied.
-SOURCE_ITEMS = ('maskfreevis', 'configs', 'tools', 'requirements', 'requirements.txt',
-                'model-index.yml', 'setup.py', 'MANIFEST.in', 'README.md')
+SOURCE_ITEMS = (
+    'maskfreevis',
+    'configs',
+    'tools',
+    'requirements',
+    'requirements.txt',
+    'model-index.yml',
+    'setup.py',
+    'MANIFEST.in',
+    'README.md',
+)
 
 
 def install_copy(target: str, scratch: str) -> None:
@@ -20,12 +31,25 @@ def install_copy(target: str, scratch: str) -> None:
     for item in SOURCE_ITEMS:
         path = osp.join(REPO_ROOT, item)
         if osp.isdir(path):
-            shutil.copytree(path, osp.join(source, item),
-                            ignore=shutil.ignore_patterns('__pycache__', '.mim'))
+            shutil.copytree(
+                path, osp.join(source, item), ignore=shutil.ignore_patterns('__pycache__', '.mim')
+            )
         else:
             shutil.copy(path, source)
-    run_tool([PYTHON, '-m', 'pip', 'install', '--no-deps', '--no-build-isolation', '--quiet',
-              '--target', target, source])
+    run_tool(
+        [
+            PYTHON,
+            '-m',
+            'pip',
+            'install',
+            '--no-deps',
+            '--no-build-isolation',
+            '--quiet',
+            '--target',
+            target,
+            source,
+        ]
+    )
 
 
 @pytest.mark.slow
@@ -43,13 +67,38 @@ def test_mim_train_and_test_after_pip_install(tiny_dataset, tmp_path):
     env = {'PYTHONPATH': target}
     work_dir = str(tmp_path / 'work')
     options = tiny_run_options(tiny_dataset, 2)
-    run_tool([mim, 'train', 'maskfreevis', osp.basename(DEMO_CONFIG), '--work-dir', work_dir,
-              '--cfg-options', *options], cwd=str(tmp_path), env_overrides=env)
+    run_tool(
+        [
+            mim,
+            'train',
+            'maskfreevis',
+            osp.basename(DEMO_CONFIG),
+            '--work-dir',
+            work_dir,
+            '--cfg-options',
+            *options,
+        ],
+        cwd=str(tmp_path),
+        env_overrides=env,
+    )
     checkpoint = osp.join(work_dir, 'iter_2.pth')
     assert osp.isfile(checkpoint)
 
-    result = run_tool([mim, 'test', 'maskfreevis', osp.basename(DEMO_CONFIG), '--checkpoint',
-                       checkpoint, '--work-dir', work_dir, '--cfg-options', *options],
-                      cwd=str(tmp_path), env_overrides=env)
+    result = run_tool(
+        [
+            mim,
+            'test',
+            'maskfreevis',
+            osp.basename(DEMO_CONFIG),
+            '--checkpoint',
+            checkpoint,
+            '--work-dir',
+            work_dir,
+            '--cfg-options',
+            *options,
+        ],
+        cwd=str(tmp_path),
+        env_overrides=env,
+    )
     assert 'youtube_vis/segm_mAP' in result.stdout + result.stderr
     assert glob.glob(osp.join(work_dir, '*', '*.log'))

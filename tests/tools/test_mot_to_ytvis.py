@@ -1,4 +1,5 @@
 """``tools/dataset_converters/mot_to_ytvis.py``: sequence selection, data root, refusals."""
+
 import json
 import os
 import os.path as osp
@@ -23,8 +24,9 @@ def mot_root(tmp_path):
     for name in ('MOT17-02-DPM', 'MOT17-02-FRCNN'):
         os.makedirs(tmp_path / name / 'gt')
         (tmp_path / name / 'seqinfo.ini').write_text(SEQINFO)
-        (tmp_path / name / 'gt' / 'gt.txt').write_text('1,1,1,2,10,20,1,1,1\n3,1,3,2,10,20,1,1,1\n'
-                                                       '2,2,5,5,4,4,0,8,1\n')
+        (tmp_path / name / 'gt' / 'gt.txt').write_text(
+            '1,1,1,2,10,20,1,1,1\n3,1,3,2,10,20,1,1,1\n2,2,5,5,4,4,0,8,1\n'
+        )
     return tmp_path
 
 
@@ -32,17 +34,22 @@ def test_converts_the_chosen_sequences(tool, mot_root, capsys):
     output = mot_root / 'annotations' / 'train.json'
     assert tool.main([str(mot_root), '-o', str(output), '--sequences', '*-FRCNN']) == 0
     data = json.loads(output.read_text())
-    video, = data['videos']
+    (video,) = data['videos']
     assert video['file_names'][0] == 'MOT17-02-FRCNN/img1/000001.jpg'
-    assert data['annotations'][0]['bboxes'] == [[1.0, 2.0, 10.0, 20.0], None,
-                                                [3.0, 2.0, 10.0, 20.0]]
+    assert data['annotations'][0]['bboxes'] == [
+        [1.0, 2.0, 10.0, 20.0],
+        None,
+        [3.0, 2.0, 10.0, 20.0],
+    ]
     assert '1 videos, 3 frames, 1 tracks, 2 boxes, 1 categories' in capsys.readouterr().out
 
     # A single sequence folder: names stay relative to its parent.
     single = mot_root / 'single.json'
     assert tool.main([str(mot_root / 'MOT17-02-DPM'), '-o', str(single)]) == 0
-    assert json.loads(single.read_text())['videos'][0]['file_names'][0] == \
-        'MOT17-02-DPM/img1/000001.jpg'
+    assert (
+        json.loads(single.read_text())['videos'][0]['file_names'][0]
+        == 'MOT17-02-DPM/img1/000001.jpg'
+    )
 
 
 def test_bad_input_and_overwriting_an_input_fail_cleanly(tool, mot_root, capsys):
@@ -61,8 +68,18 @@ def test_bad_input_and_overwriting_an_input_fail_cleanly(tool, mot_root, capsys)
 
 def test_runs_as_a_script(mot_root):
     output = mot_root / 'out.json'
-    result = subprocess.run([sys.executable, 'tools/dataset_converters/mot_to_ytvis.py',
-                             str(mot_root), '-o', str(output)], cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            'tools/dataset_converters/mot_to_ytvis.py',
+            str(mot_root),
+            '-o',
+            str(output),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert len(json.loads(output.read_text())['videos']) == 2

@@ -1,4 +1,5 @@
 """``tools/model_converters/publish_model.py``: the input is read safely, the output is plain."""
+
 import os
 import os.path as osp
 
@@ -17,9 +18,14 @@ def publish_tool(load_tool, monkeypatch):
 
 def test_weights_and_plain_meta_published(publish_tool, tmp_path):
     source = str(tmp_path / 'iter_4.pth')
-    torch.save({'state_dict': {'w': torch.ones(2)}, 'optimizer': {'lr': 0.1},
-                'meta': {'iter': 4, 'cfg': 'model = ...', 'dataset_meta': {'classes': ['a']}}},
-               source)
+    torch.save(
+        {
+            'state_dict': {'w': torch.ones(2)},
+            'optimizer': {'lr': 0.1},
+            'meta': {'iter': 4, 'cfg': 'model = ...', 'dataset_meta': {'classes': ['a']}},
+        },
+        source,
+    )
     published = publish_tool.publish(source, str(tmp_path / 'model.pth'))
     assert osp.basename(published).startswith('model-') and published.endswith('.pth')
     loaded = torch.load(published, weights_only=True)
@@ -28,8 +34,9 @@ def test_weights_and_plain_meta_published(publish_tool, tmp_path):
     assert not [name for name in os.listdir(tmp_path) if name.endswith('.partial')]
 
 
-def test_crafted_input_is_refused_and_runs_nothing(publish_tool, tmp_path,
-                                                  write_crafted_checkpoint):
+def test_crafted_input_is_refused_and_runs_nothing(
+    publish_tool, tmp_path, write_crafted_checkpoint
+):
     source = str(tmp_path / 'crafted.pth')
     marker = write_crafted_checkpoint(source)
     with pytest.raises(UntrustedCheckpointError, match='--trust'):

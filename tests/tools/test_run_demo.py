@@ -1,4 +1,5 @@
 """A tiny ``make demo`` (3 iterations, 2 videos per split) writes every artefact."""
+
 import json
 import os.path as osp
 import subprocess
@@ -15,9 +16,23 @@ def demo_run(tmp_path_factory):
     root = tmp_path_factory.mktemp('demo')
     out_dir, data_root = root / 'out', root / 'data'
     command = [
-        sys.executable, osp.join(REPO_ROOT, 'tools', 'run_demo.py'), '--out-dir', str(out_dir),
-        '--data-root', str(data_root), '--iters', '3', '--train-videos', '2', '--val-videos', '2',
-        '--frames', '4', '--num-gifs', '2', '--no-progress'
+        sys.executable,
+        osp.join(REPO_ROOT, 'tools', 'run_demo.py'),
+        '--out-dir',
+        str(out_dir),
+        '--data-root',
+        str(data_root),
+        '--iters',
+        '3',
+        '--train-videos',
+        '2',
+        '--val-videos',
+        '2',
+        '--frames',
+        '4',
+        '--num-gifs',
+        '2',
+        '--no-progress',
     ]
     process = subprocess.run(command, capture_output=True, text=True, cwd=str(root), timeout=600)
     assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-3000:]

@@ -1,4 +1,5 @@
 """``tools/dataset_converters/split_by_video.py``: writes both splits, refuses overwriting."""
+
 import json
 
 import pytest
@@ -11,13 +12,30 @@ def tool(load_tool):
 
 @pytest.fixture
 def train_json(tmp_path):
-    videos = [dict(id=i, file_names=[f'v{i}/0.jpg'], width=32, height=32, length=1)
-              for i in range(1, 6)]
-    annotations = [dict(id=10 + i, video_id=i, category_id=1, bboxes=[[0, 0, 4, 4]], iscrowd=0,
-                        segmentations=[[[0, 0, 4, 0, 4, 4, 0, 4]]]) for i in range(1, 6)]
+    videos = [
+        dict(id=i, file_names=[f'v{i}/0.jpg'], width=32, height=32, length=1) for i in range(1, 6)
+    ]
+    annotations = [
+        dict(
+            id=10 + i,
+            video_id=i,
+            category_id=1,
+            bboxes=[[0, 0, 4, 4]],
+            iscrowd=0,
+            segmentations=[[[0, 0, 4, 0, 4, 4, 0, 4]]],
+        )
+        for i in range(1, 6)
+    ]
     path = tmp_path / 'train.json'
-    path.write_text(json.dumps(dict(videos=videos, annotations=annotations,
-                                    categories=[dict(id=1, name='a'), dict(id=2, name='b')])))
+    path.write_text(
+        json.dumps(
+            dict(
+                videos=videos,
+                annotations=annotations,
+                categories=[dict(id=1, name='a'), dict(id=2, name='b')],
+            )
+        )
+    )
     return path
 
 
@@ -37,10 +55,34 @@ def test_writes_both_splits(tool, train_json, tmp_path, capsys):
 
 def test_refuses_to_overwrite(tool, train_json, tmp_path, capsys):
     before = train_json.read_text()
-    assert tool.main([str(train_json), '--train-out', str(train_json), '--val-out',
-                      str(tmp_path / 'v.json'), '--val-count', '1']) == 1
-    assert tool.main([str(train_json), '--train-out', str(tmp_path / 't.json'), '--val-out',
-                      str(tmp_path / 't.json'), '--val-count', '1']) == 1
+    assert (
+        tool.main(
+            [
+                str(train_json),
+                '--train-out',
+                str(train_json),
+                '--val-out',
+                str(tmp_path / 'v.json'),
+                '--val-count',
+                '1',
+            ]
+        )
+        == 1
+    )
+    assert (
+        tool.main(
+            [
+                str(train_json),
+                '--train-out',
+                str(tmp_path / 't.json'),
+                '--val-out',
+                str(tmp_path / 't.json'),
+                '--val-count',
+                '1',
+            ]
+        )
+        == 1
+    )
     assert capsys.readouterr().err.count('refusing to write') == 2
     assert train_json.read_text() == before
     with pytest.raises(SystemExit):

@@ -1,4 +1,5 @@
 """Command-line handling of ``tools/train.py`` (config overrides, --resume, --amp, the Runner)."""
+
 import os.path as osp
 import sys
 
@@ -6,8 +7,9 @@ import pytest
 
 from .conftest import DEMO_CONFIG, REPO_ROOT
 
-R50_CONFIG = osp.join(REPO_ROOT, 'configs', 'maskfreevis',
-                      'maskfreevis_r50_8xb2-6k_youtubevis2019.py')
+R50_CONFIG = osp.join(
+    REPO_ROOT, 'configs', 'maskfreevis', 'maskfreevis_r50_8xb2-6k_youtubevis2019.py'
+)
 
 
 @pytest.fixture(scope='module')
@@ -20,7 +22,8 @@ def config_file(tmp_path):
     path = tmp_path / 'toy_config.py'
     path.write_text(
         "optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1))\n"
-        "custom_hooks = [dict(type='EMAHook')]\n")
+        "custom_hooks = [dict(type='EMAHook')]\n"
+    )
     return str(path)
 
 
@@ -46,8 +49,16 @@ def test_resume_auto_and_explicit(train_tool, monkeypatch, config_file):
 
 
 def test_amp_and_overrides(train_tool, monkeypatch, config_file, tmp_path):
-    cfg = parse(train_tool, monkeypatch, config_file, '--amp', '--work-dir', str(tmp_path),
-                '--cfg-options', 'optim_wrapper.optimizer.lr=0.5')
+    cfg = parse(
+        train_tool,
+        monkeypatch,
+        config_file,
+        '--amp',
+        '--work-dir',
+        str(tmp_path),
+        '--cfg-options',
+        'optim_wrapper.optimizer.lr=0.5',
+    )
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
     assert cfg.optim_wrapper.loss_scale == 'dynamic'
     assert cfg.optim_wrapper.optimizer.lr == 0.5
@@ -59,7 +70,6 @@ def test_runner_comes_from_build_runner(train_tool, monkeypatch, config_file):
     built = []
 
     class FakeRunner:
-
         def train(self):
             built.append('trained')
 
@@ -75,10 +85,16 @@ def test_runner_comes_from_build_runner(train_tool, monkeypatch, config_file):
 
 def test_shipped_configs_take_overrides(train_tool, monkeypatch):
     """--cfg-options reach the keys of the model schema and the data of a recipe config."""
-    cfg = parse(train_tool, monkeypatch, R50_CONFIG, '--cfg-options',
-                'model.track_head.criterion.loss_tk.loss_weight=0.25',
-                'model.track_head.num_classes=7', 'train_dataloader.dataset.data_root=data/x/',
-                'optim_wrapper.type=OptimWrapper')
+    cfg = parse(
+        train_tool,
+        monkeypatch,
+        R50_CONFIG,
+        '--cfg-options',
+        'model.track_head.criterion.loss_tk.loss_weight=0.25',
+        'model.track_head.num_classes=7',
+        'train_dataloader.dataset.data_root=data/x/',
+        'optim_wrapper.type=OptimWrapper',
+    )
     assert cfg.model.track_head.criterion.loss_tk.loss_weight == 0.25
     assert cfg.model.track_head.criterion.loss_tk.pairing == 'cyclic'  # the rest is kept
     assert cfg.model.track_head.num_classes == 7

@@ -22,13 +22,18 @@ def test_masks_removed_and_missing_boxes_derived(converter):
     polygon = [[2.0, 3.0, 12.0, 3.0, 12.0, 9.0, 2.0, 9.0]]
     dataset = dict(
         videos=[dict(id=1, height=20, width=30, file_names=['a.jpg', 'b.jpg', 'c.jpg'])],
-        annotations=[dict(id=5, video_id=1, category_id=1,
-                          bboxes=[[1.0, 1.0, 4.0, 4.0], None, None],
-                          segmentations=[rle_of_rectangle(1, 5, 1, 5),
-                                         rle_of_rectangle(4, 10, 6, 16), None]),
-                     dict(id=6, video_id=1, category_id=1, bboxes=None,
-                          segmentations=[None, polygon, None])],
-        categories=[dict(id=1, name='thing')])
+        annotations=[
+            dict(
+                id=5,
+                video_id=1,
+                category_id=1,
+                bboxes=[[1.0, 1.0, 4.0, 4.0], None, None],
+                segmentations=[rle_of_rectangle(1, 5, 1, 5), rle_of_rectangle(4, 10, 6, 16), None],
+            ),
+            dict(id=6, video_id=1, category_id=1, bboxes=None, segmentations=[None, polygon, None]),
+        ],
+        categories=[dict(id=1, name='thing')],
+    )
     box_only = converter.to_box_only(dataset)
     first, second = box_only['annotations']
     assert first['segmentations'] is None and second['segmentations'] is None
@@ -42,8 +47,10 @@ def test_masks_removed_and_missing_boxes_derived(converter):
 def test_bad_input_names_the_problem(converter):
     with pytest.raises(KeyError, match="in.json: missing top-level key 'videos'"):
         converter.to_box_only(dict(annotations=[]), source='in.json')
-    dataset = dict(videos=[dict(id=1, height=4, width=4, file_names=['a.jpg'])],
-                   annotations=[dict(id=9, video_id=2, bboxes=[[0, 0, 1, 1]])])
+    dataset = dict(
+        videos=[dict(id=1, height=4, width=4, file_names=['a.jpg'])],
+        annotations=[dict(id=9, video_id=2, bboxes=[[0, 0, 1, 1]])],
+    )
     with pytest.raises(KeyError, match='annotation 9 refers to unknown video 2'):
         converter.to_box_only(dataset, source='in.json')
 
@@ -51,30 +58,42 @@ def test_bad_input_names_the_problem(converter):
 def small_dataset(**annotation):
     ann = dict(id=5, video_id=1, category_id=1, bboxes=[[1.0, 1.0, 4.0, 4.0], None, None])
     ann.update(annotation)
-    return dict(videos=[dict(id=1, height=20, width=30, file_names=['a.jpg', 'b.jpg', 'c.jpg'])],
-                annotations=[ann], categories=[dict(id=1, name='thing')])
+    return dict(
+        videos=[dict(id=1, height=20, width=30, file_names=['a.jpg', 'b.jpg', 'c.jpg'])],
+        annotations=[ann],
+        categories=[dict(id=1, name='thing')],
+    )
 
 
-@pytest.mark.parametrize('key, value, got', [
-    ('bboxes', [[1.0, 1.0, 4.0, 4.0], None], 'got 2'),
-    ('segmentations', [None], 'got 1'),
-    ('bboxes', {'0': [1, 1, 2, 2]}, 'got dict'),
-])
+@pytest.mark.parametrize(
+    'key, value, got',
+    [
+        ('bboxes', [[1.0, 1.0, 4.0, 4.0], None], 'got 2'),
+        ('segmentations', [None], 'got 1'),
+        ('bboxes', {'0': [1, 1, 2, 2]}, 'got dict'),
+    ],
+)
 def test_per_frame_lists_of_the_wrong_length_are_refused(converter, key, value, got):
     from maskfreevis.datasets import AnnotationError
-    with pytest.raises(AnnotationError, match=rf"in.json: annotation 5 \(video 1\): '{key}' must "
-                       rf'list one entry per frame \(3\), {got}'):
+
+    with pytest.raises(
+        AnnotationError,
+        match=rf"in.json: annotation 5 \(video 1\): '{key}' must "
+        rf'list one entry per frame \(3\), {got}',
+    ):
         converter.to_box_only(small_dataset(**{key: value}), source='in.json')
 
 
 def test_what_training_refuses_is_refused(converter):
     from maskfreevis.datasets import AnnotationError
+
     with pytest.raises(AnnotationError, match=r'annotation id 5 frame 0: box must be'):
         converter.to_box_only(small_dataset(bboxes=[[1.0, 4.0], None, None]), source='in.json')
 
 
 def write(path, data) -> str:
     import json
+
     with open(path, 'w') as handle:
         json.dump(data, handle)
     return str(path)
@@ -83,11 +102,16 @@ def write(path, data) -> str:
 @pytest.mark.parametrize('alias', ['same', 'dotdot', 'symlink', 'hardlink'])
 def test_output_that_is_the_input_is_refused(converter, tmp_path, alias, capsys):
     import os
+
     source = write(tmp_path / 'in.json', small_dataset())
     with open(source) as handle:
         before = handle.read()
-    output = {'same': source, 'dotdot': str(tmp_path / 'sub' / '..' / 'in.json'),
-              'symlink': str(tmp_path / 'link.json'), 'hardlink': str(tmp_path / 'hard.json')}
+    output = {
+        'same': source,
+        'dotdot': str(tmp_path / 'sub' / '..' / 'in.json'),
+        'symlink': str(tmp_path / 'link.json'),
+        'hardlink': str(tmp_path / 'hard.json'),
+    }
     os.makedirs(tmp_path / 'sub')
     os.symlink(source, tmp_path / 'link.json')
     os.link(source, tmp_path / 'hard.json')
@@ -101,6 +125,7 @@ def test_output_that_is_the_input_is_refused(converter, tmp_path, alias, capsys)
 def test_conversion_writes_through_a_temporary_file(converter, tmp_path):
     import json
     import os
+
     source = write(tmp_path / 'in.json', small_dataset())
     converter.main([source, str(tmp_path / 'out.json')])
     assert sorted(os.listdir(tmp_path)) == ['in.json', 'out.json']
@@ -110,6 +135,7 @@ def test_conversion_writes_through_a_temporary_file(converter, tmp_path):
 
 def test_unreadable_input_and_missing_output_folder_are_named(converter, tmp_path, capsys):
     from maskfreevis.datasets import AnnotationError
+
     truncated = tmp_path / 'in.json'
     truncated.write_text('{"videos": [{"id": 1, "file_na')
     with pytest.raises(AnnotationError, match=f'{truncated}: invalid json'):

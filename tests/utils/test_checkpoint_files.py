@@ -1,4 +1,5 @@
 """Atomic text writes and the choice of the checkpoint ``--resume`` continues from."""
+
 import logging
 import os
 import os.path as osp
@@ -7,9 +8,13 @@ import pytest
 from mmengine.config import Config
 
 from maskfreevis.utils import checkpoint_files
-from maskfreevis.utils.checkpoint_files import (PARTIAL_SUFFIX, find_resumable_checkpoint,
-                                                newest_checkpoint_in, resolve_auto_resume,
-                                                write_text_atomically)
+from maskfreevis.utils.checkpoint_files import (
+    PARTIAL_SUFFIX,
+    find_resumable_checkpoint,
+    newest_checkpoint_in,
+    resolve_auto_resume,
+    write_text_atomically,
+)
 
 
 def touch(path) -> str:
@@ -28,20 +33,29 @@ def test_atomic_write_replaces_and_leaves_no_partial_file(tmp_path):
 
 
 def test_newest_checkpoint_prefers_iterations_and_ignores_other_files(tmp_path):
-    for name in ('iter_5.pth', 'iter_40.pth', 'epoch_100.pth', 'best_acc_iter_90.pth',
-                 'iter_60.pth' + PARTIAL_SUFFIX, 'notes.txt'):
+    for name in (
+        'iter_5.pth',
+        'iter_40.pth',
+        'epoch_100.pth',
+        'best_acc_iter_90.pth',
+        'iter_60.pth' + PARTIAL_SUFFIX,
+        'notes.txt',
+    ):
         touch(tmp_path / name)
     assert newest_checkpoint_in(str(tmp_path)) == str(tmp_path / 'iter_40.pth')
     assert newest_checkpoint_in(str(tmp_path / 'missing')) is None
 
 
-@pytest.mark.parametrize('files, pointer, expected, reason', [
-    (['iter_2.pth', 'iter_4.pth'], 'iter_2.pth', 'iter_2.pth', 'last checkpoint'),
-    (['iter_2.pth'], 'iter_4.pth', 'iter_2.pth', 'does not exist; using the newest'),
-    ([], 'iter_4.pth', None, 'no other checkpoint'),
-    (['iter_6.pth'], None, 'iter_6.pth', 'no last_checkpoint file'),
-    ([], None, None, 'no checkpoint has been saved'),
-])
+@pytest.mark.parametrize(
+    'files, pointer, expected, reason',
+    [
+        (['iter_2.pth', 'iter_4.pth'], 'iter_2.pth', 'iter_2.pth', 'last checkpoint'),
+        (['iter_2.pth'], 'iter_4.pth', 'iter_2.pth', 'does not exist; using the newest'),
+        ([], 'iter_4.pth', None, 'no other checkpoint'),
+        (['iter_6.pth'], None, 'iter_6.pth', 'no last_checkpoint file'),
+        ([], None, None, 'no checkpoint has been saved'),
+    ],
+)
 def test_resumable_checkpoint(tmp_path, files, pointer, expected, reason):
     for name in files:
         touch(tmp_path / name)
@@ -61,12 +75,15 @@ def test_auto_resume_becomes_an_explicit_checkpoint(tmp_path):
 
 def test_nothing_to_resume_says_so_and_starts_afresh(tmp_path, monkeypatch):
     logged = []
-    monkeypatch.setattr(checkpoint_files, 'print_log',
-                        lambda message, **kwargs: logged.append((message, kwargs.get('level'))))
+    monkeypatch.setattr(
+        checkpoint_files,
+        'print_log',
+        lambda message, **kwargs: logged.append((message, kwargs.get('level'))),
+    )
     cfg = Config(dict(resume=True, load_from=None, work_dir=str(tmp_path)))
     assert resolve_auto_resume(cfg) is None
     assert not cfg.resume, 'mmengine would log "resumed from the latest checkpoint None"'
-    (message, level), = logged
+    ((message, level),) = logged
     assert 'nothing to resume' in message and 'iteration 1' in message
     assert level == logging.WARNING
 

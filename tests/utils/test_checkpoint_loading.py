@@ -1,4 +1,5 @@
 """The trust-aware checkpoint loaders (torch >= 2.6 ``weights_only`` vs mmengine checkpoints)."""
+
 import os.path as osp
 
 import numpy as np
@@ -8,8 +9,12 @@ from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
 import maskfreevis  # noqa: F401  (registers the loaders)
-from maskfreevis.utils import (TRUST_ENV_VAR, UntrustedCheckpointError, is_trusted_checkpoint,
-                               trust_checkpoints)
+from maskfreevis.utils import (
+    TRUST_ENV_VAR,
+    UntrustedCheckpointError,
+    is_trusted_checkpoint,
+    trust_checkpoints,
+)
 
 
 @pytest.fixture
@@ -70,11 +75,16 @@ def test_trusted_directory_is_only_trusted_inside_the_context(tmp_path, no_env_t
 def test_weights_only_checkpoints_need_no_trust(tmp_path, no_env_trust):
     path = str(tmp_path / 'weights.pth')
     # numpy values in `meta` are on the allow-list of harmless globals.
-    torch.save({'state_dict': {'w': torch.arange(3.)},
-                'meta': {'iter': 4, 'seed': np.int64(7), 'scores': np.arange(2.)}}, path)
+    torch.save(
+        {
+            'state_dict': {'w': torch.arange(3.0)},
+            'meta': {'iter': 4, 'seed': np.int64(7), 'scores': np.arange(2.0)},
+        },
+        path,
+    )
     checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
-    assert torch.equal(checkpoint['state_dict']['w'], torch.arange(3.))
-    assert checkpoint['meta']['seed'] == 7 and checkpoint['meta']['scores'].tolist() == [0., 1.]
+    assert torch.equal(checkpoint['state_dict']['w'], torch.arange(3.0))
+    assert checkpoint['meta']['seed'] == 7 and checkpoint['meta']['scores'].tolist() == [0.0, 1.0]
 
 
 def test_refusal_names_the_rejected_global(tmp_path, no_env_trust):
@@ -96,9 +106,17 @@ def test_missing_file_names_the_file(tmp_path):
 def test_package_globals_load_with_plain_torch_load(tmp_path):
     """What the package's checkpoints hold beyond tensors loads with torch's default loader."""
     from collections import Counter
+
     path = str(tmp_path / 'state.pth')
-    torch.save({'milestones': Counter({640: 1}), 'eta': np.float64(1.5),
-                'history': np.arange(3, dtype=np.int64), 'mask': np.zeros(2, dtype=bool)}, path)
+    torch.save(
+        {
+            'milestones': Counter({640: 1}),
+            'eta': np.float64(1.5),
+            'history': np.arange(3, dtype=np.int64),
+            'mask': np.zeros(2, dtype=bool),
+        },
+        path,
+    )
     loaded = torch.load(path, weights_only=True)
     assert loaded['milestones'] == Counter({640: 1}) and loaded['eta'] == 1.5
     assert loaded['history'].dtype == np.int64 and loaded['mask'].dtype == bool
@@ -106,19 +124,27 @@ def test_package_globals_load_with_plain_torch_load(tmp_path):
 
 def test_no_global_that_reaches_arbitrary_attributes_is_allowed():
     import builtins
+
     from maskfreevis.utils import checkpoint_safe_globals
+
     allowed = checkpoint_safe_globals()
     assert builtins.getattr not in allowed and builtins.eval not in allowed
-    assert all(getattr(item, '__module__', '').split('.')[0] in ('numpy', 'collections')
-               for item in allowed)
+    assert all(
+        getattr(item, '__module__', '').split('.')[0] in ('numpy', 'collections')
+        for item in allowed
+    )
 
 
-@pytest.mark.parametrize('content, expected', [
-    (b'', 'an empty file'),
-    (b'PK\x03\x04 cut short', 'not a readable torch checkpoint'),
-])
+@pytest.mark.parametrize(
+    'content, expected',
+    [
+        (b'', 'an empty file'),
+        (b'PK\x03\x04 cut short', 'not a readable torch checkpoint'),
+    ],
+)
 def test_unreadable_checkpoint_names_the_file(tmp_path, content, expected):
     from maskfreevis.utils import CheckpointReadError
+
     path = str(tmp_path / 'broken.pth')
     with open(path, 'wb') as handle:
         handle.write(content)
@@ -129,12 +155,13 @@ def test_unreadable_checkpoint_names_the_file(tmp_path, content, expected):
 
 def test_truncated_real_checkpoint_names_the_file(tmp_path):
     from maskfreevis.utils import CheckpointReadError
+
     path = str(tmp_path / 'iter_4.pth')
     torch.save({'state_dict': {'w': torch.ones(1000)}}, path)
     with open(path, 'rb') as handle:
         data = handle.read()
     with open(path, 'wb') as handle:
-        handle.write(data[:len(data) // 2])
+        handle.write(data[: len(data) // 2])
     with pytest.raises(CheckpointReadError, match='cut short') as error:
         CheckpointLoader.load_checkpoint(path, map_location='cpu')
     assert path in str(error.value)
@@ -145,13 +172,15 @@ def test_non_checkpoint_is_refused_without_running_anything(tmp_path, no_env_tru
     path = str(tmp_path / 'config.pth')
     with open(path, 'wb') as handle:
         handle.write(content)
-    with pytest.raises(UntrustedCheckpointError,
-                       match='Unsupported operand.*not a torch checkpoint'):
+    with pytest.raises(
+        UntrustedCheckpointError, match='Unsupported operand.*not a torch checkpoint'
+    ):
         CheckpointLoader.load_checkpoint(path, map_location='cpu')
 
 
 def test_trusted_but_unreadable_file_names_the_file(tmp_path, monkeypatch):
     from maskfreevis.utils import CheckpointReadError
+
     monkeypatch.setenv(TRUST_ENV_VAR, '1')
     path = str(tmp_path / 'config.pth')
     with open(path, 'w') as handle:

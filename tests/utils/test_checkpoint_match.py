@@ -1,14 +1,17 @@
 """Checkpoints whose weights do not fit the model are refused, naming keys and shapes."""
+
 import pytest
 import torch
 
-from maskfreevis.utils.checkpoint_match import (CheckpointMismatchError,
-                                                check_checkpoint_matches, describe_mismatch,
-                                                load_model_checkpoint)
+from maskfreevis.utils.checkpoint_match import (
+    CheckpointMismatchError,
+    check_checkpoint_matches,
+    describe_mismatch,
+    load_model_checkpoint,
+)
 
 
 class Head(torch.nn.Module):
-
     def __init__(self, num_classes: int) -> None:
         super().__init__()
         self.cls = torch.nn.Linear(8, num_classes + 1)
@@ -22,8 +25,10 @@ def test_mismatch_lines_name_shapes_missing_and_unexpected_keys():
     del checkpoint['module.norm.bias']
     del checkpoint['module.norm.num_batches_tracked']  # may be missing, as mmengine allows
     lines = describe_mismatch(model, checkpoint)
-    assert lines[0] == ('shape differs (2): cls.weight: checkpoint (5, 8), model (8, 8); '
-                        'cls.bias: checkpoint (5,), model (8,)')
+    assert lines[0] == (
+        'shape differs (2): cls.weight: checkpoint (5, 8), model (8, 8); '
+        'cls.bias: checkpoint (5,), model (8,)'
+    )
     assert lines[1] == 'missing from the checkpoint (1): norm.bias'
     assert lines[2] == 'not in the model (1): extra.weight'
     assert describe_mismatch(model, Head(7).state_dict()) == []

@@ -1,4 +1,5 @@
 """``--launcher pytorch`` outside torchrun: a clear error instead of ``KeyError: 'RANK'``."""
+
 import pytest
 from mmengine.config import Config
 
@@ -10,8 +11,10 @@ def test_missing_torchrun_variables_are_named(monkeypatch):
     for name in TORCHRUN_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv('LOCAL_RANK', '0')  # what tools/train.py exports from --local_rank
-    with pytest.raises(RuntimeError, match='missing: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT.'
-                       '*tools/dist_train.sh'):
+    with pytest.raises(
+        RuntimeError,
+        match='missing: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT.*tools/dist_train.sh',
+    ):
         setup_cpu_distributed(Config(dict(launcher='pytorch')))
 
 

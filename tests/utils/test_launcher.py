@@ -1,4 +1,5 @@
 """``export_local_rank``: the legacy launchers' ``--local_rank`` flag reaches mmengine."""
+
 import os
 
 from maskfreevis.utils import export_local_rank

@@ -1,4 +1,5 @@
 """``numpy_float_alias``: mmdet 3.3.0's ``np.float`` works inside the block, not outside."""
+
 import numpy as np
 import pytest
 

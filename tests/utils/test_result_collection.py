@@ -1,4 +1,5 @@
 """``removing_result_collection_dir``: mmdet's empty ``.dist_test`` folder is removed safely."""
+
 import os
 import os.path as osp
 

@@ -1,12 +1,18 @@
 """Drawing predictions: colours per id, blended masks, GIF and contact-sheet writers."""
+
 import imageio.v2 as imageio
 import numpy as np
 import pytest
 import torch
 from mmengine.structures import InstanceData
 
-from maskfreevis.visualization import (colour_for_id, draw_instances, draw_video,
-                                       make_contact_sheet, write_gif)
+from maskfreevis.visualization import (
+    colour_for_id,
+    draw_instances,
+    draw_video,
+    make_contact_sheet,
+    write_gif,
+)
 
 
 def test_colours_are_deterministic_and_distinct():
@@ -48,8 +54,12 @@ def test_draw_video_drops_low_scores():
     masks = torch.zeros(2, 30, 40, dtype=torch.bool)
     masks[0, 5:20, 5:20] = True
     masks[1, 10:25, 20:35] = True
-    pred = InstanceData(masks=masks, scores=torch.tensor([0.9, 0.1]), labels=torch.tensor([0, 1]),
-                        instances_id=torch.tensor([0, 1]))
+    pred = InstanceData(
+        masks=masks,
+        scores=torch.tensor([0.9, 0.1]),
+        labels=torch.tensor([0, 1]),
+        instances_id=torch.tensor([0, 1]),
+    )
     drawn = draw_video(frames, [pred, pred], class_names=['a', 'b'], score_thr=0.5)
     assert len(drawn) == 2
     assert drawn[0][12, 12].any()  # kept instance drawn
@@ -86,11 +96,16 @@ def test_draw_video_draws_query_copies_once():
     mask = torch.zeros(30, 40, dtype=torch.bool)
     mask[5:20, 5:20] = True
     # one query returned twice (two classes, identical masks), as Mask2Former-VIS's top-k does
-    pred = InstanceData(masks=torch.stack([mask, mask]), scores=torch.tensor([0.5, 0.8]),
-                        labels=torch.tensor([0, 1]), instances_id=torch.tensor([0, 1]))
+    pred = InstanceData(
+        masks=torch.stack([mask, mask]),
+        scores=torch.tensor([0.5, 0.8]),
+        labels=torch.tensor([0, 1]),
+        instances_id=torch.tensor([0, 1]),
+    )
     drawn = draw_video(frames, [pred, pred], class_names=['a', 'b'], score_thr=0.3)
-    expected = draw_instances(frames[0], mask[None].numpy(), [1], labels=[1], scores=[0.8],
-                              class_names=['a', 'b'])
+    expected = draw_instances(
+        frames[0], mask[None].numpy(), [1], labels=[1], scores=[0.8], class_names=['a', 'b']
+    )
     assert np.array_equal(drawn[0], expected) and np.array_equal(drawn[1], expected)
 
 
@@ -102,9 +117,14 @@ def test_draw_video_suppresses_overlapping_duplicates_only():
     b[5:20, 8:20] = True  # IoU with a: 180 / 225 = 0.8 -> duplicate
     c = torch.zeros_like(a)
     c[10:25, 12:27] = True  # IoU with a: 80 / 370 = 0.22 -> another object
-    pred = InstanceData(masks=torch.stack([a, b, c]), scores=torch.tensor([0.9, 0.95, 0.6]),
-                        labels=torch.tensor([0, 1, 0]), instances_id=torch.tensor([0, 1, 2]))
+    pred = InstanceData(
+        masks=torch.stack([a, b, c]),
+        scores=torch.tensor([0.9, 0.95, 0.6]),
+        labels=torch.tensor([0, 1, 0]),
+        instances_id=torch.tensor([0, 1, 2]),
+    )
     drawn = draw_video(frames, [pred], score_thr=0.3)
-    expected = draw_instances(frames[0], torch.stack([b, c]).numpy(), [1, 2], labels=[1, 0],
-                              scores=[0.95, 0.6])
+    expected = draw_instances(
+        frames[0], torch.stack([b, c]).numpy(), [1, 2], labels=[1, 0], scores=[0.95, 0.6]
+    )
     assert np.array_equal(drawn[0], expected)

@@ -1,4 +1,5 @@
 """Training curves from a run's scalars.json."""
+
 import json
 
 import imageio.v2 as imageio
@@ -20,8 +21,17 @@ def test_rows_are_read_and_a_missing_file_gives_none(tmp_path):
 
 
 def test_png_of_the_loss_terms(tmp_path):
-    rows = [dict(iter=i, loss=3.0 / i, loss_proj=1.0 / i, loss_mask=0.0, lr=1e-4,
-                 **{'d0.loss_proj': 2.0 / i}) for i in range(1, 6)]
+    rows = [
+        dict(
+            iter=i,
+            loss=3.0 / i,
+            loss_proj=1.0 / i,
+            loss_mask=0.0,
+            lr=1e-4,
+            **{'d0.loss_proj': 2.0 / i},
+        )
+        for i in range(1, 6)
+    ]
     rows.append(dict(coco_metric=0.3, step=5))  # a validation row is skipped
     path = plot_training_curves(rows, str(tmp_path / 'curves.png'), 'toy run')
     image = imageio.imread(path)

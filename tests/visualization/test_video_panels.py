@@ -1,4 +1,5 @@
 """Ground-truth masks of a json video (RLE and polygons) and the input | GT | prediction panels."""
+
 import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
@@ -42,10 +43,13 @@ def test_panels_are_input_gt_prediction():
     annotations, video, square = toy_video()
     gt = gt_instances_of_video(annotations, video)
     frames = [np.full((10, 12, 3), 50, np.uint8)] * 3
-    pred = InstanceData(masks=torch.from_numpy(square)[None], scores=torch.tensor([0.9]),
-                        labels=torch.tensor([0]), instances_id=torch.tensor([0]))
-    panels, drawn_gt, drawn_pred = draw_comparison_panels(frames, gt, [pred] * 3, ['a'],
-                                                          upscale=2)
+    pred = InstanceData(
+        masks=torch.from_numpy(square)[None],
+        scores=torch.tensor([0.9]),
+        labels=torch.tensor([0]),
+        instances_id=torch.tensor([0]),
+    )
+    panels, drawn_gt, drawn_pred = draw_comparison_panels(frames, gt, [pred] * 3, ['a'], upscale=2)
     assert len(panels) == 3 and panels[0].shape == (20, 3 * 24, 3)
     assert np.array_equal(panels[0][:, :24], np.full((20, 24, 3), 50, np.uint8))
     assert np.array_equal(panels[1][:, 24:48], drawn_gt[1])

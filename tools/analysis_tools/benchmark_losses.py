@@ -11,6 +11,7 @@ Example::
 
     python tools/analysis_tools/benchmark_losses.py --repeats 15
 """
+
 import argparse
 from typing import Optional, Sequence
 
@@ -26,12 +27,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--height', type=int, default=96)
     parser.add_argument('--width', type=int, default=160)
     parser.add_argument('--repeats', type=int, default=15)
-    parser.add_argument('--layers', type=int, default=10,
-                        help='decoder layers with losses (R50 configs: 10)')
-    parser.add_argument('--threads', type=int, default=1,
-                        help='CPU threads (0 = torch default)')
-    parser.add_argument('--devices', nargs='+', default=None,
-                        help='default: cpu, plus cuda when available')
+    parser.add_argument(
+        '--layers', type=int, default=10, help='decoder layers with losses (R50 configs: 10)'
+    )
+    parser.add_argument('--threads', type=int, default=1, help='CPU threads (0 = torch default)')
+    parser.add_argument(
+        '--devices', nargs='+', default=None, help='default: cpu, plus cuda when available'
+    )
     return parser.parse_args(argv)
 
 
@@ -42,12 +44,15 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     devices = args.devices or (['cpu', 'cuda'] if torch.cuda.is_available() else ['cpu'])
-    print(f'N={args.instances} instances from B={args.clips} clips, masks '
-          f'{args.height}x{args.width}, median of {args.repeats} repeats, '
-          f'torch {torch.__version__}')
+    print(
+        f'N={args.instances} instances from B={args.clips} clips, masks '
+        f'{args.height}x{args.width}, median of {args.repeats} repeats, '
+        f'torch {torch.__version__}'
+    )
     for device in devices:
-        rows, other_rows = run_device(device, args.instances, args.clips, args.height,
-                                      args.width, args.repeats, args.layers)
+        rows, other_rows = run_device(
+            device, args.instances, args.clips, args.height, args.width, args.repeats, args.layers
+        )
         print(format_table(device, rows, other_rows))
 
 

@@ -24,6 +24,7 @@ Smoke test (seconds per run)::
     python tools/analysis_tools/compare_supervision.py --out-dir /tmp/cmp --iters 2 \
         --train-videos 2 --val-videos 2 --frames 4 --data-root /tmp/cmp_data
 """
+
 import argparse
 import os
 import os.path as osp
@@ -50,13 +51,22 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--variants', nargs='+', default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument('--parallel', type=int, default=2, help='runs at a time')
     parser.add_argument('--threads', type=int, default=1, help='torch threads per run')
-    parser.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
-                        help='config overrides applied to every variant, e.g. '
-                        'model.track_head.criterion.loss_pair.dilation=1')
-    parser.add_argument('--rerun', action='store_true',
-                        help='train again even where a finished run of the same command exists')
-    parser.add_argument('--iters', type=int, default=None,
-                        help='training iterations (default: the configs\', 800)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        metavar='KEY=VALUE',
+        help='config overrides applied to every variant, e.g. '
+        'model.track_head.criterion.loss_pair.dilation=1',
+    )
+    parser.add_argument(
+        '--rerun',
+        action='store_true',
+        help='train again even where a finished run of the same command exists',
+    )
+    parser.add_argument(
+        '--iters', type=int, default=None, help="training iterations (default: the configs', 800)"
+    )
     parser.add_argument('--train-videos', type=int, default=defaults.num_train_videos)
     parser.add_argument('--val-videos', type=int, default=defaults.num_val_videos)
     parser.add_argument('--frames', type=int, default=defaults.num_frames)
@@ -66,15 +76,32 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def run_command(args: argparse.Namespace, variant: str, seed: int, out_dir: str) -> List[str]:
     """The ``tools/run_demo.py`` command line of one run."""
     command = [
-        sys.executable, osp.join(TOOLS_DIR, 'run_demo.py'),
-        '--config', osp.join(CONFIG_DIR, VARIANTS[variant][1]),
-        '--out-dir', out_dir, '--data-root', args.data_root,
-        '--data-seed', str(args.data_seed), '--seed', str(seed),
-        '--threads', str(args.threads),
-        '--train-videos', str(args.train_videos), '--val-videos', str(args.val_videos),
-        '--frames', str(args.frames), '--no-visuals', '--no-progress',
+        sys.executable,
+        osp.join(TOOLS_DIR, 'run_demo.py'),
+        '--config',
+        osp.join(CONFIG_DIR, VARIANTS[variant][1]),
+        '--out-dir',
+        out_dir,
+        '--data-root',
+        args.data_root,
+        '--data-seed',
+        str(args.data_seed),
+        '--seed',
+        str(seed),
+        '--threads',
+        str(args.threads),
+        '--train-videos',
+        str(args.train_videos),
+        '--val-videos',
+        str(args.val_videos),
+        '--frames',
+        str(args.frames),
+        '--no-visuals',
+        '--no-progress',
         # weights only (50 MB instead of 150 MB per run): enough to inspect or re-evaluate a run
-        '--cfg-options', 'default_hooks.checkpoint.save_optimizer=False', *args.cfg_options
+        '--cfg-options',
+        'default_hooks.checkpoint.save_optimizer=False',
+        *args.cfg_options,
     ]
     if args.iters is not None:
         command += ['--iters', str(args.iters)]
@@ -87,18 +114,24 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     out_dir = osp.abspath(args.out_dir)
     os.makedirs(out_dir, exist_ok=True)
     # generate once, before the parallel runs, so they never race on the files
-    ensure_synthetic_data(args.data_root, args.data_seed,
-                          SyntheticVISSettings(num_train_videos=args.train_videos,
-                                               num_val_videos=args.val_videos,
-                                               num_frames=args.frames))
+    ensure_synthetic_data(
+        args.data_root,
+        args.data_seed,
+        SyntheticVISSettings(
+            num_train_videos=args.train_videos,
+            num_val_videos=args.val_videos,
+            num_frames=args.frames,
+        ),
+    )
     jobs = {}
     for variant in args.variants:
         for seed in args.seeds:
             run_dir = osp.join(out_dir, variant, f'seed{seed}')
             jobs[(variant, seed)] = (run_command(args, variant, seed, run_dir), run_dir)
     runs = run_all(jobs, args.parallel, args.threads, args.rerun)
-    result, markdown = write_comparison(out_dir, runs, args.seeds, format_command(__file__, argv),
-                                        time.perf_counter() - start)
+    result, markdown = write_comparison(
+        out_dir, runs, args.seeds, format_command(__file__, argv), time.perf_counter() - start
+    )
     print(markdown)
     return result
 

@@ -7,15 +7,13 @@ YouTube-VIS / OVIS hide their val ground truth; a val split cut from train, mask
 local mask AP with ``YouTubeVISLocalMetric``. Train on the local train split after
 ``ytvis_to_box_only.py`` so that no mask reaches box-supervised training.
 """
+
 import argparse
 import json
 import sys
 
-
-from maskfreevis.datasets.converters.box_only_json import (check_output_path,
-                                                           summarise, write_json)
-from maskfreevis.datasets.converters.video_split import (categories_missing_from,
-                                                         split_by_video)
+from maskfreevis.datasets.converters.box_only_json import check_output_path, summarise, write_json
+from maskfreevis.datasets.converters.video_split import categories_missing_from, split_by_video
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -36,8 +34,13 @@ def main(argv=None) -> int:
         check_output_path(args.val_out, [args.input, args.train_out])
         with open(args.input) as stream:
             data = json.load(stream)
-        train, val = split_by_video(data, val_ratio=args.val_ratio, val_count=args.val_count,
-                                    seed=args.seed, source=args.input)
+        train, val = split_by_video(
+            data,
+            val_ratio=args.val_ratio,
+            val_count=args.val_count,
+            seed=args.seed,
+            source=args.input,
+        )
         write_json(train, args.train_out, [args.input])
         write_json(val, args.val_out, [args.input])
     except (ValueError, OSError) as error:  # AnnotationError and json errors are ValueErrors

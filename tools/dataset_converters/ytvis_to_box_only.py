@@ -10,6 +10,7 @@ checked with the dataset's own parser, so what the converter writes, training lo
 annotation whose ``bboxes`` or ``segmentations`` list does not have one entry per frame of its
 video is refused, naming it.
 """
+
 import argparse
 import json
 import os
@@ -18,8 +19,12 @@ from typing import Dict, List, Optional
 
 import pycocotools.mask as mask_utils
 
-from maskfreevis.datasets.annotation_checks import (AnnotationError, SkipCounter,
-                                                   load_annotation_json, require_keys)
+from maskfreevis.datasets.annotation_checks import (
+    AnnotationError,
+    SkipCounter,
+    load_annotation_json,
+    require_keys,
+)
 from maskfreevis.datasets.vis_json_formats import parse_video_json, segmentation_to_rle
 
 
@@ -51,8 +56,10 @@ def _per_frame_list(ann: dict, key: str, num_frames: int, source: str) -> list:
         return []
     if not isinstance(values, list) or len(values) != num_frames:
         got = len(values) if isinstance(values, list) else type(values).__name__
-        raise AnnotationError(f'{source}: annotation {ann.get("id")} (video {ann["video_id"]}): '
-                              f"'{key}' must list one entry per frame ({num_frames}), got {got}")
+        raise AnnotationError(
+            f'{source}: annotation {ann.get("id")} (video {ann["video_id"]}): '
+            f"'{key}' must list one entry per frame ({num_frames}), got {got}"
+        )
     return values
 
 
@@ -72,19 +79,24 @@ def to_box_only(dataset: dict, source: str = '<json>') -> dict:
     annotations = []
     for ann in dataset['annotations']:
         if ann.get('video_id') not in sizes:
-            raise KeyError(f'{source}: annotation {ann.get("id")} refers to unknown video '
-                           f'{ann.get("video_id")}')
+            raise KeyError(
+                f'{source}: annotation {ann.get("id")} refers to unknown video '
+                f'{ann.get("video_id")}'
+            )
         height, width = sizes[ann['video_id']]
         num_frames = lengths[ann['video_id']]
         segmentations = _per_frame_list(ann, 'segmentations', num_frames, source)
-        boxes = list(_per_frame_list(ann, 'bboxes', num_frames, source)
-                     or [None] * len(segmentations))
+        boxes = list(
+            _per_frame_list(ann, 'bboxes', num_frames, source) or [None] * len(segmentations)
+        )
         for frame, segmentation in enumerate(segmentations):
             if boxes[frame] is None:
                 boxes[frame] = segmentation_to_box(segmentation, height, width)
         if not boxes:
-            raise ValueError(f'{source}: annotation {ann.get("id")} (video {ann["video_id"]}) has '
-                             f'neither bboxes nor segmentations')
+            raise ValueError(
+                f'{source}: annotation {ann.get("id")} (video {ann["video_id"]}) has '
+                f'neither bboxes nor segmentations'
+            )
         annotations.append(dict(ann, bboxes=boxes, segmentations=None))
     box_only = dict(dataset, annotations=annotations)
     # What training would refuse is refused here, with the same message.
@@ -113,8 +125,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('output', help='box-only json to write (not the input)')
     args = parser.parse_args(argv)
     if same_file(args.input, args.output):
-        parser.error(f'OUT {args.output!r} is the input file {args.input!r}; the input is never '
-                     'overwritten, give another output path')
+        parser.error(
+            f'OUT {args.output!r} is the input file {args.input!r}; the input is never '
+            'overwritten, give another output path'
+        )
     out_dir = osp.dirname(osp.abspath(args.output))
     if not osp.isdir(out_dir):
         parser.error(f'the folder of OUT {args.output!r} does not exist: {out_dir}')

@@ -13,6 +13,7 @@ with ``--target-classes``. Example::
         mask2former_r50_8xb2-lsj-50e_coco_20220506_191028-41b088b6.pth \\
         checkpoints/mask2former_r50_coco-to-youtubevis2019.pth --target-classes youtubevis2019
 """
+
 import sys
 from typing import Optional, Sequence
 

@@ -9,6 +9,7 @@ that needs a full unpickle (written by plain mmengine or an older version of thi
 refused unless ``--trust`` says you vouch for it; it is then unpickled with a warning naming it,
 and the published copy no longer needs that trust.
 """
+
 import argparse
 import hashlib
 import os
@@ -20,8 +21,14 @@ import torch
 from maskfreevis.utils import load_checkpoint_file, trust_checkpoints
 
 # Meta fields that are plain Python values (safe for weights_only loading).
-PUBLISHED_META_KEYS = ('epoch', 'iter', 'mmengine_version', 'time', 'dataset_meta',
-                       'experiment_name')
+PUBLISHED_META_KEYS = (
+    'epoch',
+    'iter',
+    'mmengine_version',
+    'time',
+    'dataset_meta',
+    'experiment_name',
+)
 
 
 def publish(in_file: str, out_file: str, trust: bool = False) -> str:
@@ -35,13 +42,16 @@ def publish(in_file: str, out_file: str, trust: bool = False) -> str:
     with trust_checkpoints([in_file] if trust else []):
         checkpoint = load_checkpoint_file(in_file, 'cpu', in_file)
     state_dict = checkpoint.get('state_dict', checkpoint)
-    meta = {key: checkpoint.get('meta', {}).get(key) for key in PUBLISHED_META_KEYS
-            if key in checkpoint.get('meta', {})}
+    meta = {
+        key: checkpoint.get('meta', {}).get(key)
+        for key in PUBLISHED_META_KEYS
+        if key in checkpoint.get('meta', {})
+    }
     partial = out_file + '.partial'
     torch.save({'state_dict': state_dict, 'meta': meta}, partial)
     with open(partial, 'rb') as handle:
         digest = hashlib.sha256(handle.read()).hexdigest()[:8]
-    stem = out_file[:-len('.pth')] if out_file.endswith('.pth') else out_file
+    stem = out_file[: -len('.pth')] if out_file.endswith('.pth') else out_file
     final_file = f'{stem}-{digest}.pth'
     if osp.realpath(final_file) == osp.realpath(in_file):
         os.remove(partial)
@@ -55,9 +65,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('in_file', help='training checkpoint')
     parser.add_argument('out_file', help='output path ending in .pth')
     parser.add_argument(
-        '--trust', action='store_true',
+        '--trust',
+        action='store_true',
         help='you vouch for IN: allow a full (code-executing) unpickle when the safe loader '
-        'cannot read it (checkpoints of plain mmengine or older versions of this package)')
+        'cannot read it (checkpoints of plain mmengine or older versions of this package)',
+    )
     args = parser.parse_args(argv)
     if not osp.isfile(args.in_file):
         parser.error(f'{args.in_file} does not exist')

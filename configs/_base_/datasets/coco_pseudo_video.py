@@ -13,15 +13,13 @@ coco_pseudo_video_pipeline = [
             dict(
                 type='RandomChoiceResize',
                 scales=[(1333, 400), (1333, 500), (1333, 600)],
-                keep_ratio=True),
-        ]),
+                keep_ratio=True,
+            ),
+        ],
+    ),
     # a crop whose offset drifts from the first to the last frame, and a per-frame rotation
     # (|angle| <= 15 degrees, sorted so the clip turns one way)
-    dict(
-        type='RandomPseudoVideoWarp',
-        crop_prob=0.5,
-        crop_size=(384, 600),
-        max_rotate_degree=15),
+    dict(type='RandomPseudoVideoWarp', crop_prob=0.5, crop_size=(384, 600), max_rotate_degree=15),
     dict(
         type='TransformBroadcaster',
         share_random_params=True,
@@ -29,22 +27,26 @@ coco_pseudo_video_pipeline = [
             dict(
                 type='RandomChoiceResize',
                 scales=[(768, short) for short in range(288, 513, 32)],
-                keep_ratio=True),
+                keep_ratio=True,
+            ),
             dict(type='RandomFlip', prob=0.5),
             dict(type='ClipBoxesToImage'),
-        ]),
-    dict(type='PackTrackInputs')
+        ],
+    ),
+    dict(type='PackTrackInputs'),
 ]
 coco_pseudo_video_dataset = dict(
     type='CocoPseudoVideoDataset',
     data_root='data/coco/',
     ann_file='annotations/instances_train2017.json',
     data_prefix=dict(img_path='train2017'),
-    pipeline=coco_pseudo_video_pipeline)
+    pipeline=coco_pseudo_video_pipeline,
+)
 
 # Consecutive index pairs of ConcatDataset([COCO, video]) = one COCO clip + one video clip per
 # GPU batch of 2 (the release mixed 4:3 with single-source GPU batches); no aspect-ratio grouping.
 coco_joint_train_dataloader = dict(
     batch_size=2,
     sampler=dict(_delete_=True, type='MultiSourceSampler', batch_size=2, source_ratio=[1, 1]),
-    batch_sampler=None)
+    batch_sampler=None,
+)

@@ -14,7 +14,8 @@ clip_augment = [
 box_clip_transforms = dict(
     type='TransformBroadcaster',
     share_random_params=True,
-    transforms=[load_frame, dict(type='LoadTrackAnnotations', with_mask=False), *clip_augment])
+    transforms=[load_frame, dict(type='LoadTrackAnnotations', with_mask=False), *clip_augment],
+)
 # T = 3 frames within +-5 frames of a random reference frame, shuffled
 train_pipeline = [
     dict(type='SampleClipFrames', num_frames=3, frame_range=5, shuffle=True),
@@ -23,8 +24,10 @@ train_pipeline = [
 ]
 mask_train_pipeline = [
     dict(type='SampleClipFrames', num_frames=3, frame_range=5, shuffle=True),
-    dict(box_clip_transforms,
-         transforms=[load_frame, dict(type='LoadTrackAnnotations', with_mask=True), *clip_augment]),
+    dict(
+        box_clip_transforms,
+        transforms=[load_frame, dict(type='LoadTrackAnnotations', with_mask=True), *clip_augment],
+    ),
     dict(type='PackTrackInputs'),
 ]
 # ground truth for the metric comes from the annotation file (metainfo `instances`), so the
@@ -32,8 +35,9 @@ mask_train_pipeline = [
 test_pipeline = [
     dict(
         type='TransformBroadcaster',
-        transforms=[load_frame, dict(type='Resize', scale=image_scale, keep_ratio=True)]),
-    dict(type='PackTrackInputs')
+        transforms=[load_frame, dict(type='Resize', scale=image_scale, keep_ratio=True)],
+    ),
+    dict(type='PackTrackInputs'),
 ]
 
 train_dataloader = dict(
@@ -47,16 +51,24 @@ train_dataloader = dict(
         data_root=data_root,
         ann_file='annotations/train.json',
         data_prefix=dict(img_path='train/JPEGImages'),
-        pipeline=train_pipeline))
+        pipeline=train_pipeline,
+    ),
+)
 val_dataloader = test_dataloader = dict(
-    batch_size=1, num_workers=0, persistent_workers=False, drop_last=False,
+    batch_size=1,
+    num_workers=0,
+    persistent_workers=False,
+    drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
     dataset=dict(
         train_dataloader['dataset'],
         ann_file='annotations/val.json',
         data_prefix=dict(img_path='val/JPEGImages'),
         test_mode=True,
-        pipeline=test_pipeline))
+        pipeline=test_pipeline,
+    ),
+)
 
 val_evaluator = test_evaluator = dict(
-    type='YouTubeVISLocalMetric', metric='youtube_vis_ap', format_only=False)
+    type='YouTubeVISLocalMetric', metric='youtube_vis_ap', format_only=False
+)

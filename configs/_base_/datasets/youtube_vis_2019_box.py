@@ -17,7 +17,9 @@ train_dataloader = dict(
         data_root=data_root,
         ann_file='train.json',
         data_prefix=dict(img_path='train/JPEGImages'),
-        pipeline=_base_.train_pipeline))
+        pipeline=_base_.train_pipeline,
+    ),
+)
 val_dataloader = test_dataloader = dict(
     batch_size=1,
     num_workers=2,
@@ -30,7 +32,9 @@ val_dataloader = test_dataloader = dict(
         ann_file='valid.json',
         data_prefix=dict(img_path='valid/JPEGImages'),
         test_mode=True,
-        pipeline=_base_.test_pipeline))
+        pipeline=_base_.test_pipeline,
+    ),
+)
 
 # The official valid split has no annotations: write the CodaLab submission. On a split whose
 # json carries `segmentations`, set format_only=False to get mask AP locally.
@@ -38,4 +42,5 @@ val_evaluator = test_evaluator = dict(
     type='YouTubeVISLocalMetric',
     metric='youtube_vis_ap',
     outfile_prefix='./youtube_vis_2019_results',
-    format_only=True)
+    format_only=True,
+)

@@ -24,14 +24,19 @@ mask2former_vis_head = dict(
                     num_points=4,
                     im2col_step=128,
                     dropout=0.0,
-                    batch_first=True),
+                    batch_first=True,
+                ),
                 ffn_cfg=dict(
                     embed_dims=256,
                     feedforward_channels=1024,
                     num_fcs=2,
                     ffn_drop=0.0,
-                    act_cfg=dict(type='ReLU', inplace=True)))),
-        positional_encoding=dict(num_feats=128, normalize=True)),
+                    act_cfg=dict(type='ReLU', inplace=True),
+                ),
+            ),
+        ),
+        positional_encoding=dict(num_feats=128, normalize=True),
+    ),
     enforce_decoder_input_project=False,
     positional_encoding=dict(type='SinePositionalEncoding3D', num_feats=128, normalize=True),
     transformer_decoder=dict(
@@ -45,8 +50,12 @@ mask2former_vis_head = dict(
                 feedforward_channels=2048,
                 num_fcs=2,
                 ffn_drop=0.0,
-                act_cfg=dict(type='ReLU', inplace=True))),
-        init_cfg=None))
+                act_cfg=dict(type='ReLU', inplace=True),
+            ),
+        ),
+        init_cfg=None,
+    ),
+)
 
 model = dict(
     type='Mask2FormerVideo',
@@ -56,7 +65,8 @@ model = dict(
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True,
         pad_mask=True,
-        pad_size_divisor=32),
+        pad_size_divisor=32,
+    ),
     backbone=dict(
         type='ResNet',
         depth=50,
@@ -66,7 +76,8 @@ model = dict(
         norm_cfg=dict(type='BN', requires_grad=False),
         norm_eval=True,
         style='pytorch',
-        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')),
+        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50'),
+    ),
     track_head=dict(
         type='Mask2FormerTrackHead',
         **mask2former_vis_head,
@@ -76,9 +87,11 @@ model = dict(
             use_sigmoid=False,
             loss_weight=2.0,
             reduction='mean',
-            class_weight=[1.0] * 40 + [0.1]),
+            class_weight=[1.0] * 40 + [0.1],
+        ),
         loss_mask=dict(
-            type='CrossEntropyLoss', use_sigmoid=True, reduction='mean', loss_weight=5.0),
+            type='CrossEntropyLoss', use_sigmoid=True, reduction='mean', loss_weight=5.0
+        ),
         loss_dice=dict(
             type='DiceLoss',
             use_sigmoid=True,
@@ -86,7 +99,8 @@ model = dict(
             reduction='mean',
             naive_dice=True,
             eps=1.0,
-            loss_weight=5.0),
+            loss_weight=5.0,
+        ),
         train_cfg=dict(
             num_points=12544,
             oversample_ratio=3.0,
@@ -96,6 +110,10 @@ model = dict(
                 match_costs=[
                     dict(type='ClassificationCost', weight=2.0),
                     dict(type='CrossEntropyLossCost', weight=5.0, use_sigmoid=True),
-                    dict(type='DiceCost', weight=5.0, pred_act=True, eps=1.0)
-                ]),
-            sampler=dict(type='MaskPseudoSampler'))))
+                    dict(type='DiceCost', weight=5.0, pred_act=True, eps=1.0),
+                ],
+            ),
+            sampler=dict(type='MaskPseudoSampler'),
+        ),
+    ),
+)

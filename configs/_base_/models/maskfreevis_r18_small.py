@@ -16,11 +16,13 @@ model = dict(
         num_queries=10,
         pixel_decoder=dict(
             encoder=dict(num_layers=2, layer_cfg=dict(self_attn_cfg=attention, ffn_cfg=ffn)),
-            positional_encoding=dict(num_feats=channels // 2)),
+            positional_encoding=dict(num_feats=channels // 2),
+        ),
         positional_encoding=dict(num_feats=channels // 2),
         transformer_decoder=dict(
             num_layers=3,
-            layer_cfg=dict(self_attn_cfg=attention, cross_attn_cfg=attention, ffn_cfg=ffn)),
+            layer_cfg=dict(self_attn_cfg=attention, cross_attn_cfg=attention, ffn_cfg=ffn),
+        ),
         criterion=dict(
             # The release's video weights (pairwise 5.0) suit a model initialised from a
             # box-supervised COCO model. From scratch the pairwise term at 5.0 drives every mask
@@ -31,6 +33,9 @@ model = dict(
             loss_tk=dict(pairing='all'),  # 3-frame clips: all pairs
             warmup_iters=dict(loss_tk=100),
             mask_assigner=None,  # the stock costs
-            num_points=1024)),  # the mask grid has only 16 x 24 cells at 64 x 96 input
-    init_cfg=None)
+            num_points=1024,
+        ),
+    ),  # the mask grid has only 16 x 24 cells at 64 x 96 input
+    init_cfg=None,
+)
 del attention, ffn

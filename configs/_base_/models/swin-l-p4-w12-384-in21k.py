@@ -14,17 +14,19 @@ swin_l_backbone = dict(
     mlp_ratio=4,
     qkv_bias=True,
     qk_scale=None,
-    drop_rate=0.,
-    attn_drop_rate=0.,
+    drop_rate=0.0,
+    attn_drop_rate=0.0,
     drop_path_rate=0.3,
     patch_norm=True,
     out_indices=(0, 1, 2, 3),
     with_cp=False,
     convert_weights=True,
     frozen_stages=-1,
-    init_cfg=None)
+    init_cfg=None,
+)
 swin_l_model = dict(
-    backbone=swin_l_backbone, track_head=dict(in_channels=[192, 384, 768, 1536], num_queries=200))
+    backbone=swin_l_backbone, track_head=dict(in_channels=[192, 384, 768, 1536], num_queries=200)
+)
 
 # backbone lr x0.1; no weight decay on norms, position and query embeddings
 _backbone_norm = dict(lr_mult=0.1, decay_mult=0.0)
@@ -39,14 +41,18 @@ _custom_keys = {
     'query_feat': _embed,
     'level_embed': _embed,
 }
-_custom_keys.update({
-    f'backbone.stages.{stage}.blocks.{block}.norm': _backbone_norm
-    for stage, num_blocks in enumerate(swin_l_depths) for block in range(num_blocks)
-})
-_custom_keys.update({
-    f'backbone.stages.{stage}.downsample.norm': _backbone_norm
-    for stage in range(len(swin_l_depths) - 1)
-})
+_custom_keys.update(
+    {
+        f'backbone.stages.{stage}.blocks.{block}.norm': _backbone_norm
+        for stage, num_blocks in enumerate(swin_l_depths)
+        for block in range(num_blocks)
+    }
+)
+_custom_keys.update(
+    {
+        f'backbone.stages.{stage}.downsample.norm': _backbone_norm
+        for stage in range(len(swin_l_depths) - 1)
+    }
+)
 swin_l_paramwise_cfg = dict(custom_keys=_custom_keys, norm_decay_mult=0.0)
 del _backbone_norm, _embed, _custom_keys
-

@@ -5,7 +5,8 @@
 _base_ = './maskfreevis_swin-l-p4-w12-384-in21k_8xb1-12k.py'
 model = dict(
     track_head=dict(criterion=dict(loss_tk=dict(pairing='all'))),
-    init_cfg=_base_.coco_mask_init_swin_l)
+    init_cfg=_base_.coco_mask_init_swin_l,
+)
 max_iters = 140000
 param_scheduler = dict(end=max_iters, milestones=[75000])
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)

@@ -15,10 +15,13 @@ optim_wrapper = dict(
             'query_feat': embed_multi,
             'level_embed': embed_multi,
         },
-        norm_decay_mult=0.0),
-    clip_grad=dict(max_norm=0.01, norm_type=2))
+        norm_decay_mult=0.0,
+    ),
+    clip_grad=dict(max_norm=0.01, norm_type=2),
+)
 param_scheduler = dict(
-    type='MultiStepLR', begin=0, end=max_iters, by_epoch=False, milestones=[4000], gamma=0.1)
+    type='MultiStepLR', begin=0, end=max_iters, by_epoch=False, milestones=[4000], gamma=0.1
+)
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters + 1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

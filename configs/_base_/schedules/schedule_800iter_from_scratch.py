@@ -7,24 +7,28 @@ embed_multi = dict(lr_mult=1.0, decay_mult=0.0)
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(
-        type='AdamW',
-        lr=3e-4,
-        weight_decay=0.05,
-        eps=1e-8,
-        betas=(0.9, 0.999),
-        foreach=True),  # one fused update for all tensors: faster on CPU
+        type='AdamW', lr=3e-4, weight_decay=0.05, eps=1e-8, betas=(0.9, 0.999), foreach=True
+    ),  # one fused update for all tensors: faster on CPU
     paramwise_cfg=dict(
         custom_keys={
             'query_embed': embed_multi,
             'query_feat': embed_multi,
-            'level_embed': embed_multi
+            'level_embed': embed_multi,
         },
-        norm_decay_mult=0.0),
-    clip_grad=dict(max_norm=0.01, norm_type=2))
+        norm_decay_mult=0.0,
+    ),
+    clip_grad=dict(max_norm=0.01, norm_type=2),
+)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
-         milestones=[int(max_iters * 0.8)], gamma=0.1)
+    dict(
+        type='MultiStepLR',
+        by_epoch=False,
+        begin=0,
+        end=max_iters,
+        milestones=[int(max_iters * 0.8)],
+        gamma=0.1,
+    ),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict(type='ValLoop')

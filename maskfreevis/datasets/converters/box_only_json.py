@@ -12,6 +12,7 @@ ORIGINAL YouTube-VIS json that :class:`~maskfreevis.datasets.BoxVISDataset` read
 
 :func:`write_json` writes the result, refusing an output path that is one of the inputs.
 """
+
 import json
 import os
 import os.path as osp
@@ -62,8 +63,9 @@ class VideoBoxTracks:
     source: str = ''
 
 
-def first_repeated_row(frame_indices: np.ndarray,
-                       track_keys: np.ndarray) -> Optional[Tuple[int, int]]:
+def first_repeated_row(
+    frame_indices: np.ndarray, track_keys: np.ndarray
+) -> Optional[Tuple[int, int]]:
     """The first two rows that put one object twice on one frame, ``None`` if there are none.
 
     Args:
@@ -86,10 +88,14 @@ def first_repeated_row(frame_indices: np.ndarray,
     return int(order[position]), int(order[position + 1])
 
 
-def group_rows_into_tracks(frame_indices: np.ndarray, track_keys: np.ndarray,
-                           boxes_xywh: np.ndarray, categories: Sequence[str],
-                           describe_row: Callable[[int], str],
-                           iscrowd: Optional[np.ndarray] = None) -> List[BoxTrack]:
+def group_rows_into_tracks(
+    frame_indices: np.ndarray,
+    track_keys: np.ndarray,
+    boxes_xywh: np.ndarray,
+    categories: Sequence[str],
+    describe_row: Callable[[int], str],
+    iscrowd: Optional[np.ndarray] = None,
+) -> List[BoxTrack]:
     """Group one video's box rows (one object on one frame each) into tracks.
 
     Args:
@@ -115,8 +121,10 @@ def group_rows_into_tracks(frame_indices: np.ndarray, track_keys: np.ndarray,
     repeated = first_repeated_row(frame_indices, keys)
     if repeated is not None:
         first, second = repeated
-        raise AnnotationError(f'{describe_row(second)}: object {keys[second]} already has a box '
-                              f'on this frame ({describe_row(first)})')
+        raise AnnotationError(
+            f'{describe_row(second)}: object {keys[second]} already has a box '
+            f'on this frame ({describe_row(first)})'
+        )
     _, key_index = np.unique(keys, return_inverse=True)
     key_index = key_index.reshape(-1)
     order = np.lexsort((frame_indices, key_index))
@@ -129,12 +137,20 @@ def group_rows_into_tracks(frame_indices: np.ndarray, track_keys: np.ndarray,
         other = np.flatnonzero(names[rows] != names[rows[0]])
         if len(other):
             row = rows[other[0]]
-            raise AnnotationError(f'{describe_row(row)}: object {keys[row]} is {names[row]!r} here '
-                                  f'but {names[rows[0]]!r} at {describe_row(rows[0])}')
+            raise AnnotationError(
+                f'{describe_row(row)}: object {keys[row]} is {names[row]!r} here '
+                f'but {names[rows[0]]!r} at {describe_row(rows[0])}'
+            )
         crowd = bool(np.asarray(iscrowd)[rows].any()) if iscrowd is not None else False
-        tracks.append(BoxTrack(names[rows[0]], frame_indices[rows],
-                               np.asarray(boxes_xywh, dtype=np.float64)[rows], iscrowd=crowd,
-                               source=describe_row(rows[0])))
+        tracks.append(
+            BoxTrack(
+                names[rows[0]],
+                frame_indices[rows],
+                np.asarray(boxes_xywh, dtype=np.float64)[rows],
+                iscrowd=crowd,
+                source=describe_row(rows[0]),
+            )
+        )
     return tracks
 
 
@@ -160,34 +176,57 @@ def build_box_only_json(videos: Sequence[VideoBoxTracks], categories: Sequence[s
     annotations: List[Dict[str, Any]] = []
     for video_id, video in enumerate(videos, 1):
         num_frames = len(video.file_names)
-        json_videos.append(dict(id=video_id, file_names=list(video.file_names),
-                                width=int(video.width), height=int(video.height),
-                                length=num_frames))
+        json_videos.append(
+            dict(
+                id=video_id,
+                file_names=list(video.file_names),
+                width=int(video.width),
+                height=int(video.height),
+                length=num_frames,
+            )
+        )
         for track in video.tracks:
             if len(track.frame_indices) == 0:
                 continue
             if track.category not in category_ids:
-                raise AnnotationError(f'{track.source}: category {track.category!r} is not among '
-                                      f'the output categories {list(categories)}')
+                raise AnnotationError(
+                    f'{track.source}: category {track.category!r} is not among '
+                    f'the output categories {list(categories)}'
+                )
             frames = np.asarray(track.frame_indices, dtype=np.int64)
-            if frames.min() < 0 or frames.max() >= num_frames or \
-                    len(np.unique(frames)) != len(frames):
-                raise AnnotationError(f'{track.source}: frame positions {frames.tolist()} are not '
-                                      f'unique positions of a {num_frames}-frame video')
+            if (
+                frames.min() < 0
+                or frames.max() >= num_frames
+                or len(np.unique(frames)) != len(frames)
+            ):
+                raise AnnotationError(
+                    f'{track.source}: frame positions {frames.tolist()} are not '
+                    f'unique positions of a {num_frames}-frame video'
+                )
             boxes = np.asarray(track.boxes_xywh, dtype=np.float64).reshape(len(frames), 4)
             bboxes: List[Any] = [None] * num_frames
             areas: List[Any] = [None] * num_frames
-            for frame, box, area in zip(frames.tolist(), boxes.tolist(),
-                                        (boxes[:, 2] * boxes[:, 3]).tolist()):
+            for frame, box, area in zip(
+                frames.tolist(), boxes.tolist(), (boxes[:, 2] * boxes[:, 3]).tolist()
+            ):
                 bboxes[frame] = box
                 areas[frame] = area
-            annotations.append(dict(id=len(annotations) + 1, video_id=video_id,
-                                    category_id=category_ids[track.category], bboxes=bboxes,
-                                    segmentations=None, areas=areas,
-                                    iscrowd=int(track.iscrowd)))
-    return dict(videos=json_videos, annotations=annotations,
-                categories=[dict(id=category_id, name=name)
-                            for name, category_id in category_ids.items()])
+            annotations.append(
+                dict(
+                    id=len(annotations) + 1,
+                    video_id=video_id,
+                    category_id=category_ids[track.category],
+                    bboxes=bboxes,
+                    segmentations=None,
+                    areas=areas,
+                    iscrowd=int(track.iscrowd),
+                )
+            )
+    return dict(
+        videos=json_videos,
+        annotations=annotations,
+        categories=[dict(id=category_id, name=name) for name, category_id in category_ids.items()],
+    )
 
 
 def summarise(data: dict) -> str:
@@ -195,10 +234,11 @@ def summarise(data: dict) -> str:
     videos = data.get('videos') or []
     annotations = data.get('annotations') or []
     num_frames = sum(len(video.get('file_names') or []) for video in videos)
-    num_boxes = sum(sum(box is not None for box in ann.get('bboxes') or [])
-                    for ann in annotations)
-    return (f'{len(videos)} videos, {num_frames} frames, {len(annotations)} tracks, '
-            f'{num_boxes} boxes, {len(data.get("categories") or [])} categories')
+    num_boxes = sum(sum(box is not None for box in ann.get('bboxes') or []) for ann in annotations)
+    return (
+        f'{len(videos)} videos, {num_frames} frames, {len(annotations)} tracks, '
+        f'{num_boxes} boxes, {len(data.get("categories") or [])} categories'
+    )
 
 
 def check_output_path(output_path: str, input_paths: Sequence[str]) -> None:
@@ -215,8 +255,10 @@ def check_output_path(output_path: str, input_paths: Sequence[str]) -> None:
     resolved = osp.realpath(output_path)
     for input_path in input_paths:
         same = osp.realpath(input_path) == resolved or (
-            osp.exists(output_path) and osp.exists(input_path)
-            and osp.samefile(output_path, input_path))
+            osp.exists(output_path)
+            and osp.exists(input_path)
+            and osp.samefile(output_path, input_path)
+        )
         if same:
             raise ValueError(f'refusing to write {output_path}: it is the input {input_path}')
 

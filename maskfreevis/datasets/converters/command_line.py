@@ -1,5 +1,6 @@
 """What the converter command lines in ``tools/dataset_converters/`` share: running a conversion,
 reporting what was dropped, writing the json, and turning bad input into a one-line error."""
+
 import argparse
 import sys
 from typing import Callable, Sequence, Tuple
@@ -12,9 +13,14 @@ Conversion = Callable[[SkipCounter], Tuple[dict, Sequence[str]]]
 
 def add_image_size_argument(parser: argparse.ArgumentParser) -> None:
     """``--image-size W H`` for inputs that do not record the frame size."""
-    parser.add_argument('--image-size', type=int, nargs=2, metavar=('W', 'H'),
-                        help='frame size when the annotations do not give it (default: read '
-                             'from the first frame image)')
+    parser.add_argument(
+        '--image-size',
+        type=int,
+        nargs=2,
+        metavar=('W', 'H'),
+        help='frame size when the annotations do not give it (default: read '
+        'from the first frame image)',
+    )
 
 
 def run_conversion(convert: Conversion, output: str, name: str) -> int:

@@ -34,6 +34,7 @@ first image.
 Project exports (``<meta><project>``, several tasks in one file) and "CVAT for images" exports
 (``<image>`` elements) are refused with the export to choose instead.
 """
+
 import logging
 import os.path as osp
 import re
@@ -68,19 +69,25 @@ def parse_cvat_xml(xml_path: str) -> ElementTree.Element:
     except ValueError as error:  # defusedxml's refusals
         raise AnnotationError(f'{xml_path}: refused XML ({error})') from error
     if root.tag != 'annotations':
-        raise AnnotationError(f'{xml_path}: the root element is <{root.tag}>, not <annotations> '
-                              '(not a CVAT XML export)')
+        raise AnnotationError(
+            f'{xml_path}: the root element is <{root.tag}>, not <annotations> '
+            '(not a CVAT XML export)'
+        )
     return root
 
 
 def _meta_task(root: ElementTree.Element, xml_path: str) -> ElementTree.Element:
     """The ``meta/task`` (or ``meta/job``) element describing the exported frames."""
     if root.find('image') is not None:
-        raise AnnotationError(f'{xml_path}: this is a "CVAT for images" export (<image> '
-                              'elements); export the task as "CVAT for video 1.1"')
+        raise AnnotationError(
+            f'{xml_path}: this is a "CVAT for images" export (<image> '
+            'elements); export the task as "CVAT for video 1.1"'
+        )
     if root.find('meta/project') is not None:
-        raise AnnotationError(f'{xml_path}: this is a project export (several tasks in one file); '
-                              'export each task as "CVAT for video 1.1"')
+        raise AnnotationError(
+            f'{xml_path}: this is a project export (several tasks in one file); '
+            'export each task as "CVAT for video 1.1"'
+        )
     for path in ('meta/task', 'meta/job'):
         element = root.find(path)
         if element is not None:
@@ -88,8 +95,9 @@ def _meta_task(root: ElementTree.Element, xml_path: str) -> ElementTree.Element:
     raise AnnotationError(f'{xml_path}: no <meta><task> (or <job>) element')
 
 
-def _meta_int(task: ElementTree.Element, path: str, xml_path: str,
-              default: Optional[int] = None) -> int:
+def _meta_int(
+    task: ElementTree.Element, path: str, xml_path: str, default: Optional[int] = None
+) -> int:
     """An integer field of the task meta, e.g. ``size`` or ``original_size/width``."""
     element = task.find(path)
     if element is None or not (element.text or '').strip():
@@ -99,8 +107,9 @@ def _meta_int(task: ElementTree.Element, path: str, xml_path: str,
     try:
         return int(element.text.strip())
     except ValueError as error:
-        raise AnnotationError(f'{xml_path}: <{path}> must be an integer, got '
-                              f'{element.text!r}') from error
+        raise AnnotationError(
+            f'{xml_path}: <{path}> must be an integer, got {element.text!r}'
+        ) from error
 
 
 def _frame_step(task: ElementTree.Element, xml_path: str) -> int:
@@ -134,14 +143,17 @@ def _read_box_numbers(boxes: Sequence[ElementTree.Element], where: str) -> np.nd
             try:
                 numbers[row, column] = float(text)
             except ValueError:
-                raise AnnotationError(f'{where} {_describe(box)}: {name}={text!r} is not a '
-                                      'number') from None
+                raise AnnotationError(
+                    f'{where} {_describe(box)}: {name}={text!r} is not a number'
+                ) from None
     bad_rows = ~np.isfinite(numbers).all(axis=1) | (numbers[:, 0] != np.round(numbers[:, 0]))
     bad_rows |= ~np.isin(numbers[:, 1], (0, 1)) | ~np.isin(numbers[:, 2], (0, 1))
     if bad_rows.any():
         box = boxes[np.flatnonzero(bad_rows)[0]]
-        raise AnnotationError(f'{where} {_describe(box)}: frame must be an integer, outside and '
-                              'occluded 0 or 1, coordinates finite')
+        raise AnnotationError(
+            f'{where} {_describe(box)}: frame must be an integer, outside and '
+            'occluded 0 or 1, coordinates finite'
+        )
     negative = (numbers[:, 5] < numbers[:, 3]) | (numbers[:, 6] < numbers[:, 4])
     if negative.any():
         box = boxes[np.flatnonzero(negative)[0]]
@@ -149,9 +161,14 @@ def _read_box_numbers(boxes: Sequence[ElementTree.Element], where: str) -> np.nd
     return numbers
 
 
-def expand_track_boxes(positions: np.ndarray, boxes_xyxy: np.ndarray, rotations: np.ndarray,
-                       outside: np.ndarray, occluded: np.ndarray, num_frames: int
-                       ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def expand_track_boxes(
+    positions: np.ndarray,
+    boxes_xyxy: np.ndarray,
+    rotations: np.ndarray,
+    outside: np.ndarray,
+    occluded: np.ndarray,
+    num_frames: int,
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A track's box on every frame it is on, from its listed boxes (CVAT track semantics).
 
     Args:
@@ -198,25 +215,30 @@ def enclosing_boxes_xywh(boxes_xyxy: np.ndarray, degrees: np.ndarray) -> np.ndar
     return np.where((degrees % 360.0 == 0)[:, None], straight, rotated)
 
 
-def _frame_files(xml_path: str, size: int, start: int, step: int,
-                 frame_pattern: str) -> List[str]:
+def _frame_files(xml_path: str, size: int, start: int, step: int, frame_pattern: str) -> List[str]:
     """Frame paths (full) of the export: ``images/`` listing, else ``frame_pattern``."""
     image_dir = osp.join(osp.dirname(xml_path), 'images')
     if osp.isdir(image_dir):
         paths = list_frame_images(image_dir)
         if len(paths) != size:
-            raise AnnotationError(f'{xml_path}: the task has {size} frames but {image_dir} holds '
-                                  f'{len(paths)} images')
+            raise AnnotationError(
+                f'{xml_path}: the task has {size} frames but {image_dir} holds {len(paths)} images'
+            )
         return paths
-    return [osp.join(osp.dirname(xml_path), frame_pattern.format(frame=start + k * step))
-            for k in range(size)]
+    return [
+        osp.join(osp.dirname(xml_path), frame_pattern.format(frame=start + k * step))
+        for k in range(size)
+    ]
 
 
-def read_cvat_video_xml(xml_path: str, data_root: str, skips: SkipCounter,
-                        drop_occluded: bool = False,
-                        image_size: Optional[Sequence[int]] = None,
-                        frame_pattern: str = DEFAULT_FRAME_PATTERN
-                        ) -> Tuple[VideoBoxTracks, List[str]]:
+def read_cvat_video_xml(
+    xml_path: str,
+    data_root: str,
+    skips: SkipCounter,
+    drop_occluded: bool = False,
+    image_size: Optional[Sequence[int]] = None,
+    frame_pattern: str = DEFAULT_FRAME_PATTERN,
+) -> Tuple[VideoBoxTracks, List[str]]:
     """One "CVAT for video 1.1" export as a video of box tracks (see the module docstring).
 
     Args:
@@ -257,8 +279,9 @@ def read_cvat_video_xml(xml_path: str, data_root: str, skips: SkipCounter,
             raise AnnotationError(f'{where}: track id {track_id} is used twice')
         seen_ids.add(track_id)
         if meta_labels and label not in meta_labels:
-            raise AnnotationError(f'{where}: label {label!r} is not among the task labels '
-                                  f'{label_names}')
+            raise AnnotationError(
+                f'{where}: label {label!r} is not among the task labels {label_names}'
+            )
         if not meta_labels and label not in label_names:
             label_names.append(label)
         boxes = track.findall('box')
@@ -273,44 +296,61 @@ def read_cvat_video_xml(xml_path: str, data_root: str, skips: SkipCounter,
         invalid = ~past_end & ((offsets % step != 0) | (positions < 0) | (positions >= size))
         if invalid.any():
             box = boxes[np.flatnonzero(invalid)[0]]
-            raise AnnotationError(f'{where} {_describe(box)}: frame is not one of the task '
-                                  f'frames {start} + k * {step}, k = 0..{size - 1}')
+            raise AnnotationError(
+                f'{where} {_describe(box)}: frame is not one of the task '
+                f'frames {start} + k * {step}, k = 0..{size - 1}'
+            )
         # Outside boxes past the end stay: a box before them interpolates towards them.
         order = np.argsort(positions, kind='stable')
         repeated = np.flatnonzero(np.diff(positions[order]) == 0)
         if len(repeated):
             box = boxes[order[repeated[0] + 1]]
-            raise AnnotationError(f'{where} {_describe(box)}: this track already has a box on '
-                                  'this frame')
+            raise AnnotationError(
+                f'{where} {_describe(box)}: this track already has a box on this frame'
+            )
         numbers, positions = numbers[order], positions[order]
         if positions[0] >= size:
             continue
         frames, boxes_xyxy, angles, occluded = expand_track_boxes(
-            positions, numbers[:, 3:7], numbers[:, 7], numbers[:, 1] == 1, numbers[:, 2] == 1,
-            size)
+            positions, numbers[:, 3:7], numbers[:, 7], numbers[:, 1] == 1, numbers[:, 2] == 1, size
+        )
         filled = np.setdiff1d(frames, positions).size
-        skips.add('boxes interpolated between listed keyframes', filled, [where],
-                  level=logging.INFO)
+        skips.add(
+            'boxes interpolated between listed keyframes', filled, [where], level=logging.INFO
+        )
         if drop_occluded:
             skips.add('occluded boxes (dropped)', int(occluded.sum()), [where], logging.INFO)
             frames, boxes_xyxy, angles = frames[~occluded], boxes_xyxy[~occluded], angles[~occluded]
         rotated = int((angles % 360.0 != 0).sum())
-        skips.add('rotated boxes (replaced by their enclosing axis-aligned box)', rotated, [where],
-                  level=logging.INFO)
-        tracks.append(BoxTrack(label, frames, enclosing_boxes_xywh(boxes_xyxy, angles),
-                               source=where))
+        skips.add(
+            'rotated boxes (replaced by their enclosing axis-aligned box)',
+            rotated,
+            [where],
+            level=logging.INFO,
+        )
+        tracks.append(
+            BoxTrack(label, frames, enclosing_boxes_xywh(boxes_xyxy, angles), source=where)
+        )
     tags = root.findall('tag')
-    skips.add('<tag> elements (frame labels, no box; skipped)', len(tags),
-              [f'{xml_path}: {_describe(element)}' for element in tags], logging.INFO)
+    skips.add(
+        '<tag> elements (frame labels, no box; skipped)',
+        len(tags),
+        [f'{xml_path}: {_describe(element)}' for element in tags],
+        logging.INFO,
+    )
     file_names = [osp.relpath(path, data_root) for path in frame_paths]
     return VideoBoxTracks(file_names, width, height, tracks, source=xml_path), label_names
 
 
-def convert_cvat_video(xml_paths: Sequence[str], data_root: str,
-                       classes: Optional[Sequence[str]] = None, drop_occluded: bool = False,
-                       image_size: Optional[Sequence[int]] = None,
-                       frame_pattern: str = DEFAULT_FRAME_PATTERN,
-                       skips: Optional[SkipCounter] = None) -> Tuple[dict, List[str]]:
+def convert_cvat_video(
+    xml_paths: Sequence[str],
+    data_root: str,
+    classes: Optional[Sequence[str]] = None,
+    drop_occluded: bool = False,
+    image_size: Optional[Sequence[int]] = None,
+    frame_pattern: str = DEFAULT_FRAME_PATTERN,
+    skips: Optional[SkipCounter] = None,
+) -> Tuple[dict, List[str]]:
     """CVAT "for video 1.1" exports (one video each) as one box-only YouTube-VIS json.
 
     Args:
@@ -332,8 +372,9 @@ def convert_cvat_video(xml_paths: Sequence[str], data_root: str,
     skips = skips or SkipCounter('cvat')
     videos, labels = [], []
     for xml_path in xml_paths:
-        video, names = read_cvat_video_xml(xml_path, data_root, skips, drop_occluded, image_size,
-                                           frame_pattern)
+        video, names = read_cvat_video_xml(
+            xml_path, data_root, skips, drop_occluded, image_size, frame_pattern
+        )
         videos.append(video)
         labels.extend(name for name in names if name not in labels)
     if classes is None:
@@ -344,7 +385,11 @@ def convert_cvat_video(xml_paths: Sequence[str], data_root: str,
     for video in videos:
         dropped = [track for track in video.tracks if track.category not in classes]
         for track in dropped:
-            skips.add(f'tracks of label {track.category!r} (not requested; dropped)', 1,
-                      [track.source], logging.INFO)
+            skips.add(
+                f'tracks of label {track.category!r} (not requested; dropped)',
+                1,
+                [track.source],
+                logging.INFO,
+            )
         video.tracks = [track for track in video.tracks if track.category in classes]
     return build_box_only_json(videos, list(classes)), list(xml_paths)

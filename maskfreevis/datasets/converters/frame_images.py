@@ -1,4 +1,5 @@
 """Frame images on disk: the sorted image files of a sequence folder and one frame's size."""
+
 import os
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
@@ -16,8 +17,11 @@ def list_frame_images(folder: str) -> List[str]:
     Annotation tools that export a sequence's frames with it (CVAT, Datumaro) number or name
     them so that name order is frame order; hidden files and non-images are ignored.
     """
-    names = sorted(name for name in os.listdir(folder)
-                   if not name.startswith('.') and name.lower().endswith(IMAGE_EXTENSIONS))
+    names = sorted(
+        name
+        for name in os.listdir(folder)
+        if not name.startswith('.') and name.lower().endswith(IMAGE_EXTENSIONS)
+    )
     return [osp.join(folder, name) for name in names]
 
 
@@ -34,8 +38,9 @@ def read_image_size(path: str) -> Tuple[int, int]:
         raise AnnotationError(f'{path}: cannot read the frame size ({error})') from error
 
 
-def resolve_frame_size(given: Optional[Sequence[int]], frame_paths: Sequence[str],
-                       where: str) -> Tuple[int, int]:
+def resolve_frame_size(
+    given: Optional[Sequence[int]], frame_paths: Sequence[str], where: str
+) -> Tuple[int, int]:
     """The frame size of a video: ``given`` when set, else the size of its first frame image.
 
     Args:
@@ -53,6 +58,8 @@ def resolve_frame_size(given: Optional[Sequence[int]], frame_paths: Sequence[str
         return width, height
     if not frame_paths or not osp.isfile(frame_paths[0]):
         first = frame_paths[0] if frame_paths else '(no frames)'
-        raise AnnotationError(f'{where}: the frame size is not in the annotations and the first '
-                              f'frame {first} cannot be read; pass the size (--image-size W H)')
+        raise AnnotationError(
+            f'{where}: the frame size is not in the annotations and the first '
+            f'frame {first} cannot be read; pass the size (--image-size W H)'
+        )
     return read_image_size(frame_paths[0])

@@ -33,6 +33,7 @@ Choices, stated here because they decide what the model learns from:
 * One ``id`` is one object of the sequence; two lines with the same ``(frame, id)`` or one id with
   two classes are errors. Boxes need ``w > 0`` and ``h > 0``.
 """
+
 import configparser
 import logging
 import os
@@ -43,15 +44,30 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..annotation_checks import AnnotationError, SkipCounter
-from .box_only_json import (VideoBoxTracks, build_box_only_json, first_repeated_row,
-                            group_rows_into_tracks)
+from .box_only_json import (
+    VideoBoxTracks,
+    build_box_only_json,
+    first_repeated_row,
+    group_rows_into_tracks,
+)
 from .frame_images import list_frame_images, resolve_frame_size
 
 MOT_CHALLENGE_CLASSES: Dict[int, str] = {
-    1: 'pedestrian', 2: 'person_on_vehicle', 3: 'car', 4: 'bicycle', 5: 'motorbike',
-    6: 'non_motorised_vehicle', 7: 'static_person', 8: 'distractor', 9: 'occluder',
-    10: 'occluder_on_the_ground', 11: 'occluder_full', 12: 'reflection', 13: 'crowd'}
-DEFAULT_MOT_CHALLENGE_CLASSES = ('pedestrian', )
+    1: 'pedestrian',
+    2: 'person_on_vehicle',
+    3: 'car',
+    4: 'bicycle',
+    5: 'motorbike',
+    6: 'non_motorised_vehicle',
+    7: 'static_person',
+    8: 'distractor',
+    9: 'occluder',
+    10: 'occluder_on_the_ground',
+    11: 'occluder_full',
+    12: 'reflection',
+    13: 'crowd',
+}
+DEFAULT_MOT_CHALLENGE_CLASSES = ('pedestrian',)
 GT_COLUMNS = ('frame', 'id', 'x', 'y', 'w', 'h', 'flag', 'class', 'visibility')
 # Values of the optional columns when a line stops after the box.
 _OPTIONAL_COLUMN_DEFAULTS = ('1', '-1', '1')
@@ -92,11 +108,15 @@ def find_mot_sequences(root: str) -> List[str]:
         return [root]
     if not osp.isdir(root):
         raise AnnotationError(f'{root}: not a folder')
-    sequences = sorted(osp.join(root, name) for name in os.listdir(root)
-                       if osp.isfile(osp.join(root, name, 'gt', 'gt.txt')))
+    sequences = sorted(
+        osp.join(root, name)
+        for name in os.listdir(root)
+        if osp.isfile(osp.join(root, name, 'gt', 'gt.txt'))
+    )
     if not sequences:
-        raise AnnotationError(f'{root}: no sequence folder with gt/gt.txt (neither {root} nor '
-                              'its sub-folders)')
+        raise AnnotationError(
+            f'{root}: no sequence folder with gt/gt.txt (neither {root} nor its sub-folders)'
+        )
     return sequences
 
 
@@ -117,14 +137,17 @@ def _read_seqinfo(path: str) -> Tuple[List[str], int, int]:
         try:
             values[key] = int(section[key.lower()])
         except ValueError as error:
-            raise AnnotationError(f'{path}: {key} must be an integer, got '
-                                  f'{section[key.lower()]!r}') from error
+            raise AnnotationError(
+                f'{path}: {key} must be an integer, got {section[key.lower()]!r}'
+            ) from error
         if values[key] <= 0:
             raise AnnotationError(f'{path}: {key} must be positive, got {values[key]}')
     image_dir = osp.join(osp.dirname(path), section.get('imdir', 'img1'))
     extension = section.get('imext', '.jpg')
-    frame_paths = [osp.join(image_dir, f'{number:06d}{extension}')
-                   for number in range(1, values['seqLength'] + 1)]
+    frame_paths = [
+        osp.join(image_dir, f'{number:06d}{extension}')
+        for number in range(1, values['seqLength'] + 1)
+    ]
     return frame_paths, values['imWidth'], values['imHeight']
 
 
@@ -164,8 +187,10 @@ def read_mot_sequence_layout(directory: str) -> MOTSequence:
         image_dir = osp.join(directory, 'img1')
         frame_paths = list_frame_images(image_dir) if osp.isdir(image_dir) else []
         if not frame_paths:
-            raise AnnotationError(f'{directory}: neither seqinfo.ini nor frame images in img1/, so '
-                                  'the frame count is unknown')
+            raise AnnotationError(
+                f'{directory}: neither seqinfo.ini nor frame images in img1/, so '
+                'the frame count is unknown'
+            )
     label_names = None
     if osp.isfile(labels_file):
         label_names = _read_labels(labels_file)
@@ -195,11 +220,13 @@ def read_gt_rows(gt_file: str) -> Tuple[np.ndarray, np.ndarray]:
                 continue
             fields = [value.strip() for value in text.split(',')]
             if len(fields) < 6:
-                raise AnnotationError(f'{gt_file}:{number}: expected at least 6 comma-separated '
-                                      f'columns (frame, id, x, y, w, h), got {len(fields)}: '
-                                      f'{text!r}')
-            fields = fields[:len(GT_COLUMNS)]
-            rows.append(fields + list(_OPTIONAL_COLUMN_DEFAULTS[len(fields) - 6:]))
+                raise AnnotationError(
+                    f'{gt_file}:{number}: expected at least 6 comma-separated '
+                    f'columns (frame, id, x, y, w, h), got {len(fields)}: '
+                    f'{text!r}'
+                )
+            fields = fields[: len(GT_COLUMNS)]
+            rows.append(fields + list(_OPTIONAL_COLUMN_DEFAULTS[len(fields) - 6 :]))
             line_numbers.append(number)
     if not rows:
         return np.zeros((0, len(GT_COLUMNS))), np.zeros(0, dtype=np.int64)
@@ -211,8 +238,9 @@ def read_gt_rows(gt_file: str) -> Tuple[np.ndarray, np.ndarray]:
                 try:
                     float(value)
                 except ValueError:
-                    raise AnnotationError(f'{gt_file}:{number}: column {column!r} is not a '
-                                          f'number: {value!r}') from None
+                    raise AnnotationError(
+                        f'{gt_file}:{number}: column {column!r} is not a number: {value!r}'
+                    ) from None
         raise
     return values, np.asarray(line_numbers, dtype=np.int64)
 
@@ -223,33 +251,49 @@ def _first_bad_line(bad: np.ndarray, line_numbers: np.ndarray) -> Optional[int]:
     return int(line_numbers[rows[0]]) if len(rows) else None
 
 
-def _check_gt_values(values: np.ndarray, line_numbers: np.ndarray, gt_file: str,
-                     num_frames: int, num_classes: Optional[int]) -> None:
+def _check_gt_values(
+    values: np.ndarray,
+    line_numbers: np.ndarray,
+    gt_file: str,
+    num_frames: int,
+    num_classes: Optional[int],
+) -> None:
     """Raise naming ``file:line`` for impossible values (see the module docstring)."""
     frame, track_id, box = values[:, 0], values[:, 1], values[:, 2:6]
     class_id = values[:, 7]
     checks = [
         (~np.isfinite(values[:, :6]).all(axis=1), 'frame, id and box must be finite numbers'),
         (frame != np.round(frame), 'frame must be an integer'),
-        ((frame < 1) | (frame > num_frames),
-         f'frame is outside the sequence (1..{num_frames}, 1-based)'),
+        (
+            (frame < 1) | (frame > num_frames),
+            f'frame is outside the sequence (1..{num_frames}, 1-based)',
+        ),
         (track_id != np.round(track_id), 'id must be an integer'),
         ((box[:, 2] <= 0) | (box[:, 3] <= 0), 'box width and height must be > 0'),
         (class_id != np.round(class_id), 'class must be an integer'),
     ]
     if num_classes is None:
         known = np.isin(class_id, [-1] + list(MOT_CHALLENGE_CLASSES))
-        checks.append((~known, f'class is not a MOTChallenge class id '
-                               f'{sorted(MOT_CHALLENGE_CLASSES)} (or -1)'))
+        checks.append(
+            (
+                ~known,
+                f'class is not a MOTChallenge class id {sorted(MOT_CHALLENGE_CLASSES)} (or -1)',
+            )
+        )
     else:
-        checks.append(((class_id < 1) | (class_id > num_classes),
-                       f'class must be a 1-based line of labels.txt (1..{num_classes})'))
+        checks.append(
+            (
+                (class_id < 1) | (class_id > num_classes),
+                f'class must be a 1-based line of labels.txt (1..{num_classes})',
+            )
+        )
     for bad, message in checks:
         line = _first_bad_line(bad, line_numbers)
         if line is not None:
             row = values[np.flatnonzero(bad)[0]]
-            raise AnnotationError(f'{gt_file}:{line}: {message}; got '
-                                  f'{dict(zip(GT_COLUMNS, row.tolist()))}')
+            raise AnnotationError(
+                f'{gt_file}:{line}: {message}; got {dict(zip(GT_COLUMNS, row.tolist()))}'
+            )
 
 
 def _class_names_of_rows(values: np.ndarray, label_names: Optional[List[str]]) -> np.ndarray:
@@ -260,14 +304,20 @@ def _class_names_of_rows(values: np.ndarray, label_names: Optional[List[str]]) -
         table = MOT_CHALLENGE_CLASSES
     else:
         table = {index + 1: name for index, name in enumerate(label_names)}
-    lookup = np.array([''] + [table.get(index, '') for index in range(1, max(table) + 1)],
-                      dtype=object)
+    lookup = np.array(
+        [''] + [table.get(index, '') for index in range(1, max(table) + 1)], dtype=object
+    )
     return lookup[class_ids]
 
 
-def convert_mot_sequence(sequence: MOTSequence, data_root: str, classes: Optional[Sequence[str]],
-                         min_visibility: float, skips: SkipCounter,
-                         image_size: Optional[Sequence[int]] = None) -> VideoBoxTracks:
+def convert_mot_sequence(
+    sequence: MOTSequence,
+    data_root: str,
+    classes: Optional[Sequence[str]],
+    min_visibility: float,
+    skips: SkipCounter,
+    image_size: Optional[Sequence[int]] = None,
+) -> VideoBoxTracks:
     """One sequence as box tracks (see the module docstring for what is kept).
 
     Args:
@@ -288,36 +338,55 @@ def convert_mot_sequence(sequence: MOTSequence, data_root: str, classes: Optiona
     _check_gt_values(values, line_numbers, sequence.gt_file, num_frames, num_classes)
     names = _class_names_of_rows(values, sequence.label_names)
     if classes is None:
-        classes = DEFAULT_MOT_CHALLENGE_CLASSES if sequence.label_names is None \
-            else sequence.label_names
+        classes = (
+            DEFAULT_MOT_CHALLENGE_CLASSES if sequence.label_names is None else sequence.label_names
+        )
 
     def describe(rows: np.ndarray) -> List[str]:
-        return [f'{sequence.gt_file}:{line}' for line in line_numbers[rows[:skips.max_examples]]]
+        return [f'{sequence.gt_file}:{line}' for line in line_numbers[rows[: skips.max_examples]]]
 
     ignored = values[:, 6] == 0
     other_class = ~ignored & ~np.isin(names, list(classes))
     low_visibility = ~ignored & ~other_class & (values[:, 8] < min_visibility)
     # Chosen drops are INFO; the counts still tell the user what the json leaves out.
-    skips.add('rows with flag 0 (ignored by the benchmark; dropped)', int(ignored.sum()),
-              describe(np.flatnonzero(ignored)), logging.INFO)
+    skips.add(
+        'rows with flag 0 (ignored by the benchmark; dropped)',
+        int(ignored.sum()),
+        describe(np.flatnonzero(ignored)),
+        logging.INFO,
+    )
     for name in sorted(set(names[other_class].tolist())):
         rows = np.flatnonzero(other_class & (names == name))
-        skips.add(f'rows of class {name!r} (not requested; dropped)', len(rows), describe(rows),
-                  logging.INFO)
-    skips.add(f'rows with visibility < {min_visibility} (dropped)', int(low_visibility.sum()),
-              describe(np.flatnonzero(low_visibility)), logging.INFO)
+        skips.add(
+            f'rows of class {name!r} (not requested; dropped)',
+            len(rows),
+            describe(rows),
+            logging.INFO,
+        )
+    skips.add(
+        f'rows with visibility < {min_visibility} (dropped)',
+        int(low_visibility.sum()),
+        describe(np.flatnonzero(low_visibility)),
+        logging.INFO,
+    )
 
     # Two boxes of one id on one frame are an error among all rows, not only the kept ones.
     repeated = first_repeated_row(values[:, 0], values[:, 1])
     if repeated is not None:
         first, second = line_numbers[list(repeated)]
-        raise AnnotationError(f'{sequence.gt_file}:{second}: object {values[repeated[1], 1]:g} '
-                              f'already has a box on this frame ({sequence.gt_file}:{first})')
+        raise AnnotationError(
+            f'{sequence.gt_file}:{second}: object {values[repeated[1], 1]:g} '
+            f'already has a box on this frame ({sequence.gt_file}:{first})'
+        )
     keep = ~(ignored | other_class | low_visibility)
     kept_lines = line_numbers[keep]
     tracks = group_rows_into_tracks(
-        values[keep, 0].astype(np.int64) - 1, values[keep, 1].astype(np.int64),
-        values[keep, 2:6], names[keep], lambda row: f'{sequence.gt_file}:{kept_lines[row]}')
+        values[keep, 0].astype(np.int64) - 1,
+        values[keep, 1].astype(np.int64),
+        values[keep, 2:6],
+        names[keep],
+        lambda row: f'{sequence.gt_file}:{kept_lines[row]}',
+    )
     if sequence.width is not None:
         width, height = sequence.width, sequence.height
     else:
@@ -326,10 +395,14 @@ def convert_mot_sequence(sequence: MOTSequence, data_root: str, classes: Optiona
     return VideoBoxTracks(file_names, width, height, tracks, source=sequence.directory)
 
 
-def convert_mot(sequence_dirs: Sequence[str], data_root: str,
-                classes: Optional[Sequence[str]] = None, min_visibility: float = 0.0,
-                image_size: Optional[Sequence[int]] = None,
-                skips: Optional[SkipCounter] = None) -> Tuple[dict, List[str]]:
+def convert_mot(
+    sequence_dirs: Sequence[str],
+    data_root: str,
+    classes: Optional[Sequence[str]] = None,
+    min_visibility: float = 0.0,
+    image_size: Optional[Sequence[int]] = None,
+    skips: Optional[SkipCounter] = None,
+) -> Tuple[dict, List[str]]:
     """MOTChallenge / CVAT MOT sequences as one box-only YouTube-VIS json.
 
     Args:
@@ -353,19 +426,27 @@ def convert_mot(sequence_dirs: Sequence[str], data_root: str,
     layouts = [read_mot_sequence_layout(directory) for directory in sequence_dirs]
     known: List[str] = []
     for layout in layouts:
-        names = MOT_CHALLENGE_CLASSES.values() if layout.label_names is None \
-            else layout.label_names
+        names = MOT_CHALLENGE_CLASSES.values() if layout.label_names is None else layout.label_names
         known.extend(name for name in names if name not in known)
     if classes is not None:
         unknown = [name for name in classes if name not in known]
         if unknown:
-            raise AnnotationError(f'classes {unknown} are neither MOTChallenge classes nor labels '
-                                  f'of the sequences; known: {known}')
-    videos = [convert_mot_sequence(layout, data_root, classes, min_visibility, skips, image_size)
-              for layout in layouts]
+            raise AnnotationError(
+                f'classes {unknown} are neither MOTChallenge classes nor labels '
+                f'of the sequences; known: {known}'
+            )
+    videos = [
+        convert_mot_sequence(layout, data_root, classes, min_visibility, skips, image_size)
+        for layout in layouts
+    ]
     if classes is None:
-        defaults = [name for layout in layouts for name in (
-            DEFAULT_MOT_CHALLENGE_CLASSES if layout.label_names is None else layout.label_names)]
+        defaults = [
+            name
+            for layout in layouts
+            for name in (
+                DEFAULT_MOT_CHALLENGE_CLASSES if layout.label_names is None else layout.label_names
+            )
+        ]
         classes = [name for name in known if name in defaults]
     input_files = [path for layout in layouts for path in [layout.gt_file] + layout.info_files]
     return build_box_only_json(videos, list(classes)), input_files

@@ -29,6 +29,7 @@ Choices:
 * Frame size: the frames' ``size``, else ``config.imageSize``, else ``image_size``, else the first
   frame image under ``image_root``; frames of one video must agree.
 """
+
 import json
 import logging
 import os
@@ -44,8 +45,16 @@ from .frame_images import resolve_frame_size
 
 LocatedFrame = Tuple[Mapping[str, Any], str]  # a frame and its json path, for messages
 # BDD100K box tracking: the eight evaluated classes, and the classes its evaluation ignores.
-BDD100K_BOX_TRACK_CLASSES = ('pedestrian', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle',
-                             'bicycle')
+BDD100K_BOX_TRACK_CLASSES = (
+    'pedestrian',
+    'rider',
+    'car',
+    'truck',
+    'bus',
+    'train',
+    'motorcycle',
+    'bicycle',
+)
 BDD100K_IGNORED_CLASSES = ('other person', 'other vehicle', 'trailer')
 
 
@@ -58,8 +67,9 @@ def find_scalabel_files(paths: Sequence[str]) -> List[str]:
     files = []
     for path in paths:
         if osp.isdir(path):
-            files.extend(sorted(osp.join(path, name) for name in os.listdir(path)
-                                if name.endswith('.json')))
+            files.extend(
+                sorted(osp.join(path, name) for name in os.listdir(path) if name.endswith('.json'))
+            )
         elif osp.isfile(path):
             files.append(path)
         else:
@@ -78,8 +88,11 @@ def _leaf_categories(categories: Any, where: str) -> List[str]:
         if not isinstance(category, Mapping) or 'name' not in category:
             raise AnnotationError(f'{where}[{index}]: a category needs a "name"')
         children = category.get('subcategories')
-        names.extend(_leaf_categories(children, f'{where}[{index}].subcategories')
-                     if children else [category['name']])
+        names.extend(
+            _leaf_categories(children, f'{where}[{index}].subcategories')
+            if children
+            else [category['name']]
+        )
     return names
 
 
@@ -99,8 +112,10 @@ def load_scalabel_file(path: str) -> Tuple[List[LocatedFrame], Optional[Mapping[
     elif isinstance(data, Mapping) and isinstance(data.get('frames'), list):
         frames, prefix, config = data['frames'], 'frames', data.get('config')
     else:
-        raise AnnotationError(f'{path}: expected a list of frames or {{"frames": [...]}} '
-                              '(Scalabel / BDD100K box tracking json)')
+        raise AnnotationError(
+            f'{path}: expected a list of frames or {{"frames": [...]}} '
+            '(Scalabel / BDD100K box tracking json)'
+        )
     located = []
     for index, frame in enumerate(frames):
         where = f'{path}: {prefix}[{index}]'
@@ -112,8 +127,9 @@ def load_scalabel_file(path: str) -> Tuple[List[LocatedFrame], Optional[Mapping[
     return located, config
 
 
-def _group_videos(files: Sequence[str]) -> Tuple['OrderedDict[str, List[LocatedFrame]]',
-                                                  List[Mapping[str, Any]]]:
+def _group_videos(
+    files: Sequence[str],
+) -> Tuple['OrderedDict[str, List[LocatedFrame]]', List[Mapping[str, Any]]]:
     """Frames of all files by video name (first-seen order) and the files' configs."""
     videos: 'OrderedDict[str, List[LocatedFrame]]' = OrderedDict()
     configs = []
@@ -136,19 +152,24 @@ def _order_frames(frames: List[LocatedFrame], video_name: str) -> List[LocatedFr
         frames = [frames[i] for i in order]
         for (previous, previous_where), (frame, where) in zip(frames, frames[1:]):
             if frame['frameIndex'] == previous['frameIndex']:
-                raise AnnotationError(f'{where}: video {video_name!r} already has frameIndex '
-                                      f'{frame["frameIndex"]} at {previous_where}')
+                raise AnnotationError(
+                    f'{where}: video {video_name!r} already has frameIndex '
+                    f'{frame["frameIndex"]} at {previous_where}'
+                )
     seen: Dict[str, str] = {}
     for frame, where in frames:
         if frame['name'] in seen:
-            raise AnnotationError(f'{where}: video {video_name!r} already has a frame named '
-                                  f'{frame["name"]!r} at {seen[frame["name"]]}')
+            raise AnnotationError(
+                f'{where}: video {video_name!r} already has a frame named '
+                f'{frame["name"]!r} at {seen[frame["name"]]}'
+            )
         seen[frame['name']] = where
     return frames
 
 
-def _video_size(frames: List[LocatedFrame], config_size: Optional[Tuple[int, int]],
-                video_name: str) -> Optional[Tuple[int, int]]:
+def _video_size(
+    frames: List[LocatedFrame], config_size: Optional[Tuple[int, int]], video_name: str
+) -> Optional[Tuple[int, int]]:
     """The frame size written in the frames or the config; frames of a video must agree."""
     sizes = {}
     for frame, where in frames:
@@ -156,14 +177,18 @@ def _video_size(frames: List[LocatedFrame], config_size: Optional[Tuple[int, int
         if size is None:
             continue
         if not isinstance(size, Mapping) or not all(
-                isinstance(size.get(key), (int, float)) for key in ('width', 'height')):
-            raise AnnotationError(f'{where}.size: expected {{"width": W, "height": H}}, '
-                                  f'got {size!r}')
+            isinstance(size.get(key), (int, float)) for key in ('width', 'height')
+        ):
+            raise AnnotationError(
+                f'{where}.size: expected {{"width": W, "height": H}}, got {size!r}'
+            )
         sizes.setdefault((int(size['width']), int(size['height'])), where)
     if len(sizes) > 1:
         (first, first_where), (second, second_where) = list(sizes.items())[:2]
-        raise AnnotationError(f'{second_where}.size: video {video_name!r} has frames of size '
-                              f'{second} and {first} ({first_where})')
+        raise AnnotationError(
+            f'{second_where}.size: video {video_name!r} has frames of size '
+            f'{second} and {first} ({first_where})'
+        )
     return next(iter(sizes), None) or config_size
 
 
@@ -183,11 +208,13 @@ def _box_number(box2d: Mapping[str, Any], key: str, where: str) -> float:
     return float(value)
 
 
-def _read_labels(frames: List[LocatedFrame], skips: SkipCounter
-                 ) -> Tuple[Dict[str, List[Any]], List[str]]:
+def _read_labels(
+    frames: List[LocatedFrame], skips: SkipCounter
+) -> Tuple[Dict[str, List[Any]], List[str]]:
     """One row per box label of a video: frame position, id, corners, category, crowd, path."""
-    rows: Dict[str, List[Any]] = {key: [] for key in (
-        'frame', 'id', 'corners', 'category', 'crowd')}
+    rows: Dict[str, List[Any]] = {
+        key: [] for key in ('frame', 'id', 'corners', 'category', 'crowd')
+    }
     paths: List[str] = []
     for position, (frame, frame_where) in enumerate(frames):
         labels = frame.get('labels') or []
@@ -208,22 +235,27 @@ def _read_labels(frames: List[LocatedFrame], skips: SkipCounter
                 raise AnnotationError(f'{where}.box2d: expected {{"x1", "y1", "x2", "y2"}}')
             corners = [_box_number(box2d, key, where) for key in ('x1', 'y1', 'x2', 'y2')]
             if corners[2] < corners[0] or corners[3] < corners[1]:
-                raise AnnotationError(f'{where}.box2d: negative size (x2 < x1 or y2 < y1): '
-                                      f'{dict(box2d)}')
+                raise AnnotationError(
+                    f'{where}.box2d: negative size (x2 < x1 or y2 < y1): {dict(box2d)}'
+                )
             attributes = label.get('attributes') or {}
             rows['frame'].append(position)
             rows['id'].append(str(label['id']))
             rows['corners'].append(corners)
             rows['category'].append(str(label['category']))
-            rows['crowd'].append(bool(attributes.get('crowd', False))
-                                 if isinstance(attributes, Mapping) else False)
+            rows['crowd'].append(
+                bool(attributes.get('crowd', False)) if isinstance(attributes, Mapping) else False
+            )
             paths.append(where)
     return rows, paths
 
 
-def _choose_categories(seen: Sequence[str], configs: Sequence[Mapping[str, Any]],
-                       classes: Optional[Sequence[str]],
-                       ignore_classes: Sequence[str]) -> Tuple[List[str], bool]:
+def _choose_categories(
+    seen: Sequence[str],
+    configs: Sequence[Mapping[str, Any]],
+    classes: Optional[Sequence[str]],
+    ignore_classes: Sequence[str],
+) -> Tuple[List[str], bool]:
     """Output categories, and whether a category outside them and ``ignore_classes`` is an
     error (it is when they come from ``classes`` or a config, not from the data)."""
     if classes is not None:
@@ -238,10 +270,15 @@ def _choose_categories(seen: Sequence[str], configs: Sequence[Mapping[str, Any]]
     return sorted(set(seen) - set(ignore_classes)), False
 
 
-def convert_scalabel(paths: Sequence[str], classes: Optional[Sequence[str]] = None,
-                     ignore_classes: Sequence[str] = (), inclusive_corners: bool = True,
-                     image_size: Optional[Sequence[int]] = None, image_root: Optional[str] = None,
-                     skips: Optional[SkipCounter] = None) -> Tuple[dict, List[str]]:
+def convert_scalabel(
+    paths: Sequence[str],
+    classes: Optional[Sequence[str]] = None,
+    ignore_classes: Sequence[str] = (),
+    inclusive_corners: bool = True,
+    image_size: Optional[Sequence[int]] = None,
+    image_root: Optional[str] = None,
+    skips: Optional[SkipCounter] = None,
+) -> Tuple[dict, List[str]]:
     """Scalabel / BDD100K box-tracking json files as one box-only YouTube-VIS json.
 
     Args:
@@ -280,24 +317,34 @@ def convert_scalabel(paths: Sequence[str], classes: Optional[Sequence[str]] = No
         unknown = ~ignored & ~np.isin(names, categories)
         if unknown.any() and strict:
             row = np.flatnonzero(unknown)[0]
-            raise AnnotationError(f'{row_paths[row]}: unknown category {names[row]!r}; expected '
-                                  f'one of {categories} (or pass it to ignore_classes)')
-        skips.add('labels of ignored categories (dropped)', int(ignored.sum()),
-                  [row_paths[row] for row in np.flatnonzero(ignored)[:skips.max_examples]],
-                  logging.INFO)
+            raise AnnotationError(
+                f'{row_paths[row]}: unknown category {names[row]!r}; expected '
+                f'one of {categories} (or pass it to ignore_classes)'
+            )
+        skips.add(
+            'labels of ignored categories (dropped)',
+            int(ignored.sum()),
+            [row_paths[row] for row in np.flatnonzero(ignored)[: skips.max_examples]],
+            logging.INFO,
+        )
         keep = np.flatnonzero(~ignored & ~unknown)
         corners = np.asarray(rows['corners'], dtype=np.float64).reshape(-1, 4)[keep]
         boxes = np.concatenate([corners[:, :2], corners[:, 2:] - corners[:, :2] + offset], axis=1)
         tracks = group_rows_into_tracks(
-            np.asarray(rows['frame'], dtype=np.int64)[keep], np.asarray(rows['id'])[keep], boxes,
-            names[keep], lambda row, keep=keep, row_paths=row_paths: row_paths[keep[row]],
-            iscrowd=np.asarray(rows['crowd'], dtype=bool)[keep])
-        file_names = [frame['name'] if '/' in frame['name'] else f'{video_name}/{frame["name"]}'
-                      for frame, _ in frames]
+            np.asarray(rows['frame'], dtype=np.int64)[keep],
+            np.asarray(rows['id'])[keep],
+            boxes,
+            names[keep],
+            lambda row, keep=keep, row_paths=row_paths: row_paths[keep[row]],
+            iscrowd=np.asarray(rows['crowd'], dtype=bool)[keep],
+        )
+        file_names = [
+            frame['name'] if '/' in frame['name'] else f'{video_name}/{frame["name"]}'
+            for frame, _ in frames
+        ]
         size = _video_size(frames, config_size, video_name)
         if size is None:
-            frame_paths = [osp.join(image_root, name) for name in file_names] if image_root \
-                else []
+            frame_paths = [osp.join(image_root, name) for name in file_names] if image_root else []
             size = resolve_frame_size(image_size, frame_paths, f'{frames[0][1]} ({video_name})')
         videos.append(VideoBoxTracks(file_names, size[0], size[1], tracks, source=video_name))
     return build_box_only_json(videos, categories), files

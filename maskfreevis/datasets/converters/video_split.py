@@ -11,6 +11,7 @@ Both formats :class:`~maskfreevis.datasets.BoxVISDataset` reads are handled: the
 YouTube-VIS json (annotations carry ``video_id``) and mmdet's CocoVID json (``images`` carry
 ``video_id``, annotations ``image_id``).
 """
+
 from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
 import numpy as np
@@ -23,7 +24,7 @@ def _video_ids(data: Mapping[str, Any], data_format: str, source: str) -> List[A
     """Video ids in file order (CocoVID without ``videos``: in order of first image)."""
     if data.get('videos'):
         for index, video in enumerate(data['videos']):
-            require_keys(video, ('id', ), source, f'videos[{index}]')
+            require_keys(video, ('id',), source, f'videos[{index}]')
         ids = [video['id'] for video in data['videos']]
     elif data_format == COCOVID_FORMAT:
         ids = list(dict.fromkeys(image.get('video_id') for image in data.get('images') or []))
@@ -37,8 +38,13 @@ def _video_ids(data: Mapping[str, Any], data_format: str, source: str) -> List[A
     return ids
 
 
-def choose_val_videos(video_ids: List[Any], val_ratio: Optional[float], val_count: Optional[int],
-                      seed: int, source: str = '<json>') -> Set[Any]:
+def choose_val_videos(
+    video_ids: List[Any],
+    val_ratio: Optional[float],
+    val_count: Optional[int],
+    seed: int,
+    source: str = '<json>',
+) -> Set[Any]:
     """The video ids that go to val.
 
     Args:
@@ -61,16 +67,21 @@ def choose_val_videos(video_ids: List[Any], val_ratio: Optional[float], val_coun
             raise ValueError(f'val_ratio must be in (0, 1), got {val_ratio}')
         val_count = min(max(int(round(val_ratio * num_videos)), 1), num_videos - 1)
     if not 1 <= val_count <= num_videos - 1:
-        raise ValueError(f'val_count must be in 1..{num_videos - 1} for {num_videos} videos, '
-                         f'got {val_count}')
+        raise ValueError(
+            f'val_count must be in 1..{num_videos - 1} for {num_videos} videos, got {val_count}'
+        )
     ordered = sorted(video_ids, key=lambda video_id: (str(type(video_id)), video_id))
     drawn = np.random.default_rng(seed).permutation(num_videos)[:val_count]
     return {ordered[index] for index in drawn.tolist()}
 
 
-def split_by_video(data: Mapping[str, Any], val_ratio: Optional[float] = None,
-                   val_count: Optional[int] = None, seed: int = 0,
-                   source: str = '<json>') -> Tuple[dict, dict]:
+def split_by_video(
+    data: Mapping[str, Any],
+    val_ratio: Optional[float] = None,
+    val_count: Optional[int] = None,
+    seed: int = 0,
+    source: str = '<json>',
+) -> Tuple[dict, dict]:
     """Split ``data`` into ``(train, val)`` by whole videos (see the module docstring).
 
     Args:
@@ -95,19 +106,25 @@ def split_by_video(data: Mapping[str, Any], val_ratio: Optional[float] = None,
             splits[0][key] = splits[1][key] = value
     if 'videos' in data:
         for split, wanted in zip(splits, (False, True)):
-            split['videos'] = [video for video in data['videos'] or []
-                               if (video['id'] in val_ids) == wanted]
+            split['videos'] = [
+                video for video in data['videos'] or [] if (video['id'] in val_ids) == wanted
+            ]
     if data_format == COCOVID_FORMAT:
         image_video: Dict[Any, Any] = {}
         for index, image in enumerate(data.get('images') or []):
             require_keys(image, ('id', 'video_id'), source, f'images[{index}]')
             if image['video_id'] not in known:
-                raise AnnotationError(f"{source}: image id {image['id']} refers to unknown "
-                                      f"video_id {image['video_id']}")
+                raise AnnotationError(
+                    f'{source}: image id {image["id"]} refers to unknown '
+                    f'video_id {image["video_id"]}'
+                )
             image_video[image['id']] = image['video_id']
         for split, wanted in zip(splits, (False, True)):
-            split['images'] = [image for image in data.get('images') or []
-                               if (image['video_id'] in val_ids) == wanted]
+            split['images'] = [
+                image
+                for image in data.get('images') or []
+                if (image['video_id'] in val_ids) == wanted
+            ]
         owner_key, owner_of = 'image_id', image_video
     else:
         owner_key, owner_of = 'video_id', {video_id: video_id for video_id in video_ids}
@@ -115,21 +132,29 @@ def split_by_video(data: Mapping[str, Any], val_ratio: Optional[float] = None,
         annotations = data['annotations'] or []
         in_val: List[bool] = []
         for index, ann in enumerate(annotations):
-            what = f"annotation id {ann['id']}" if isinstance(ann, Mapping) and 'id' in ann \
+            what = (
+                f'annotation id {ann["id"]}'
+                if isinstance(ann, Mapping) and 'id' in ann
                 else f'annotations[{index}]'
-            require_keys(ann, (owner_key, ), source, what)
+            )
+            require_keys(ann, (owner_key,), source, what)
             if ann[owner_key] not in owner_of:
-                raise AnnotationError(f'{source}: {what} refers to unknown {owner_key} '
-                                      f'{ann[owner_key]}')
+                raise AnnotationError(
+                    f'{source}: {what} refers to unknown {owner_key} {ann[owner_key]}'
+                )
             in_val.append(owner_of[ann[owner_key]] in val_ids)
         for split, wanted in zip(splits, (False, True)):
-            split['annotations'] = [ann for index, ann in enumerate(annotations)
-                                    if in_val[index] == wanted]
+            split['annotations'] = [
+                ann for index, ann in enumerate(annotations) if in_val[index] == wanted
+            ]
     return splits
 
 
 def categories_missing_from(split: Mapping[str, Any]) -> List[str]:
     """Names of the split's ``categories`` that none of its annotations has."""
     used = {ann.get('category_id') for ann in split.get('annotations') or []}
-    return [category.get('name') for category in split.get('categories') or []
-            if category.get('id') not in used]
+    return [
+        category.get('name')
+        for category in split.get('categories') or []
+        if category.get('id') not in used
+    ]

@@ -1,4 +1,5 @@
 """Clip sampling and clip-consistent augmentation transforms."""
+
 from .box_clipping import ClipBoxesToImage
 from .clip_sampling import SampleClipFrames
 from .pseudo_video_warp import RandomPseudoVideoWarp

@@ -1,4 +1,5 @@
 """Clipping ground-truth boxes to the image and dropping the ones that become empty."""
+
 from typing import Optional, Sequence
 
 import numpy as np
@@ -10,8 +11,9 @@ from mmdet.structures.bbox import autocast_box_type
 INSTANCE_KEYS = ('gt_bboxes_labels', 'gt_ignore_flags', 'gt_instances_ids', 'gt_masks')
 
 
-def select_instances(results: dict, keep: np.ndarray,
-                     instance_keys: Sequence[str] = INSTANCE_KEYS) -> None:
+def select_instances(
+    results: dict, keep: np.ndarray, instance_keys: Sequence[str] = INSTANCE_KEYS
+) -> None:
     """Keep only the instances where ``keep`` is True, in ``gt_bboxes`` and every aligned key.
 
     Args:
@@ -29,8 +31,10 @@ def select_instances(results: dict, keep: np.ndarray,
         if results.get(key) is None:
             continue
         if len(results[key]) != num_boxes:
-            raise ValueError(f'{key} has {len(results[key])} entries but gt_bboxes has '
-                             f"{num_boxes} (frame {results.get('img_path', '?')})")
+            raise ValueError(
+                f'{key} has {len(results[key])} entries but gt_bboxes has '
+                f'{num_boxes} (frame {results.get("img_path", "?")})'
+            )
         results[key] = results[key][indices]
     results['gt_bboxes'] = results['gt_bboxes'][indices]
 

@@ -1,4 +1,5 @@
 """Sampling a T-frame training clip from a video (or repeating a pseudo-video's single image)."""
+
 import copy
 import logging
 from typing import Dict, List, Sequence, Union
@@ -36,11 +37,13 @@ class SampleClipFrames(BaseFrameSample):
         collect_video_keys: Video-level keys copied into every frame.
     """
 
-    def __init__(self,
-                 num_frames: int,
-                 frame_range: Union[int, Sequence[int]] = 5,
-                 shuffle: bool = False,
-                 collect_video_keys: Sequence[str] = ('video_id', 'video_length')) -> None:
+    def __init__(
+        self,
+        num_frames: int,
+        frame_range: Union[int, Sequence[int]] = 5,
+        shuffle: bool = False,
+        collect_video_keys: Sequence[str] = ('video_id', 'video_length'),
+    ) -> None:
         if not isinstance(num_frames, int) or num_frames < 1:
             raise ValueError(f'num_frames must be a positive int, got {num_frames!r}')
         if isinstance(frame_range, int):
@@ -49,8 +52,9 @@ class SampleClipFrames(BaseFrameSample):
             frame_range = (-frame_range, frame_range)
         frame_range = tuple(frame_range)
         if len(frame_range) != 2 or not frame_range[0] <= 0 <= frame_range[1]:
-            raise ValueError(f'frame_range must be an int >= 0 or [lo, hi] with lo <= 0 <= hi, '
-                             f'got {frame_range}')
+            raise ValueError(
+                f'frame_range must be an int >= 0 or [lo, hi] with lo <= 0 <= hi, got {frame_range}'
+            )
         super().__init__(collect_video_keys=list(collect_video_keys))
         self.num_frames = num_frames
         self.frame_range = frame_range
@@ -88,10 +92,13 @@ class SampleClipFrames(BaseFrameSample):
         self.num_short_videos += 1
         count = self.num_short_videos
         if count & (count - 1) == 0:
-            print_log(f'SampleClipFrames: video {video_infos.get("video_id")} has {video_length} '
-                      f'frames < num_frames={self.num_frames}; frames are repeated '
-                      f'({count} such clip(s) so far in this worker)', logger='current',
-                      level=logging.WARNING)
+            print_log(
+                f'SampleClipFrames: video {video_infos.get("video_id")} has {video_length} '
+                f'frames < num_frames={self.num_frames}; frames are repeated '
+                f'({count} such clip(s) so far in this worker)',
+                logger='current',
+                level=logging.WARNING,
+            )
 
     def transform(self, video_infos: dict) -> Dict[str, List]:
         """Sample a clip from one video dict of the dataset.
@@ -114,8 +121,10 @@ class SampleClipFrames(BaseFrameSample):
             if key_frame_id is None:
                 key_frame_id = self._random_key_frame(video_length)
             elif not 0 <= key_frame_id < video_length:
-                raise ValueError(f'key_frame_id {key_frame_id} is outside video '
-                                 f'{video_infos.get("video_id")} of {video_length} frames')
+                raise ValueError(
+                    f'key_frame_id {key_frame_id} is outside video '
+                    f'{video_infos.get("video_id")} of {video_length} frames'
+                )
             if video_length < self.num_frames:
                 self._note_short_video(video_infos, video_length)
             indices = self._sample_indices(video_length, key_frame_id)
@@ -138,6 +147,8 @@ class SampleClipFrames(BaseFrameSample):
         return results
 
     def __repr__(self) -> str:
-        return (f'{type(self).__name__}(num_frames={self.num_frames}, '
-                f'frame_range={list(self.frame_range)}, shuffle={self.shuffle}, '
-                f'collect_video_keys={self.collect_video_keys})')
+        return (
+            f'{type(self).__name__}(num_frames={self.num_frames}, '
+            f'frame_range={list(self.frame_range)}, shuffle={self.shuffle}, '
+            f'collect_video_keys={self.collect_video_keys})'
+        )

@@ -1,4 +1,5 @@
 """Per-frame crop and rotation that turn T copies of one image into a moving pseudo-video."""
+
 from typing import Dict, List, Sequence, Tuple, Union
 
 import cv2
@@ -12,8 +13,9 @@ from mmdet.structures.bbox import BaseBoxes
 from .box_clipping import select_instances
 
 
-def rotate_boxes_to_axis_aligned(boxes: np.ndarray, angle: float, center: Tuple[float, float],
-                                 image_hw: Tuple[int, int]) -> np.ndarray:
+def rotate_boxes_to_axis_aligned(
+    boxes: np.ndarray, angle: float, center: Tuple[float, float], image_hw: Tuple[int, int]
+) -> np.ndarray:
     """Rotate boxes like ``mmcv.imrotate(img, angle, center)`` and take axis-aligned hulls.
 
     Args:
@@ -29,8 +31,15 @@ def rotate_boxes_to_axis_aligned(boxes: np.ndarray, angle: float, center: Tuple[
     # Pixel index i covers [i, i + 1]: the same rotation in edge coordinates is centred 0.5 later.
     matrix = cv2.getRotationMatrix2D((center[0] + 0.5, center[1] + 0.5), -angle, 1.0)
     x1, y1, x2, y2 = np.asarray(boxes, dtype=np.float64).reshape(-1, 4).T
-    corners = np.stack([np.stack([x1, y1], -1), np.stack([x2, y1], -1),
-                        np.stack([x1, y2], -1), np.stack([x2, y2], -1)], axis=1)  # (N, 4, 2)
+    corners = np.stack(
+        [
+            np.stack([x1, y1], -1),
+            np.stack([x2, y1], -1),
+            np.stack([x1, y2], -1),
+            np.stack([x2, y2], -1),
+        ],
+        axis=1,
+    )  # (N, 4, 2)
     rotated = corners @ matrix[:, :2].T + matrix[:, 2]
     hulls = np.concatenate([rotated.min(axis=1), rotated.max(axis=1)], axis=1)
     height, width = image_hw
@@ -66,12 +75,14 @@ class RandomPseudoVideoWarp(BaseTransform):
         img_border_value: Fill value for image pixels rotated in from outside.
     """
 
-    def __init__(self,
-                 crop_prob: float = 0.5,
-                 crop_size: Sequence[int] = (384, 600),
-                 max_rotate_degree: float = 15.0,
-                 rotate_center_range: Sequence[float] = (0.4, 0.6),
-                 img_border_value: Union[float, Sequence[float]] = 0) -> None:
+    def __init__(
+        self,
+        crop_prob: float = 0.5,
+        crop_size: Sequence[int] = (384, 600),
+        max_rotate_degree: float = 15.0,
+        rotate_center_range: Sequence[float] = (0.4, 0.6),
+        img_border_value: Union[float, Sequence[float]] = 0,
+    ) -> None:
         if not 0 <= crop_prob <= 1:
             raise ValueError(f'crop_prob must be in [0, 1], got {crop_prob}')
         if len(crop_size) != 2 or not 0 < crop_size[0] <= crop_size[1]:
@@ -94,12 +105,17 @@ class RandomPseudoVideoWarp(BaseTransform):
             crop_h = np.random.randint(min(low, height), min(high, height) + 1)
             crop_w = np.random.randint(min(low, width), min(high, width) + 1)
             params['crop_hw'] = (crop_h, crop_w)
-            params['crop_start_yx'] = (np.random.randint(height - crop_h + 1),
-                                       np.random.randint(width - crop_w + 1))
-            params['crop_end_yx'] = (np.random.randint(height - crop_h + 1),
-                                     np.random.randint(width - crop_w + 1))
-        angles = np.sort(np.random.uniform(-self.max_rotate_degree, self.max_rotate_degree,
-                                           size=num_frames))
+            params['crop_start_yx'] = (
+                np.random.randint(height - crop_h + 1),
+                np.random.randint(width - crop_w + 1),
+            )
+            params['crop_end_yx'] = (
+                np.random.randint(height - crop_h + 1),
+                np.random.randint(width - crop_w + 1),
+            )
+        angles = np.sort(
+            np.random.uniform(-self.max_rotate_degree, self.max_rotate_degree, size=num_frames)
+        )
         params['angles'] = angles[::-1] if np.random.rand() < 0.5 else angles
         params['center_rel_xy'] = np.random.uniform(*self.rotate_center_range, size=2)
         return params
@@ -117,16 +133,21 @@ class RandomPseudoVideoWarp(BaseTransform):
         """
         images = results.get('img')
         if not isinstance(images, list):
-            raise TypeError('RandomPseudoVideoWarp works on a whole clip (per-frame lists): use '
-                            'it after a TransformBroadcaster that loads the frames, not inside one')
+            raise TypeError(
+                'RandomPseudoVideoWarp works on a whole clip (per-frame lists): use '
+                'it after a TransformBroadcaster that loads the frames, not inside one'
+            )
         sizes = {img.shape[:2] for img in images}
         if len(sizes) != 1:
             raise ValueError(f'RandomPseudoVideoWarp needs frames of one size, got {sorted(sizes)}')
         num_frames = len(images)
         params = self._sample_clip_params(images[0].shape[:2], num_frames)
         for index in range(num_frames):
-            frame = {key: value[index] for key, value in results.items()
-                     if isinstance(value, list) and len(value) == num_frames}
+            frame = {
+                key: value[index]
+                for key, value in results.items()
+                if isinstance(value, list) and len(value) == num_frames
+            }
             progress = index / (num_frames - 1) if num_frames > 1 else 0.0
             self._warp_frame(frame, params, progress, float(params['angles'][index]))
             for key, value in frame.items():
@@ -147,16 +168,17 @@ class RandomPseudoVideoWarp(BaseTransform):
             (y0, x0), (y1, x1) = params['crop_start_yx'], params['crop_end_yx']
             top = int(round(y0 + (y1 - y0) * progress))
             left = int(round(x0 + (x1 - x0) * progress))
-            img = img[top:top + crop_h, left:left + crop_w]
+            img = img[top : top + crop_h, left : left + crop_w]
             if boxes is not None:
                 boxes -= np.array([left, top, left, top], dtype=np.float32)
             if masks is not None:
                 masks = masks.crop(np.array([left, top, left + crop_w, top + crop_h]))
         height, width = img.shape[:2]
-        center = (float(params['center_rel_xy'][0] * (width - 1)),
-                  float(params['center_rel_xy'][1] * (height - 1)))
-        frame['img'] = mmcv.imrotate(img, angle, center=center,
-                                     border_value=self.img_border_value)
+        center = (
+            float(params['center_rel_xy'][0] * (width - 1)),
+            float(params['center_rel_xy'][1] * (height - 1)),
+        )
+        frame['img'] = mmcv.imrotate(img, angle, center=center, border_value=self.img_border_value)
         frame['img_shape'] = (height, width)
         if masks is not None:
             frame['gt_masks'] = masks.rotate((height, width), angle, center=center)
@@ -168,7 +190,9 @@ class RandomPseudoVideoWarp(BaseTransform):
                 select_instances(frame, keep)
 
     def __repr__(self) -> str:
-        return (f'{type(self).__name__}(crop_prob={self.crop_prob}, crop_size={self.crop_size}, '
-                f'max_rotate_degree={self.max_rotate_degree}, '
-                f'rotate_center_range={self.rotate_center_range}, '
-                f'img_border_value={self.img_border_value})')
+        return (
+            f'{type(self).__name__}(crop_prob={self.crop_prob}, crop_size={self.crop_size}, '
+            f'max_rotate_degree={self.max_rotate_degree}, '
+            f'rotate_center_range={self.rotate_center_range}, '
+            f'img_border_value={self.img_border_value})'
+        )

@@ -1,10 +1,14 @@
 """Hook refusing a checkpoint that does not fit the model (``load_from``, ``--resume``, testing)."""
+
+from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmdet.registry import HOOKS
 
-from maskfreevis.utils.checkpoint_match import (check_checkpoint_matches, mismatch_warning,
-                                                partial_allowed)
+from maskfreevis.utils.checkpoint_match import (
+    check_checkpoint_matches,
+    mismatch_warning,
+    partial_allowed,
+)
 
 __all__ = ['CheckpointMatchHook']
 

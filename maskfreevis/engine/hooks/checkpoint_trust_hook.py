@@ -1,9 +1,10 @@
 """Hook applying the config's ``trusted_checkpoints`` opt-in."""
+
 import contextlib
 from typing import Optional
 
-from mmengine.hooks import Hook
 from mmdet.registry import HOOKS
+from mmengine.hooks import Hook
 
 from maskfreevis.utils.checkpoint_loading import trust_checkpoints
 

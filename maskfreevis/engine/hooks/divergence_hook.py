@@ -1,13 +1,14 @@
 """Stop a diverging training run with a message, before its checkpoint is saved."""
+
 import math
 from collections import deque
 from typing import Deque, Dict, Optional
 
 import torch
+from mmdet.registry import HOOKS
 from mmengine.dist import all_reduce, get_world_size
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmdet.registry import HOOKS
 
 __all__ = ['DivergenceHook', 'TrainingDivergedError']
 
@@ -48,12 +49,19 @@ class DivergenceHook(Hook):
 
     priority = 'ABOVE_NORMAL'
 
-    def __init__(self, max_loss_ratio: float = 10.0, window: int = 5, patience: int = 3,
-                 max_weight_ratio: float = 10.0) -> None:
+    def __init__(
+        self,
+        max_loss_ratio: float = 10.0,
+        window: int = 5,
+        patience: int = 3,
+        max_weight_ratio: float = 10.0,
+    ) -> None:
         if max_loss_ratio <= 1 or max_weight_ratio <= 1 or window < 1 or patience < 1:
-            raise ValueError('DivergenceHook needs max_loss_ratio > 1, max_weight_ratio > 1, '
-                             f'window >= 1 and patience >= 1, got {max_loss_ratio}, '
-                             f'{max_weight_ratio}, {window}, {patience}')
+            raise ValueError(
+                'DivergenceHook needs max_loss_ratio > 1, max_weight_ratio > 1, '
+                f'window >= 1 and patience >= 1, got {max_loss_ratio}, '
+                f'{max_weight_ratio}, {window}, {patience}'
+            )
         self.max_loss_ratio = max_loss_ratio
         self.window = window
         self.patience = patience
@@ -77,9 +85,11 @@ class DivergenceHook(Hook):
 
     @staticmethod
     def _losses(outputs: Optional[Dict[str, torch.Tensor]]) -> Dict[str, float]:
-        return {name: float(value.detach() if isinstance(value, torch.Tensor) else value)
-                for name, value in (outputs or {}).items()
-                if 'loss' in name and isinstance(value, (torch.Tensor, float, int))}
+        return {
+            name: float(value.detach() if isinstance(value, torch.Tensor) else value)
+            for name, value in (outputs or {}).items()
+            if 'loss' in name and isinstance(value, (torch.Tensor, float, int))
+        }
 
     @staticmethod
     def _non_finite(losses: Dict[str, float]) -> Optional[str]:
@@ -98,14 +108,15 @@ class DivergenceHook(Hook):
         median = float(torch.tensor(list(self._recent)).median())
         if self._reference is None or median < self._reference:
             self._reference, self._reference_iter = median, iteration
-        self._exploding = self._exploding + 1 if loss > self.max_loss_ratio * self._reference \
-            else 0
+        self._exploding = self._exploding + 1 if loss > self.max_loss_ratio * self._reference else 0
         if self._exploding < self.patience:
             return None
-        return (f'exploding loss: {loss:.4g} is {loss / self._reference:.0f}x its reference '
-                f'{self._reference:.4g} (median of iterations '
-                f'{self._reference_iter - self.window + 1}-{self._reference_iter}), for '
-                f'{self._exploding} iterations in a row')
+        return (
+            f'exploding loss: {loss:.4g} is {loss / self._reference:.0f}x its reference '
+            f'{self._reference:.4g} (median of iterations '
+            f'{self._reference_iter - self.window + 1}-{self._reference_iter}), for '
+            f'{self._exploding} iterations in a row'
+        )
 
     def _weight_problem(self, runner) -> Optional[str]:
         norm = self._weight_norm(runner)
@@ -113,8 +124,10 @@ class DivergenceHook(Hook):
             return f'non-finite weights (parameter norm {norm})'
         initial = self._initial_weight_norm
         if initial and norm > self.max_weight_ratio * initial:
-            return (f'exploding weights: parameter norm {norm:.4g} is {norm / initial:.0f}x the '
-                    f'{initial:.4g} training started from')
+            return (
+                f'exploding weights: parameter norm {norm:.4g} is {norm / initial:.0f}x the '
+                f'{initial:.4g} training started from'
+            )
         return None
 
     def _problem(self, runner, outputs: Optional[dict], iteration: int) -> Optional[str]:
@@ -131,8 +144,9 @@ class DivergenceHook(Hook):
             return f'{non_finite}; {weights}'
         return weights or (None if non_finite else self._explosion(losses.get('loss'), iteration))
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
-                         outputs: Optional[dict] = None) -> None:
+    def after_train_iter(
+        self, runner, batch_idx: int, data_batch=None, outputs: Optional[dict] = None
+    ) -> None:
         """Raise :class:`TrainingDivergedError` if this iteration shows divergence."""
         iteration = runner.iter + 1
         problem = self._problem(runner, outputs, iteration)
@@ -150,11 +164,16 @@ class DivergenceHook(Hook):
         optimizer = runner.cfg.get('optim_wrapper', {}).get('optimizer', {})
         clip = runner.cfg.get('optim_wrapper', {}).get('clip_grad', None)
         last = runner.message_hub.get_info('last_ckpt', None)
-        saved = (f'The last checkpoint, {last}, was saved before this was detected.' if last
-                 else 'No checkpoint of this run has been saved.')
-        return (f'Training diverged at iteration {iteration}: {problem}. Likely cause: a learning '
-                f'rate too high for this model and batch (optim_wrapper.optimizer.lr = '
-                f'{optimizer.get("lr")}{"" if clip else ", no gradient clipping"}); lower it '
-                f'(e.g. --cfg-options optim_wrapper.optimizer.lr=...)'
-                f'{"" if clip else " or set optim_wrapper.clip_grad"}, or check the data for '
-                f'extreme boxes. Stopped before saving the diverged weights. {saved}')
+        saved = (
+            f'The last checkpoint, {last}, was saved before this was detected.'
+            if last
+            else 'No checkpoint of this run has been saved.'
+        )
+        return (
+            f'Training diverged at iteration {iteration}: {problem}. Likely cause: a learning '
+            f'rate too high for this model and batch (optim_wrapper.optimizer.lr = '
+            f'{optimizer.get("lr")}{"" if clip else ", no gradient clipping"}); lower it '
+            f'(e.g. --cfg-options optim_wrapper.optimizer.lr=...)'
+            f'{"" if clip else " or set optim_wrapper.clip_grad"}, or check the data for '
+            f'extreme boxes. Stopped before saving the diverged weights. {saved}'
+        )

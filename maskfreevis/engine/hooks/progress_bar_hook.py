@@ -1,10 +1,11 @@
 """Progress bars for training and validation, keeping the last metrics and the phase timings."""
+
 import time
 from typing import Dict, Optional
 
+from mmdet.registry import HOOKS
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
-from mmdet.registry import HOOKS
 from tqdm import tqdm
 
 __all__ = ['ProgressBarHook']
@@ -34,8 +35,13 @@ class ProgressBarHook(Hook):
 
     def _open_bar(self, total: int, initial: int, description: str) -> None:
         self._start = time.perf_counter()
-        self._bar = tqdm(total=total, initial=initial, desc=description, dynamic_ncols=True,
-                         disable=not (self.enabled and is_main_process()))
+        self._bar = tqdm(
+            total=total,
+            initial=initial,
+            desc=description,
+            dynamic_ncols=True,
+            disable=not (self.enabled and is_main_process()),
+        )
 
     def before_train(self, runner) -> None:
         self._open_bar(runner.max_iters, runner.iter, 'training')

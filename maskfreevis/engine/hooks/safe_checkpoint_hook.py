@@ -1,4 +1,5 @@
 """mmengine's ``CheckpointHook`` with checkpoints that are never lost and load without trust."""
+
 import os
 import os.path as osp
 import signal
@@ -8,12 +9,12 @@ from collections import OrderedDict
 from typing import Callable, Dict, List, Optional
 
 import torch
+from mmdet.registry import HOOKS
 from mmengine.config import Config
 from mmengine.dist import all_reduce, get_world_size, is_main_process
 from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import HistoryBuffer
-from mmdet.registry import HOOKS
 
 from maskfreevis.utils.checkpoint_files import PARTIAL_SUFFIX, write_text_atomically
 
@@ -40,8 +41,9 @@ def history_buffers_to_arrays(log_scalars: Dict[str, object]) -> 'OrderedDict[st
     for name, value in log_scalars.items():
         if isinstance(value, HistoryBuffer):
             log_history, count_history = value.data
-            value = dict(log_history=log_history, count_history=count_history,
-                         max_length=value.max_length)
+            value = dict(
+                log_history=log_history, count_history=count_history, max_length=value.max_length
+            )
         plain[name] = value
     return plain
 
@@ -51,8 +53,7 @@ def arrays_to_history_buffers(log_scalars: Dict[str, object]) -> 'OrderedDict[st
     rebuilt = OrderedDict()
     for name, value in log_scalars.items():
         if isinstance(value, dict) and set(value) == set(_HISTORY_KEYS):
-            value = HistoryBuffer(value['log_history'], value['count_history'],
-                                  value['max_length'])
+            value = HistoryBuffer(value['log_history'], value['count_history'], value['max_length'])
         rebuilt[name] = value
     return rebuilt
 
@@ -171,9 +172,12 @@ class SafeCheckpointHook(CheckpointHook):
         try:
             runner.save_checkpoint(out_dir, filename + PARTIAL_SUFFIX, *args, **kwargs)
         except OSError as error:  # e.g. a full disk: say which file, and that nothing is lost
-            raise OSError(error.errno, f'Could not write checkpoint {osp.join(out_dir, filename)} '
-                          f'({error.strerror or error}); the earlier checkpoints and '
-                          'last_checkpoint are unchanged') from error
+            raise OSError(
+                error.errno,
+                f'Could not write checkpoint {osp.join(out_dir, filename)} '
+                f'({error.strerror or error}); the earlier checkpoints and '
+                'last_checkpoint are unchanged',
+            ) from error
         if is_main_process():  # save_checkpoint writes on the main process only
             os.replace(osp.join(out_dir, filename + PARTIAL_SUFFIX), osp.join(out_dir, filename))
 
@@ -187,8 +191,7 @@ class SafeCheckpointHook(CheckpointHook):
         """Save the checkpoint of ``step``; only then drop those beyond ``max_keep_ckpts``."""
         runner = getattr(runner, 'runner', runner)  # unwrapped when called by the best-save
         dropped = []
-        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids
-                                            and self.keep_ckpt_ids[-1] == step):
+        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
             while len(self.keep_ckpt_ids) >= self.max_keep_ckpts:
                 dropped.append(self.keep_ckpt_ids.popleft())
             self.keep_ckpt_ids.append(step)
@@ -197,15 +200,24 @@ class SafeCheckpointHook(CheckpointHook):
         self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
         self._write_checkpoint(
-            runner, self.out_dir, filename, self.file_client_args,
-            save_optimizer=self.save_optimizer, save_param_scheduler=self.save_param_scheduler,
-            meta=meta, by_epoch=self.by_epoch, backend_args=self.backend_args, **self.args)
+            runner,
+            self.out_dir,
+            filename,
+            self.file_client_args,
+            save_optimizer=self.save_optimizer,
+            save_param_scheduler=self.save_param_scheduler,
+            meta=meta,
+            by_epoch=self.by_epoch,
+            backend_args=self.backend_args,
+            **self.args,
+        )
         if not is_main_process():
             return
         write_text_atomically(osp.join(runner.work_dir, 'last_checkpoint'), self.last_ckpt)
         for old_step in dropped:
-            self._remove(self.file_backend.join_path(self.out_dir,
-                                                     self.filename_tmpl.format(old_step)))
+            self._remove(
+                self.file_backend.join_path(self.out_dir, self.filename_tmpl.format(old_step))
+            )
 
     def _save_best_checkpoint(self, runner, metrics: dict) -> None:
         """mmengine's best-checkpoint logic, writing atomically and removing the old best last."""
@@ -215,12 +227,16 @@ class SafeCheckpointHook(CheckpointHook):
         self.file_backend = deferred
         try:
             super()._save_best_checkpoint(
-                _AtomicallySavingRunner(runner, self._write_checkpoint), metrics)
+                _AtomicallySavingRunner(runner, self._write_checkpoint), metrics
+            )
         finally:
             self.file_backend = deferred.backend
         if is_main_process():
-            kept = {getattr(self, 'best_ckpt_path', None), self.last_ckpt,
-                    *getattr(self, 'best_ckpt_path_dict', {}).values()}
+            kept = {
+                getattr(self, 'best_ckpt_path', None),
+                self.last_ckpt,
+                *getattr(self, 'best_ckpt_path_dict', {}).values(),
+            }
             for path in deferred.pending:
                 if path not in kept:
                     self._remove(path)
@@ -238,8 +254,10 @@ class SafeCheckpointHook(CheckpointHook):
                 self._previous_handlers[signum] = signal.signal(signum, self._on_interrupt)
         except ValueError:  # not the main thread: signals cannot be caught here
             self._restore_interrupt_handlers()
-            runner.logger.info('SafeCheckpointHook: not in the main thread, so no checkpoint '
-                               'is saved on an interrupt.')
+            runner.logger.info(
+                'SafeCheckpointHook: not in the main thread, so no checkpoint '
+                'is saved on an interrupt.'
+            )
 
     def _restore_interrupt_handlers(self) -> None:
         for signum, handler in self._previous_handlers.items():
@@ -271,9 +289,12 @@ class SafeCheckpointHook(CheckpointHook):
         now = time.monotonic()
         if self._interrupted_by is None:
             self._interrupted_by, self._interrupted_at = signal.Signals(signum).name, now
-            print(f'{self._interrupted_by} received: finishing this iteration, saving a '
-                  f'checkpoint, then stopping (send it again after {self.REPEAT_GRACE_S:.0f} s to '
-                  'stop at once, without a checkpoint).', flush=True)
+            print(
+                f'{self._interrupted_by} received: finishing this iteration, saving a '
+                f'checkpoint, then stopping (send it again after {self.REPEAT_GRACE_S:.0f} s to '
+                'stop at once, without a checkpoint).',
+                flush=True,
+            )
         elif now - self._interrupted_at >= self.REPEAT_GRACE_S:
             self._pass_on(signum, frame)
         # else: the same Ctrl-C forwarded by a launcher (torchrun sends it on to its workers)
@@ -294,15 +315,17 @@ class SafeCheckpointHook(CheckpointHook):
         if not self._interrupt_requested():
             return
         step = runner.iter + 1
-        if self.last_ckpt != self.file_backend.join_path(self.out_dir,
-                                                         self.filename_tmpl.format(step)):
+        if self.last_ckpt != self.file_backend.join_path(
+            self.out_dir, self.filename_tmpl.format(step)
+        ):
             runner.logger.info(f'Saving checkpoint at {step} iterations (interrupted)')
             self._save_checkpoint(runner)
         self._restore_interrupt_handlers()
         raise KeyboardInterrupt(
             f'Training stopped by {self._interrupted_by or "an interrupt of another process"} '
             f'after iteration {step}; checkpoint {self.last_ckpt} saved. Continue with '
-            '`tools/train.py CONFIG --resume` (same --work-dir).')
+            '`tools/train.py CONFIG --resume` (same --work-dir).'
+        )
 
     def after_train(self, runner) -> None:
         self._restore_interrupt_handlers()
@@ -326,6 +349,8 @@ def use_safe_checkpoint_hook(cfg: Config) -> None:
         default_hooks['checkpoint'] = dict(type='SafeCheckpointHook', interval=1)  # as mmengine's
         return
     checkpoint = default_hooks['checkpoint']
-    if isinstance(checkpoint, dict) and checkpoint.get('type') in ('CheckpointHook',
-                                                                   'mmengine.CheckpointHook'):
+    if isinstance(checkpoint, dict) and checkpoint.get('type') in (
+        'CheckpointHook',
+        'mmengine.CheckpointHook',
+    ):
         checkpoint['type'] = 'SafeCheckpointHook'

@@ -1,4 +1,5 @@
 """Evaluation metrics registered into mmdet's ``METRICS``."""
+
 from .youtube_vis_local_metric import YouTubeVISLocalMetric
 
 __all__ = ['YouTubeVISLocalMetric']

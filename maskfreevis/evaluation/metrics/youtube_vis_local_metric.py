@@ -1,5 +1,6 @@
 """YouTube-VIS mask AP computed locally, under numpy 2, with clear errors for box-only ground
 truth."""
+
 import logging
 from typing import Dict, List, Tuple
 
@@ -47,7 +48,8 @@ class YouTubeVISLocalMetric(YouTubeVISMetric):
                 f'{first.get("instance_id")}). Evaluate on a split whose json has `segmentations`, '
                 'or only write the predictions: format_only=True with outfile_prefix=PATH (e.g. '
                 '--cfg-options test_evaluator.format_only=True '
-                'test_evaluator.outfile_prefix=work_dirs/results).')
+                'test_evaluator.outfile_prefix=work_dirs/results).'
+            )
         return super()._format_one_video_gts(gt_dicts)
 
     def evaluate(self, size: int = 1) -> dict:
@@ -63,10 +65,13 @@ class YouTubeVISLocalMetric(YouTubeVISMetric):
         a warning says how to keep them.
         """
         if self.outfile_prefix is None:
-            print_log('YouTubeVISLocalMetric: format_only=True but no outfile_prefix, so the '
-                      'predictions are not kept; set outfile_prefix=PATH (e.g. --cfg-options '
-                      'test_evaluator.outfile_prefix=work_dirs/results) to write them.',
-                      logger='current', level=logging.WARNING)
+            print_log(
+                'YouTubeVISLocalMetric: format_only=True but no outfile_prefix, so the '
+                'predictions are not kept; set outfile_prefix=PATH (e.g. --cfg-options '
+                'test_evaluator.outfile_prefix=work_dirs/results) to write them.',
+                logger='current',
+                level=logging.WARNING,
+            )
             return
         super().save_pred_results(pred_results)
 

@@ -5,6 +5,7 @@ per clip, I annotated instances of a clip, N matched instances (queries) of the 
 M instance-frames (``N * T``), G frames carrying colour cues (``B * T``), K neighbours or
 candidates per pixel, P frame pairs, H, W the padded input, h, w the mask grid.
 """
+
 import copy
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -27,8 +28,9 @@ MASK_ASSIGNER_DEFAULT = dict(
     match_costs=[
         dict(type='ClassificationCost', weight=2.0),
         dict(type='CrossEntropyLossCost', weight=5.0, use_sigmoid=True),
-        dict(type='DiceCost', weight=5.0, pred_act=True, eps=1.0)
-    ])
+        dict(type='DiceCost', weight=5.0, pred_act=True, eps=1.0),
+    ],
+)
 
 BOX_LOSS_KEYS = ('loss_proj', 'loss_pair', 'loss_tk')
 MASK_LOSS_KEYS = ('loss_mask', 'loss_dice')
@@ -75,32 +77,41 @@ class MaskFreeCriterion(nn.Module):
             and of the mask matching (Mask2Former's).
     """
 
-    def __init__(self,
-                 num_classes: int,
-                 mask_stride: int,
-                 loss_cls: ConfigType = dict(
-                     type='CrossEntropyLoss', use_sigmoid=False, loss_weight=2.0,
-                     reduction='mean'),
-                 loss_proj: ConfigType = dict(type='BoxProjectionLoss', loss_weight=5.0),
-                 loss_pair: ConfigType = dict(type='PairwiseColourLoss', loss_weight=5.0),
-                 loss_tk: ConfigType = dict(type='TemporalKNNPatchLoss', loss_weight=0.5),
-                 loss_mask: ConfigType = dict(
-                     type='CrossEntropyLoss', use_sigmoid=True, reduction='mean',
-                     loss_weight=5.0),
-                 loss_dice: ConfigType = dict(
-                     type='DiceLoss', use_sigmoid=True, activate=True, reduction='mean',
-                     naive_dice=True, eps=1.0, loss_weight=5.0),
-                 assigner: ConfigType = dict(
-                     type='HungarianAssigner',
-                     match_costs=[
-                         dict(type='ClassificationCost', weight=2.0),
-                         dict(type='BoxMaskDiceCost', weight=5.0)
-                     ]),
-                 mask_assigner: OptConfigType = None,
-                 warmup_iters: Optional[Dict[str, int]] = dict(loss_tk=200),
-                 num_points: int = 12544,
-                 oversample_ratio: float = 3.0,
-                 importance_sample_ratio: float = 0.75) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        mask_stride: int,
+        loss_cls: ConfigType = dict(
+            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=2.0, reduction='mean'
+        ),
+        loss_proj: ConfigType = dict(type='BoxProjectionLoss', loss_weight=5.0),
+        loss_pair: ConfigType = dict(type='PairwiseColourLoss', loss_weight=5.0),
+        loss_tk: ConfigType = dict(type='TemporalKNNPatchLoss', loss_weight=0.5),
+        loss_mask: ConfigType = dict(
+            type='CrossEntropyLoss', use_sigmoid=True, reduction='mean', loss_weight=5.0
+        ),
+        loss_dice: ConfigType = dict(
+            type='DiceLoss',
+            use_sigmoid=True,
+            activate=True,
+            reduction='mean',
+            naive_dice=True,
+            eps=1.0,
+            loss_weight=5.0,
+        ),
+        assigner: ConfigType = dict(
+            type='HungarianAssigner',
+            match_costs=[
+                dict(type='ClassificationCost', weight=2.0),
+                dict(type='BoxMaskDiceCost', weight=5.0),
+            ],
+        ),
+        mask_assigner: OptConfigType = None,
+        warmup_iters: Optional[Dict[str, int]] = dict(loss_tk=200),
+        num_points: int = 12544,
+        oversample_ratio: float = 3.0,
+        importance_sample_ratio: float = 0.75,
+    ) -> None:
         super().__init__()
         self.num_classes = num_classes
         self.mask_stride = int(mask_stride)
@@ -114,7 +125,8 @@ class MaskFreeCriterion(nn.Module):
         self.loss_dice = MODELS.build(loss_dice)
         self.assigner = TASK_UTILS.build(assigner)
         self.mask_assigner = TASK_UTILS.build(
-            MASK_ASSIGNER_DEFAULT if mask_assigner is None else mask_assigner)
+            MASK_ASSIGNER_DEFAULT if mask_assigner is None else mask_assigner
+        )
         self.warmup_iters = _checked_warmup(warmup_iters)
         self.num_points = num_points
         self.oversample_ratio = oversample_ratio
@@ -129,16 +141,20 @@ class MaskFreeCriterion(nn.Module):
 
     def warmup_factors(self, iteration: int) -> Dict[str, float]:
         """Ramp factor in [0, 1] of every box-loss key at ``iteration`` (1.0: not ramped)."""
-        return {key: linear_warmup_factor(iteration, self.warmup_iters.get(key, 0))
-                for key in BOX_LOSS_KEYS}
+        return {
+            key: linear_warmup_factor(iteration, self.warmup_iters.get(key, 0))
+            for key in BOX_LOSS_KEYS
+        }
 
     # ---------------------------------------------------------------- forward
-    def forward(self,
-                all_cls_scores: Sequence[Tensor],
-                all_mask_preds: Sequence[Tensor],
-                batch_gt_instances: InstanceList,
-                lab: Optional[Tensor] = None,
-                valid_masks: Optional[Tensor] = None) -> Dict[str, Tensor]:
+    def forward(
+        self,
+        all_cls_scores: Sequence[Tensor],
+        all_mask_preds: Sequence[Tensor],
+        batch_gt_instances: InstanceList,
+        lab: Optional[Tensor] = None,
+        valid_masks: Optional[Tensor] = None,
+    ) -> Dict[str, Tensor]:
         """Every loss of every decoder layer.
 
         Args:
@@ -171,8 +187,9 @@ class MaskFreeCriterion(nn.Module):
         last = len(all_cls_scores) - 1
         for layer, (cls_scores, mask_preds) in enumerate(zip(all_cls_scores, all_mask_preds)):
             prefix = '' if layer == last else f'd{layer}.'
-            layer_losses = self._layer_losses(cls_scores, mask_preds, targets, lab, valid_masks,
-                                              colour_cues, factors)
+            layer_losses = self._layer_losses(
+                cls_scores, mask_preds, targets, lab, valid_masks, colour_cues, factors
+            )
             losses.update({prefix + key: value for key, value in layer_losses.items()})
         if self.training:
             self.num_training_steps += 1
@@ -193,7 +210,8 @@ class MaskFreeCriterion(nn.Module):
             metainfo=gt.metainfo,
             labels=gt.labels,
             masks=rasterize_boxes(gt.bboxes, gt.presence, mask_size, self.mask_stride),
-            grid_boxes=box_cells(gt.bboxes, gt.presence, mask_size, self.mask_stride))
+            grid_boxes=box_cells(gt.bboxes, gt.presence, mask_size, self.mask_stride),
+        )
 
     def _colour_cues(self, lab: Tensor, valid_masks: Tensor) -> Dict[str, Tensor]:
         """What the pairwise and TK losses need from the frames alone.
@@ -207,11 +225,13 @@ class MaskFreeCriterion(nn.Module):
         """
         return dict(
             pair=self.loss_pair.neighbour_weights(lab.flatten(0, 1), valid_masks.flatten(0, 1)),
-            tk=self.loss_tk.candidate_selection(lab, valid_masks))
+            tk=self.loss_tk.candidate_selection(lab, valid_masks),
+        )
 
     # --------------------------------------------------------------- matching
-    def _match(self, cls_score: Tensor, mask_pred: Tensor,
-               target: InstanceData) -> Tuple[Tensor, Tensor]:
+    def _match(
+        self, cls_score: Tensor, mask_pred: Tensor, target: InstanceData
+    ) -> Tuple[Tensor, Tensor]:
         """Hungarian matching of one clip's queries to its instances.
 
         Args:
@@ -229,9 +249,11 @@ class MaskFreeCriterion(nn.Module):
             # box costs threshold the logits and need no gradient
             assign_result = self.assigner.assign(
                 pred_instances=InstanceData(scores=cls_score, masks=mask_pred.detach()),
-                gt_instances=InstanceData(labels=target.labels, masks=target.masks,
-                                          grid_boxes=target.grid_boxes),
-                img_meta=target.metainfo)
+                gt_instances=InstanceData(
+                    labels=target.labels, masks=target.masks, grid_boxes=target.grid_boxes
+                ),
+                img_meta=target.metainfo,
+            )
         # what mmdet's MaskPseudoSampler keeps: every query assigned an instance
         matched = torch.nonzero(assign_result.gt_inds > 0, as_tuple=False).squeeze(-1).unique()
         return matched, assign_result.gt_inds[matched] - 1
@@ -242,20 +264,27 @@ class MaskFreeCriterion(nn.Module):
         points = torch.rand((1, self.num_points, 2), device=cls_score.device)
         # (Q, T, P) -> (Q, T*P): one point set shared by all frames, queries and GTs; the
         # matching needs no gradient, so no graph is kept for these samples
-        pred_points = point_sample(mask_pred.detach(),
-                                   points.expand(num_queries, -1, -1)).flatten(1)
-        gt_points = point_sample(target.masks.float(),
-                                 points.expand(num_gts, -1, -1)).flatten(1)
+        pred_points = point_sample(mask_pred.detach(), points.expand(num_queries, -1, -1)).flatten(
+            1
+        )
+        gt_points = point_sample(target.masks.float(), points.expand(num_gts, -1, -1)).flatten(1)
         return self.mask_assigner.assign(
             pred_instances=InstanceData(scores=cls_score, masks=pred_points),
             gt_instances=InstanceData(labels=target.labels, masks=gt_points),
-            img_meta=target.metainfo)
+            img_meta=target.metainfo,
+        )
 
     # ----------------------------------------------------------------- losses
-    def _layer_losses(self, cls_scores: Tensor, mask_preds: Tensor, targets: InstanceList,
-                      lab: Optional[Tensor], valid_masks: Optional[Tensor],
-                      colour_cues: Optional[Dict[str, Tensor]],
-                      factors: Dict[str, float]) -> Dict[str, Tensor]:
+    def _layer_losses(
+        self,
+        cls_scores: Tensor,
+        mask_preds: Tensor,
+        targets: InstanceList,
+        lab: Optional[Tensor],
+        valid_masks: Optional[Tensor],
+        colour_cues: Optional[Dict[str, Tensor]],
+        factors: Dict[str, float],
+    ) -> Dict[str, Tensor]:
         """All losses of one decoder output.
 
         Args:
@@ -268,10 +297,8 @@ class MaskFreeCriterion(nn.Module):
             ``loss_cls`` and every box and mask key.
         """
         num_clips, num_queries = cls_scores.shape[:2]
-        labels = [target.labels.new_full((num_queries, ), self.num_classes)
-                  for target in targets]
-        positive = torch.zeros((num_clips, num_queries), dtype=torch.bool,
-                               device=cls_scores.device)
+        labels = [target.labels.new_full((num_queries,), self.num_classes) for target in targets]
+        positive = torch.zeros((num_clips, num_queries), dtype=torch.bool, device=cls_scores.device)
         matched_targets = []  # per clip, the box or GT masks of its matched queries
         for clip, target in enumerate(targets):
             matched, instance = self._match(cls_scores[clip], mask_preds[clip], target)
@@ -281,19 +308,41 @@ class MaskFreeCriterion(nn.Module):
         labels = torch.stack(labels).flatten()
         class_weight = cls_scores.new_tensor(self.class_weight)
         losses = dict(
-            loss_cls=self.loss_cls(cls_scores.flatten(0, 1), labels, torch.ones_like(labels),
-                                   avg_factor=class_weight[labels].sum()))
+            loss_cls=self.loss_cls(
+                cls_scores.flatten(0, 1),
+                labels,
+                torch.ones_like(labels),
+                avg_factor=class_weight[labels].sum(),
+            )
+        )
         box_clips = [b for b, target in enumerate(targets) if not target.mask_supervised]
         mask_clips = [b for b, target in enumerate(targets) if target.mask_supervised]
-        losses.update(self._box_losses(mask_preds, positive, matched_targets, box_clips, lab,
-                                       valid_masks, colour_cues, factors))
+        losses.update(
+            self._box_losses(
+                mask_preds,
+                positive,
+                matched_targets,
+                box_clips,
+                lab,
+                valid_masks,
+                colour_cues,
+                factors,
+            )
+        )
         losses.update(self._mask_losses(mask_preds, positive, matched_targets, mask_clips))
         return losses
 
-    def _box_losses(self, mask_preds: Tensor, positive: Tensor, matched_targets: List[Tensor],
-                    box_clips: List[int], lab: Optional[Tensor], valid_masks: Optional[Tensor],
-                    colour_cues: Optional[Dict[str, Tensor]],
-                    factors: Dict[str, float]) -> Dict[str, Tensor]:
+    def _box_losses(
+        self,
+        mask_preds: Tensor,
+        positive: Tensor,
+        matched_targets: List[Tensor],
+        box_clips: List[int],
+        lab: Optional[Tensor],
+        valid_masks: Optional[Tensor],
+        colour_cues: Optional[Dict[str, Tensor]],
+        factors: Dict[str, float],
+    ) -> Dict[str, Tensor]:
         """Projection, pairwise and TK losses of the matched queries of box-supervised clips.
 
         Args:
@@ -314,22 +363,39 @@ class MaskFreeCriterion(nn.Module):
         clip_of = selected.nonzero()[:, 0]
         num_frames = logits.shape[1]
         # instance-frame -> frame of the batch, to share each frame's colour similarities
-        frame_of = (clip_of[:, None] * num_frames +
-                    torch.arange(num_frames, device=clip_of.device)).flatten()
+        frame_of = (
+            clip_of[:, None] * num_frames + torch.arange(num_frames, device=clip_of.device)
+        ).flatten()
         frame_logits, frame_boxes = logits.flatten(0, 1), box_masks.flatten(0, 1)
         return dict(
-            loss_proj=self.loss_proj(frame_logits, frame_boxes,
-                                     weight_scale=factors['loss_proj']),
-            loss_pair=self.loss_pair(frame_logits, lab.flatten(0, 1), frame_boxes,
-                                     valid_masks=valid_masks.flatten(0, 1), frame_of=frame_of,
-                                     neighbour_weights=colour_cues['pair'],
-                                     weight_scale=factors['loss_pair']),
-            loss_tk=self.loss_tk(logits, lab, box_masks, clip_of=clip_of,
-                                 valid_masks=valid_masks, selection=colour_cues['tk'],
-                                 weight_scale=factors['loss_tk']))
+            loss_proj=self.loss_proj(frame_logits, frame_boxes, weight_scale=factors['loss_proj']),
+            loss_pair=self.loss_pair(
+                frame_logits,
+                lab.flatten(0, 1),
+                frame_boxes,
+                valid_masks=valid_masks.flatten(0, 1),
+                frame_of=frame_of,
+                neighbour_weights=colour_cues['pair'],
+                weight_scale=factors['loss_pair'],
+            ),
+            loss_tk=self.loss_tk(
+                logits,
+                lab,
+                box_masks,
+                clip_of=clip_of,
+                valid_masks=valid_masks,
+                selection=colour_cues['tk'],
+                weight_scale=factors['loss_tk'],
+            ),
+        )
 
-    def _mask_losses(self, mask_preds: Tensor, positive: Tensor, matched_targets: List[Tensor],
-                     mask_clips: List[int]) -> Dict[str, Tensor]:
+    def _mask_losses(
+        self,
+        mask_preds: Tensor,
+        positive: Tensor,
+        matched_targets: List[Tensor],
+        mask_clips: List[int],
+    ) -> Dict[str, Tensor]:
         """Stock point-sampled mask BCE + Dice of the matched queries of mask-labelled clips.
 
         Normalised as the released criterion: Dice summed over instance-frames and BCE averaged
@@ -350,23 +416,34 @@ class MaskFreeCriterion(nn.Module):
         frame_logits = logits.flatten(0, 1).unsqueeze(1)
         with torch.no_grad():
             points = get_uncertain_point_coords_with_randomness(
-                frame_logits, None, self.num_points, self.oversample_ratio,
-                self.importance_sample_ratio)
-            point_targets = point_sample(targets.flatten(0, 1).unsqueeze(1).float(),
-                                         points).squeeze(1)
+                frame_logits,
+                None,
+                self.num_points,
+                self.oversample_ratio,
+                self.importance_sample_ratio,
+            )
+            point_targets = point_sample(
+                targets.flatten(0, 1).unsqueeze(1).float(), points
+            ).squeeze(1)
         point_logits = point_sample(frame_logits, points).squeeze(1)  # (M, points)
         return dict(
-            loss_mask=self.loss_mask(point_logits.reshape(-1), point_targets.reshape(-1),
-                                     avg_factor=num_masks * self.num_points),
-            loss_dice=self.loss_dice(point_logits, point_targets, avg_factor=num_masks))
+            loss_mask=self.loss_mask(
+                point_logits.reshape(-1),
+                point_targets.reshape(-1),
+                avg_factor=num_masks * self.num_points,
+            ),
+            loss_dice=self.loss_dice(point_logits, point_targets, avg_factor=num_masks),
+        )
 
 
-def _check_finite(all_cls_scores: Sequence[Tensor], all_mask_preds: Sequence[Tensor],
-                  iteration: int) -> None:
+def _check_finite(
+    all_cls_scores: Sequence[Tensor], all_mask_preds: Sequence[Tensor], iteration: int
+) -> None:
     """Raise a :class:`FloatingPointError` naming the step before scipy's Hungarian solver
     fails on NaN / inf costs with "matrix contains invalid numeric entries"."""
-    outputs = [('class', layer, scores) for layer, scores in enumerate(all_cls_scores)] + \
-        [('mask', layer, masks) for layer, masks in enumerate(all_mask_preds)]
+    outputs = [('class', layer, scores) for layer, scores in enumerate(all_cls_scores)] + [
+        ('mask', layer, masks) for layer, masks in enumerate(all_mask_preds)
+    ]
     finite = torch.stack([torch.isfinite(logits).all() for _, _, logits in outputs])
     if bool(finite.all()):
         return
@@ -375,23 +452,31 @@ def _check_finite(all_cls_scores: Sequence[Tensor], all_mask_preds: Sequence[Ten
         f'training iteration {iteration}: the {kind} logits of decoder output {layer} are not '
         'finite (NaN or inf), so they cannot be matched. Training is diverging: the learning '
         'rate is likely too high, or gradients are not clipped (optim_wrapper.clip_grad); '
-        'resume from an earlier checkpoint with a lower learning rate or with clipping')
+        'resume from an earlier checkpoint with a lower learning rate or with clipping'
+    )
 
 
-def _check_colour_inputs(lab: Optional[Tensor], valid_masks: Optional[Tensor],
-                         mask_preds: Tensor) -> None:
+def _check_colour_inputs(
+    lab: Optional[Tensor], valid_masks: Optional[Tensor], mask_preds: Tensor
+) -> None:
     """Box-supervised clips need Lab frames on the mask grid; fail loudly otherwise."""
     num_clips, _, num_frames, height, width = mask_preds.shape
     if lab is None:
-        raise ValueError('box-supervised clips need `lab` frames (B, T, 3, h, w) on the mask '
-                         'grid: train with MaskFreeDataPreprocessor, which computes them')
+        raise ValueError(
+            'box-supervised clips need `lab` frames (B, T, 3, h, w) on the mask '
+            'grid: train with MaskFreeDataPreprocessor, which computes them'
+        )
     expected = (num_clips, num_frames, 3, height, width)
     if tuple(lab.shape) != expected:
-        raise ValueError(f'lab has shape {tuple(lab.shape)}, the mask logits need '
-                         f'{expected}; is the data preprocessor\'s mask_stride the head\'s?')
+        raise ValueError(
+            f'lab has shape {tuple(lab.shape)}, the mask logits need '
+            f"{expected}; is the data preprocessor's mask_stride the head's?"
+        )
     if valid_masks is not None and tuple(valid_masks.shape) != expected[:2] + expected[3:]:
-        raise ValueError(f'valid_masks has shape {tuple(valid_masks.shape)}, expected '
-                         f'{expected[:2] + expected[3:]}')
+        raise ValueError(
+            f'valid_masks has shape {tuple(valid_masks.shape)}, expected '
+            f'{expected[:2] + expected[3:]}'
+        )
 
 
 def _graph_zero(tensor: Tensor) -> Tensor:
@@ -413,9 +498,11 @@ def _with_class_weight(loss_cls: ConfigType, num_classes: int) -> ConfigType:
         loss_cls = copy.deepcopy(loss_cls)
         loss_cls['class_weight'] = [1.0] * num_classes + [0.1]
     elif len(class_weight) != num_classes + 1:
-        raise ValueError(f'loss_cls.class_weight has {len(class_weight)} entries, the criterion '
-                         f'needs num_classes + 1 = {num_classes + 1} (one per class, then '
-                         'no-object); leave it out to get [1.0] * num_classes + [0.1]')
+        raise ValueError(
+            f'loss_cls.class_weight has {len(class_weight)} entries, the criterion '
+            f'needs num_classes + 1 = {num_classes + 1} (one per class, then '
+            'no-object); leave it out to get [1.0] * num_classes + [0.1]'
+        )
     return loss_cls
 
 
@@ -424,10 +511,10 @@ def _checked_warmup(warmup_iters: Optional[Dict[str, int]]) -> Dict[str, int]:
     warmup_iters = dict(warmup_iters or {})
     unknown = sorted(set(warmup_iters) - set(BOX_LOSS_KEYS))
     if unknown:
-        raise ValueError(f'warmup_iters ramps the box losses {BOX_LOSS_KEYS} only, got '
-                         f'{unknown}')
+        raise ValueError(f'warmup_iters ramps the box losses {BOX_LOSS_KEYS} only, got {unknown}')
     for key, length in warmup_iters.items():
         if not isinstance(length, int) or length < 0:
-            raise ValueError(f'warmup_iters[{key!r}] must be an int >= 0 (iterations), got '
-                             f'{length!r}')
+            raise ValueError(
+                f'warmup_iters[{key!r}] must be an int >= 0 (iterations), got {length!r}'
+            )
     return warmup_iters

@@ -1,4 +1,5 @@
 """The training-step clock of the criterion and its linear loss warm-up."""
+
 from typing import Optional
 
 from mmengine.logging import MessageHub

@@ -4,6 +4,7 @@ Shape letters (one meaning across ``maskfreevis.models``): B clips, T frames per
 (``B * T``), H, W the padded input, h, w the mask grid (``ceil(H / s)``, ``ceil(W / s)`` for the
 mask stride s).
 """
+
 from typing import Dict, Tuple
 
 import torch
@@ -34,11 +35,11 @@ def mask_grid_lab(rgb_frames: Tensor, stride: int) -> Tensor:
         ``(G, 3, h, w)`` float32 Lab, ``h = ceil(H / stride)``, ``w = ceil(W / stride)``.
     """
     if rgb_frames.dim() != 4 or rgb_frames.shape[1] != 3:
-        raise ValueError(f'mask_grid_lab expects (G, 3, H, W) RGB frames, got '
-                         f'{tuple(rgb_frames.shape)}')
+        raise ValueError(
+            f'mask_grid_lab expects (G, 3, H, W) RGB frames, got {tuple(rgb_frames.shape)}'
+        )
     with torch.no_grad(), torch.autocast(device_type=rgb_frames.device.type, enabled=False):
-        pooled = F.avg_pool2d(rgb_frames.float(), kernel_size=stride, stride=stride,
-                              ceil_mode=True)
+        pooled = F.avg_pool2d(rgb_frames.float(), kernel_size=stride, stride=stride, ceil_mode=True)
         return rgb_to_lab(pooled)
 
 
@@ -72,8 +73,10 @@ class MaskFreeDataPreprocessor(TrackDataPreprocessor):
 
     def __init__(self, mask_stride: int = 4, pad_mask: bool = True, **kwargs) -> None:
         if kwargs.get('use_det_processor'):
-            raise ValueError('MaskFreeDataPreprocessor works on clips (B, T, 3, H, W); '
-                             'use_det_processor=True is not supported')
+            raise ValueError(
+                'MaskFreeDataPreprocessor works on clips (B, T, 3, H, W); '
+                'use_det_processor=True is not supported'
+            )
         super().__init__(pad_mask=False, **kwargs)
         self.mask_stride = int(mask_stride)
 
@@ -94,13 +97,15 @@ class MaskFreeDataPreprocessor(TrackDataPreprocessor):
             lab, valid = self.mask_grid_colours(inputs, data_samples)
             for clip, clip_lab, clip_valid in zip(data_samples, lab, valid):
                 for frame in range(len(clip)):
-                    clip[frame].set_data(dict(mask_grid_lab=clip_lab[frame],
-                                              mask_grid_valid=clip_valid[frame]))
+                    clip[frame].set_data(
+                        dict(mask_grid_lab=clip_lab[frame], mask_grid_valid=clip_valid[frame])
+                    )
         return data
 
     @torch.no_grad()
-    def mask_grid_colours(self, inputs: Tensor,
-                          data_samples: TrackSampleList) -> Tuple[Tensor, Tensor]:
+    def mask_grid_colours(
+        self, inputs: Tensor, data_samples: TrackSampleList
+    ) -> Tuple[Tensor, Tensor]:
         """CIE-Lab frames and valid cells on the mask grid of the padded batch.
 
         Args:
@@ -113,8 +118,10 @@ class MaskFreeDataPreprocessor(TrackDataPreprocessor):
         """
         num_clips, num_frames = inputs.shape[:2]
         if len(data_samples) != num_clips or any(len(c) != num_frames for c in data_samples):
-            raise ValueError(f'inputs hold {num_clips} clips of {num_frames} frames but the '
-                             f'data samples describe {[len(c) for c in data_samples]}')
+            raise ValueError(
+                f'inputs hold {num_clips} clips of {num_frames} frames but the '
+                f'data samples describe {[len(c) for c in data_samples]}'
+            )
         with torch.autocast(device_type=inputs.device.type, enabled=False):
             frames = inputs.flatten(0, 1).float()
             if self._enable_normalize:
@@ -123,11 +130,17 @@ class MaskFreeDataPreprocessor(TrackDataPreprocessor):
                 frames = frames.flip(1)  # still BGR as loaded
             lab = mask_grid_lab(frames, self.mask_stride)
         img_shapes = inputs.new_tensor(
-            [clip[frame].metainfo['img_shape'][:2] for clip in data_samples
-             for frame in range(num_frames)])
+            [
+                clip[frame].metainfo['img_shape'][:2]
+                for clip in data_samples
+                for frame in range(num_frames)
+            ]
+        )
         valid = valid_region_masks(img_shapes, lab.shape[-2:], self.mask_stride)
-        return (lab.unflatten(0, (num_clips, num_frames)),
-                valid.unflatten(0, (num_clips, num_frames)))
+        return (
+            lab.unflatten(0, (num_clips, num_frames)),
+            valid.unflatten(0, (num_clips, num_frames)),
+        )
 
 
 def _pad_gt_masks(data_samples: TrackSampleList) -> None:
@@ -145,9 +158,11 @@ def _pad_gt_masks(data_samples: TrackSampleList) -> None:
             pad_h, pad_w = frame.metainfo['batch_input_shape']
             height, width = masks.shape[-2:]
             if height > pad_h or width > pad_w:
-                raise ValueError(f'video {frame.metainfo.get("video_id", "?")} frame {index}: '
-                                 f'GT masks of size {(height, width)} exceed the padded batch '
-                                 f'size {(pad_h, pad_w)}')
+                raise ValueError(
+                    f'video {frame.metainfo.get("video_id", "?")} frame {index}: '
+                    f'GT masks of size {(height, width)} exceed the padded batch '
+                    f'size {(pad_h, pad_w)}'
+                )
             padded = masks.new_zeros((masks.shape[0], pad_h, pad_w))
             padded[:, :height, :width] = masks
             gt.masks = padded

@@ -1,4 +1,5 @@
 """Detectors: the MaskFreeVIS video instance segmenter."""
+
 from .maskfree_vis import MaskFreeVIS
 
 __all__ = ['MaskFreeVIS']

@@ -1,4 +1,5 @@
 """MaskFreeVIS detector: Mask2Former-VIS whose losses see the clip's colours."""
+
 from typing import Union
 
 from mmdet.models.vis import Mask2FormerVideo
@@ -26,20 +27,25 @@ class MaskFreeVIS(Mask2FormerVideo):
         super().__init__(*args, **kwargs)
         head = self.track_head
         if not hasattr(head, 'criterion') or not hasattr(head, 'mask_stride'):
-            raise TypeError(f'MaskFreeVIS needs a track head with a mask-free criterion '
-                            f'(MaskFreeTrackHead), got {type(head).__name__}')
+            raise TypeError(
+                f'MaskFreeVIS needs a track head with a mask-free criterion '
+                f'(MaskFreeTrackHead), got {type(head).__name__}'
+            )
         preprocessor = self.data_preprocessor
         if not hasattr(preprocessor, 'mask_stride'):
-            raise TypeError('MaskFreeVIS needs a data preprocessor that computes the colours on '
-                            'the mask grid (MaskFreeDataPreprocessor), got '
-                            f'{type(preprocessor).__name__}')
+            raise TypeError(
+                'MaskFreeVIS needs a data preprocessor that computes the colours on '
+                'the mask grid (MaskFreeDataPreprocessor), got '
+                f'{type(preprocessor).__name__}'
+            )
         if preprocessor.mask_stride != head.mask_stride:
-            raise ValueError(f'data_preprocessor.mask_stride is {preprocessor.mask_stride} but '
-                             f'track_head.strides[0] is {head.mask_stride}: the colours must '
-                             'lie on the grid of the mask logits; set both to the same stride')
+            raise ValueError(
+                f'data_preprocessor.mask_stride is {preprocessor.mask_stride} but '
+                f'track_head.strides[0] is {head.mask_stride}: the colours must '
+                'lie on the grid of the mask logits; set both to the same stride'
+            )
 
-    def loss(self, inputs: Tensor, data_samples: TrackSampleList,
-             **kwargs) -> Union[dict, tuple]:
+    def loss(self, inputs: Tensor, data_samples: TrackSampleList, **kwargs) -> Union[dict, tuple]:
         """Losses of a batch of clips.
 
         Args:

@@ -3,6 +3,7 @@
 Shape letters (one meaning across ``maskfreevis.models``): M instance-frames, h, w the mask
 grid.
 """
+
 import torch
 from mmdet.registry import MODELS
 from torch import Tensor, nn
@@ -34,10 +35,12 @@ def box_projection_loss(mask_logits: Tensor, box_masks: Tensor) -> Tensor:
         Scalar float32 loss in [0, 2]; 0 (with a gradient) when M = 0.
     """
     if mask_logits.dim() != 3 or mask_logits.shape != box_masks.shape:
-        raise ValueError('box_projection_loss expects mask_logits and '
-                         'box_masks of the same (M, h, w) shape, got '
-                         f'{tuple(mask_logits.shape)} and '
-                         f'{tuple(box_masks.shape)}')
+        raise ValueError(
+            'box_projection_loss expects mask_logits and '
+            'box_masks of the same (M, h, w) shape, got '
+            f'{tuple(mask_logits.shape)} and '
+            f'{tuple(box_masks.shape)}'
+        )
     with torch.autocast(device_type=mask_logits.device.type, enabled=False):
         probs = mask_logits.float().sigmoid()
         if probs.shape[0] == 0:
@@ -61,8 +64,7 @@ class BoxProjectionLoss(nn.Module):
         super().__init__()
         self.loss_weight = loss_weight
 
-    def forward(self, mask_logits: Tensor, box_masks: Tensor,
-                weight_scale: float = 1.0) -> Tensor:
+    def forward(self, mask_logits: Tensor, box_masks: Tensor, weight_scale: float = 1.0) -> Tensor:
         """``(M, h, w)`` logits and box masks -> ``loss_weight * weight_scale *`` loss
         (``weight_scale``: e.g. the criterion's warm-up ramp)."""
         return (self.loss_weight * weight_scale) * box_projection_loss(mask_logits, box_masks)

@@ -4,14 +4,14 @@
 became ``PairwiseColourLoss``, :func:`pairwise_colour_loss` and :func:`colour_neighbour_weights`;
 the ``frame_index`` argument of the pairwise loss became ``frame_of``.
 """
+
 import warnings
 from typing import Optional, Set
 
 from mmdet.registry import MODELS
 from torch import Tensor
 
-from .pairwise_colour_loss import (PairwiseColourLoss, colour_neighbour_weights,
-                                   pairwise_colour_loss)
+from .pairwise_colour_loss import PairwiseColourLoss, colour_neighbour_weights, pairwise_colour_loss
 
 __all__ = ['PairwiseColorLoss', 'pairwise_color_loss', 'color_neighbour_weights']
 
@@ -23,8 +23,9 @@ def warn_renamed(old: str, new: str) -> None:
     if old in _warned:
         return
     _warned.add(old)
-    warnings.warn(f'{old} is deprecated and will be removed; use {new}', FutureWarning,
-                  stacklevel=3)
+    warnings.warn(
+        f'{old} is deprecated and will be removed; use {new}', FutureWarning, stacklevel=3
+    )
 
 
 @MODELS.register_module()

@@ -1,4 +1,5 @@
 """Frame pairings of a clip for the temporal (TK) loss."""
+
 from typing import List, Sequence, Tuple, Union
 
 __all__ = ['all_frame_pairs', 'cyclic_frame_pairs', 'build_frame_pairs']
@@ -18,8 +19,7 @@ def all_frame_pairs(num_frames: int) -> List[FramePair]:
         ``T * (T - 1) / 2`` pairs in lexicographic order; ``[]`` for T <= 1.
     """
     _check_num_frames(num_frames)
-    return [(a, b) for a in range(num_frames)
-            for b in range(a + 1, num_frames)]
+    return [(a, b) for a in range(num_frames) for b in range(a + 1, num_frames)]
 
 
 def cyclic_frame_pairs(num_frames: int) -> List[FramePair]:
@@ -41,8 +41,9 @@ def cyclic_frame_pairs(num_frames: int) -> List[FramePair]:
     return [(t, (t + 1) % num_frames) for t in range(num_frames)]
 
 
-def build_frame_pairs(pairing: Union[str, Sequence[Sequence[int]]],
-                      num_frames: int) -> List[FramePair]:
+def build_frame_pairs(
+    pairing: Union[str, Sequence[Sequence[int]]], num_frames: int
+) -> List[FramePair]:
     """Resolve a pairing mode for a clip of ``num_frames`` frames.
 
     Args:
@@ -58,13 +59,13 @@ def build_frame_pairs(pairing: Union[str, Sequence[Sequence[int]]],
             return all_frame_pairs(num_frames)
         if pairing == 'cyclic':
             return cyclic_frame_pairs(num_frames)
-        raise ValueError(f"pairing must be 'all', 'cyclic' or a list of "
-                         f'(a, b) pairs, got {pairing!r}')
+        raise ValueError(
+            f"pairing must be 'all', 'cyclic' or a list of (a, b) pairs, got {pairing!r}"
+        )
     return check_frame_pairs(pairing, num_frames)
 
 
-def check_frame_pairs(pairs: Sequence[Sequence[int]],
-                      num_frames: int) -> List[FramePair]:
+def check_frame_pairs(pairs: Sequence[Sequence[int]], num_frames: int) -> List[FramePair]:
     """Validate explicit ``(a, b)`` pairs against T; returns them as tuples."""
     checked = []
     for pair in pairs:
@@ -72,8 +73,9 @@ def check_frame_pairs(pairs: Sequence[Sequence[int]],
             raise ValueError(f'a frame pair must be (a, b), got {pair!r}')
         a, b = int(pair[0]), int(pair[1])
         if not (0 <= a < num_frames and 0 <= b < num_frames):
-            raise ValueError(f'frame pair {pair!r} is out of range for a '
-                             f'clip of {num_frames} frames')
+            raise ValueError(
+                f'frame pair {pair!r} is out of range for a clip of {num_frames} frames'
+            )
         if a == b:
             raise ValueError(f'frame pair {pair!r} pairs a frame with itself')
         checked.append((a, b))

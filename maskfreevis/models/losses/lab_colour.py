@@ -3,6 +3,7 @@
 Shape letters (one meaning across ``maskfreevis.models``): h, w the size of the converted image
 (the mask grid in the model, any size here).
 """
+
 import torch
 from torch import Tensor
 
@@ -24,8 +25,7 @@ _LAB_LINEAR_SLOPE = 7.787
 
 def _srgb_to_linear(rgb01: Tensor) -> Tensor:
     """Undo the sRGB gamma. ``rgb01`` in [0, 1], any shape."""
-    return torch.where(rgb01 > 0.04045,
-                       ((rgb01 + 0.055) / 1.055).pow(2.4), rgb01 / 12.92)
+    return torch.where(rgb01 > 0.04045, ((rgb01 + 0.055) / 1.055).pow(2.4), rgb01 / 12.92)
 
 
 def _linear_from_integer_rgb(rgb: Tensor) -> Tensor:
@@ -55,8 +55,9 @@ def rgb_to_lab(rgb: Tensor) -> Tensor:
         ``(..., 3, h, w)`` float32 tensor holding L, a, b on ``rgb.device``.
     """
     if rgb.dim() < 3 or rgb.shape[-3] != 3:
-        raise ValueError('rgb_to_lab expects a (..., 3, h, w) tensor, got '
-                         f'shape {tuple(rgb.shape)}')
+        raise ValueError(
+            f'rgb_to_lab expects a (..., 3, h, w) tensor, got shape {tuple(rgb.shape)}'
+        )
     with torch.autocast(device_type=rgb.device.type, enabled=False):
         if rgb.is_floating_point():
             linear = _srgb_to_linear(rgb.float() / 255.0)
@@ -64,12 +65,12 @@ def rgb_to_lab(rgb: Tensor) -> Tensor:
             linear = _linear_from_integer_rgb(rgb)
         # channel mixing as a (3, 3) @ (..., 3, h*w) matmul: no permute
         white = torch.tensor(_D65_WHITE, device=rgb.device)
-        xyz_from_rgb = torch.tensor(_XYZ_FROM_LINEAR_RGB,
-                                    device=rgb.device) / white[:, None]
+        xyz_from_rgb = torch.tensor(_XYZ_FROM_LINEAR_RGB, device=rgb.device) / white[:, None]
         xyz = torch.matmul(xyz_from_rgb, linear.flatten(-2))
         # xyz >= 0, so the cube root is real wherever it is selected
-        companded = torch.where(xyz > _LAB_EPSILON, xyz.pow(1.0 / 3.0),
-                                _LAB_LINEAR_SLOPE * xyz + 16.0 / 116.0)
+        companded = torch.where(
+            xyz > _LAB_EPSILON, xyz.pow(1.0 / 3.0), _LAB_LINEAR_SLOPE * xyz + 16.0 / 116.0
+        )
         lab_from_f = torch.tensor(_LAB_FROM_F, device=rgb.device)
         lab = torch.matmul(lab_from_f, companded)
         lab[..., 0, :] -= 16.0

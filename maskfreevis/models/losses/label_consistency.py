@@ -16,6 +16,7 @@ Shape letters (one meaning across ``maskfreevis.models``): N instances, T frames
 P frame pairs, S groups sharing candidate weights (the B clips for the temporal loss, the G
 frames for the pairwise loss), K neighbours or candidates per pixel, h, w the mask grid.
 """
+
 from typing import Optional, Sequence, Tuple
 
 import torch
@@ -29,9 +30,15 @@ from .neighbour_grid import Offset, overlap_slices
 __all__ = ['weighted_consistency_sums']
 
 
-def _pair_weight(candidate_weights: Tensor, pixel_weights: Tensor,
-                 group_of: Optional[Tensor], pair: int, k: int,
-                 p_rows: slice, p_cols: slice) -> Tensor:
+def _pair_weight(
+    candidate_weights: Tensor,
+    pixel_weights: Tensor,
+    group_of: Optional[Tensor],
+    pair: int,
+    k: int,
+    p_rows: slice,
+    p_cols: slice,
+) -> Tensor:
     """Float weights ``(N, h', w')`` of candidate k of a pair on a p window."""
     weights = candidate_weights[pair, :, k, p_rows, p_cols]
     if group_of is not None:
@@ -43,10 +50,15 @@ class _WeightedConsistencySum(torch.autograd.Function):
     """Per frame pair: ``sum_{n,k,p} w[n,k,p] * c(x_b[n,p], x_a[n,p+d_k])``."""
 
     @staticmethod
-    def forward(ctx: FunctionCtx, logits: Tensor, candidate_weights: Tensor,
-                pixel_weights: Tensor, group_of: Optional[Tensor],
-                frame_pairs: Tuple[FramePair, ...],
-                offsets: Tuple[Offset, ...]) -> Tensor:
+    def forward(
+        ctx: FunctionCtx,
+        logits: Tensor,
+        candidate_weights: Tensor,
+        pixel_weights: Tensor,
+        group_of: Optional[Tensor],
+        frame_pairs: Tuple[FramePair, ...],
+        offsets: Tuple[Offset, ...],
+    ) -> Tensor:
         height, width = logits.shape[-2:]
         log_fg = F.logsigmoid(logits)
         log_bg = F.logsigmoid(-logits)
@@ -58,17 +70,16 @@ class _WeightedConsistencySum(torch.autograd.Function):
                 if slices is None:
                     continue
                 (p_rows, p_cols), (q_rows, q_cols) = slices
-                weights = _pair_weight(candidate_weights, pixel_weights,
-                                       group_of, pair, k, p_rows, p_cols)
+                weights = _pair_weight(
+                    candidate_weights, pixel_weights, group_of, pair, k, p_rows, p_cols
+                )
                 log_same = torch.logaddexp(
-                    log_fg[:, frame_b, p_rows, p_cols]
-                    + log_fg[:, frame_a, q_rows, q_cols],
-                    log_bg[:, frame_b, p_rows, p_cols]
-                    + log_bg[:, frame_a, q_rows, q_cols])
+                    log_fg[:, frame_b, p_rows, p_cols] + log_fg[:, frame_a, q_rows, q_cols],
+                    log_bg[:, frame_b, p_rows, p_cols] + log_bg[:, frame_a, q_rows, q_cols],
+                )
                 total = total - (weights * log_same).sum()
             pair_sums.append(total)
-        ctx.save_for_backward(logits, candidate_weights, pixel_weights,
-                              group_of)
+        ctx.save_for_backward(logits, candidate_weights, pixel_weights, group_of)
         ctx.frame_pairs = frame_pairs
         ctx.offsets = offsets
         return torch.stack(pair_sums) if pair_sums else logits.new_zeros(0)
@@ -76,8 +87,7 @@ class _WeightedConsistencySum(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx: FunctionCtx, grad_pair_sums: Tensor):
-        logits, candidate_weights, pixel_weights, group_of = \
-            ctx.saved_tensors
+        logits, candidate_weights, pixel_weights, group_of = ctx.saved_tensors
         height, width = logits.shape[-2:]
         with torch.autocast(device_type=logits.device.type, enabled=False):
             grad_pair_sums = grad_pair_sums.float()
@@ -89,24 +99,32 @@ class _WeightedConsistencySum(torch.autograd.Function):
                     if slices is None:
                         continue
                     (p_rows, p_cols), (q_rows, q_cols) = slices
-                    weights = _pair_weight(candidate_weights, pixel_weights,
-                                           group_of, pair, k, p_rows,
-                                           p_cols) * grad_pair_sums[pair]
+                    weights = (
+                        _pair_weight(
+                            candidate_weights, pixel_weights, group_of, pair, k, p_rows, p_cols
+                        )
+                        * grad_pair_sums[pair]
+                    )
                     both_fg = torch.sigmoid(
-                        logits[:, frame_b, p_rows, p_cols]
-                        + logits[:, frame_a, q_rows, q_cols])
+                        logits[:, frame_b, p_rows, p_cols] + logits[:, frame_a, q_rows, q_cols]
+                    )
                     grad_logits[:, frame_b, p_rows, p_cols] += weights * (
-                        fg_prob[:, frame_b, p_rows, p_cols] - both_fg)
+                        fg_prob[:, frame_b, p_rows, p_cols] - both_fg
+                    )
                     grad_logits[:, frame_a, q_rows, q_cols] += weights * (
-                        fg_prob[:, frame_a, q_rows, q_cols] - both_fg)
+                        fg_prob[:, frame_a, q_rows, q_cols] - both_fg
+                    )
         return grad_logits, None, None, None, None, None
 
 
-def weighted_consistency_sums(logits: Tensor, candidate_weights: Tensor,
-                              pixel_weights: Tensor,
-                              group_of: Optional[Tensor],
-                              frame_pairs: Sequence[FramePair],
-                              offsets: Sequence[Offset]) -> Tensor:
+def weighted_consistency_sums(
+    logits: Tensor,
+    candidate_weights: Tensor,
+    pixel_weights: Tensor,
+    group_of: Optional[Tensor],
+    frame_pairs: Sequence[FramePair],
+    offsets: Sequence[Offset],
+) -> Tensor:
     """Weighted label-consistency sums, one per frame pair.
 
     The weight of (pair j, instance n, candidate k, target pixel p) is
@@ -128,6 +146,6 @@ def weighted_consistency_sums(logits: Tensor, candidate_weights: Tensor,
     Returns:
         ``(P,)`` float32 sums of ``w * c``.
     """
-    return _WeightedConsistencySum.apply(logits, candidate_weights,
-                                         pixel_weights, group_of,
-                                         tuple(frame_pairs), tuple(offsets))
+    return _WeightedConsistencySum.apply(
+        logits, candidate_weights, pixel_weights, group_of, tuple(frame_pairs), tuple(offsets)
+    )

@@ -8,6 +8,7 @@ done with shifted slices of the ``(h, w)`` grid instead of ``F.unfold``, so no
 Shape letters (one meaning across ``maskfreevis.models``): S groups of pixels sharing the
 result (clips or frames), K offsets, h, w the mask grid.
 """
+
 from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
@@ -19,8 +20,7 @@ Offset = Tuple[int, int]
 GridSlices = Tuple[slice, slice]
 
 
-def grid_offsets(grid_size: int, dilation: int,
-                 include_centre: bool) -> List[Offset]:
+def grid_offsets(grid_size: int, dilation: int, include_centre: bool) -> List[Offset]:
     """Offsets ``dilation * (dy, dx)`` of a ``grid_size x grid_size`` grid.
 
     Raster order (dy outer, dx inner), i.e. ``F.unfold``'s kernel order.
@@ -34,19 +34,21 @@ def grid_offsets(grid_size: int, dilation: int,
         ``grid_size**2`` (or ``grid_size**2 - 1``) ``(dy, dx)`` tuples.
     """
     if grid_size < 1 or grid_size % 2 == 0:
-        raise ValueError(f'grid/kernel size must be a positive odd number, '
-                         f'got {grid_size}')
+        raise ValueError(f'grid/kernel size must be a positive odd number, got {grid_size}')
     if dilation < 1:
         raise ValueError(f'dilation must be >= 1, got {dilation}')
     radius = grid_size // 2
-    return [(dilation * dy, dilation * dx)
-            for dy in range(-radius, radius + 1)
-            for dx in range(-radius, radius + 1)
-            if include_centre or (dy, dx) != (0, 0)]
+    return [
+        (dilation * dy, dilation * dx)
+        for dy in range(-radius, radius + 1)
+        for dx in range(-radius, radius + 1)
+        if include_centre or (dy, dx) != (0, 0)
+    ]
 
 
-def overlap_slices(offset: Offset, height: int,
-                   width: int) -> Optional[Tuple[GridSlices, GridSlices]]:
+def overlap_slices(
+    offset: Offset, height: int, width: int
+) -> Optional[Tuple[GridSlices, GridSlices]]:
     """Slices of the pixels p (and their q = p + offset) with both in-image.
 
     Returns:
@@ -63,9 +65,14 @@ def overlap_slices(offset: Offset, height: int,
     return (p_rows, p_cols), (q_rows, q_cols)
 
 
-def offset_pair_map(pair_fn: Callable[[GridSlices, GridSlices], Tensor], groups: int,
-                    offsets: Sequence[Offset], height: int, width: int,
-                    device: torch.device) -> Tensor:
+def offset_pair_map(
+    pair_fn: Callable[[GridSlices, GridSlices], Tensor],
+    groups: int,
+    offsets: Sequence[Offset],
+    height: int,
+    width: int,
+    device: torch.device,
+) -> Tensor:
     """A bool property of every pixel pair (p, p + offset_k), on the p grid.
 
     Args:
@@ -88,8 +95,7 @@ def offset_pair_map(pair_fn: Callable[[GridSlices, GridSlices], Tensor], groups:
     return result
 
 
-def pair_validity(valid_p: Tensor, valid_q: Tensor,
-                  offsets: Sequence[Offset]) -> Tensor:
+def pair_validity(valid_p: Tensor, valid_q: Tensor, offsets: Sequence[Offset]) -> Tensor:
     """Which pixel pairs (p, p + offset_k) exist: both in-image and valid.
 
     Args:
@@ -102,5 +108,10 @@ def pair_validity(valid_p: Tensor, valid_q: Tensor,
     """
     groups, height, width = valid_p.shape
     return offset_pair_map(
-        lambda p, q: valid_p[:, p[0], p[1]] & valid_q[:, q[0], q[1]], groups, offsets,
-        height, width, valid_p.device)
+        lambda p, q: valid_p[:, p[0], p[1]] & valid_q[:, q[0], q[1]],
+        groups,
+        offsets,
+        height,
+        width,
+        valid_p.device,
+    )

@@ -3,6 +3,7 @@
 Shape letters (one meaning across ``maskfreevis.models``): M instance-frames, G frames carrying
 colour cues (``B * T`` in the model), K neighbours per pixel, h, w the mask grid.
 """
+
 from typing import Optional
 
 import torch
@@ -24,6 +25,7 @@ def _similar_neighbours(lab: Tensor, offsets, threshold: float) -> Tensor:
     Returns:
         ``(G, K, h, w)`` bool; False where q leaves the image.
     """
+
     def similar(p, q) -> Tensor:
         distance = (lab[:, :, p[0], p[1]] - lab[:, :, q[0], q[1]]).square().sum(dim=1).sqrt()
         return torch.exp(-0.5 * distance) >= threshold
@@ -32,20 +34,23 @@ def _similar_neighbours(lab: Tensor, offsets, threshold: float) -> Tensor:
     return offset_pair_map(similar, num, offsets, height, width, lab.device)
 
 
-def _check_valid_masks(caller: str, lab: Tensor,
-                       valid_masks: Optional[Tensor]) -> None:
+def _check_valid_masks(caller: str, lab: Tensor, valid_masks: Optional[Tensor]) -> None:
     """Valid masks must be per frame of ``lab``: ``(G, h, w)``."""
     if valid_masks is not None and valid_masks.shape != lab[:, 0].shape:
-        raise ValueError(f'{caller}: valid_masks must be (G, h, w) = '
-                         f'{tuple(lab[:, 0].shape)}, got '
-                         f'{tuple(valid_masks.shape)}')
+        raise ValueError(
+            f'{caller}: valid_masks must be (G, h, w) = '
+            f'{tuple(lab[:, 0].shape)}, got '
+            f'{tuple(valid_masks.shape)}'
+        )
 
 
-def colour_neighbour_weights(lab: Tensor,
-                             kernel_size: int = 3,
-                             dilation: int = 2,
-                             threshold: float = 0.3,
-                             valid_masks: Optional[Tensor] = None) -> Tensor:
+def colour_neighbour_weights(
+    lab: Tensor,
+    kernel_size: int = 3,
+    dilation: int = 2,
+    threshold: float = 0.3,
+    valid_masks: Optional[Tensor] = None,
+) -> Tensor:
     """Which neighbour pairs of each frame are colour-similar and valid.
 
     Depends on the frames only, so a caller with several predictions of the
@@ -61,12 +66,12 @@ def colour_neighbour_weights(lab: Tensor,
         ``(G, K, h, w)`` bool, ``K = kernel_size**2 - 1``, on the p grid.
     """
     if lab.dim() != 4 or lab.shape[1] != 3:
-        raise ValueError(f'colour_neighbour_weights expects lab (G, 3, h, w), '
-                         f'got {tuple(lab.shape)}')
+        raise ValueError(
+            f'colour_neighbour_weights expects lab (G, 3, h, w), got {tuple(lab.shape)}'
+        )
     _check_valid_masks('colour_neighbour_weights', lab, valid_masks)
     offsets = grid_offsets(kernel_size, dilation, include_centre=False)
-    with torch.no_grad(), torch.autocast(device_type=lab.device.type,
-                                         enabled=False):
+    with torch.no_grad(), torch.autocast(device_type=lab.device.type, enabled=False):
         similar = _similar_neighbours(lab.float(), offsets, threshold)
         if valid_masks is not None:
             valid = valid_masks.bool()
@@ -74,15 +79,17 @@ def colour_neighbour_weights(lab: Tensor,
     return similar
 
 
-def pairwise_colour_loss(mask_logits: Tensor,
-                         lab: Tensor,
-                         box_masks: Tensor,
-                         kernel_size: int = 3,
-                         dilation: int = 2,
-                         threshold: float = 0.3,
-                         valid_masks: Optional[Tensor] = None,
-                         frame_of: Optional[Tensor] = None,
-                         neighbour_weights: Optional[Tensor] = None) -> Tensor:
+def pairwise_colour_loss(
+    mask_logits: Tensor,
+    lab: Tensor,
+    box_masks: Tensor,
+    kernel_size: int = 3,
+    dilation: int = 2,
+    threshold: float = 0.3,
+    valid_masks: Optional[Tensor] = None,
+    frame_of: Optional[Tensor] = None,
+    neighbour_weights: Optional[Tensor] = None,
+) -> Tensor:
     """Neighbouring pixels of similar colour should share their label.
 
     For every pixel p inside the box and each of the ``kernel_size**2 - 1``
@@ -116,29 +123,38 @@ def pairwise_colour_loss(mask_logits: Tensor,
     num_frames = lab.shape[0] if lab.dim() == 4 else -1
     if frame_of is None:
         frame_of = torch.arange(mask_logits.shape[0], device=mask_logits.device)
-    if (mask_logits.dim() != 3 or box_masks.shape != mask_logits.shape
-            or lab.shape != (num_frames, 3) + mask_logits.shape[1:]
-            or frame_of.shape != mask_logits.shape[:1]):
-        raise ValueError('pairwise_colour_loss expects mask_logits (M, h, w), '
-                         'lab (G, 3, h, w), box_masks (M, h, w) and '
-                         'frame_of (M,) into G (G = M without it), got '
-                         f'{tuple(mask_logits.shape)}, {tuple(lab.shape)}, '
-                         f'{tuple(box_masks.shape)} and '
-                         f'{tuple(frame_of.shape)}')
-    if (frame_of.numel()
-            and (frame_of.min() < 0 or frame_of.max() >= num_frames)):
-        raise ValueError('pairwise_colour_loss: frame_of values must lie in'
-                         f' [0, {num_frames}), got {frame_of.tolist()}')
+    if (
+        mask_logits.dim() != 3
+        or box_masks.shape != mask_logits.shape
+        or lab.shape != (num_frames, 3) + mask_logits.shape[1:]
+        or frame_of.shape != mask_logits.shape[:1]
+    ):
+        raise ValueError(
+            'pairwise_colour_loss expects mask_logits (M, h, w), '
+            'lab (G, 3, h, w), box_masks (M, h, w) and '
+            'frame_of (M,) into G (G = M without it), got '
+            f'{tuple(mask_logits.shape)}, {tuple(lab.shape)}, '
+            f'{tuple(box_masks.shape)} and '
+            f'{tuple(frame_of.shape)}'
+        )
+    if frame_of.numel() and (frame_of.min() < 0 or frame_of.max() >= num_frames):
+        raise ValueError(
+            'pairwise_colour_loss: frame_of values must lie in'
+            f' [0, {num_frames}), got {frame_of.tolist()}'
+        )
     _check_valid_masks('pairwise_colour_loss', lab, valid_masks)
     offsets = grid_offsets(kernel_size, dilation, include_centre=False)
     if neighbour_weights is None:
-        neighbour_weights = colour_neighbour_weights(lab, kernel_size, dilation,
-                                                     threshold, valid_masks)
+        neighbour_weights = colour_neighbour_weights(
+            lab, kernel_size, dilation, threshold, valid_masks
+        )
     elif neighbour_weights.shape != (num_frames, len(offsets)) + lab.shape[2:]:
-        raise ValueError('pairwise_colour_loss: neighbour_weights must be '
-                         f'(G, K, h, w) = {(num_frames, len(offsets))}'
-                         f' + {tuple(lab.shape[2:])}, got '
-                         f'{tuple(neighbour_weights.shape)}')
+        raise ValueError(
+            'pairwise_colour_loss: neighbour_weights must be '
+            f'(G, K, h, w) = {(num_frames, len(offsets))}'
+            f' + {tuple(lab.shape[2:])}, got '
+            f'{tuple(neighbour_weights.shape)}'
+        )
     frame_of = frame_of.to(device=mask_logits.device, dtype=torch.long)
     with torch.autocast(device_type=mask_logits.device.type, enabled=False):
         logits = mask_logits.float()
@@ -146,13 +162,18 @@ def pairwise_colour_loss(mask_logits: Tensor,
             pixel_weights = box_masks.float()
             if valid_masks is not None:
                 pixel_weights = pixel_weights * valid_masks[frame_of]
-            total_weight = (neighbour_weights.sum(dim=1, dtype=torch.float64)
-                            [frame_of] * pixel_weights).sum()
+            total_weight = (
+                neighbour_weights.sum(dim=1, dtype=torch.float64)[frame_of] * pixel_weights
+            ).sum()
         # each instance-frame is a one-frame "instance" paired with itself
-        sums = weighted_consistency_sums(logits.unsqueeze(1),
-                                         neighbour_weights.unsqueeze(0),
-                                         pixel_weights, frame_of, [(0, 0)],
-                                         offsets)
+        sums = weighted_consistency_sums(
+            logits.unsqueeze(1),
+            neighbour_weights.unsqueeze(0),
+            pixel_weights,
+            frame_of,
+            [(0, 0)],
+            offsets,
+        )
         return sums[0] / total_weight.clamp(min=1.0).float()
 
 
@@ -168,8 +189,13 @@ class PairwiseColourLoss(nn.Module):
             model).
     """
 
-    def __init__(self, kernel_size: int = 3, dilation: int = 2,
-                 threshold: float = 0.3, loss_weight: float = 5.0) -> None:
+    def __init__(
+        self,
+        kernel_size: int = 3,
+        dilation: int = 2,
+        threshold: float = 0.3,
+        loss_weight: float = 5.0,
+    ) -> None:
         super().__init__()
         grid_offsets(kernel_size, dilation, include_centre=False)  # validate
         self.kernel_size = kernel_size
@@ -177,23 +203,36 @@ class PairwiseColourLoss(nn.Module):
         self.threshold = threshold
         self.loss_weight = loss_weight
 
-    def neighbour_weights(self, lab: Tensor,
-                          valid_masks: Optional[Tensor] = None) -> Tensor:
+    def neighbour_weights(self, lab: Tensor, valid_masks: Optional[Tensor] = None) -> Tensor:
         """``(G, 3, h, w)`` Lab (+ ``(G, h, w)`` valid) -> ``(G, K, h, w)``
         bool colour-similar neighbours, reusable by every :meth:`forward`
         on these frames."""
-        return colour_neighbour_weights(lab, self.kernel_size, self.dilation,
-                                        self.threshold, valid_masks)
+        return colour_neighbour_weights(
+            lab, self.kernel_size, self.dilation, self.threshold, valid_masks
+        )
 
-    def forward(self, mask_logits: Tensor, lab: Tensor, box_masks: Tensor,
-                valid_masks: Optional[Tensor] = None,
-                frame_of: Optional[Tensor] = None,
-                neighbour_weights: Optional[Tensor] = None,
-                weight_scale: float = 1.0) -> Tensor:
+    def forward(
+        self,
+        mask_logits: Tensor,
+        lab: Tensor,
+        box_masks: Tensor,
+        valid_masks: Optional[Tensor] = None,
+        frame_of: Optional[Tensor] = None,
+        neighbour_weights: Optional[Tensor] = None,
+        weight_scale: float = 1.0,
+    ) -> Tensor:
         """(M, h, w) logits, (G, 3, h, w) Lab, (M, h, w) boxes, optional
         (G, h, w) valid masks, (M,) ``frame_of`` and (G, K, h, w)
         precomputed neighbour weights -> ``loss_weight * weight_scale *``
         loss (``weight_scale``: e.g. the criterion's warm-up ramp)."""
         return (self.loss_weight * weight_scale) * pairwise_colour_loss(
-            mask_logits, lab, box_masks, self.kernel_size, self.dilation,
-            self.threshold, valid_masks, frame_of, neighbour_weights)
+            mask_logits,
+            lab,
+            box_masks,
+            self.kernel_size,
+            self.dilation,
+            self.threshold,
+            valid_masks,
+            frame_of,
+            neighbour_weights,
+        )

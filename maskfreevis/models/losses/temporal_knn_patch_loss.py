@@ -5,6 +5,7 @@ Shape letters (one meaning across ``maskfreevis.models``): B clips, T frames
 per clip, N instances, P frame pairs, K candidates per pixel, h, w the mask
 grid.
 """
+
 from typing import List, Optional, Sequence, Union
 
 import torch
@@ -17,13 +18,17 @@ from .label_consistency import weighted_consistency_sums
 from .neighbour_grid import Offset, grid_offsets, pair_validity
 
 __all__ = [
-    'temporal_knn_patch_loss', 'patch_similarity', 'select_knn_candidates',
-    'knn_patch_selection', 'TemporalKNNPatchLoss'
+    'temporal_knn_patch_loss',
+    'patch_similarity',
+    'select_knn_candidates',
+    'knn_patch_selection',
+    'TemporalKNNPatchLoss',
 ]
 
 
-def patch_similarity(lab_a: Tensor, lab_b: Tensor, patch_size: int,
-                     offsets: Sequence[Offset]) -> Tensor:
+def patch_similarity(
+    lab_a: Tensor, lab_b: Tensor, patch_size: int, offsets: Sequence[Offset]
+) -> Tensor:
     """``exp(-||P_b(p) - P_a(p + offset_k)||_2 / 2)`` for every pixel p.
 
     ``P(p)`` is the ``patch_size**2`` Lab patch around p (zero outside the
@@ -43,28 +48,27 @@ def patch_similarity(lab_a: Tensor, lab_b: Tensor, patch_size: int,
         ``(B, K, h, w)`` float32 similarities in (0, 1].
     """
     if patch_size < 1 or patch_size % 2 == 0:
-        raise ValueError(f'patch_size must be a positive odd number, got '
-                         f'{patch_size}')
+        raise ValueError(f'patch_size must be a positive odd number, got {patch_size}')
     height, width = lab_b.shape[-2:]
     patch_radius = patch_size // 2
     reach = max((max(abs(dy), abs(dx)) for dy, dx in offsets), default=0)
     margin = patch_radius + reach
-    target = F.pad(lab_b, (patch_radius, ) * 4)
-    source = F.pad(lab_a, (margin, ) * 4)
+    target = F.pad(lab_b, (patch_radius,) * 4)
+    source = F.pad(lab_a, (margin,) * 4)
     ext_h, ext_w = height + 2 * patch_radius, width + 2 * patch_radius
     similarities = []
     for dy, dx in offsets:
         row0, col0 = reach + dy, reach + dx
-        shifted = source[:, :, row0:row0 + ext_h, col0:col0 + ext_w]
+        shifted = source[:, :, row0 : row0 + ext_h, col0 : col0 + ext_w]
         squared_diff = (target - shifted).square().sum(dim=1, keepdim=True)
-        squared_distance = F.avg_pool2d(squared_diff, patch_size, stride=1,
-                                        divisor_override=1)
+        squared_distance = F.avg_pool2d(squared_diff, patch_size, stride=1, divisor_override=1)
         similarities.append(torch.exp(-0.5 * squared_distance.sqrt()))
     return torch.cat(similarities, dim=1)
 
 
-def select_knn_candidates(similarity: Tensor, candidate_valid: Tensor,
-                          topk: int, threshold: float) -> Tensor:
+def select_knn_candidates(
+    similarity: Tensor, candidate_valid: Tensor, topk: int, threshold: float
+) -> Tensor:
     """Keep the ``topk`` most similar valid candidates with sim >= threshold.
 
     Ties are broken towards the lower candidate index (raster order of the
@@ -84,59 +88,73 @@ def select_knn_candidates(similarity: Tensor, candidate_valid: Tensor,
         nearest = candidate_valid
     else:
         # similarities are > 0, so -1 ranks non-existent candidates last
-        ranked = torch.where(candidate_valid, similarity,
-                             similarity.new_tensor(-1.0))
+        ranked = torch.where(candidate_valid, similarity, similarity.new_tensor(-1.0))
         order = torch.sort(ranked, dim=1, descending=True, stable=True)[1]
-        nearest = torch.zeros_like(candidate_valid).scatter_(
-            1, order[:, :topk], True)
+        nearest = torch.zeros_like(candidate_valid).scatter_(1, order[:, :topk], True)
         nearest &= candidate_valid
     return nearest & (similarity >= threshold)
 
 
-def _check_inputs(mask_logits: Tensor, lab: Tensor, box_masks: Tensor,
-                  clip_of: Optional[Tensor],
-                  valid_masks: Optional[Tensor]) -> Tensor:
+def _check_inputs(
+    mask_logits: Tensor,
+    lab: Tensor,
+    box_masks: Tensor,
+    clip_of: Optional[Tensor],
+    valid_masks: Optional[Tensor],
+) -> Tensor:
     """Validate shapes; returns the ``(N,)`` long clip index."""
     if mask_logits.dim() != 4 or box_masks.shape != mask_logits.shape:
-        raise ValueError('temporal_knn_patch_loss expects mask_logits and '
-                         'box_masks of the same (N, T, h, w) shape, got '
-                         f'{tuple(mask_logits.shape)} and '
-                         f'{tuple(box_masks.shape)}')
+        raise ValueError(
+            'temporal_knn_patch_loss expects mask_logits and '
+            'box_masks of the same (N, T, h, w) shape, got '
+            f'{tuple(mask_logits.shape)} and '
+            f'{tuple(box_masks.shape)}'
+        )
     num, frames, height, width = mask_logits.shape
     if lab.dim() != 5 or lab.shape[1:] != (frames, 3, height, width):
-        raise ValueError('temporal_knn_patch_loss: lab must be (B, T, 3, h, '
-                         f'w) = (B, {frames}, 3, {height}, {width}), got '
-                         f'{tuple(lab.shape)}')
+        raise ValueError(
+            'temporal_knn_patch_loss: lab must be (B, T, 3, h, '
+            f'w) = (B, {frames}, 3, {height}, {width}), got '
+            f'{tuple(lab.shape)}'
+        )
     num_clips = lab.shape[0]
-    if valid_masks is not None and valid_masks.shape != (
-            num_clips, frames, height, width):
-        raise ValueError('temporal_knn_patch_loss: valid_masks must be (B, '
-                         f'T, h, w) = {(num_clips, frames, height, width)}, '
-                         f'got {tuple(valid_masks.shape)}')
+    if valid_masks is not None and valid_masks.shape != (num_clips, frames, height, width):
+        raise ValueError(
+            'temporal_knn_patch_loss: valid_masks must be (B, '
+            f'T, h, w) = {(num_clips, frames, height, width)}, '
+            f'got {tuple(valid_masks.shape)}'
+        )
     if clip_of is None:
         if num_clips != num:
-            raise ValueError(f'temporal_knn_patch_loss: without clip_of '
-                             f'lab needs one clip per instance (B = N = '
-                             f'{num}), got B = {num_clips}')
+            raise ValueError(
+                f'temporal_knn_patch_loss: without clip_of '
+                f'lab needs one clip per instance (B = N = '
+                f'{num}), got B = {num_clips}'
+            )
         return torch.arange(num, device=mask_logits.device)
-    if clip_of.shape != (num, ):
-        raise ValueError(f'temporal_knn_patch_loss: clip_of must be '
-                         f'({num},), got {tuple(clip_of.shape)}')
+    if clip_of.shape != (num,):
+        raise ValueError(
+            f'temporal_knn_patch_loss: clip_of must be ({num},), got {tuple(clip_of.shape)}'
+        )
     clip_of = clip_of.to(device=mask_logits.device, dtype=torch.long)
     if num and (clip_of.min() < 0 or clip_of.max() >= num_clips):
-        raise ValueError(f'temporal_knn_patch_loss: clip_of values must '
-                         f'lie in [0, {num_clips}), got {clip_of.tolist()}')
+        raise ValueError(
+            f'temporal_knn_patch_loss: clip_of values must '
+            f'lie in [0, {num_clips}), got {clip_of.tolist()}'
+        )
     return clip_of
 
 
-def knn_patch_selection(lab: Tensor,
-                        pairs: Sequence[Sequence[int]],
-                        patch_size: int = 3,
-                        grid_size: int = 3,
-                        dilation: int = 3,
-                        topk: int = 5,
-                        threshold: float = 0.05,
-                        valid_masks: Optional[Tensor] = None) -> Tensor:
+def knn_patch_selection(
+    lab: Tensor,
+    pairs: Sequence[Sequence[int]],
+    patch_size: int = 3,
+    grid_size: int = 3,
+    dilation: int = 3,
+    topk: int = 5,
+    threshold: float = 0.05,
+    valid_masks: Optional[Tensor] = None,
+) -> Tensor:
     """The K-nearest patch candidates of every target pixel, per frame pair.
 
     Depends on the frames only, so a caller with several predictions of the
@@ -154,52 +172,56 @@ def knn_patch_selection(lab: Tensor,
         ``K = grid_size**2`` in raster order of the grid.
     """
     if lab.dim() != 5 or lab.shape[2] != 3:
-        raise ValueError(f'knn_patch_selection expects lab (B, T, 3, h, w), '
-                         f'got {tuple(lab.shape)}')
+        raise ValueError(f'knn_patch_selection expects lab (B, T, 3, h, w), got {tuple(lab.shape)}')
     if valid_masks is not None and valid_masks.shape != lab[:, :, 0].shape:
-        raise ValueError('knn_patch_selection: valid_masks must be (B, T, h, '
-                         f'w) = {tuple(lab[:, :, 0].shape)}, got '
-                         f'{tuple(valid_masks.shape)}')
+        raise ValueError(
+            'knn_patch_selection: valid_masks must be (B, T, h, '
+            f'w) = {tuple(lab[:, :, 0].shape)}, got '
+            f'{tuple(valid_masks.shape)}'
+        )
     if topk < 1:
         raise ValueError(f'topk must be >= 1, got {topk}')
     pairs = check_frame_pairs(pairs, lab.shape[1])
     offsets = grid_offsets(grid_size, dilation, include_centre=True)
     num_clips, _, _, height, width = lab.shape
-    with torch.no_grad(), torch.autocast(device_type=lab.device.type,
-                                         enabled=False):
+    with torch.no_grad(), torch.autocast(device_type=lab.device.type, enabled=False):
         lab = lab.float()
         if valid_masks is None:
-            valid = torch.ones(lab[:, :, 0].shape, dtype=torch.bool,
-                               device=lab.device)
+            valid = torch.ones(lab[:, :, 0].shape, dtype=torch.bool, device=lab.device)
         else:
             valid = valid_masks.bool()
             # padding counts as outside the image: zero in descriptors
             lab = lab * valid[:, :, None]
         selections = [
             select_knn_candidates(
-                patch_similarity(lab[:, frame_a], lab[:, frame_b], patch_size,
-                                 offsets),
+                patch_similarity(lab[:, frame_a], lab[:, frame_b], patch_size, offsets),
                 pair_validity(valid[:, frame_b], valid[:, frame_a], offsets),
-                topk, threshold) for frame_a, frame_b in pairs
+                topk,
+                threshold,
+            )
+            for frame_a, frame_b in pairs
         ]
     if not selections:
-        return torch.zeros((0, num_clips, len(offsets), height, width),
-                           dtype=torch.bool, device=lab.device)
+        return torch.zeros(
+            (0, num_clips, len(offsets), height, width), dtype=torch.bool, device=lab.device
+        )
     return torch.stack(selections)
 
 
-def temporal_knn_patch_loss(mask_logits: Tensor,
-                            lab: Tensor,
-                            box_masks: Tensor,
-                            pairs: Sequence[Sequence[int]],
-                            clip_of: Optional[Tensor] = None,
-                            patch_size: int = 3,
-                            grid_size: int = 3,
-                            dilation: int = 3,
-                            topk: int = 5,
-                            threshold: float = 0.05,
-                            valid_masks: Optional[Tensor] = None,
-                            selection: Optional[Tensor] = None) -> Tensor:
+def temporal_knn_patch_loss(
+    mask_logits: Tensor,
+    lab: Tensor,
+    box_masks: Tensor,
+    pairs: Sequence[Sequence[int]],
+    clip_of: Optional[Tensor] = None,
+    patch_size: int = 3,
+    grid_size: int = 3,
+    dilation: int = 3,
+    topk: int = 5,
+    threshold: float = 0.05,
+    valid_masks: Optional[Tensor] = None,
+    selection: Optional[Tensor] = None,
+) -> Tensor:
     """Temporal KNN-patch loss summed over frame pairs.
 
     For each pair ``(a, b)`` and instance n, every target pixel p of frame b
@@ -240,31 +262,32 @@ def temporal_knn_patch_loss(mask_logits: Tensor,
         Scalar float32 loss; 0 with a gradient for N = 0, no pairs or no
         selected candidate.
     """
-    clip_of = _check_inputs(mask_logits, lab, box_masks, clip_of,
-                               valid_masks)
+    clip_of = _check_inputs(mask_logits, lab, box_masks, clip_of, valid_masks)
     pairs = check_frame_pairs(pairs, mask_logits.shape[1])
     offsets = grid_offsets(grid_size, dilation, include_centre=True)
     if topk < 1:
         raise ValueError(f'topk must be >= 1, got {topk}')
     expected = (len(pairs), lab.shape[0], len(offsets)) + lab.shape[3:]
     if selection is not None and tuple(selection.shape) != expected:
-        raise ValueError('temporal_knn_patch_loss: selection must be (P, B, '
-                         f'K, h, w) = {expected}, got '
-                         f'{tuple(selection.shape)}')
+        raise ValueError(
+            'temporal_knn_patch_loss: selection must be (P, B, '
+            f'K, h, w) = {expected}, got '
+            f'{tuple(selection.shape)}'
+        )
     with torch.autocast(device_type=mask_logits.device.type, enabled=False):
         logits = mask_logits.float()
         if logits.shape[0] == 0 or not pairs:
             return logits.sum() * 0.0
         if selection is None:
-            selection = knn_patch_selection(lab, pairs, patch_size, grid_size,
-                                            dilation, topk, threshold,
-                                            valid_masks)
+            selection = knn_patch_selection(
+                lab, pairs, patch_size, grid_size, dilation, topk, threshold, valid_masks
+            )
         with torch.no_grad():
             box_union = box_masks.float().sum(dim=1) >= 1.0
-            weight_totals = (selection.sum(dim=2)[:, clip_of].double()
-                             * box_union).sum(dim=(1, 2, 3))
-        pair_sums = weighted_consistency_sums(logits, selection, box_union,
-                                              clip_of, pairs, offsets)
+            weight_totals = (selection.sum(dim=2)[:, clip_of].double() * box_union).sum(
+                dim=(1, 2, 3)
+            )
+        pair_sums = weighted_consistency_sums(logits, selection, box_union, clip_of, pairs, offsets)
         return (pair_sums / weight_totals.clamp(min=1.0).float()).sum()
 
 
@@ -287,68 +310,86 @@ class TemporalKNNPatchLoss(nn.Module):
         loss_weight: multiplier (released 5.0 x 0.1 = 0.5).
     """
 
-    def __init__(self,
-                 patch_size: int = 3,
-                 grid_size: int = 3,
-                 dilation: int = 3,
-                 topk: int = 5,
-                 threshold: float = 0.05,
-                 pairing: Union[str, Sequence[Sequence[int]]] = 'cyclic',
-                 loss_weight: float = 0.5,
-                 **unexpected) -> None:
+    def __init__(
+        self,
+        patch_size: int = 3,
+        grid_size: int = 3,
+        dilation: int = 3,
+        topk: int = 5,
+        threshold: float = 0.05,
+        pairing: Union[str, Sequence[Sequence[int]]] = 'cyclic',
+        loss_weight: float = 0.5,
+        **unexpected,
+    ) -> None:
         super().__init__()
         if 'warmup_iters' in unexpected:
-            raise TypeError('TemporalKNNPatchLoss takes no warmup_iters any more: the warm-up '
-                            'moved to the criterion, criterion.warmup_iters=dict(loss_tk='
-                            f'{unexpected["warmup_iters"]}) (MaskFreeCriterion)')
+            raise TypeError(
+                'TemporalKNNPatchLoss takes no warmup_iters any more: the warm-up '
+                'moved to the criterion, criterion.warmup_iters=dict(loss_tk='
+                f'{unexpected["warmup_iters"]}) (MaskFreeCriterion)'
+            )
         if unexpected:
-            raise TypeError('TemporalKNNPatchLoss got unexpected arguments '
-                            f'{sorted(unexpected)}')
+            raise TypeError(f'TemporalKNNPatchLoss got unexpected arguments {sorted(unexpected)}')
         grid_offsets(grid_size, dilation, include_centre=True)  # validate
         if isinstance(pairing, str) and pairing not in ('all', 'cyclic'):
-            raise ValueError(f"pairing must be 'all', 'cyclic' or a list of "
-                             f'(a, b) pairs, got {pairing!r}')
+            raise ValueError(
+                f"pairing must be 'all', 'cyclic' or a list of (a, b) pairs, got {pairing!r}"
+            )
         self.patch_size = patch_size
         self.grid_size = grid_size
         self.dilation = dilation
         self.topk = topk
         self.threshold = threshold
-        self.pairing = pairing if isinstance(pairing, str) else [
-            tuple(pair) for pair in pairing
-        ]
+        self.pairing = pairing if isinstance(pairing, str) else [tuple(pair) for pair in pairing]
         self.loss_weight = loss_weight
 
     def frame_pairs(self, num_frames: int) -> List[FramePair]:
         """The ``(a, b)`` pairs used for a clip of ``num_frames`` frames."""
         return build_frame_pairs(self.pairing, num_frames)
 
-    def candidate_selection(self, lab: Tensor,
-                            valid_masks: Optional[Tensor] = None) -> Tensor:
+    def candidate_selection(self, lab: Tensor, valid_masks: Optional[Tensor] = None) -> Tensor:
         """``(B, T, 3, h, w)`` Lab (+ ``(B, T, h, w)`` valid) -> the
         ``(P, B, K, h, w)`` bool :func:`knn_patch_selection` of this
         module's pairing and settings, reusable by every :meth:`forward` on
         these clips."""
-        return knn_patch_selection(lab, self.frame_pairs(lab.shape[1]),
-                                   self.patch_size, self.grid_size,
-                                   self.dilation, self.topk, self.threshold,
-                                   valid_masks)
+        return knn_patch_selection(
+            lab,
+            self.frame_pairs(lab.shape[1]),
+            self.patch_size,
+            self.grid_size,
+            self.dilation,
+            self.topk,
+            self.threshold,
+            valid_masks,
+        )
 
-    def forward(self,
-                mask_logits: Tensor,
-                lab: Tensor,
-                box_masks: Tensor,
-                clip_of: Optional[Tensor] = None,
-                valid_masks: Optional[Tensor] = None,
-                selection: Optional[Tensor] = None,
-                weight_scale: float = 1.0) -> Tensor:
+    def forward(
+        self,
+        mask_logits: Tensor,
+        lab: Tensor,
+        box_masks: Tensor,
+        clip_of: Optional[Tensor] = None,
+        valid_masks: Optional[Tensor] = None,
+        selection: Optional[Tensor] = None,
+        weight_scale: float = 1.0,
+    ) -> Tensor:
         """``(N, T, h, w)`` logits, ``(B, T, 3, h, w)`` Lab, ``(N, T, h, w)``
         box masks, optional ``(N,)`` ``clip_of``, ``(B, T, h, w)`` valid
         masks and ``(P, B, K, h, w)`` precomputed :meth:`candidate_selection`
         -> ``loss_weight * weight_scale *`` loss (``weight_scale``: e.g. the
         criterion's warm-up ramp)."""
         loss = temporal_knn_patch_loss(
-            mask_logits, lab, box_masks,
-            self.frame_pairs(mask_logits.shape[1]), clip_of,
-            self.patch_size, self.grid_size, self.dilation, self.topk,
-            self.threshold, valid_masks, selection)
+            mask_logits,
+            lab,
+            box_masks,
+            self.frame_pairs(mask_logits.shape[1]),
+            clip_of,
+            self.patch_size,
+            self.grid_size,
+            self.dilation,
+            self.topk,
+            self.threshold,
+            valid_masks,
+            selection,
+        )
         return (self.loss_weight * weight_scale) * loss

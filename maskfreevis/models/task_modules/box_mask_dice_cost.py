@@ -3,6 +3,7 @@
 Shape letters (one meaning across ``maskfreevis.models``): Q queries, I annotated instances of
 the clip, T frames per clip, h, w the mask grid.
 """
+
 from typing import Optional, Union
 
 import torch
@@ -39,11 +40,17 @@ def box_mask_dice_cost(pred_logits: Tensor, gt_boxes: Tensor) -> Tensor:
         pred_logits = pred_logits.unsqueeze(1)
     if gt_boxes.dim() == 2:
         gt_boxes = gt_boxes.unsqueeze(1)
-    if pred_logits.dim() != 4 or gt_boxes.dim() != 3 or gt_boxes.shape[-1] != 4 or \
-            pred_logits.shape[1] != gt_boxes.shape[1]:
-        raise ValueError('BoxMaskDiceCost needs predictions (Q, T, h, w) and GT cell boxes '
-                         '(I, T, 4) of the same clip, got '
-                         f'{tuple(pred_logits.shape)} and {tuple(gt_boxes.shape)}')
+    if (
+        pred_logits.dim() != 4
+        or gt_boxes.dim() != 3
+        or gt_boxes.shape[-1] != 4
+        or pred_logits.shape[1] != gt_boxes.shape[1]
+    ):
+        raise ValueError(
+            'BoxMaskDiceCost needs predictions (Q, T, h, w) and GT cell boxes '
+            '(I, T, 4) of the same clip, got '
+            f'{tuple(pred_logits.shape)} and {tuple(gt_boxes.shape)}'
+        )
     pred_boxes = mask_box_extents(pred_logits > 0)  # (Q, T, 4)
     pred_area = _box_area(pred_boxes).sum(-1)  # (Q,)
     gt_area = _box_area(gt_boxes).sum(-1)  # (I,)
@@ -74,18 +81,22 @@ class BoxMaskDiceCost(BaseMatchCost):
         weight: cost weight (5.0 in the release).
     """
 
-    def __init__(self, weight: Union[float, int] = 1.) -> None:
+    def __init__(self, weight: Union[float, int] = 1.0) -> None:
         super().__init__(weight=weight)
 
-    def __call__(self,
-                 pred_instances: InstanceData,
-                 gt_instances: InstanceData,
-                 img_meta: Optional[dict] = None,
-                 **kwargs) -> Tensor:
+    def __call__(
+        self,
+        pred_instances: InstanceData,
+        gt_instances: InstanceData,
+        img_meta: Optional[dict] = None,
+        **kwargs,
+    ) -> Tensor:
         """Weighted ``(Q, I)`` cost matrix."""
         if 'grid_boxes' not in gt_instances:
-            raise KeyError('BoxMaskDiceCost needs gt_instances.grid_boxes, the (I, T, 4) GT '
-                           'boxes in mask-grid cells (box_cells); MaskFreeCriterion provides them')
+            raise KeyError(
+                'BoxMaskDiceCost needs gt_instances.grid_boxes, the (I, T, 4) GT '
+                'boxes in mask-grid cells (box_cells); MaskFreeCriterion provides them'
+            )
         with torch.no_grad():
             cost = box_mask_dice_cost(pred_instances.masks, gt_instances.grid_boxes)
         return cost * self.weight

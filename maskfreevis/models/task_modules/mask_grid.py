@@ -19,6 +19,7 @@ columns ``[x0, x1)`` and rows ``[y0, y1)``; an empty box is ``(0, 0, 0, 0)``.
 
 Shape letters (one meaning across ``maskfreevis.models``): h, w the mask grid.
 """
+
 from typing import Sequence, Tuple
 
 import torch
@@ -27,8 +28,7 @@ from torch import Tensor
 __all__ = ['box_cells', 'rasterize_boxes', 'valid_region_masks', 'mask_box_extents']
 
 
-def _box_cell_span(low: Tensor, high: Tensor, stride: float,
-                   size: int) -> Tuple[Tensor, Tensor]:
+def _box_cell_span(low: Tensor, high: Tensor, stride: float, size: int) -> Tuple[Tensor, Tensor]:
     """Half-open cell index range ``[start, end)`` of a pixel interval ``[low, high)``.
 
     Args:
@@ -49,8 +49,7 @@ def _box_cell_span(low: Tensor, high: Tensor, stride: float,
     return start.clamp(0, size).long(), end.clamp(0, size).long()
 
 
-def box_cells(boxes: Tensor, present: Tensor, mask_size: Sequence[int],
-              stride: float) -> Tensor:
+def box_cells(boxes: Tensor, present: Tensor, mask_size: Sequence[int], stride: float) -> Tensor:
     """The cells of the stride-``stride`` mask grid that boxes fill (cell-centre rule).
 
     Args:
@@ -64,8 +63,10 @@ def box_cells(boxes: Tensor, present: Tensor, mask_size: Sequence[int],
         of the grid (absent, or outside it) is ``(0, 0, 0, 0)``.
     """
     if boxes.shape[-1] != 4 or boxes.shape[:-1] != present.shape:
-        raise ValueError(f'boxes must be (..., 4) matching present (...), got '
-                         f'{tuple(boxes.shape)} and {tuple(present.shape)}')
+        raise ValueError(
+            f'boxes must be (..., 4) matching present (...), got '
+            f'{tuple(boxes.shape)} and {tuple(present.shape)}'
+        )
     height, width = int(mask_size[0]), int(mask_size[1])
     boxes = boxes.float()
     x_start, x_end = _box_cell_span(boxes[..., 0], boxes[..., 2], stride, width)
@@ -75,8 +76,9 @@ def box_cells(boxes: Tensor, present: Tensor, mask_size: Sequence[int],
     return cells.masked_fill(empty[..., None], 0)
 
 
-def rasterize_boxes(boxes: Tensor, present: Tensor, mask_size: Sequence[int],
-                    stride: float) -> Tensor:
+def rasterize_boxes(
+    boxes: Tensor, present: Tensor, mask_size: Sequence[int], stride: float
+) -> Tensor:
     """Filled box masks on the stride-``stride`` mask grid (cell-centre rule, see module doc).
 
     Args:
@@ -96,8 +98,7 @@ def rasterize_boxes(boxes: Tensor, present: Tensor, mask_size: Sequence[int],
     return in_rows[..., :, None] & in_cols[..., None, :]
 
 
-def valid_region_masks(img_shapes: Tensor, mask_size: Sequence[int],
-                       stride: float) -> Tensor:
+def valid_region_masks(img_shapes: Tensor, mask_size: Sequence[int], stride: float) -> Tensor:
     """Cells of the padded mask grid whose centre lies inside each frame's image.
 
     Args:

@@ -1,4 +1,5 @@
 """Helpers for converter tests: load a written json with BoxVISDataset, write small images."""
+
 import json
 import os
 import os.path as osp
@@ -17,8 +18,13 @@ def load_with_dataset(data: dict, folder: str, **kwargs) -> BoxVISDataset:
     path = osp.join(folder, 'converted.json')
     with open(path, 'w') as stream:
         json.dump(data, stream)
-    options = dict(ann_file=path, data_prefix=dict(img_path=folder), pipeline=[],
-                   check_files=False, filter_cfg=dict(filter_empty_gt=True, min_size=0))
+    options = dict(
+        ann_file=path,
+        data_prefix=dict(img_path=folder),
+        pipeline=[],
+        check_files=False,
+        filter_cfg=dict(filter_empty_gt=True, min_size=0),
+    )
     options.update(kwargs)
     return BoxVISDataset(**options)
 
@@ -26,8 +32,10 @@ def load_with_dataset(data: dict, folder: str, **kwargs) -> BoxVISDataset:
 def frame_boxes(dataset: BoxVISDataset, video_index: int) -> List[Dict[int, list]]:
     """Per frame of a loaded video: ``{instance_id: bbox xyxy}``."""
     video = dataset.get_data_info(video_index)
-    return [{instance['instance_id']: instance['bbox'] for instance in frame['instances']}
-            for frame in video['images']]
+    return [
+        {instance['instance_id']: instance['bbox'] for instance in frame['instances']}
+        for frame in video['images']
+    ]
 
 
 def write_images(folder: str, names: List[str], width: int, height: int) -> List[str]:

@@ -1,4 +1,5 @@
 """CVAT "for video 1.1" XML -> box-only YouTube-VIS json: track semantics, frames, bad input."""
+
 import os
 import os.path as osp
 
@@ -19,34 +20,61 @@ ORIGINAL_SIZE = '<original_size><width>64</width><height>48</height></original_s
 
 
 def box(frame, xtl, ytl, xbr, ybr, outside=0, occluded=0, keyframe=1, extra=''):
-    return (f'<box frame="{frame}" outside="{outside}" occluded="{occluded}" '
-            f'keyframe="{keyframe}" xtl="{xtl}" ytl="{ytl}" xbr="{xbr}" ybr="{ybr}" '
-            f'z_order="0"{extra}></box>')
+    return (
+        f'<box frame="{frame}" outside="{outside}" occluded="{occluded}" '
+        f'keyframe="{keyframe}" xtl="{xtl}" ytl="{ytl}" xbr="{xbr}" ybr="{ybr}" '
+        f'z_order="0"{extra}></box>'
+    )
 
 
 def write_export(folder, tracks, size=6, start=0, step=1, original_size=ORIGINAL_SIZE):
     """``folder/annotations.xml`` of one task; ``tracks`` is a list of (id, label, [boxes])."""
     os.makedirs(folder, exist_ok=True)
-    body = ''.join(f'<track id="{track_id}" label="{label}" source="manual">{"".join(shapes)}'
-                   '</track>' for track_id, label, shapes in tracks)
-    meta = META.format(size=size, start=start, stop=start + (size - 1) * step,
-                       filter=f'step={step}' if step > 1 else '', original_size=original_size)
+    body = ''.join(
+        f'<track id="{track_id}" label="{label}" source="manual">{"".join(shapes)}</track>'
+        for track_id, label, shapes in tracks
+    )
+    meta = META.format(
+        size=size,
+        start=start,
+        stop=start + (size - 1) * step,
+        filter=f'step={step}' if step > 1 else '',
+        original_size=original_size,
+    )
     path = osp.join(folder, 'annotations.xml')
     with open(path, 'w') as stream:
-        stream.write(f'<?xml version="1.0" encoding="utf-8"?>\n<annotations><version>1.1'
-                     f'</version>{meta}{body}</annotations>')
+        stream.write(
+            f'<?xml version="1.0" encoding="utf-8"?>\n<annotations><version>1.1'
+            f'</version>{meta}{body}</annotations>'
+        )
     return path
 
 
 # CVAT's own export of a car on frames 0-2 and 4-5 (every frame listed, keyframe="0" for the
 # interpolated ones; an outside box closes each visible run), and the same track as keyframes.
-FULLY_LISTED = [box(0, 0, 0, 10, 10), box(1, 2, 0, 12, 10, keyframe=0),
-                box(2, 4, 0, 14, 10), box(3, 4, 0, 14, 10, outside=1),
-                box(4, 20, 20, 30, 40), box(5, 22, 20, 32, 40, keyframe=0)]
-KEYFRAMES_ONLY = [box(0, 0, 0, 10, 10), box(2, 4, 0, 14, 10), box(3, 4, 0, 14, 10, outside=1),
-                  box(4, 20, 20, 30, 40), box(6, 24, 20, 34, 40, outside=1)]
-EXPECTED_CAR = [[0.0, 0.0, 10.0, 10.0], [2.0, 0.0, 10.0, 10.0], [4.0, 0.0, 10.0, 10.0], None,
-                [20.0, 20.0, 10.0, 20.0], [22.0, 20.0, 10.0, 20.0]]
+FULLY_LISTED = [
+    box(0, 0, 0, 10, 10),
+    box(1, 2, 0, 12, 10, keyframe=0),
+    box(2, 4, 0, 14, 10),
+    box(3, 4, 0, 14, 10, outside=1),
+    box(4, 20, 20, 30, 40),
+    box(5, 22, 20, 32, 40, keyframe=0),
+]
+KEYFRAMES_ONLY = [
+    box(0, 0, 0, 10, 10),
+    box(2, 4, 0, 14, 10),
+    box(3, 4, 0, 14, 10, outside=1),
+    box(4, 20, 20, 30, 40),
+    box(6, 24, 20, 34, 40, outside=1),
+]
+EXPECTED_CAR = [
+    [0.0, 0.0, 10.0, 10.0],
+    [2.0, 0.0, 10.0, 10.0],
+    [4.0, 0.0, 10.0, 10.0],
+    None,
+    [20.0, 20.0, 10.0, 20.0],
+    [22.0, 20.0, 10.0, 20.0],
+]
 
 
 @pytest.mark.parametrize('shapes', [FULLY_LISTED, KEYFRAMES_ONLY], ids=['every-frame', 'keyframes'])
@@ -55,10 +83,10 @@ def test_both_export_styles_give_the_same_boxes(tmp_path, shapes):
     skips = SkipCounter('test')
     data, _ = convert_cvat_video([xml], str(tmp_path), skips=skips)
     assert data['categories'] == [dict(id=1, name='car'), dict(id=2, name='person')]
-    video, = data['videos']
+    (video,) = data['videos']
     assert (video['width'], video['height'], video['length']) == (64, 48, 6)
     assert video['file_names'] == [f'task/images/frame_{n:06d}.png' for n in range(6)]
-    car, = data['annotations']
+    (car,) = data['annotations']
     assert car['bboxes'] == EXPECTED_CAR and car['segmentations'] is None
     interpolated = skips.counts.get('boxes interpolated between listed keyframes', 0)
     assert interpolated == (0 if shapes is FULLY_LISTED else 2)
@@ -66,9 +94,13 @@ def test_both_export_styles_give_the_same_boxes(tmp_path, shapes):
 
 def test_last_box_held_to_the_end_and_outside_past_the_end(tmp_path):
     # A shape drawn on the last frame is exported with an outside box one step past the end.
-    xml = write_export(str(tmp_path / 'task'), [
-        (0, 'person', [box(3, 1, 1, 5, 5)]),
-        (1, 'car', [box(5, 0, 0, 8, 8), box(6, 0, 0, 8, 8, outside=1)])])
+    xml = write_export(
+        str(tmp_path / 'task'),
+        [
+            (0, 'person', [box(3, 1, 1, 5, 5)]),
+            (1, 'car', [box(5, 0, 0, 8, 8), box(6, 0, 0, 8, 8, outside=1)]),
+        ],
+    )
     data, _ = convert_cvat_video([xml], str(tmp_path))
     person, car = data['annotations']
     assert person['bboxes'] == [None] * 3 + [[1.0, 1.0, 4.0, 4.0]] * 3
@@ -77,19 +109,32 @@ def test_last_box_held_to_the_end_and_outside_past_the_end(tmp_path):
 
 def test_absolute_frame_numbers_with_start_and_step(tmp_path):
     # Frames 10, 15, 20 of the source video are the task's positions 0, 1, 2.
-    xml = write_export(str(tmp_path / 'task'), [(4, 'car', [box(10, 0, 0, 4, 4),
-                                                            box(20, 8, 0, 12, 4)])],
-                       size=3, start=10, step=5)
+    xml = write_export(
+        str(tmp_path / 'task'),
+        [(4, 'car', [box(10, 0, 0, 4, 4), box(20, 8, 0, 12, 4)])],
+        size=3,
+        start=10,
+        step=5,
+    )
     data, _ = convert_cvat_video([xml], str(tmp_path))
-    assert data['videos'][0]['file_names'] == ['task/images/frame_000010.png',
-                                               'task/images/frame_000015.png',
-                                               'task/images/frame_000020.png']
-    assert data['annotations'][0]['bboxes'] == [[0.0, 0.0, 4.0, 4.0], [4.0, 0.0, 4.0, 4.0],
-                                                [8.0, 0.0, 4.0, 4.0]]
-    bad = write_export(str(tmp_path / 'bad'), [(4, 'car', [box(12, 0, 0, 4, 4)])],
-                       size=3, start=10, step=5)
-    with pytest.raises(AnnotationError, match=r'<track id="4" label="car"> <box frame="12">: '
-                                              r'frame is not one of the task frames 10 \+ k \* 5'):
+    assert data['videos'][0]['file_names'] == [
+        'task/images/frame_000010.png',
+        'task/images/frame_000015.png',
+        'task/images/frame_000020.png',
+    ]
+    assert data['annotations'][0]['bboxes'] == [
+        [0.0, 0.0, 4.0, 4.0],
+        [4.0, 0.0, 4.0, 4.0],
+        [8.0, 0.0, 4.0, 4.0],
+    ]
+    bad = write_export(
+        str(tmp_path / 'bad'), [(4, 'car', [box(12, 0, 0, 4, 4)])], size=3, start=10, step=5
+    )
+    with pytest.raises(
+        AnnotationError,
+        match=r'<track id="4" label="car"> <box frame="12">: '
+        r'frame is not one of the task frames 10 \+ k \* 5',
+    ):
         convert_cvat_video([bad], str(tmp_path))
 
 
@@ -98,7 +143,7 @@ def test_images_folder_sets_names_and_size(tmp_path, image_writer):
     xml = write_export(folder, [(0, 'car', [box(0, 1, 1, 3, 3)])], size=2, original_size='')
     image_writer(osp.join(folder, 'images'), ['b.jpg', 'a.jpg'], width=40, height=32)
     data, _ = convert_cvat_video([xml], str(tmp_path / 'exports'))
-    video, = data['videos']
+    (video,) = data['videos']
     assert video['file_names'] == ['clip/images/a.jpg', 'clip/images/b.jpg']
     assert (video['width'], video['height']) == (40, 32)
     image_writer(osp.join(folder, 'images'), ['c.jpg'], width=40, height=32)
@@ -115,13 +160,33 @@ def test_no_size_anywhere_asks_for_it(tmp_path):
 
 
 def test_occluded_rotation_and_other_shapes(tmp_path):
-    xml = write_export(str(tmp_path / 'task'), [
-        (0, 'car', [box(0, 0, 0, 10, 4, occluded=1), box(1, 0, 0, 10, 4),
-                    box(2, 0, 0, 10, 4, outside=1)]),
-        (1, 'person', [box(0, 10, 10, 20, 14, extra=' rotation="90"'),
-                       box(1, 10, 10, 20, 14, outside=1)]),
-        (2, 'person', ['<polygon frame="0" outside="0" occluded="0" keyframe="1" '
-                       'points="1,1;5,1;5,5"></polygon>'])])
+    xml = write_export(
+        str(tmp_path / 'task'),
+        [
+            (
+                0,
+                'car',
+                [
+                    box(0, 0, 0, 10, 4, occluded=1),
+                    box(1, 0, 0, 10, 4),
+                    box(2, 0, 0, 10, 4, outside=1),
+                ],
+            ),
+            (
+                1,
+                'person',
+                [box(0, 10, 10, 20, 14, extra=' rotation="90"'), box(1, 10, 10, 20, 14, outside=1)],
+            ),
+            (
+                2,
+                'person',
+                [
+                    '<polygon frame="0" outside="0" occluded="0" keyframe="1" '
+                    'points="1,1;5,1;5,5"></polygon>'
+                ],
+            ),
+        ],
+    )
     with open(xml) as stream:
         text = stream.read()
     with open(xml, 'w') as stream:
@@ -146,8 +211,10 @@ def test_enclosing_boxes_and_rotation_interpolation():
 
 
 def test_classes_select_and_order_labels(tmp_path):
-    xml = write_export(str(tmp_path / 'task'), [(0, 'car', [box(0, 0, 0, 4, 4)]),
-                                                (1, 'person', [box(0, 5, 5, 9, 9)])])
+    xml = write_export(
+        str(tmp_path / 'task'),
+        [(0, 'car', [box(0, 0, 0, 4, 4)]), (1, 'person', [box(0, 5, 5, 9, 9)])],
+    )
     skips = SkipCounter('test')
     data, _ = convert_cvat_video([xml], str(tmp_path), classes=['person'], skips=skips)
     assert data['categories'] == [dict(id=1, name='person')]
@@ -158,8 +225,9 @@ def test_classes_select_and_order_labels(tmp_path):
 
 
 def test_round_trip_through_box_vis_dataset(tmp_path, load_converted, boxes_per_frame):
-    xml = write_export(str(tmp_path / 'task'), [(0, 'car', KEYFRAMES_ONLY),
-                                                (1, 'person', [box(1, 30, 5, 40, 25)])])
+    xml = write_export(
+        str(tmp_path / 'task'), [(0, 'car', KEYFRAMES_ONLY), (1, 'person', [box(1, 30, 5, 40, 25)])]
+    )
     data, _ = convert_cvat_video([xml], str(tmp_path))
     dataset = load_converted(data, str(tmp_path))
     assert dataset.metainfo['classes'] == ('car', 'person')
@@ -167,38 +235,62 @@ def test_round_trip_through_box_vis_dataset(tmp_path, load_converted, boxes_per_
     assert frames[0] == {1: [0.0, 0.0, 10.0, 10.0]}
     assert frames[1] == {1: [2.0, 0.0, 12.0, 10.0], 2: [30.0, 5.0, 40.0, 25.0]}
     assert frames[3] == {2: [30.0, 5.0, 40.0, 25.0]}
-    labels = [instance['bbox_label'] for instance in dataset.get_data_info(0)['images'][1]
-              ['instances']]
+    labels = [
+        instance['bbox_label'] for instance in dataset.get_data_info(0)['images'][1]['instances']
+    ]
     assert labels == [0, 1]
 
 
-@pytest.mark.parametrize('tracks, message', [
-    ([(0, 'car', [box(0, 'abc', 0, 4, 4)])],
-     r'annotations.xml: <track id="0" label="car"> <box frame="0">: xtl=\'abc\' is not a number'),
-    ([(0, 'car', [box(0, 5, 0, 4, 4)])], r'<box frame="0">: negative size \(xbr < xtl'),
-    ([(0, 'car', [box(9, 0, 0, 4, 4)])], r'<box frame="9">: frame is not one of the task frames'),
-    ([(0, 'car', [box(1, 0, 0, 4, 4), box(1, 1, 1, 4, 4)])],
-     r'<box frame="1">: this track already has a box on this frame'),
-    ([(0, 'car', [box(0, 0, 0, 4, 4)]), (0, 'car', [box(1, 0, 0, 4, 4)])],
-     r'<track id="0" label="car">: track id 0 is used twice'),
-    ([(0, 'bus', [box(0, 0, 0, 4, 4)])], r"label 'bus' is not among the task labels"),
-])
+@pytest.mark.parametrize(
+    'tracks, message',
+    [
+        (
+            [(0, 'car', [box(0, 'abc', 0, 4, 4)])],
+            r'annotations.xml: <track id="0" label="car"> <box frame="0">: '
+            r"xtl='abc' is not a number",
+        ),
+        ([(0, 'car', [box(0, 5, 0, 4, 4)])], r'<box frame="0">: negative size \(xbr < xtl'),
+        (
+            [(0, 'car', [box(9, 0, 0, 4, 4)])],
+            r'<box frame="9">: frame is not one of the task frames',
+        ),
+        (
+            [(0, 'car', [box(1, 0, 0, 4, 4), box(1, 1, 1, 4, 4)])],
+            r'<box frame="1">: this track already has a box on this frame',
+        ),
+        (
+            [(0, 'car', [box(0, 0, 0, 4, 4)]), (0, 'car', [box(1, 0, 0, 4, 4)])],
+            r'<track id="0" label="car">: track id 0 is used twice',
+        ),
+        ([(0, 'bus', [box(0, 0, 0, 4, 4)])], r"label 'bus' is not among the task labels"),
+    ],
+)
 def test_bad_elements_name_the_file_and_element(tmp_path, tracks, message):
     xml = write_export(str(tmp_path / 'task'), tracks)
     with pytest.raises(AnnotationError, match=message):
         convert_cvat_video([xml], str(tmp_path))
 
 
-@pytest.mark.parametrize('content, message', [
-    ('<annotations><track id="0"', r'annotations.xml: not well-formed XML \(.*line 1'),
-    ('<annotations><meta><project><tasks/></project></meta></annotations>',
-     'this is a project export'),
-    ('<annotations><meta><task><size>1</size></task></meta><image id="0" name="a.jpg"/>'
-     '</annotations>', 'this is a "CVAT for images" export'),
-    ('<dataset/>', 'the root element is <dataset>'),
-    ('<annotations><meta><task><name>x</name></task></meta></annotations>',
-     r'<meta><task> has no <size>'),
-])
+@pytest.mark.parametrize(
+    'content, message',
+    [
+        ('<annotations><track id="0"', r'annotations.xml: not well-formed XML \(.*line 1'),
+        (
+            '<annotations><meta><project><tasks/></project></meta></annotations>',
+            'this is a project export',
+        ),
+        (
+            '<annotations><meta><task><size>1</size></task></meta><image id="0" name="a.jpg"/>'
+            '</annotations>',
+            'this is a "CVAT for images" export',
+        ),
+        ('<dataset/>', 'the root element is <dataset>'),
+        (
+            '<annotations><meta><task><name>x</name></task></meta></annotations>',
+            r'<meta><task> has no <size>',
+        ),
+    ],
+)
 def test_wrong_files_are_refused_with_the_reason(tmp_path, content, message):
     path = tmp_path / 'annotations.xml'
     path.write_text(content)

@@ -1,4 +1,5 @@
 """Local train / val split of a video json by whole videos."""
+
 import copy
 import random
 
@@ -15,10 +16,21 @@ def ytvis_with_masks(vis, num_videos=10):
     for video_id in range(1, num_videos + 1):
         videos.append(vis.ytvis_video(video_id, [f'v{video_id}/0.jpg', f'v{video_id}/1.jpg']))
         box = [2, 3, 10, 8]
-        annotations.append(vis.ytvis_track(100 + video_id, video_id, 1 + video_id % 2, [box, None],
-                                           segmentations=[vis.box_polygon(box), None]))
-    return dict(info={'year': 2019}, videos=videos, annotations=annotations,
-                categories=[dict(id=1, name='cat'), dict(id=2, name='dog')])
+        annotations.append(
+            vis.ytvis_track(
+                100 + video_id,
+                video_id,
+                1 + video_id % 2,
+                [box, None],
+                segmentations=[vis.box_polygon(box), None],
+            )
+        )
+    return dict(
+        info={'year': 2019},
+        videos=videos,
+        annotations=annotations,
+        categories=[dict(id=1, name='cat'), dict(id=2, name='dog')],
+    )
 
 
 def test_split_is_seeded_complete_and_keeps_masks(vis):
@@ -38,17 +50,20 @@ def test_split_is_seeded_complete_and_keeps_masks(vis):
     again = split_by_video(data, val_ratio=0.3, seed=3)[1]
     shuffled = dict(data, videos=random.Random(0).sample(data['videos'], 10))
     reordered = split_by_video(shuffled, val_count=3, seed=3)[1]
-    assert {v['id'] for v in again['videos']} == {v['id'] for v in reordered['videos']} == \
-        set(val_ids)
-    other_seeds = {frozenset(v['id'] for v in split_by_video(data, val_count=3, seed=seed)[1]
-                             ['videos']) for seed in range(5)}
+    assert (
+        {v['id'] for v in again['videos']} == {v['id'] for v in reordered['videos']} == set(val_ids)
+    )
+    other_seeds = {
+        frozenset(v['id'] for v in split_by_video(data, val_count=3, seed=seed)[1]['videos'])
+        for seed in range(5)
+    }
     assert len(other_seeds) > 1
 
 
 def test_cocovid_split_follows_images(vis):
     data = vis.to_cocovid(ytvis_with_masks(vis, num_videos=4))
     train, val = split_by_video(data, val_count=1, seed=0)
-    val_video, = val['videos']
+    (val_video,) = val['videos']
     assert {image['video_id'] for image in val['images']} == {val_video['id']}
     val_images = {image['id'] for image in val['images']}
     assert val['annotations'] and all(ann['image_id'] in val_images for ann in val['annotations'])
@@ -63,7 +78,9 @@ def test_val_split_loads_with_masks(vis, tmp_path, load_converted):
     first_frame = dataset.get_data_info(0)['images'][0]
     assert 'mask' in first_frame['instances'][0]
     assert categories_missing_from(dict(categories=val['categories'], annotations=[])) == [
-        'cat', 'dog']
+        'cat',
+        'dog',
+    ]
 
 
 def test_bad_requests_and_input_are_refused(vis):
@@ -79,8 +96,9 @@ def test_bad_requests_and_input_are_refused(vis):
         split_by_video(dict(data, videos=data['videos'][:1]), val_count=1, source='in.json')
     broken = copy.deepcopy(data)
     broken['annotations'][0]['video_id'] = 99
-    with pytest.raises(AnnotationError, match='in.json: annotation id 101 refers to unknown '
-                                              'video_id 99'):
+    with pytest.raises(
+        AnnotationError, match='in.json: annotation id 101 refers to unknown video_id 99'
+    ):
         split_by_video(broken, val_count=1, source='in.json')
     twice = dict(data, videos=data['videos'] + data['videos'][:1])
     with pytest.raises(AnnotationError, match='video id 1 is listed more than once'):

@@ -1,4 +1,5 @@
 """ClipBoxesToImage: clip to the image, drop empty boxes, keep every per-instance key aligned."""
+
 import numpy as np
 import pytest
 from mmdet.structures.bbox import HorizontalBoxes
@@ -12,21 +13,27 @@ def frame_results(boxes):
     masks = np.zeros((num, 20, 30), dtype=np.uint8)
     for index in range(num):
         masks[index, 0, index] = 1  # a distinct pixel identifies each instance's mask
-    return dict(img_shape=(20, 30), gt_bboxes=boxes,
-                gt_bboxes_labels=np.arange(num, dtype=np.int64) + 10,
-                gt_ignore_flags=np.array([False, True, False, False][:num]),
-                gt_instances_ids=np.arange(num, dtype=np.int32) + 1,
-                gt_masks=BitmapMasks(masks, 20, 30))
+    return dict(
+        img_shape=(20, 30),
+        gt_bboxes=boxes,
+        gt_bboxes_labels=np.arange(num, dtype=np.int64) + 10,
+        gt_ignore_flags=np.array([False, True, False, False][:num]),
+        gt_instances_ids=np.arange(num, dtype=np.int32) + 1,
+        gt_masks=BitmapMasks(masks, 20, 30),
+    )
 
 
 @pytest.mark.parametrize('box_type', ['numpy', 'hbox'])
 def test_clips_and_drops_with_aligned_keys(box_type):
-    boxes = np.array([
-        [-5, 2, 10, 8],  # partly outside left: -> [0, 2, 10, 8]
-        [25, 15, 40, 30],  # partly outside bottom-right: -> [25, 15, 30, 20]
-        [31, 0, 40, 5],  # right of the image: empty after clipping
-        [3, 4, 3, 9],  # zero width
-    ], dtype=np.float32)
+    boxes = np.array(
+        [
+            [-5, 2, 10, 8],  # partly outside left: -> [0, 2, 10, 8]
+            [25, 15, 40, 30],  # partly outside bottom-right: -> [25, 15, 30, 20]
+            [31, 0, 40, 5],  # right of the image: empty after clipping
+            [3, 4, 3, 9],  # zero width
+        ],
+        dtype=np.float32,
+    )
     results = frame_results(HorizontalBoxes(boxes) if box_type == 'hbox' else boxes)
     out = ClipBoxesToImage()(results)
     got = out['gt_bboxes'].numpy() if box_type == 'hbox' else out['gt_bboxes']

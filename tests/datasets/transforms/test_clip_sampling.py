@@ -1,4 +1,5 @@
 """SampleClipFrames: window, no duplicates, short videos, shuffle, pseudo-videos, output layout."""
+
 import copy
 
 import numpy as np
@@ -10,10 +11,18 @@ from maskfreevis.datasets import SampleClipFrames
 
 
 def make_video(length, video_id=7, pseudo=False):
-    frames = [dict(img_path=f'v/{i}.jpg', img_id=100 + i, video_id=video_id, frame_id=i,
-                   height=32, width=48, instances=[dict(instance_id=1, bbox=[0, 0, 4, 4],
-                                                        bbox_label=0, ignore_flag=0)])
-              for i in range(length)]
+    frames = [
+        dict(
+            img_path=f'v/{i}.jpg',
+            img_id=100 + i,
+            video_id=video_id,
+            frame_id=i,
+            height=32,
+            width=48,
+            instances=[dict(instance_id=1, bbox=[0, 0, 4, 4], bbox_label=0, ignore_flag=0)],
+        )
+        for i in range(length)
+    ]
     video = dict(video_id=video_id, video_length=length, images=frames)
     if pseudo:
         video['is_pseudo_video'] = True

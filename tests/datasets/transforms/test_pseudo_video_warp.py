@@ -1,4 +1,5 @@
 """RandomPseudoVideoWarp: crop trajectory, sorted rotations, boxes and masks follow the image."""
+
 import mmcv
 import numpy as np
 import pytest
@@ -26,7 +27,8 @@ def clip_results(num_frames, boxes, masks=None):
         gt_bboxes_labels=[np.arange(num, dtype=np.int64) for _ in range(num_frames)],
         gt_ignore_flags=[np.zeros(num, dtype=bool) for _ in range(num_frames)],
         gt_instances_ids=[np.arange(num, dtype=np.int32) + 1 for _ in range(num_frames)],
-        frame_id=list(range(num_frames)))
+        frame_id=list(range(num_frames)),
+    )
     if masks is not None:
         results['gt_masks'] = [masks for _ in range(num_frames)]
     return results
@@ -109,8 +111,13 @@ class FixedWarp(RandomPseudoVideoWarp):
     """Deterministic parameters, to check what happens to boxes that leave the frame."""
 
     def _sample_clip_params(self, image_hw, num_frames):
-        return dict(crop_hw=(12, 16), crop_start_yx=(0, 0), crop_end_yx=(0, 0),
-                    angles=np.zeros(num_frames), center_rel_xy=np.array([0.5, 0.5]))
+        return dict(
+            crop_hw=(12, 16),
+            crop_start_yx=(0, 0),
+            crop_end_yx=(0, 0),
+            angles=np.zeros(num_frames),
+            center_rel_xy=np.array([0.5, 0.5]),
+        )
 
 
 def test_boxes_leaving_the_crop_are_dropped_with_aligned_keys():
@@ -128,8 +135,7 @@ def test_polygon_masks_are_warped_too():
     boxes = [[8, 6, 26, 20]]
     polygons = PolygonMasks([[np.array([8, 6, 26, 6, 26, 20, 8, 20], dtype=np.float64)]], H, W)
     np.random.seed(3)
-    out = RandomPseudoVideoWarp(crop_prob=1.0, crop_size=(30, 40))(
-        clip_results(3, boxes, polygons))
+    out = RandomPseudoVideoWarp(crop_prob=1.0, crop_size=(30, 40))(clip_results(3, boxes, polygons))
     for frame in range(3):
         assert isinstance(out['gt_masks'][frame], PolygonMasks)
         assert len(out['gt_masks'][frame]) == len(out['gt_bboxes'][frame])

@@ -1,4 +1,5 @@
 """A toy iteration-based training run (a linear model on fixed data) for the checkpoint hooks."""
+
 import copy
 import itertools
 import signal
@@ -6,9 +7,9 @@ from typing import Callable, Optional, Sequence
 
 import pytest
 import torch
+from mmdet.registry import DATASETS, MODELS
 from mmengine.config import Config
 from mmengine.model import BaseModel
-from mmdet.registry import DATASETS, MODELS
 from torch.utils.data import Dataset
 
 from maskfreevis.engine import build_runner
@@ -21,9 +22,15 @@ class HookTestToyModel(BaseModel):
     ``extra_layer`` adds an unused layer (a model a checkpoint only partly fits);
     ``skipped_nan_calls`` report a NaN loss whose gradient is zero (an AMP step skipped)."""
 
-    def __init__(self, width: int = 4, nan_after: Optional[int] = None,
-                 scale_after: Optional[int] = None, scale: float = 1.0,
-                 extra_layer: bool = False, skipped_nan_calls: Sequence[int] = ()) -> None:
+    def __init__(
+        self,
+        width: int = 4,
+        nan_after: Optional[int] = None,
+        scale_after: Optional[int] = None,
+        scale: float = 1.0,
+        extra_layer: bool = False,
+        skipped_nan_calls: Sequence[int] = (),
+    ) -> None:
         super().__init__()
         self.linear = torch.nn.Linear(width, 1)
         self.extra = torch.nn.Linear(1, 1) if extra_layer else None
@@ -71,15 +78,26 @@ def toy_config(work_dir: str, max_iters: int, **overrides) -> Config:
         # mmengine names the logger, visualizer and message hub after the experiment; runs in
         # the same second would share them.
         experiment_name=f'hook_test_{next(_run_numbers)}',
-        model=dict(type='HookTestToyModel'), work_dir=work_dir, default_scope='mmdet',
-        launcher='none', train_cfg=dict(by_epoch=False, max_iters=max_iters),
-        train_dataloader=dict(dataset=dict(type='HookTestToyData'), batch_size=4, num_workers=0,
-                              sampler=dict(type='InfiniteSampler', shuffle=False),
-                              collate_fn=dict(type='default_collate')),
+        model=dict(type='HookTestToyModel'),
+        work_dir=work_dir,
+        default_scope='mmdet',
+        launcher='none',
+        train_cfg=dict(by_epoch=False, max_iters=max_iters),
+        train_dataloader=dict(
+            dataset=dict(type='HookTestToyData'),
+            batch_size=4,
+            num_workers=0,
+            sampler=dict(type='InfiniteSampler', shuffle=False),
+            collate_fn=dict(type='default_collate'),
+        ),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2),
-                           logger=dict(type='LoggerHook', interval=1)),
-        randomness=dict(seed=0), log_level='WARNING')
+        default_hooks=dict(
+            checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2),
+            logger=dict(type='LoggerHook', interval=1),
+        ),
+        randomness=dict(seed=0),
+        log_level='WARNING',
+    )
     cfg.update(copy.deepcopy(overrides))
     return Config(cfg)
 

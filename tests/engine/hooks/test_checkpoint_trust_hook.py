@@ -1,4 +1,5 @@
 """``CheckpointTrustHook``: the config's ``trusted_checkpoints`` only, only while the run lasts."""
+
 from types import SimpleNamespace
 
 import pytest
@@ -19,7 +20,8 @@ def test_listed_checkpoints_are_trusted_from_before_run_to_after_run(tmp_path):
     unlisted = tmp_path / 'elsewhere' / 'unlisted.pth'
     runner = SimpleNamespace(
         work_dir=str(work_dir),
-        cfg=Config(dict(trusted_checkpoints=[str(listed), 'https://example.org/model.pth'])))
+        cfg=Config(dict(trusted_checkpoints=[str(listed), 'https://example.org/model.pth'])),
+    )
     hook = CheckpointTrustHook()
 
     hook.before_run(runner)

@@ -1,4 +1,5 @@
 """``DivergenceHook``: a diverging run stops with the iteration and likely cause, unsaved."""
+
 import os
 
 import pytest
@@ -21,8 +22,12 @@ def test_healthy_run_is_left_alone(train_toy, tmp_path):
 
 def test_nan_loss_stops_before_its_checkpoint(train_toy, tmp_path):
     with pytest.raises(TrainingDivergedError, match=r'iteration 5: non-finite loss: loss=nan'):
-        train_toy(tmp_path, 10, model=dict(type='HookTestToyModel', nan_after=5),
-                  default_hooks=checkpoint_every_iteration())
+        train_toy(
+            tmp_path,
+            10,
+            model=dict(type='HookTestToyModel', nan_after=5),
+            default_hooks=checkpoint_every_iteration(),
+        )
     assert saved(tmp_path) == ['iter_1.pth', 'iter_2.pth', 'iter_3.pth', 'iter_4.pth']
 
 
@@ -33,16 +38,23 @@ def test_a_skipped_non_finite_step_is_not_divergence(train_toy, tmp_path):
 
 
 def test_non_finite_losses_in_a_row_stop(train_toy, tmp_path):
-    with pytest.raises(TrainingDivergedError, match=r'iteration 6: non-finite loss: loss=nan, for '
-                       r'3 iterations in a row'):
+    with pytest.raises(
+        TrainingDivergedError,
+        match=r'iteration 6: non-finite loss: loss=nan, for '
+        r'3 iterations in a row',
+    ):
         train_toy(tmp_path, 10, model=dict(type='HookTestToyModel', skipped_nan_calls=[4, 5, 6]))
 
 
 def test_exploding_loss_stops_after_patience(train_toy, tmp_path):
     with pytest.raises(TrainingDivergedError) as error:
-        train_toy(tmp_path, 30, model=dict(type='HookTestToyModel', scale_after=10, scale=1e3),
-                  optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.0)),
-                  default_hooks=checkpoint_every_iteration())
+        train_toy(
+            tmp_path,
+            30,
+            model=dict(type='HookTestToyModel', scale_after=10, scale=1e3),
+            optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.0)),
+            default_hooks=checkpoint_every_iteration(),
+        )
     message = str(error.value)
     assert 'iteration 12: exploding loss' in message and '3 iterations in a row' in message
     assert 'optim_wrapper.optimizer.lr = 0.0' in message and 'iter_11.pth' in message

@@ -1,4 +1,5 @@
 """ProgressBarHook: counts iterations, keeps the last validation metrics and the timings."""
+
 from types import SimpleNamespace
 
 import torch

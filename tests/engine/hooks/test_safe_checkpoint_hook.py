@@ -1,5 +1,6 @@
 """``SafeCheckpointHook``: weights-only checkpoints, atomic saves, old ones removed last,
 a checkpoint on SIGINT."""
+
 import os
 import os.path as osp
 import signal
@@ -11,8 +12,10 @@ from mmengine.hooks import Hook
 from mmengine.logging import HistoryBuffer
 
 from maskfreevis.engine.hooks import SafeCheckpointHook, use_safe_checkpoint_hook
-from maskfreevis.engine.hooks.safe_checkpoint_hook import (arrays_to_history_buffers,
-                                                           history_buffers_to_arrays)
+from maskfreevis.engine.hooks.safe_checkpoint_hook import (
+    arrays_to_history_buffers,
+    history_buffers_to_arrays,
+)
 from maskfreevis.utils.checkpoint_files import PARTIAL_SUFFIX
 
 
@@ -82,8 +85,12 @@ def test_interrupt_during_a_save_keeps_the_previous_checkpoint(train_toy, tmp_pa
     work_dir = tmp_path / 'work'
     checkpoint = dict(type=hook_type, by_epoch=False, interval=2, max_keep_ckpts=1)
     with pytest.raises(KeyboardInterrupt):
-        train_toy(work_dir, 6, extra_hooks=[InterruptSave(at=4)],
-                  default_hooks=dict(checkpoint=checkpoint))
+        train_toy(
+            work_dir,
+            6,
+            extra_hooks=[InterruptSave(at=4)],
+            default_hooks=dict(checkpoint=checkpoint),
+        )
     # build_runner makes even an explicit CheckpointHook the safe one.
     assert osp.isfile(work_dir / 'iter_2.pth')
     assert read_last_checkpoint(work_dir) == str(work_dir / 'iter_2.pth')
@@ -98,8 +105,13 @@ def test_mmengine_hook_alone_loses_every_checkpoint(tmp_path, toy_config):
     from mmengine.runner import Runner
 
     work_dir = tmp_path / 'work'
-    cfg = toy_config(str(work_dir), 6, default_hooks=dict(checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=2, max_keep_ckpts=1)))
+    cfg = toy_config(
+        str(work_dir),
+        6,
+        default_hooks=dict(
+            checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2, max_keep_ckpts=1)
+        ),
+    )
     runner = Runner.from_cfg(cfg)
     runner.register_hook(InterruptSave(at=4))
     with pytest.raises(KeyboardInterrupt):
@@ -127,9 +139,14 @@ def test_best_checkpoint_is_replaced_only_after_the_new_one_exists(tmp_path, int
         torch.save({'ok': 1}, osp.join(out_dir, filename))
 
     name = f'best_ckpt_test_{interrupted}'
-    runner = SimpleNamespace(epoch=0, iter=3, work_dir=str(tmp_path),
-                             message_hub=MessageHub.get_instance(name),
-                             logger=MMLogger.get_instance(name), save_checkpoint=save_checkpoint)
+    runner = SimpleNamespace(
+        epoch=0,
+        iter=3,
+        work_dir=str(tmp_path),
+        message_hub=MessageHub.get_instance(name),
+        logger=MMLogger.get_instance(name),
+        save_checkpoint=save_checkpoint,
+    )
     hook._save_best_checkpoint(runner, {'acc': 0.5})
     first_best = hook.best_ckpt_path
     assert osp.isfile(first_best)
@@ -170,25 +187,33 @@ def test_first_interrupt_saves_a_checkpoint_and_stops(train_toy, tmp_path, signu
 
 
 def test_interrupt_saving_can_be_switched_off(train_toy, tmp_path):
-    checkpoint = dict(type='SafeCheckpointHook', by_epoch=False, interval=100,
-                      save_on_interrupt=False)
+    checkpoint = dict(
+        type='SafeCheckpointHook', by_epoch=False, interval=100, save_on_interrupt=False
+    )
     before = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
-        train_toy(tmp_path, 10, extra_hooks=[SendSignal(at=3)],
-                  default_hooks=dict(checkpoint=checkpoint))
+        train_toy(
+            tmp_path, 10, extra_hooks=[SendSignal(at=3)], default_hooks=dict(checkpoint=checkpoint)
+        )
     assert signal.getsignal(signal.SIGINT) is before
     assert not list(tmp_path.glob('*.pth'))
 
 
-@pytest.mark.parametrize('default_hooks, expected', [
-    (dict(checkpoint=dict(type='CheckpointHook', interval=5)),
-     dict(type='SafeCheckpointHook', interval=5)),
-    (dict(logger=dict(type='LoggerHook')), dict(type='SafeCheckpointHook', interval=1)),
-    (dict(checkpoint=None), None),
-    (dict(checkpoint=dict(type='MyCheckpointHook')), dict(type='MyCheckpointHook')),
-])
+@pytest.mark.parametrize(
+    'default_hooks, expected',
+    [
+        (
+            dict(checkpoint=dict(type='CheckpointHook', interval=5)),
+            dict(type='SafeCheckpointHook', interval=5),
+        ),
+        (dict(logger=dict(type='LoggerHook')), dict(type='SafeCheckpointHook', interval=1)),
+        (dict(checkpoint=None), None),
+        (dict(checkpoint=dict(type='MyCheckpointHook')), dict(type='MyCheckpointHook')),
+    ],
+)
 def test_config_gets_the_safe_hook(default_hooks, expected):
     from mmengine.config import Config
+
     cfg = Config(dict(default_hooks=default_hooks))
     use_safe_checkpoint_hook(cfg)
     assert cfg.default_hooks['checkpoint'] == expected
@@ -216,16 +241,24 @@ def test_a_later_second_signal_stops_at_once(train_toy, tmp_path, monkeypatch):
     monkeypatch.setattr(SafeCheckpointHook, 'REPEAT_GRACE_S', 0.0)
     checkpoint = dict(type='SafeCheckpointHook', by_epoch=False, interval=100)
     with pytest.raises(KeyboardInterrupt) as error:
-        train_toy(tmp_path, 10, extra_hooks=[SendSignal(at=3, times=2)],
-                  default_hooks=dict(checkpoint=checkpoint))
+        train_toy(
+            tmp_path,
+            10,
+            extra_hooks=[SendSignal(at=3, times=2)],
+            default_hooks=dict(checkpoint=checkpoint),
+        )
     assert 'after iteration' not in str(error.value)
     assert not list(tmp_path.glob('*.pth'))
 
 
 def test_a_full_disk_names_the_checkpoint_and_keeps_the_earlier_one(train_toy, tmp_path):
     import errno
+
     full = OSError(errno.ENOSPC, 'No space left on device')
-    with pytest.raises(OSError, match=r'Could not write checkpoint .*iter_4.pth \(No space left on '
-                       r'device\); the earlier checkpoints and last_checkpoint are unchanged'):
+    with pytest.raises(
+        OSError,
+        match=r'Could not write checkpoint .*iter_4.pth \(No space left on '
+        r'device\); the earlier checkpoints and last_checkpoint are unchanged',
+    ):
         train_toy(tmp_path, 6, extra_hooks=[InterruptSave(at=4, error=full)])
     assert read_last_checkpoint(tmp_path) == str(tmp_path / 'iter_2.pth')

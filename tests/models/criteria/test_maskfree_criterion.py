@@ -1,4 +1,5 @@
 """MaskFreeCriterion: matching, per-clip supervision, colour cues, warm-up clock, guards."""
+
 import contextlib
 
 import pytest
@@ -22,10 +23,19 @@ class RecordingLoss(torch.nn.Module):
         self.calls = []
 
     def forward(self, mask_logits, lab, box_masks, clip_of=None, valid_masks=None, **kwargs):
-        self.calls.append(dict(logits=mask_logits, lab=lab, boxes=box_masks, clip=clip_of,
-                               valid=valid_masks, **kwargs))
-        return self.loss(mask_logits, lab, box_masks, clip_of=clip_of, valid_masks=valid_masks,
-                         **kwargs)
+        self.calls.append(
+            dict(
+                logits=mask_logits,
+                lab=lab,
+                boxes=box_masks,
+                clip=clip_of,
+                valid=valid_masks,
+                **kwargs,
+            )
+        )
+        return self.loss(
+            mask_logits, lab, box_masks, clip_of=clip_of, valid_masks=valid_masks, **kwargs
+        )
 
     def candidate_selection(self, lab, valid_masks=None):
         return self.loss.candidate_selection(lab, valid_masks)
@@ -84,8 +94,7 @@ def decoded(model, specs):
     gts = head.preprocess_gt(data['data_samples'])
     clips = data['data_samples']
     lab = torch.stack([torch.stack([c[t].mask_grid_lab for t in range(len(c))]) for c in clips])
-    valid = torch.stack([torch.stack([c[t].mask_grid_valid for t in range(len(c))])
-                         for c in clips])
+    valid = torch.stack([torch.stack([c[t].mask_grid_valid for t in range(len(c))]) for c in clips])
     return all_cls_scores, all_mask_preds, gts, lab, valid
 
 
@@ -95,8 +104,10 @@ def one_clip_gt(boxes, labels, num_frames=2, pad_shape=(32, 48)):
     for index in range(num_frames):
         frame = DetDataSample(metainfo=dict(batch_input_shape=pad_shape, video_id=3))
         frame.gt_instances = InstanceData(
-            bboxes=torch.tensor(boxes, dtype=torch.float32), labels=torch.tensor(labels),
-            instances_ids=torch.arange(1, len(labels) + 1))
+            bboxes=torch.tensor(boxes, dtype=torch.float32),
+            labels=torch.tensor(labels),
+            instances_ids=torch.arange(1, len(labels) + 1),
+        )
         frames.append(frame)
     clip = TrackDataSample()
     clip.video_data_samples = frames
@@ -106,7 +117,7 @@ def one_clip_gt(boxes, labels, num_frames=2, pad_shape=(32, 48)):
 def test_box_clip_matching_uses_box_mask_dice(model, monkeypatch):
     criterion = model.track_head.criterion
     num_queries = model.track_head.num_queries
-    (gt, ) = model.track_head.preprocess_gt([one_clip_gt([[0.0, 0.0, 16.0, 16.0]], [2])])
+    (gt,) = model.track_head.preprocess_gt([one_clip_gt([[0.0, 0.0, 16.0, 16.0]], [2])])
     target = criterion._clip_targets(gt, (8, 12))
     lab, valid = torch.rand(1, 2, 3, 8, 12) * 50, torch.ones(1, 2, 8, 12, dtype=torch.bool)
     assert torch.equal(target.masks, rasterize_boxes(gt.bboxes, gt.presence, (8, 12), 4))
@@ -127,8 +138,15 @@ def test_box_clip_matching_uses_box_mask_dice(model, monkeypatch):
         return real_forward(scores, labels, weights, avg_factor=avg_factor)
 
     monkeypatch.setattr(real_loss_cls, 'forward', recording_loss_cls)
-    criterion._layer_losses(scores[None], logits[None], [target], lab, valid,
-                            criterion._colour_cues(lab, valid), criterion.warmup_factors(0))
+    criterion._layer_losses(
+        scores[None],
+        logits[None],
+        [target],
+        lab,
+        valid,
+        criterion._colour_cues(lab, valid),
+        criterion.warmup_factors(0),
+    )
     labels = seen['labels']
     assert labels[3] == 2 and (labels[torch.arange(num_queries) != 3] == 5).all()
     assert seen['weights'].eq(1).all()
@@ -140,7 +158,7 @@ def test_box_targets_are_the_boxes_on_the_mask_grid(model):
     box_a, box_b = [0.0, 0.0, 12.0, 8.0], [20.0, 4.0, 40.0, 28.0]
     clip = one_clip_gt([box_a, box_b], [3, 1], num_frames=2)
     clip[1].gt_instances = clip[1].gt_instances[:1]  # instance 2 (box_b) absent in frame 1
-    (gt, ) = head.preprocess_gt([clip])
+    (gt,) = head.preprocess_gt([clip])
     target = criterion._clip_targets(gt, (8, 12))
     assert target.masks.dtype == torch.bool and target.masks.shape == (2, 2, 8, 12)
     # box_a = x [0, 12), y [0, 8) -> cells x 0..2, y 0..1 at stride 4
@@ -151,10 +169,12 @@ def test_box_targets_are_the_boxes_on_the_mask_grid(model):
 
 
 def test_mixed_batch_uses_mask_losses_for_the_mask_clip_only(model):
-    batch = synthetic_batch([
-        ClipSpec(3, (64, 96), with_masks=True, labels=[0, 1], seed=3),
-        ClipSpec(3, (48, 72), labels=[2, 3], seed=4, video_id=1),
-    ])
+    batch = synthetic_batch(
+        [
+            ClipSpec(3, (64, 96), with_masks=True, labels=[0, 1], seed=3),
+            ClipSpec(3, (48, 72), labels=[2, 3], seed=4, video_id=1),
+        ]
+    )
     data = model.data_preprocessor(batch, True)
     losses = model(**data, mode='loss')
     for key in ('loss_proj', 'loss_pair', 'loss_tk', 'loss_mask', 'loss_dice'):
@@ -163,8 +183,9 @@ def test_mixed_batch_uses_mask_losses_for_the_mask_clip_only(model):
 
 
 def test_all_mask_batch_keeps_box_keys_as_graph_zeros(model):
-    batch = synthetic_batch([ClipSpec(2, with_masks=True, seed=5),
-                             ClipSpec(2, with_masks=True, seed=6, video_id=1)])
+    batch = synthetic_batch(
+        [ClipSpec(2, with_masks=True, seed=5), ClipSpec(2, with_masks=True, seed=6, video_id=1)]
+    )
     data = model.data_preprocessor(batch, True)
     losses = model(**data, mode='loss')
     for key in ('loss_proj', 'loss_pair', 'loss_tk'):
@@ -174,8 +195,12 @@ def test_all_mask_batch_keeps_box_keys_as_graph_zeros(model):
 
 def test_clips_without_instances_only_train_no_object_and_keep_the_graph(model):
     model.zero_grad()
-    batch = synthetic_batch([ClipSpec(3, num_objects=0, seed=14),
-                             ClipSpec(3, num_objects=0, with_masks=True, seed=15, video_id=1)])
+    batch = synthetic_batch(
+        [
+            ClipSpec(3, num_objects=0, seed=14),
+            ClipSpec(3, num_objects=0, with_masks=True, seed=15, video_id=1),
+        ]
+    )
     data = model.data_preprocessor(batch, True)
     losses = model(**data, mode='loss')
     assert set(losses) == loss_keys(model.track_head.num_transformer_decoder_layers + 1)
@@ -191,11 +216,13 @@ def test_clips_without_instances_only_train_no_object_and_keep_the_graph(model):
 def test_box_losses_receive_each_instance_with_its_clip(model):
     """The TK loss gets per-clip Lab once and each matched instance's clip."""
     criterion = model.track_head.criterion
-    batch = synthetic_batch([
-        ClipSpec(3, (64, 96), num_objects=1, labels=[0], seed=7),
-        ClipSpec(3, (64, 96), with_masks=True, labels=[1, 2], seed=8, video_id=1),
-        ClipSpec(3, (40, 64), num_objects=2, labels=[3, 4], seed=9, video_id=2),
-    ])
+    batch = synthetic_batch(
+        [
+            ClipSpec(3, (64, 96), num_objects=1, labels=[0], seed=7),
+            ClipSpec(3, (64, 96), with_masks=True, labels=[1, 2], seed=8, video_id=1),
+            ClipSpec(3, (40, 64), num_objects=2, labels=[3, 4], seed=9, video_id=2),
+        ]
+    )
     with swapped(criterion, 'loss_tk', RecordingLoss(criterion.loss_tk)) as spy:
         model(**model.data_preprocessor(batch, True), mode='loss')
     # last decoder layer: clip 0 has one instance, clip 1 is mask-supervised, clip 2 has two
@@ -214,42 +241,59 @@ def test_colour_cues_computed_once_per_step_and_shared_by_layers(model, monkeypa
     """Colour similarities depend on the frames only: one computation per training step,
     whatever the number of decoder layers and instances, giving the per-call losses."""
     criterion = model.track_head.criterion
-    batch = synthetic_batch([
-        ClipSpec(3, (64, 96), num_objects=2, labels=[0, 1], seed=12),
-        ClipSpec(3, (40, 64), num_objects=1, labels=[2], seed=13, video_id=1),
-    ])
+    batch = synthetic_batch(
+        [
+            ClipSpec(3, (64, 96), num_objects=2, labels=[0, 1], seed=12),
+            ClipSpec(3, (40, 64), num_objects=1, labels=[2], seed=13, video_id=1),
+        ]
+    )
     data = model.data_preprocessor(batch, True)
     calls = []
     real_cues = criterion._colour_cues
-    monkeypatch.setattr(criterion, '_colour_cues',
-                        lambda *args: calls.append(1) or real_cues(*args))
-    with swapped(criterion, 'loss_tk', RecordingLoss(criterion.loss_tk)) as spy_tk, \
-            swapped(criterion, 'loss_pair', PairSpy(criterion.loss_pair)) as spy_pair:
+    monkeypatch.setattr(
+        criterion, '_colour_cues', lambda *args: calls.append(1) or real_cues(*args)
+    )
+    with swapped(criterion, 'loss_tk', RecordingLoss(criterion.loss_tk)) as spy_tk, swapped(
+        criterion, 'loss_pair', PairSpy(criterion.loss_pair)
+    ) as spy_pair:
         model(**data, mode='loss')
     num_layers = len(spy_tk.calls)
     assert num_layers > 1 and len(calls) == 1 and len(spy_pair.calls) == num_layers
     for tk_call, pair_call in zip(spy_tk.calls, spy_pair.calls):
         # the shared cues give exactly the losses computed from scratch for this layer
-        fresh_tk = spy_tk.loss(tk_call['logits'], tk_call['lab'], tk_call['boxes'],
-                               clip_of=tk_call['clip'], valid_masks=tk_call['valid'],
-                               weight_scale=tk_call['weight_scale'])
-        reused_tk = spy_tk.loss(tk_call['logits'], tk_call['lab'], tk_call['boxes'],
-                                clip_of=tk_call['clip'], valid_masks=tk_call['valid'],
-                                weight_scale=tk_call['weight_scale'],
-                                selection=tk_call['selection'])
+        fresh_tk = spy_tk.loss(
+            tk_call['logits'],
+            tk_call['lab'],
+            tk_call['boxes'],
+            clip_of=tk_call['clip'],
+            valid_masks=tk_call['valid'],
+            weight_scale=tk_call['weight_scale'],
+        )
+        reused_tk = spy_tk.loss(
+            tk_call['logits'],
+            tk_call['lab'],
+            tk_call['boxes'],
+            clip_of=tk_call['clip'],
+            valid_masks=tk_call['valid'],
+            weight_scale=tk_call['weight_scale'],
+            selection=tk_call['selection'],
+        )
         assert fresh_tk.item() == reused_tk.item()
         args, kwargs = pair_call
         copies = kwargs['frame_of']
-        fresh_pair = spy_pair.loss(args[0], args[1][copies], args[2],
-                                   valid_masks=kwargs['valid_masks'][copies])
-        reused_pair = spy_pair.loss(*args, **{k: v for k, v in kwargs.items()
-                                              if k != 'weight_scale'})
+        fresh_pair = spy_pair.loss(
+            args[0], args[1][copies], args[2], valid_masks=kwargs['valid_masks'][copies]
+        )
+        reused_pair = spy_pair.loss(
+            *args, **{k: v for k, v in kwargs.items() if k != 'weight_scale'}
+        )
         assert fresh_pair.item() == pytest.approx(reused_pair.item(), rel=1e-6)
 
 
 def test_box_clips_without_colours_fail_clearly(model):
     all_cls_scores, all_mask_preds, gts, lab, valid = decoded(
-        model, [ClipSpec(2, seed=10), ClipSpec(2, seed=11, video_id=1)])
+        model, [ClipSpec(2, seed=10), ClipSpec(2, seed=11, video_id=1)]
+    )
     criterion = model.track_head.criterion
     with pytest.raises(ValueError, match='need `lab` frames .* MaskFreeDataPreprocessor'):
         criterion(all_cls_scores, all_mask_preds, gts)
@@ -293,12 +337,12 @@ def test_tk_ramp_follows_the_runner_iteration(model, step_inputs, fresh_message_
     assert full['loss_tk'] > 0
 
 
-def test_pairwise_ramp_when_configured_and_off_by_default(model, step_inputs,
-                                                          fresh_message_hub):
+def test_pairwise_ramp_when_configured_and_off_by_default(model, step_inputs, fresh_message_hub):
     full = unramped_losses(model, step_inputs)
     assert criterion_with(model).warmup_iters == {}  # nothing ramped unless asked
-    assert MODELS.build(dict(type='MaskFreeCriterion', num_classes=5,
-                             mask_stride=4)).warmup_iters == dict(loss_tk=200)  # released
+    assert MODELS.build(
+        dict(type='MaskFreeCriterion', num_classes=5, mask_stride=4)
+    ).warmup_iters == dict(loss_tk=200)  # released
     criterion = criterion_with(model, loss_pair=4, loss_proj=2)
     fresh_message_hub.update_info('iter', 1)
     losses = criterion(*step_inputs)
@@ -313,8 +357,7 @@ def test_pairwise_ramp_when_configured_and_off_by_default(model, step_inputs,
     assert losses['loss_pair'] < full['loss_pair'] and losses['loss_tk'] == full['loss_tk']
 
 
-def test_one_clock_counts_training_steps_not_decoder_layers(model, step_inputs,
-                                                            fresh_message_hub):
+def test_one_clock_counts_training_steps_not_decoder_layers(model, step_inputs, fresh_message_hub):
     """Outside a Runner every decoder layer of one step sees the same warm-up factor, and the
     clock advances once per training call of the criterion (not in eval mode)."""
     full = unramped_losses(model, step_inputs)
@@ -323,7 +366,8 @@ def test_one_clock_counts_training_steps_not_decoder_layers(model, step_inputs,
     num_layers = len(step_inputs[0])
     values = [criterion(*step_inputs)['loss_tk'].item() for _ in range(6)]
     assert values == pytest.approx(
-        [0.5 * min(i / 4, 1.0) * (full['loss_tk'].item() / 0.5) for i in range(6)], rel=1e-6)
+        [0.5 * min(i / 4, 1.0) * (full['loss_tk'].item() / 0.5) for i in range(6)], rel=1e-6
+    )
     factors = [call['weight_scale'] for call in spy.calls]
     assert factors == [min(i / 4, 1.0) for i in range(6) for _ in range(num_layers)]
     assert criterion.num_training_steps == 6
@@ -341,21 +385,26 @@ def test_one_clock_counts_training_steps_not_decoder_layers(model, step_inputs,
     assert criterion(*step_inputs)['loss_tk'] == 0  # factor 0 / 4 at the first iteration
 
 
-@pytest.mark.parametrize('warmup_iters, match', [
-    (dict(loss_cls=10), r"box losses .* got \['loss_cls'\]"),
-    (dict(loss_tk=-1), r"warmup_iters\['loss_tk'\] must be an int >= 0"),
-    (dict(loss_tk=2.5), r"warmup_iters\['loss_tk'\] must be an int >= 0"),
-])
+@pytest.mark.parametrize(
+    'warmup_iters, match',
+    [
+        (dict(loss_cls=10), r"box losses .* got \['loss_cls'\]"),
+        (dict(loss_tk=-1), r"warmup_iters\['loss_tk'\] must be an int >= 0"),
+        (dict(loss_tk=2.5), r"warmup_iters\['loss_tk'\] must be an int >= 0"),
+    ],
+)
 def test_warmup_iters_are_checked(warmup_iters, match):
     with pytest.raises(ValueError, match=match):
-        MODELS.build(dict(type='MaskFreeCriterion', num_classes=5, mask_stride=4,
-                          warmup_iters=warmup_iters))
+        MODELS.build(
+            dict(type='MaskFreeCriterion', num_classes=5, mask_stride=4, warmup_iters=warmup_iters)
+        )
 
 
 # ------------------------------------------------------------------- guards
 @pytest.mark.parametrize('kind, layer', [('mask', 1), ('class', 0), ('mask', -1)])
-def test_non_finite_logits_raise_before_matching(model, step_inputs, fresh_message_hub, kind,
-                                                 layer):
+def test_non_finite_logits_raise_before_matching(
+    model, step_inputs, fresh_message_hub, kind, layer
+):
     all_cls_scores, all_mask_preds, gts, lab, valid = step_inputs
     all_cls_scores, all_mask_preds = list(all_cls_scores), list(all_mask_preds)
     outputs = all_mask_preds if kind == 'mask' else all_cls_scores
@@ -363,10 +412,12 @@ def test_non_finite_logits_raise_before_matching(model, step_inputs, fresh_messa
     outputs[layer][0, 1].view(-1)[3] = float('nan') if kind == 'mask' else float('inf')
     fresh_message_hub.update_info('iter', 1234)
     shown_layer = layer % len(outputs)
-    with pytest.raises(FloatingPointError,
-                       match=rf'training iteration 1234: the {kind} logits of decoder output '
-                             rf'{shown_layer} are not finite .* learning rate is likely too '
-                             r'high, or gradients are not clipped'):
+    with pytest.raises(
+        FloatingPointError,
+        match=rf'training iteration 1234: the {kind} logits of decoder output '
+        rf'{shown_layer} are not finite .* learning rate is likely too '
+        r'high, or gradients are not clipped',
+    ):
         criterion_with(model)(all_cls_scores, all_mask_preds, gts, lab, valid)
 
 

@@ -1,4 +1,5 @@
 """MaskFreeDataPreprocessor: mask-grid colours and valid cells, per-clip GT mask padding."""
+
 import numpy as np
 import pytest
 import torch
@@ -18,8 +19,14 @@ MEAN, STD = [123.675, 116.28, 103.53], [58.395, 57.12, 57.375]
 
 
 def build(**overrides) -> MaskFreeDataPreprocessor:
-    cfg = dict(type='MaskFreeDataPreprocessor', mean=MEAN, std=STD, bgr_to_rgb=True,
-               pad_size_divisor=32, mask_stride=4)
+    cfg = dict(
+        type='MaskFreeDataPreprocessor',
+        mean=MEAN,
+        std=STD,
+        bgr_to_rgb=True,
+        pad_size_divisor=32,
+        mask_stride=4,
+    )
     cfg.update(overrides)
     return MODELS.build(cfg)
 
@@ -31,8 +38,9 @@ def expected_lab(rgb) -> np.ndarray:
 
 def flat_clip(num_frames, height, width, bgr, video_id):
     """Uniform-colour clip with one instance; returns (frames, data sample) like the packer."""
-    frames, sample = synthetic_batch([ClipSpec(num_frames, (height, width), num_objects=1,
-                                               video_id=video_id)]).values()
+    frames, sample = synthetic_batch(
+        [ClipSpec(num_frames, (height, width), num_objects=1, video_id=video_id)]
+    ).values()
     frames = frames[0].clone()
     frames[:] = torch.tensor(bgr, dtype=torch.uint8)[None, :, None, None]
     return frames, sample[0]
@@ -52,8 +60,7 @@ def attached(data):
     """``(B, T, 3, h, w)`` Lab and ``(B, T, h, w)`` valid cells the frames carry."""
     clips = data['data_samples']
     lab = torch.stack([torch.stack([c[t].mask_grid_lab for t in range(len(c))]) for c in clips])
-    valid = torch.stack([torch.stack([c[t].mask_grid_valid for t in range(len(c))])
-                         for c in clips])
+    valid = torch.stack([torch.stack([c[t].mask_grid_valid for t in range(len(c))]) for c in clips])
     return lab, valid
 
 
@@ -68,8 +75,7 @@ def test_lab_frames_on_the_mask_grid_match_scikit_image():
     half = expected_lab((np.asarray(BGR_A[::-1]) + np.asarray(BGR_C[::-1])) / 2)
     clip_a = lab[0].permute(0, 2, 3, 1).numpy()  # (T, h, w, 3)
     np.testing.assert_allclose(clip_a[:, 0, 0], np.tile(lab_a, (3, 1)), atol=0.01)
-    np.testing.assert_allclose(clip_a[:, 1:3, 3:6], np.broadcast_to(lab_c, (3, 2, 3, 3)),
-                               atol=0.01)
+    np.testing.assert_allclose(clip_a[:, 1:3, 3:6], np.broadcast_to(lab_c, (3, 2, 3, 3)), atol=0.01)
     np.testing.assert_allclose(clip_a[:, 5, 10], np.tile(half, (3, 1)), atol=0.01)
     assert valid[0].all()
 
@@ -77,15 +83,18 @@ def test_lab_frames_on_the_mask_grid_match_scikit_image():
     assert valid[1, :, :10, :16].all()
     assert not valid[1, :, 10:].any() and not valid[1, :, :, 16:].any()
     clip_b = lab[1].permute(0, 2, 3, 1).numpy()
-    np.testing.assert_allclose(clip_b[:, :10, :16],
-                               np.broadcast_to(expected_lab(BGR_B[::-1]), (3, 10, 16, 3)),
-                               atol=0.01)
+    np.testing.assert_allclose(
+        clip_b[:, :10, :16], np.broadcast_to(expected_lab(BGR_B[::-1]), (3, 10, 16, 3)), atol=0.01
+    )
 
 
-@pytest.mark.parametrize('settings', [
-    dict(bgr_to_rgb=False),  # frames stay BGR: the preprocessor flips them
-    dict(mean=None, std=None),  # no normalisation to undo
-])
+@pytest.mark.parametrize(
+    'settings',
+    [
+        dict(bgr_to_rgb=False),  # frames stay BGR: the preprocessor flips them
+        dict(mean=None, std=None),  # no normalisation to undo
+    ],
+)
 def test_lab_frames_do_not_depend_on_the_preprocessor_settings(settings):
     reference, valid = attached(build()(colour_batch(), True))
     lab, other_valid = attached(build(**settings)(colour_batch(), True))
@@ -95,13 +104,16 @@ def test_lab_frames_do_not_depend_on_the_preprocessor_settings(settings):
     torch.testing.assert_close(lab[valid], reference[valid], atol=1e-3, rtol=0)
 
 
-@pytest.mark.parametrize('settings', [dict(), dict(bgr_to_rgb=False), dict(mean=None, std=None),
-                                      dict(pad_size_divisor=1)])
+@pytest.mark.parametrize(
+    'settings',
+    [dict(), dict(bgr_to_rgb=False), dict(mean=None, std=None), dict(pad_size_divisor=1)],
+)
 def test_colours_are_bit_identical_to_the_former_detector_path(settings):
     """Before, the detector rebuilt the colours from the normalised batch; same bits now."""
     preprocessor = build(**settings)
-    batch = synthetic_batch([ClipSpec(3, (62, 90), seed=4),
-                             ClipSpec(3, (50, 70), seed=5, video_id=1)])
+    batch = synthetic_batch(
+        [ClipSpec(3, (62, 90), seed=4), ClipSpec(3, (50, 70), seed=5, video_id=1)]
+    )
     data = preprocessor(batch, True)
     lab, valid = attached(data)
     # the former MaskFreeVIS.mask_grid_colours, written out
@@ -142,15 +154,19 @@ def test_frame_metainfo_must_describe_the_inputs():
 
 @pytest.mark.parametrize('mask_clip_first', [True, False])
 def test_mixed_batch_pads_the_masks_of_mask_clips_only(mask_clip_first):
-    specs = [ClipSpec(3, (64, 96), with_masks=True, seed=3),
-             ClipSpec(3, (40, 50), seed=4, video_id=1)]
+    specs = [
+        ClipSpec(3, (64, 96), with_masks=True, seed=3),
+        ClipSpec(3, (40, 50), seed=4, video_id=1),
+    ]
     if not mask_clip_first:
         specs = specs[::-1]
-    originals = [[frame.gt_instances.masks.masks.copy() for frame in clip]
-                 for clip in synthetic_batch(specs)['data_samples'] if 'masks' in clip[0]
-                 .gt_instances]
+    originals = [
+        [frame.gt_instances.masks.masks.copy() for frame in clip]
+        for clip in synthetic_batch(specs)['data_samples']
+        if 'masks' in clip[0].gt_instances
+    ]
     data = build()(synthetic_batch(specs), True)
-    mask_clip, box_clip = data['data_samples'][::1 if mask_clip_first else -1]
+    mask_clip, box_clip = data['data_samples'][:: 1 if mask_clip_first else -1]
     for frame, original in zip(mask_clip, originals[0]):
         masks = frame.gt_instances.masks
         assert isinstance(masks, torch.Tensor) and masks.dtype == torch.bool
@@ -160,15 +176,24 @@ def test_mixed_batch_pads_the_masks_of_mask_clips_only(mask_clip_first):
         assert 'masks' not in frame.gt_instances
     if mask_clip_first:
         # mmdet's own padding looks at the first clip only and fails on the box-only one
-        stock = MODELS.build(dict(type='TrackDataPreprocessor', mean=MEAN, std=STD,
-                                  bgr_to_rgb=True, pad_mask=True, pad_size_divisor=32))
+        stock = MODELS.build(
+            dict(
+                type='TrackDataPreprocessor',
+                mean=MEAN,
+                std=STD,
+                bgr_to_rgb=True,
+                pad_mask=True,
+                pad_size_divisor=32,
+            )
+        )
         with pytest.raises(AttributeError):
             stock(synthetic_batch(specs), True)
 
 
 def test_masks_are_padded_with_zeros_to_the_batch():
-    batch = synthetic_batch([ClipSpec(2, (40, 50), with_masks=True, seed=6),
-                             ClipSpec(2, (64, 96), seed=7, video_id=1)])
+    batch = synthetic_batch(
+        [ClipSpec(2, (40, 50), with_masks=True, seed=6), ClipSpec(2, (64, 96), seed=7, video_id=1)]
+    )
     data = build()(batch, True)
     masks = data['data_samples'][0][1].gt_instances.masks
     assert masks.shape[-2:] == (64, 96)
@@ -178,9 +203,13 @@ def test_masks_are_padded_with_zeros_to_the_batch():
 def test_masks_larger_than_the_batch_are_reported():
     batch = synthetic_batch([ClipSpec(2, (40, 50), with_masks=True, seed=6, video_id=5)])
     batch['data_samples'][0][1].gt_instances.masks = BitmapMasks(
-        np.zeros((2, 80, 50), dtype=np.uint8), 80, 50)
-    with pytest.raises(ValueError, match=r'video 5 frame 1: GT masks of size \(80, 50\) '
-                                         r'exceed the padded batch size \(64, 64\)'):
+        np.zeros((2, 80, 50), dtype=np.uint8), 80, 50
+    )
+    with pytest.raises(
+        ValueError,
+        match=r'video 5 frame 1: GT masks of size \(80, 50\) '
+        r'exceed the padded batch size \(64, 64\)',
+    ):
         build()(batch, True)
 
 

@@ -1,4 +1,5 @@
 """MaskFreeVIS detector: preprocessor and head agree on the mask grid; training, prediction."""
+
 import pytest
 import torch
 from mmdet.registry import MODELS
@@ -17,8 +18,9 @@ def model():
 
 
 def batch():
-    return synthetic_batch([ClipSpec(3, (64, 96), seed=1),
-                            ClipSpec(3, (40, 64), seed=2, video_id=1)])
+    return synthetic_batch(
+        [ClipSpec(3, (64, 96), seed=1), ClipSpec(3, (40, 64), seed=2, video_id=1)]
+    )
 
 
 def test_training_step_hands_the_preprocessor_colours_to_the_criterion(model):
@@ -52,18 +54,17 @@ def test_inputs_must_be_clips(model):
 def test_predict_returns_masks_at_the_original_frame_size(model, num_frames):
     model.eval()
     try:
-        test_batch = synthetic_batch([ClipSpec(num_frames, (64, 96), ori_shape=(128, 192),
-                                               seed=3)])
+        test_batch = synthetic_batch([ClipSpec(num_frames, (64, 96), ori_shape=(128, 192), seed=3)])
         data = model.data_preprocessor(test_batch, False)
         with torch.no_grad():
-            (result, ) = model(**data, mode='predict')
+            (result,) = model(**data, mode='predict')
     finally:
         model.train()
     assert len(result) == num_frames
     for frame in range(num_frames):
         pred = result[frame].pred_track_instances
         assert pred.masks.shape == (10, 128, 192) and pred.masks.dtype == torch.bool
-        assert pred.bboxes.shape == (10, 4) and pred.scores.shape == (10, )
+        assert pred.bboxes.shape == (10, 4) and pred.scores.shape == (10,)
         assert ((pred.labels >= 0) & (pred.labels < 5)).all()
 
 
@@ -71,8 +72,11 @@ def test_is_registered_and_rejects_a_head_without_a_criterion():
     assert MODELS.get('MaskFreeVIS') is MaskFreeVIS
     cfg = small_model_cfg()
     del cfg.track_head['criterion']
-    cfg.track_head.update(type='Mask2FormerTrackHead', num_frames=2,
-                          loss_cls=dict(type='CrossEntropyLoss', class_weight=[1.0] * 6))
+    cfg.track_head.update(
+        type='Mask2FormerTrackHead',
+        num_frames=2,
+        loss_cls=dict(type='CrossEntropyLoss', class_weight=[1.0] * 6),
+    )
     with pytest.raises(TypeError, match='MaskFreeTrackHead'):
         MODELS.build(cfg)
 
@@ -88,6 +92,9 @@ def test_needs_the_preprocessor_that_computes_colours():
 def test_preprocessor_and_head_must_share_the_mask_stride():
     cfg = small_model_cfg()
     cfg.data_preprocessor.mask_stride = 8
-    with pytest.raises(ValueError, match=r'data_preprocessor.mask_stride is 8 but '
-                                         r'track_head.strides\[0\] is 4'):
+    with pytest.raises(
+        ValueError,
+        match=r'data_preprocessor.mask_stride is 8 but '
+        r'track_head.strides\[0\] is 4',
+    ):
         MODELS.build(cfg)

@@ -1,4 +1,5 @@
 """Shared settings for the loss tests."""
+
 import pytest
 import torch
 

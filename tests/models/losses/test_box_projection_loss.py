@@ -1,4 +1,5 @@
 """Tests of the box projection loss."""
+
 import pytest
 import torch
 from mmdet.registry import MODELS
@@ -16,8 +17,7 @@ def reference_projection_loss(logits, box_masks):
         for axis in (0, 1):  # 0: max over rows (y), 1: max over columns (x)
             u = probs[m].max(dim=axis).values
             v = boxes[m].max(dim=axis).values
-            total = total + 1 - 2 * (u * v).sum() / (
-                (u * u).sum() + (v * v).sum() + 1e-5)
+            total = total + 1 - 2 * (u * v).sum() / ((u * u).sum() + (v * v).sum() + 1e-5)
         per_instance.append(total)
     return torch.stack(per_instance).mean()
 
@@ -35,8 +35,7 @@ def test_matches_reference_values_and_gradients():
     ref_loss = reference_projection_loss(ref_logits, boxes)
     ref_loss.backward()
     assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-6)
-    torch.testing.assert_close(logits.grad.double(), ref_logits.grad,
-                               rtol=1e-5, atol=1e-8)
+    torch.testing.assert_close(logits.grad.double(), ref_logits.grad, rtol=1e-5, atol=1e-8)
 
 
 def test_hand_computed_cases():
@@ -48,8 +47,9 @@ def test_hand_computed_cases():
     expected = (1 - 6 / (6 + 1e-5)) + (1 - 4 / (4 + 1e-5))
     assert perfect.item() == pytest.approx(expected, abs=1e-7)
     # all-background prediction (s = 0): D = 1 on both axes
-    assert box_projection_loss(torch.full((1, 4, 5), -50.0),
-                               boxes).item() == pytest.approx(2.0, abs=1e-6)
+    assert box_projection_loss(torch.full((1, 4, 5), -50.0), boxes).item() == pytest.approx(
+        2.0, abs=1e-6
+    )
     # s = 1/2 everywhere vs box projections of 3 and 2 ones:
     # x: 1 - 2*1.5 / (5*0.25 + 3 + eps) ; y: 1 - 2*1 / (4*0.25 + 2 + eps)
     half = box_projection_loss(torch.zeros(1, 4, 5), boxes)
@@ -62,8 +62,7 @@ def test_empty_and_extreme_inputs():
     loss = box_projection_loss(logits, torch.zeros(0, 4, 5))
     loss.backward()
     assert loss.item() == 0.0 and logits.grad.shape == (0, 4, 5)
-    extreme = torch.tensor([[[50.0, -50.0], [-50.0, 50.0]]],
-                           requires_grad=True)
+    extreme = torch.tensor([[[50.0, -50.0], [-50.0, 50.0]]], requires_grad=True)
     loss = box_projection_loss(extreme, torch.ones(1, 2, 2))
     loss.backward()
     assert torch.isfinite(loss) and torch.isfinite(extreme.grad).all()
@@ -80,11 +79,11 @@ def test_autocast_gradient_only_to_logits_and_module():
     loss.backward()
     assert loss.dtype == torch.float32 and half.grad is not None
     assert boxes.grad is None
-    assert loss.item() == box_projection_loss(half.detach().float(),
-                                              boxes.detach()).item()
+    assert loss.item() == box_projection_loss(half.detach().float(), boxes.detach()).item()
     module = MODELS.build(dict(type='BoxProjectionLoss', loss_weight=5.0))
     assert isinstance(module, BoxProjectionLoss)
     assert module(logits, boxes).item() == pytest.approx(
-        5.0 * box_projection_loss(logits, boxes).item(), rel=1e-6)
+        5.0 * box_projection_loss(logits, boxes).item(), rel=1e-6
+    )
     with pytest.raises(ValueError, match='same'):
         box_projection_loss(logits, boxes[:, :4])

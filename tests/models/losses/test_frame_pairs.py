@@ -1,8 +1,8 @@
 """Tests of the frame pairing helpers."""
+
 import pytest
 
-from maskfreevis.models.losses import (all_frame_pairs, build_frame_pairs,
-                                       cyclic_frame_pairs)
+from maskfreevis.models.losses import all_frame_pairs, build_frame_pairs, cyclic_frame_pairs
 
 
 def test_all_pairs():

@@ -1,4 +1,5 @@
 """Tests of the torch sRGB -> Lab conversion."""
+
 import numpy as np
 import pytest
 import torch
@@ -29,14 +30,11 @@ def test_known_colours_batched_shape_and_autocast():
         lab = rgb_to_lab(batch)
     assert lab.shape == (2, 4, 3, 2, 2) and lab.dtype == torch.float32
     expected = rgb2lab(image.permute(1, 2, 0).numpy() / 255.0)
-    np.testing.assert_allclose(lab[1, 2].permute(1, 2, 0).numpy(), expected,
-                               atol=1e-3)
+    np.testing.assert_allclose(lab[1, 2].permute(1, 2, 0).numpy(), expected, atol=1e-3)
     white = rgb_to_lab(torch.full((3, 1, 1), 255.0)).flatten()
     # skimage's matrix rows do not sum exactly to the white point, so white
     # is L = 100 with a, b a few 1e-3 off zero there too
-    np.testing.assert_allclose(white.numpy(),
-                               rgb2lab(np.ones((1, 1, 3))).flatten(),
-                               atol=1e-4)
+    np.testing.assert_allclose(white.numpy(), rgb2lab(np.ones((1, 1, 3))).flatten(), atol=1e-4)
     assert white[0].item() == pytest.approx(100.0, abs=1e-4)
     assert rgb_to_lab(torch.zeros(3, 1, 1)).abs().max().item() == 0.0
 

@@ -1,4 +1,5 @@
 """Tests of the colour-gated pairwise loss against a loop reference."""
+
 import math
 import warnings
 
@@ -6,14 +7,17 @@ import pytest
 import torch
 from mmdet.registry import MODELS
 
-from maskfreevis.models.losses import (PairwiseColourLoss,
-                                      colour_neighbour_weights,
-                                      pairwise_colour_loss)
-from maskfreevis.models.losses import deprecated_names
+from maskfreevis.models.losses import (
+    PairwiseColourLoss,
+    colour_neighbour_weights,
+    deprecated_names,
+    pairwise_colour_loss,
+)
 
 
-def reference_pairwise_loss(logits, lab, box_masks, kernel_size=3,
-                            dilation=2, threshold=0.3, valid_masks=None):
+def reference_pairwise_loss(
+    logits, lab, box_masks, kernel_size=3, dilation=2, threshold=0.3, valid_masks=None
+):
     """Pixel loops straight from the definition (float64).
 
     Returns the loss, the total weight and how many in-box in-image pairs
@@ -22,8 +26,11 @@ def reference_pairwise_loss(logits, lab, box_masks, kernel_size=3,
     num, height, width = logits.shape
     lab = lab.double()
     box_masks = box_masks.double()
-    valid = (torch.ones(num, height, width, dtype=torch.bool)
-             if valid_masks is None else valid_masks.bool())
+    valid = (
+        torch.ones(num, height, width, dtype=torch.bool)
+        if valid_masks is None
+        else valid_masks.bool()
+    )
     probs = torch.sigmoid(logits.double())
     probs_bg = torch.sigmoid(-logits.double())  # exact 1 - s for +-50
     radius = kernel_size // 2
@@ -42,67 +49,71 @@ def reference_pairwise_loss(logits, lab, box_masks, kernel_size=3,
                             continue
                         if not valid[m, qy, qx]:
                             continue
-                        distance = torch.linalg.norm(lab[m, :, y, x]
-                                                     - lab[m, :, qy, qx])
+                        distance = torch.linalg.norm(lab[m, :, y, x] - lab[m, :, qy, qx])
                         if math.exp(-0.5 * distance.item()) < threshold:
                             rejected += 1
                             continue
                         weight = box_masks[m, y, x]
-                        same = (probs[m, y, x] * probs[m, qy, qx]
-                                + probs_bg[m, y, x] * probs_bg[m, qy, qx])
+                        same = (
+                            probs[m, y, x] * probs[m, qy, qx]
+                            + probs_bg[m, y, x] * probs_bg[m, qy, qx]
+                        )
                         weighted_terms.append(-weight * torch.log(same))
                         total_weight += weight.item()
     loss = probs.sum() * 0.0
     if weighted_terms:
-        loss = loss + torch.stack(weighted_terms).sum() / max(total_weight,
-                                                              1.0)
+        loss = loss + torch.stack(weighted_terms).sum() / max(total_weight, 1.0)
     return loss, total_weight, rejected
 
 
 def textured_frames(num, height, width, seed):
     """Lab frames with smooth texture plus a distinct square per frame."""
     gen = torch.Generator().manual_seed(seed)
-    rows, cols = torch.meshgrid(torch.arange(height, dtype=torch.float32),
-                                torch.arange(width, dtype=torch.float32),
-                                indexing='ij')
-    lab = torch.stack([50 + 1.2 * torch.sin(0.8 * cols + 0.3 * rows),
-                       1.0 * torch.cos(0.6 * rows), 0.5 * cols / width])
+    rows, cols = torch.meshgrid(
+        torch.arange(height, dtype=torch.float32),
+        torch.arange(width, dtype=torch.float32),
+        indexing='ij',
+    )
+    lab = torch.stack(
+        [
+            50 + 1.2 * torch.sin(0.8 * cols + 0.3 * rows),
+            1.0 * torch.cos(0.6 * rows),
+            0.5 * cols / width,
+        ]
+    )
     lab = lab.expand(num, 3, height, width).clone()
     boxes = torch.zeros(num, height, width)
     for m in range(num):
         y0, x0 = m % 3, (2 * m) % 4
-        lab[m, :, y0:y0 + 3, x0:x0 + 4] += torch.tensor(
-            [6.0, -3.0, 2.0])[:, None, None]
-        boxes[m, max(y0 - 1, 0):y0 + 4, x0:x0 + 5] = 1
+        lab[m, :, y0 : y0 + 3, x0 : x0 + 4] += torch.tensor([6.0, -3.0, 2.0])[:, None, None]
+        boxes[m, max(y0 - 1, 0) : y0 + 4, x0 : x0 + 5] = 1
     lab = lab + 0.2 * torch.randn(lab.shape, generator=gen)
     logits = 2 * torch.randn(num, height, width, generator=gen)
     return logits, lab, boxes
 
 
-@pytest.mark.parametrize('kernel_size,dilation,threshold', [(3, 2, 0.3),
-                                                             (5, 1, 0.5),
-                                                             (3, 3, 0.2)])
+@pytest.mark.parametrize('kernel_size,dilation,threshold', [(3, 2, 0.3), (5, 1, 0.5), (3, 3, 0.2)])
 def test_matches_loop_reference(kernel_size, dilation, threshold):
     logits, lab, boxes = textured_frames(3, 7, 9, seed=0)
     boxes[2] = 1.0  # a box touching every border
     logits.requires_grad_(True)
-    loss = pairwise_colour_loss(logits, lab, boxes, kernel_size, dilation,
-                               threshold)
+    loss = pairwise_colour_loss(logits, lab, boxes, kernel_size, dilation, threshold)
     loss.backward()
     ref_logits = logits.detach().double().requires_grad_(True)
     ref_loss, total_weight, rejected = reference_pairwise_loss(
-        ref_logits, lab, boxes, kernel_size, dilation, threshold)
+        ref_logits, lab, boxes, kernel_size, dilation, threshold
+    )
     ref_loss.backward()
     assert total_weight > 0 and rejected > 0
     assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-5)
-    torch.testing.assert_close(logits.grad.double(), ref_logits.grad,
-                               rtol=1e-4, atol=1e-7)
+    torch.testing.assert_close(logits.grad.double(), ref_logits.grad, rtol=1e-4, atol=1e-7)
 
 
 def test_fractional_box_masks_act_as_weights():
     logits, lab, boxes = textured_frames(2, 6, 8, seed=1)
-    boxes = boxes * torch.rand(boxes.shape, generator=torch.Generator()
-                               .manual_seed(2)).round().clamp(0.25, 1.0)
+    boxes = boxes * torch.rand(
+        boxes.shape, generator=torch.Generator().manual_seed(2)
+    ).round().clamp(0.25, 1.0)
     loss = pairwise_colour_loss(logits, lab, boxes)
     ref_loss, _, _ = reference_pairwise_loss(logits, lab, boxes)
     assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-5)
@@ -120,12 +131,11 @@ def test_valid_masks_match_reference_and_unpadded_crop():
     valid = torch.zeros(2, 9, 10)
     valid[:, :6, :7] = 1
     padded_logits.requires_grad_(True)
-    loss = pairwise_colour_loss(padded_logits, padded_lab, padded_boxes,
-                               valid_masks=valid)
+    loss = pairwise_colour_loss(padded_logits, padded_lab, padded_boxes, valid_masks=valid)
     loss.backward()
-    ref_loss, _, _ = reference_pairwise_loss(padded_logits.detach(),
-                                             padded_lab, padded_boxes,
-                                             valid_masks=valid)
+    ref_loss, _, _ = reference_pairwise_loss(
+        padded_logits.detach(), padded_lab, padded_boxes, valid_masks=valid
+    )
     assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-5)
     assert loss.item() == pytest.approx(crop_loss.item(), rel=1e-6)
     assert padded_logits.grad[:, 6:].abs().sum() == 0
@@ -154,10 +164,8 @@ def test_uniform_colour_square_all_weights_one():
     lab = torch.full((1, 3, 5, 5), 12.0)
     s = 1 / (1 + math.exp(-z))
     loss = pairwise_colour_loss(logits, lab, torch.ones(1, 5, 5))
-    assert loss.item() == pytest.approx(-math.log(s * s + (1 - s)**2),
-                                        rel=1e-6)
-    _, total_weight, _ = reference_pairwise_loss(logits, lab,
-                                                 torch.ones(1, 5, 5))
+    assert loss.item() == pytest.approx(-math.log(s * s + (1 - s) ** 2), rel=1e-6)
+    _, total_weight, _ = reference_pairwise_loss(logits, lab, torch.ones(1, 5, 5))
     assert total_weight == 96
 
 
@@ -177,8 +185,7 @@ def test_colour_threshold_hand_computed():
 def test_empty_inputs_give_zero_with_gradient(case):
     num = 0 if case == 'no_instances' else 2
     logits = torch.randn(num, 5, 6, requires_grad=True)
-    loss = pairwise_colour_loss(logits, torch.zeros(num, 3, 5, 6),
-                               torch.zeros(num, 5, 6))
+    loss = pairwise_colour_loss(logits, torch.zeros(num, 3, 5, 6), torch.zeros(num, 5, 6))
     loss.backward()
     assert loss.item() == 0.0 and torch.all(logits.grad == 0)
 
@@ -190,8 +197,7 @@ def test_extreme_logits_autocast_and_gradient_only_to_logits():
     boxes.requires_grad_(True)
     loss = pairwise_colour_loss(extreme, lab, boxes)
     loss.backward()
-    ref_loss, _, _ = reference_pairwise_loss(extreme.detach(), lab.detach(),
-                                             boxes.detach())
+    ref_loss, _, _ = reference_pairwise_loss(extreme.detach(), lab.detach(), boxes.detach())
     assert torch.isfinite(loss) and torch.isfinite(extreme.grad).all()
     assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-5)
     assert lab.grad is None and boxes.grad is None
@@ -200,8 +206,10 @@ def test_extreme_logits_autocast_and_gradient_only_to_logits():
         amp_loss = pairwise_colour_loss(half, lab.detach(), boxes.detach())
     amp_loss.backward()
     assert amp_loss.dtype == torch.float32 and half.grad is not None
-    assert amp_loss.item() == pairwise_colour_loss(
-        half.detach().float(), lab.detach(), boxes.detach()).item()
+    assert (
+        amp_loss.item()
+        == pairwise_colour_loss(half.detach().float(), lab.detach(), boxes.detach()).item()
+    )
 
 
 def test_module_applies_weight_and_validates():
@@ -209,7 +217,8 @@ def test_module_applies_weight_and_validates():
     module = MODELS.build(dict(type='PairwiseColourLoss', loss_weight=5.0))
     assert isinstance(module, PairwiseColourLoss)
     assert module(logits, lab, boxes).item() == pytest.approx(
-        5.0 * pairwise_colour_loss(logits, lab, boxes).item(), rel=1e-6)
+        5.0 * pairwise_colour_loss(logits, lab, boxes).item(), rel=1e-6
+    )
     with pytest.raises(ValueError, match='odd'):
         PairwiseColourLoss(kernel_size=4)
     with pytest.raises(ValueError, match=r'lab \(G, 3, h, w\)'):
@@ -227,23 +236,20 @@ def test_instances_of_one_frame_share_its_similarities():
     valid = torch.ones(2, 6, 8)
     valid[1, :, 6:] = 0
     frame_of = torch.tensor([0, 1, 1])
-    shared = pairwise_colour_loss(logits, frames, boxes, valid_masks=valid,
-                                 frame_of=frame_of)
+    shared = pairwise_colour_loss(logits, frames, boxes, valid_masks=valid, frame_of=frame_of)
     shared.backward()
     shared_grad, logits.grad = logits.grad.clone(), None
-    copied = pairwise_colour_loss(logits, frames[frame_of], boxes,
-                                 valid_masks=valid[frame_of])
+    copied = pairwise_colour_loss(logits, frames[frame_of], boxes, valid_masks=valid[frame_of])
     copied.backward()
     # bit-identical: sharing changes where weights are read, not the arithmetic
     assert shared.item() == copied.item()
     assert torch.equal(shared_grad, logits.grad)
-    ref_loss, _, _ = reference_pairwise_loss(logits.detach(),
-                                             frames[frame_of], boxes,
-                                             valid_masks=valid[frame_of])
+    ref_loss, _, _ = reference_pairwise_loss(
+        logits.detach(), frames[frame_of], boxes, valid_masks=valid[frame_of]
+    )
     assert shared.item() == pytest.approx(ref_loss.item(), rel=1e-5)
     with pytest.raises(ValueError, match=r'frame_of values .* \[0, 2\)'):
-        pairwise_colour_loss(logits, frames, boxes,
-                            frame_of=torch.tensor([0, 1, 2]))
+        pairwise_colour_loss(logits, frames, boxes, frame_of=torch.tensor([0, 1, 2]))
 
 
 def test_precomputed_neighbour_weights_are_reused():
@@ -252,19 +258,20 @@ def test_precomputed_neighbour_weights_are_reused():
     boxes = torch.ones(2, 6, 8)
     valid = torch.ones(2, 6, 8, dtype=torch.bool)
     valid[0, 5] = False
-    module = PairwiseColourLoss(kernel_size=3, dilation=2, threshold=0.3,
-                               loss_weight=1.0)
+    module = PairwiseColourLoss(kernel_size=3, dilation=2, threshold=0.3, loss_weight=1.0)
     weights = module.neighbour_weights(frames, valid)
     assert weights.shape == (2, 8, 6, 8) and weights.dtype == torch.bool
-    assert torch.equal(weights, colour_neighbour_weights(frames, 3, 2, 0.3,
-                                                        valid))
+    assert torch.equal(weights, colour_neighbour_weights(frames, 3, 2, 0.3, valid))
     assert not weights[0, :, 5].any()  # padding is never p
-    assert module(logits, frames, boxes, valid,
-                  neighbour_weights=weights).item() == module(
-                      logits, frames, boxes, valid).item()
+    assert (
+        module(logits, frames, boxes, valid, neighbour_weights=weights).item()
+        == module(logits, frames, boxes, valid).item()
+    )
     # the precomputed weights are what is used: none -> zero loss
-    assert module(logits, frames, boxes, valid,
-                  neighbour_weights=torch.zeros_like(weights)).item() == 0.0
+    assert (
+        module(logits, frames, boxes, valid, neighbour_weights=torch.zeros_like(weights)).item()
+        == 0.0
+    )
     with pytest.raises(ValueError, match='neighbour_weights must be'):
         module(logits, frames, boxes, neighbour_weights=weights[:, :4])
 
@@ -272,10 +279,11 @@ def test_precomputed_neighbour_weights_are_reused():
 def test_weight_scale_multiplies_the_loss_weight():
     logits, lab, boxes = textured_frames(2, 6, 8, seed=9)
     module = PairwiseColourLoss(loss_weight=5.0)
-    assert module(logits, lab, boxes, weight_scale=1.0).item() == module(
-        logits, lab, boxes).item()
-    assert module(logits, lab, boxes, weight_scale=0.3).item() == (
-        (5.0 * 0.3) * pairwise_colour_loss(logits, lab, boxes)).item()
+    assert module(logits, lab, boxes, weight_scale=1.0).item() == module(logits, lab, boxes).item()
+    assert (
+        module(logits, lab, boxes, weight_scale=0.3).item()
+        == ((5.0 * 0.3) * pairwise_colour_loss(logits, lab, boxes)).item()
+    )
 
 
 def test_old_spellings_stay_registered_and_warn_once(monkeypatch):
@@ -284,13 +292,18 @@ def test_old_spellings_stay_registered_and_warn_once(monkeypatch):
     with pytest.warns(FutureWarning, match='use PairwiseColourLoss'):
         old = MODELS.build(dict(type='PairwiseColorLoss', loss_weight=2.0))
     assert isinstance(old, PairwiseColourLoss)
-    assert old(logits, lab, boxes).item() == PairwiseColourLoss(
-        loss_weight=2.0)(logits, lab, boxes).item()
+    assert (
+        old(logits, lab, boxes).item()
+        == PairwiseColourLoss(loss_weight=2.0)(logits, lab, boxes).item()
+    )
     with pytest.warns(FutureWarning, match='use pairwise_colour_loss'):
         value = deprecated_names.pairwise_color_loss(
-            logits, lab, boxes, frame_index=torch.tensor([1, 0]))
-    assert value.item() == pairwise_colour_loss(
-        logits, lab, boxes, frame_of=torch.tensor([1, 0])).item()
+            logits, lab, boxes, frame_index=torch.tensor([1, 0])
+        )
+    assert (
+        value.item()
+        == pairwise_colour_loss(logits, lab, boxes, frame_of=torch.tensor([1, 0])).item()
+    )
     with pytest.warns(FutureWarning, match='use colour_neighbour_weights'):
         weights = deprecated_names.color_neighbour_weights(lab)
     assert torch.equal(weights, colour_neighbour_weights(lab))

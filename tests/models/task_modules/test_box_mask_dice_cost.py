@@ -1,4 +1,5 @@
 """The released spatio-temporal box-mask dice match cost."""
+
 import pytest
 import torch
 from mmdet.registry import TASK_UTILS
@@ -6,8 +7,13 @@ from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 
 import maskfreevis  # noqa: F401  (registers the cost)
-from maskfreevis.models.task_modules import (BoxMaskDiceCost, box_cells, box_mask_dice_cost,
-                                             mask_box_extents, rasterize_boxes)
+from maskfreevis.models.task_modules import (
+    BoxMaskDiceCost,
+    box_cells,
+    box_mask_dice_cost,
+    mask_box_extents,
+    rasterize_boxes,
+)
 
 
 def filled_box(shape, top, left, bottom, right):
@@ -19,12 +25,14 @@ def filled_box(shape, top, left, bottom, right):
 
 def dense_box_dice(pred_logits, gt_masks):
     """Reference from the definition: materialise the filled tight boxes and sum."""
+
     def fill(mask):
         rows, cols = mask.any(1).nonzero(), mask.any(0).nonzero()
         if len(rows) == 0:
             return torch.zeros_like(mask, dtype=torch.float32)
-        return filled_box(mask.shape, rows.min(), cols.min(), rows.max() + 1,
-                          cols.max() + 1).float()
+        return filled_box(
+            mask.shape, rows.min(), cols.min(), rows.max() + 1, cols.max() + 1
+        ).float()
 
     pred = torch.stack([torch.stack([fill(frame > 0) for frame in q]) for q in pred_logits])
     gt = torch.stack([torch.stack([fill(frame > 0) for frame in g]) for g in gt_masks])
@@ -35,6 +43,7 @@ def dense_box_dice(pred_logits, gt_masks):
 def mask_route_cost(pred_logits, gt_box_masks):
     """The cost as it was computed before it took boxes: rasterised GT box masks turned back
     into their tight boxes (``y0, x0, y1, x1`` then), areas and overlaps from coordinates."""
+
     def extents(masks):
         rows, cols = masks.any(-1), masks.any(-2)
 
@@ -89,11 +98,13 @@ def test_matches_dense_reference_on_random_clips():
     logits = torch.randn(7, 3, 9, 11, generator=generator) - 1.2
     logits[2] = -5  # one empty query
     gt = torch.zeros(4, 3, 9, 11, dtype=torch.bool)
-    for m, (top, left, bottom, right) in enumerate([(0, 0, 3, 4), (2, 5, 9, 11), (4, 1, 6, 9),
-                                                     (1, 1, 2, 2)]):
+    for m, (top, left, bottom, right) in enumerate(
+        [(0, 0, 3, 4), (2, 5, 9, 11), (4, 1, 6, 9), (1, 1, 2, 2)]
+    ):
         gt[m, :2, top:bottom, left:right] = True  # absent in the last frame
-    torch.testing.assert_close(box_mask_dice_cost(logits, mask_box_extents(gt)),
-                               dense_box_dice(logits, gt))
+    torch.testing.assert_close(
+        box_mask_dice_cost(logits, mask_box_extents(gt)), dense_box_dice(logits, gt)
+    )
 
 
 def test_gt_boxes_give_exactly_the_cost_of_their_rasterised_masks():
@@ -126,13 +137,13 @@ def test_gt_boxes_give_exactly_the_cost_of_their_rasterised_masks():
 def test_single_frame_inputs_and_shape_errors():
     logits = torch.ones(2, 4, 4)
     gt = torch.tensor([[0, 0, 2, 2]])
-    torch.testing.assert_close(box_mask_dice_cost(logits, gt),
-                               torch.full((2, 1), 1 - 9 / 21))
+    torch.testing.assert_close(box_mask_dice_cost(logits, gt), torch.full((2, 1), 1 - 9 / 21))
     with pytest.raises(ValueError, match='same clip'):
         box_mask_dice_cost(torch.ones(2, 3, 4, 4), torch.ones(1, 2, 4, dtype=torch.long))
     with pytest.raises(KeyError, match='grid_boxes'):
-        BoxMaskDiceCost()(InstanceData(masks=torch.ones(2, 3, 4, 4)),
-                          InstanceData(masks=torch.ones(1, 3, 4, 4)))
+        BoxMaskDiceCost()(
+            InstanceData(masks=torch.ones(2, 3, 4, 4)), InstanceData(masks=torch.ones(1, 3, 4, 4))
+        )
 
 
 def test_registered_cost_weights_and_needs_no_img_meta():
@@ -140,18 +151,25 @@ def test_registered_cost_weights_and_needs_no_img_meta():
     assert isinstance(cost, BoxMaskDiceCost)
     logits = torch.randn(3, 2, 5, 5, requires_grad=True)
     gt = torch.tensor([[1, 1, 4, 4]]).expand(1, 2, 4)
-    value = cost(InstanceData(masks=logits), InstanceData(grid_boxes=gt),
-                 img_meta=dict(img_shape=[(20, 20), (20, 20)]))
+    value = cost(
+        InstanceData(masks=logits),
+        InstanceData(grid_boxes=gt),
+        img_meta=dict(img_shape=[(20, 20), (20, 20)]),
+    )
     torch.testing.assert_close(value, 5.0 * box_mask_dice_cost(logits.detach(), gt))
     assert not value.requires_grad
 
 
 def test_hungarian_assignment_with_class_and_box_dice():
     assigner = TASK_UTILS.build(
-        ConfigDict(type='HungarianAssigner', match_costs=[
-            dict(type='ClassificationCost', weight=2.0),
-            dict(type='BoxMaskDiceCost', weight=5.0)
-        ]))
+        ConfigDict(
+            type='HungarianAssigner',
+            match_costs=[
+                dict(type='ClassificationCost', weight=2.0),
+                dict(type='BoxMaskDiceCost', weight=5.0),
+            ],
+        )
+    )
     gt_boxes = torch.tensor([[0, 0, 3, 3], [4, 4, 8, 8]])  # xyxy cells
     gt = InstanceData(labels=torch.tensor([0, 1]), grid_boxes=gt_boxes[:, None].expand(2, 2, 4))
     logits = torch.full((3, 2, 8, 8), -4.0)

@@ -1,9 +1,14 @@
 """Box rasterisation, valid region and tight boxes on the stride-4 mask grid."""
+
 import pytest
 import torch
 
-from maskfreevis.models.task_modules import (box_cells, mask_box_extents, rasterize_boxes,
-                                             valid_region_masks)
+from maskfreevis.models.task_modules import (
+    box_cells,
+    mask_box_extents,
+    rasterize_boxes,
+    valid_region_masks,
+)
 
 
 def cells(mask: torch.Tensor) -> set:
@@ -69,15 +74,27 @@ def test_tight_box_extents_are_half_open_xyxy_and_empty_is_zero():
 
 
 def test_box_cells_are_the_xyxy_extents_of_the_rasterised_box():
-    boxes = torch.tensor([[2.0, 2.0, 6.0, 10.0], [5.9, 1.0, 14.1, 6.1], [5.0, 9.0, 7.0, 9.5],
-                          [-8.0, 10.0, 40.0, 40.0], [0.0, 0.0, 16.0, 16.0],
-                          [20.0, 20.0, 30.0, 30.0]])
+    boxes = torch.tensor(
+        [
+            [2.0, 2.0, 6.0, 10.0],
+            [5.9, 1.0, 14.1, 6.1],
+            [5.0, 9.0, 7.0, 9.5],
+            [-8.0, 10.0, 40.0, 40.0],
+            [0.0, 0.0, 16.0, 16.0],
+            [20.0, 20.0, 30.0, 30.0],
+        ]
+    )
     present = torch.tensor([True, True, True, True, False, True])
     cells = box_cells(boxes, present, (4, 5), stride=4)
     assert cells.dtype == torch.long
-    assert cells.tolist() == [[0, 0, 1, 2], [1, 0, 4, 2], [1, 2, 2, 3], [0, 2, 5, 4],
-                              [0, 0, 0, 0],  # absent
-                              [0, 0, 0, 0]]  # no cell of the grid
+    assert cells.tolist() == [
+        [0, 0, 1, 2],
+        [1, 0, 4, 2],
+        [1, 2, 2, 3],
+        [0, 2, 5, 4],
+        [0, 0, 0, 0],  # absent
+        [0, 0, 0, 0],
+    ]  # no cell of the grid
     masks = rasterize_boxes(boxes, present, (4, 5), stride=4)
     assert torch.equal(cells, mask_box_extents(masks))
     with pytest.raises(ValueError, match='boxes must be'):

@@ -1,4 +1,5 @@
 """MaskFreeTrackHead: per-clip GT collation, decoding any clip length, criterion wiring."""
+
 import copy
 
 import pytest
@@ -22,7 +23,8 @@ def frame_gt(boxes, labels, ids, masks=None):
     gt = InstanceData(
         bboxes=torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4),
         labels=torch.tensor(labels, dtype=torch.long),
-        instances_ids=torch.tensor(ids, dtype=torch.int32))
+        instances_ids=torch.tensor(ids, dtype=torch.int32),
+    )
     if masks is not None:
         gt.masks = masks
     return gt
@@ -32,8 +34,9 @@ def clip_sample(frame_gts, pad_shape=(32, 48), video_id=7):
     """A ``TrackDataSample`` whose frames carry ``frame_gts`` and the batch metainfo."""
     frames = []
     for index, gt in enumerate(frame_gts):
-        frame = DetDataSample(metainfo=dict(batch_input_shape=pad_shape, video_id=video_id,
-                                            frame_id=index))
+        frame = DetDataSample(
+            metainfo=dict(batch_input_shape=pad_shape, video_id=video_id, frame_id=index)
+        )
         frame.gt_instances = gt
         frames.append(frame)
     clip = TrackDataSample()
@@ -50,7 +53,7 @@ def test_preprocess_gt_collates_boxes_presence_ids_per_clip(model):
         frame_gt([box_b, box_a], [1, 3], [2, 5]),  # other order
     ]
     originals = copy.deepcopy(frames)
-    (clip, ) = head.preprocess_gt([clip_sample(frames)])
+    (clip,) = head.preprocess_gt([clip_sample(frames)])
 
     # instances ordered by id: 2 then 5
     assert clip.labels.tolist() == [1, 3]
@@ -73,9 +76,11 @@ def test_preprocess_gt_collates_the_padded_masks_of_mask_labelled_clips(model):
         masks[:, :30, :40] = True
         return masks
 
-    frames = [frame_gt([[0, 0, 40, 30]] * 2, [0, 1], [1, 2], padded(2)),
-              frame_gt([[0, 0, 40, 30]], [1], [2], padded(1))]
-    (clip, ) = model.track_head.preprocess_gt([clip_sample(frames)])
+    frames = [
+        frame_gt([[0, 0, 40, 30]] * 2, [0, 1], [1, 2], padded(2)),
+        frame_gt([[0, 0, 40, 30]], [1], [2], padded(1)),
+    ]
+    (clip,) = model.track_head.preprocess_gt([clip_sample(frames)])
     assert clip.mask_supervised
     assert clip.masks.shape == (2, 2, 32, 48) and clip.masks.dtype == torch.bool
     assert clip.masks[:, :, :30, :40][clip.presence].all()
@@ -83,13 +88,16 @@ def test_preprocess_gt_collates_the_padded_masks_of_mask_labelled_clips(model):
     assert not clip.masks[:, :, 30:].any() and not clip.masks[:, :, :, 40:].any()
 
 
-@pytest.mark.parametrize('problem, match', [
-    ('partial_masks', 'carry GT masks'),
-    ('label_change', 'changes its class'),
-    ('duplicate_id', 'occurs twice'),
-    ('missing_ids', 'lacks'),
-    ('unpadded_masks', 'not padded to the batch'),
-])
+@pytest.mark.parametrize(
+    'problem, match',
+    [
+        ('partial_masks', 'carry GT masks'),
+        ('label_change', 'changes its class'),
+        ('duplicate_id', 'occurs twice'),
+        ('missing_ids', 'lacks'),
+        ('unpadded_masks', 'not padded to the batch'),
+    ],
+)
 def test_preprocess_gt_rejects_inconsistent_clips_naming_the_video(model, problem, match):
     mask = torch.ones(1, 32, 48, dtype=torch.bool)
     box = [[0.0, 0.0, 8.0, 8.0]]
@@ -112,10 +120,12 @@ def test_preprocess_gt_rejects_inconsistent_clips_naming_the_video(model, proble
 @pytest.mark.parametrize('num_frames', [2, 3, 5])
 def test_loss_keys_finite_and_gradients_for_any_clip_length(model, num_frames):
     model.zero_grad()
-    batch = synthetic_batch([
-        ClipSpec(num_frames, (64, 96), labels=[0, 1], seed=1, absent=[(1, num_frames - 1)]),
-        ClipSpec(num_frames, (56, 80), labels=[2, 3], seed=2, video_id=1)
-    ])
+    batch = synthetic_batch(
+        [
+            ClipSpec(num_frames, (64, 96), labels=[0, 1], seed=1, absent=[(1, num_frames - 1)]),
+            ClipSpec(num_frames, (56, 80), labels=[2, 3], seed=2, video_id=1),
+        ]
+    )
     data = model.data_preprocessor(batch, True)
     losses = model(**data, mode='loss')
     num_layers = model.track_head.num_transformer_decoder_layers + 1
@@ -143,8 +153,15 @@ def test_forward_rejects_clips_of_different_length(model):
 
 def test_head_keeps_no_fixed_clip_length_and_no_losses_of_its_own(model):
     head = model.track_head
-    for gone in ('num_frames', 'loss_cls', 'loss_mask', 'loss_dice', 'class_weight',
-                 'assigner', 'sampler'):
+    for gone in (
+        'num_frames',
+        'loss_cls',
+        'loss_mask',
+        'loss_dice',
+        'class_weight',
+        'assigner',
+        'sampler',
+    ):
         assert not hasattr(head, gone), gone
     assert isinstance(head.criterion, MaskFreeCriterion)
     assert head.criterion.num_classes == head.num_classes == 5
@@ -155,8 +172,11 @@ def test_labels_beyond_num_classes_are_named(model):
     # the fixture has 5 classes; a dataset with more categories must say what to change
     batch = synthetic_batch([ClipSpec(2, num_objects=2, labels=[1, 7], seed=14, video_id=9)])
     data = model.data_preprocessor(batch, True)
-    with pytest.raises(ValueError, match=r'video 9: class label 7 outside \[0, 5\); set '
-                                         r'model.track_head.num_classes'):
+    with pytest.raises(
+        ValueError,
+        match=r'video 9: class label 7 outside \[0, 5\); set '
+        r'model.track_head.num_classes',
+    ):
         model(**data, mode='loss')
 
 
@@ -164,8 +184,11 @@ def test_labels_beyond_num_classes_are_named(model):
 def test_losses_and_train_cfg_given_to_the_head_say_where_they_moved(key):
     cfg = small_model_cfg()
     cfg.track_head[key] = dict(type='TemporalKNNPatchLoss')
-    with pytest.raises(TypeError, match=rf"\['{key}'\]: matching and losses moved to "
-                                        r'track_head.criterion'):
+    with pytest.raises(
+        TypeError,
+        match=rf"\['{key}'\]: matching and losses moved to "
+        r'track_head.criterion',
+    ):
         MODELS.build(cfg)
 
 
@@ -173,8 +196,11 @@ def test_losses_and_train_cfg_given_to_the_head_say_where_they_moved(key):
 def test_criterion_settings_that_contradict_the_head_are_rejected(key, value, head_value):
     cfg = small_model_cfg()
     cfg.track_head.criterion[key] = value
-    with pytest.raises(ValueError, match=rf'track_head.criterion.{key} = {value}, but the head '
-                                         rf'has {head_value}'):
+    with pytest.raises(
+        ValueError,
+        match=rf'track_head.criterion.{key} = {value}, but the head '
+        rf'has {head_value}',
+    ):
         MODELS.build(cfg)
     cfg.track_head.criterion[key] = head_value  # the same value is fine
     assert getattr(MODELS.build(cfg).track_head.criterion, key) == head_value
