@@ -1,4 +1,4 @@
-"""High-level API: build a VIS model and run it on a video.
+"""High-level API: build a VIS model and run it on a video (whole, or in windows of any length).
 
 The drawing functions moved to :mod:`maskfreevis.visualization`; their old names here
 (``maskfreevis.apis.draw_video`` ...) still work and warn.
@@ -7,9 +7,20 @@ The drawing functions moved to :mod:`maskfreevis.visualization`; their old names
 import warnings
 from typing import Any
 
-from .inference import IMAGE_EXTENSIONS, inference_vis, init_vis_model, list_video_frames
+from .inference import inference_vis, init_vis_model
+from .video_inference import FrameResult, inference_video
+from .video_source import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, VideoSource, list_video_frames
 
-__all__ = ['IMAGE_EXTENSIONS', 'init_vis_model', 'inference_vis', 'list_video_frames']
+__all__ = [
+    'IMAGE_EXTENSIONS',
+    'VIDEO_EXTENSIONS',
+    'FrameResult',
+    'VideoSource',
+    'init_vis_model',
+    'inference_vis',
+    'inference_video',
+    'list_video_frames',
+]
 
 _MOVED_TO_VISUALIZATION = (
     'colour_for_id',

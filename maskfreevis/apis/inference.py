@@ -2,7 +2,8 @@
 
 The video is one sample: all its frames go through the config's test pipeline together and through
 one forward pass (the offline Mask2Former-VIS inference), so instance ids are consistent over the
-video. Long videos that do not fit in memory need windowed inference (not provided here yet).
+video. Long videos that do not fit in memory: :func:`maskfreevis.apis.inference_video` runs
+windows of frames and streams per-frame results.
 """
 
 import copy
@@ -10,7 +11,6 @@ import os
 import os.path as osp
 from typing import List, Optional, Sequence, Union
 
-import cv2
 import numpy as np
 import torch
 import torch.nn as nn
@@ -23,6 +23,12 @@ from mmengine.structures import InstanceData
 
 from ..datasets.annotation_checks import diagnose_frames
 from ..utils.checkpoint_match import load_model_checkpoint
+from .video_source import (
+    IMAGE_EXTENSIONS,
+    VIDEO_EXTENSIONS,
+    list_video_frames,
+    read_video_file,
+)
 
 __all__ = [
     'init_vis_model',
@@ -32,9 +38,6 @@ __all__ = [
     'IMAGE_EXTENSIONS',
     'VIDEO_EXTENSIONS',
 ]
-
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
-VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg')
 
 # Test-pipeline steps that need annotations; inference has none.
 _ANNOTATION_TRANSFORMS = {'LoadTrackAnnotations', 'LoadAnnotations', 'ClipBoxesToImage'}
@@ -90,46 +93,6 @@ def init_vis_model(
     model.cfg = config
     model.dataset_meta = dataset_meta
     return model.to(device).eval()
-
-
-def list_video_frames(video_dir: str) -> List[str]:
-    """Sorted image files of a frame directory (one video)."""
-    if osp.isfile(video_dir):
-        raise ValueError(
-            f'{video_dir!r} is a file, not a directory of frames; pass a directory, '
-            f'a video file ({"/".join(VIDEO_EXTENSIONS)}) or a list of frames'
-        )
-    if not osp.isdir(video_dir):
-        raise FileNotFoundError(f'video directory {video_dir!r} does not exist')
-    frames = sorted(
-        osp.join(video_dir, name)
-        for name in os.listdir(video_dir)
-        if name.lower().endswith(IMAGE_EXTENSIONS)
-    )
-    if not frames:
-        raise FileNotFoundError(f'no frames ({"/".join(IMAGE_EXTENSIONS)}) in {video_dir!r}')
-    return frames
-
-
-def read_video_file(path: str) -> List[np.ndarray]:
-    """All frames of a video file as (H, W, 3) uint8 BGR arrays (OpenCV decodes them)."""
-    capture = cv2.VideoCapture(path)
-    frames = []
-    try:
-        while capture.isOpened():
-            ok, frame = capture.read()
-            if not ok:
-                break
-            frames.append(frame)
-    finally:
-        capture.release()
-    if not frames:
-        raise ValueError(
-            f'cannot read any frame from video file {path!r} (empty, damaged, or a '
-            'codec OpenCV lacks); extract its frames into a directory instead, e.g. '
-            f'`ffmpeg -i {path} frames/%05d.jpg`'
-        )
-    return frames
 
 
 def _read_video_path(path: str) -> Union[List[str], List[np.ndarray]]:
