@@ -13,7 +13,14 @@ import cv2
 import imageio.v2 as imageio
 import numpy as np
 
-__all__ = ['colour_for_id', 'draw_instances', 'draw_video', 'write_gif', 'make_contact_sheet']
+__all__ = [
+    'colour_for_id',
+    'draw_instances',
+    'draw_video',
+    'select_drawn_instances',
+    'write_gif',
+    'make_contact_sheet',
+]
 
 _GOLDEN_RATIO = 0.618033988749895
 
@@ -198,21 +205,7 @@ def draw_video(
     if len(instances) == 0:
         return []
     scores = _as_numpy(instances[0].scores).astype(np.float64)
-    # Mask2Former-VIS returns its top (query, class) pairs: a query comes back with several
-    # classes, and several queries may cover one object. Draw each object once, best score first
-    # (greedy suppression on the video-level mask IoU; drawing only, the metric sees everything).
-    stacked = np.stack([_as_numpy(p.masks) for p in instances], 1).reshape(len(scores), -1)
-    stacked = stacked.astype(np.float32)
-    inter = stacked @ stacked.T
-    area = np.diag(inter)
-    iou = inter / np.maximum(area[:, None] + area[None, :] - inter, 1)
-    keep: List[int] = []
-    for index in np.argsort(-scores, kind='stable'):
-        if scores[index] < score_thr or area[index] == 0:
-            continue
-        if all(iou[index, k] < overlap_thr for k in keep):
-            keep.append(int(index))
-    keep = np.array(keep, dtype=np.int64)
+    keep = select_drawn_instances(instances, score_thr, overlap_thr)
     drawn = []
     for frame, pred in zip(frames, instances):
         drawn.append(
@@ -227,6 +220,43 @@ def draw_video(
             )
         )
     return drawn
+
+
+def select_drawn_instances(
+    instances: Sequence, score_thr: float = 0.3, overlap_thr: float = 0.5
+) -> np.ndarray:
+    """Indices of the instances :func:`draw_video` draws, best score first.
+
+    Mask2Former-VIS returns its top (query, class) pairs: a query comes back with several
+    classes, and several queries may cover one object. Each object is kept once, best score first
+    (greedy suppression on the video-level mask IoU; for drawing and listing only, the metric sees
+    everything).
+
+    Args:
+        instances: T per-frame objects with ``masks`` (N, H, W) and ``scores`` (N,), the same N
+            instances in every frame (as :func:`maskfreevis.apis.inference_vis` returns).
+        score_thr: instances scoring below this are dropped.
+        overlap_thr: an instance whose video-level mask IoU with a better-scoring kept one reaches
+            this is dropped.
+
+    Returns:
+        (K,) int64 indices into the N instances, by descending score.
+    """
+    if len(instances) == 0:
+        return np.zeros(0, dtype=np.int64)
+    scores = _as_numpy(instances[0].scores).astype(np.float64)
+    stacked = np.stack([_as_numpy(p.masks) for p in instances], 1).reshape(len(scores), -1)
+    stacked = stacked.astype(np.float32)
+    inter = stacked @ stacked.T
+    area = np.diag(inter)
+    iou = inter / np.maximum(area[:, None] + area[None, :] - inter, 1)
+    keep: List[int] = []
+    for index in np.argsort(-scores, kind='stable'):
+        if scores[index] < score_thr or area[index] == 0:
+            continue
+        if all(iou[index, k] < overlap_thr for k in keep):
+            keep.append(int(index))
+    return np.array(keep, dtype=np.int64)
 
 
 def _as_numpy(values) -> np.ndarray:

@@ -11,6 +11,7 @@ from maskfreevis.visualization import (
     draw_instances,
     draw_video,
     make_contact_sheet,
+    select_drawn_instances,
     write_gif,
 )
 
@@ -128,3 +129,19 @@ def test_draw_video_suppresses_overlapping_duplicates_only():
         frames[0], torch.stack([b, c]).numpy(), [1, 2], labels=[1, 0], scores=[0.95, 0.6]
     )
     assert np.array_equal(drawn[0], expected)
+
+
+def test_selected_instances_are_the_drawn_ones_best_first():
+    a = torch.zeros(30, 40, dtype=torch.bool)
+    a[5:20, 5:20] = True
+    b = torch.zeros_like(a)
+    b[5:20, 8:20] = True  # duplicate of a (IoU 0.8), better score
+    c = torch.zeros_like(a)
+    c[10:25, 12:27] = True  # another object
+    pred = InstanceData(
+        masks=torch.stack([a, b, c, torch.zeros_like(a)]),
+        scores=torch.tensor([0.9, 0.95, 0.6, 1.0]),
+    )
+    assert select_drawn_instances([pred, pred], score_thr=0.3).tolist() == [1, 2]
+    assert select_drawn_instances([pred], score_thr=0.7).tolist() == [1]  # empty mask dropped too
+    assert select_drawn_instances([]).tolist() == []
