@@ -21,6 +21,17 @@ def rectangle_mask(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
     return mask
 
 
+def mask_boxes(masks: torch.Tensor) -> torch.Tensor:
+    """``(N, 4)`` xyxy pixel-edge boxes of ``(N, H, W)`` masks, zeros for an empty mask (as the
+    head's ``mask2bbox``)."""
+    boxes = torch.zeros(len(masks), 4)
+    for index, mask in enumerate(masks):
+        ys, xs = torch.nonzero(mask, as_tuple=True)
+        if len(xs):
+            boxes[index] = torch.stack([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]).float()
+    return boxes
+
+
 def make_video(video_id: int, gt_masks: list, pred_masks: list, with_gt_masks: bool = True):
     """One video; ``gt_masks[t][i]`` is instance i (id i+1, label i) at frame t."""
     frames = []
@@ -55,7 +66,7 @@ def make_video(video_id: int, gt_masks: list, pred_masks: list, with_gt_masks: b
             scores=torch.full((len(frame_pred),), 0.9),
             labels=torch.arange(len(frame_pred)),
             instances_id=torch.arange(len(frame_pred)),
-            bboxes=torch.zeros(len(frame_pred), 4),
+            bboxes=mask_boxes(pred),
         )
         frames.append(sample)
     return TrackDataSample(video_data_samples=frames)
@@ -92,13 +103,28 @@ def test_wrong_masks_lower_the_ap():
     assert results['youtube_vis/segm_mAP'] == pytest.approx(0.5)
 
 
-def test_box_only_ground_truth_is_a_clear_error():
+def test_box_only_ground_truth_is_a_clear_error_for_mask_ap():
     gt = two_object_video()
-    metric = build_metric()
+    metric = build_metric(iou_type='segm')
     with pytest.raises(ValueError, match=r'video 7 frame 0 .*without a mask') as error:
         metric.process({}, [make_video(7, gt, gt, with_gt_masks=False).to_dict()])
     # The fix it offers works: format_only needs outfile_prefix to keep anything.
     assert 'test_evaluator.outfile_prefix=' in str(error.value)
+    assert "iou_type='auto' or 'bbox'" in str(error.value)
+
+
+def test_box_only_ground_truth_gives_box_track_ap_by_default():
+    gt = two_object_video()
+    metric = build_metric()
+    metric.process({}, [make_video(7, gt, gt, with_gt_masks=False).to_dict()])
+    results = metric.evaluate(size=1)
+    assert results['youtube_vis/bbox_mAP'] == pytest.approx(1.0)
+    assert not any('segm' in key for key in results)
+
+
+def test_unknown_iou_type_is_a_clear_error():
+    with pytest.raises(ValueError, match="iou_type must be one of .* got 'box'"):
+        build_metric(iou_type='box')
 
 
 def test_format_only_without_outfile_prefix_says_nothing_is_kept(monkeypatch):
