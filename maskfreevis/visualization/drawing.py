@@ -13,6 +13,8 @@ import cv2
 import imageio.v2 as imageio
 import numpy as np
 
+from .labels import draw_labels
+
 __all__ = [
     'colour_for_id',
     'draw_instances',
@@ -76,6 +78,7 @@ def draw_instances(
     canvas[covered] = np.round(blended[covered]).astype(np.uint8)
     thickness = max(1, upscale // 2)
     font_scale = 0.3 + 0.1 * upscale
+    texts, boxes, drawn = [], [], []
     for k, mask in enumerate(masks):
         if not mask.any():
             continue
@@ -91,21 +94,12 @@ def draw_instances(
         if scores is not None:
             text += f' {float(scores[k]):.2f}'
         ys, xs = np.nonzero(visible if visible.any() else mask)
-        org = (int(xs.min()), max(int(ys.min()) - 2, 8))
-        # dark halo behind the text keeps it readable on any colour
-        cv2.putText(
-            canvas,
-            text,
-            org,
-            cv2.FONT_HERSHEY_SIMPLEX,
-            font_scale,
-            (0, 0, 0),
-            thickness + 2,
-            cv2.LINE_AA,
-        )
-        cv2.putText(
-            canvas, text, org, cv2.FONT_HERSHEY_SIMPLEX, font_scale, colour, thickness, cv2.LINE_AA
-        )
+        texts.append(text)
+        boxes.append([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1])
+        drawn.append(k)
+    if texts:
+        # each label at its own instance, on a box of its colour, never on another label
+        draw_labels(canvas, texts, np.array(boxes), colours[drawn], font_scale, thickness)
     return canvas
 
 

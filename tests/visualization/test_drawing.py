@@ -63,7 +63,8 @@ def test_draw_video_drops_low_scores():
     )
     drawn = draw_video(frames, [pred, pred], class_names=['a', 'b'], score_thr=0.5)
     assert len(drawn) == 2
-    assert drawn[0][12, 12].any()  # kept instance drawn
+    # kept instance drawn (its label, on a tiny frame, covers part of it)
+    assert drawn[0][5:20, 5:20].any(-1).mean() > 0.9
     assert not drawn[0][20, 30].any()  # low-score instance not drawn
 
 
