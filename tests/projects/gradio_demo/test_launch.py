@@ -1,0 +1,249 @@
+"""The Gradio web demo: its pieces on a tiny model, and the page end to end in headless Chromium."""
+
+import importlib.util
+import os.path as osp
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from types import ModuleType
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.structures import InstanceData
+
+pytest.importorskip('gradio', reason='the web demo needs gradio (requirements/optional.txt)')
+pytest.importorskip('imageio_ffmpeg', reason='the web demo writes MP4 with imageio-ffmpeg')
+
+from maskfreevis.apis import init_vis_model  # noqa: E402
+from maskfreevis.datasets.synthetic import CATEGORIES, SyntheticVISSettings, render_video  # noqa: E402
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+LAUNCH = osp.join(REPO_ROOT, 'projects', 'gradio_demo', 'launch.py')
+CHROMIUM = shutil.which('chromium')
+CHROMEDRIVER = shutil.which('chromedriver')
+
+
+@pytest.fixture(scope='module')
+def launch() -> ModuleType:
+    spec = importlib.util.spec_from_file_location('gradio_demo_launch', LAUNCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def tiny_checkpoint(launch, tmp_path_factory) -> str:
+    """The demo config's model, randomly initialised, saved as the package's checkpoints are."""
+    torch.manual_seed(0)
+    model = init_vis_model(launch.DEFAULT_CONFIG)
+    path = str(tmp_path_factory.mktemp('web_demo') / 'tiny.pth')
+    classes = [category['name'] for category in CATEGORIES]
+    torch.save(
+        dict(state_dict=model.state_dict(), meta=dict(dataset_meta=dict(classes=classes))), path
+    )
+    return path
+
+
+@pytest.fixture(scope='module')
+def short_clip(launch, tmp_path_factory) -> str:
+    """8 generated frames of 64 x 96 as an H.264 MP4 at 4 fps."""
+    frames, _, _ = render_video(np.random.default_rng(1), SyntheticVISSettings(num_frames=8))
+    path = str(tmp_path_factory.mktemp('web_demo_clip') / 'shapes.mp4')
+    return launch.write_mp4(list(frames), path, fps=4.0)  # 2 s: playback is seen mid-way
+
+
+def test_mp4_of_odd_size_is_padded_not_cut(launch, tmp_path):
+    frames = [np.full((33, 47, 3), 40 * k, np.uint8) for k in range(5)]
+    path = launch.write_mp4(frames, str(tmp_path / 'odd.mp4'), fps=5.0)
+    capture = cv2.VideoCapture(path)
+    codec = int(capture.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, 'little').decode()
+    decoded = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        decoded.append(frame)
+    capture.release()
+    assert codec in ('avc1', 'h264') and len(decoded) == 5
+    assert decoded[0].shape == (34, 48, 3)
+    assert abs(int(decoded[3][16, 23].mean()) - 120) <= 3  # content kept through the encoder
+
+
+def test_instance_table_counts_the_frames_each_instance_is_in(launch):
+    masks = torch.zeros(3, 3, 8, 8, dtype=torch.bool)  # T=3 frames, N=3 instances
+    masks[:, 0, 1:3, 1:3] = True  # instance 0: every frame
+    masks[1:, 2, 5:7, 5:7] = True  # instance 2: frames 1 and 2
+    frames = [
+        InstanceData(
+            masks=masks[t],
+            scores=torch.tensor([0.9, 0.2, 0.6]),
+            labels=torch.tensor([1, 0, 3]),
+            instances_id=torch.tensor([4, 5, 6]),
+        )
+        for t in range(3)
+    ]
+    rows = launch.instance_table(frames, np.array([0, 2]), ['a', 'b', 'c', 'd'])
+    assert rows == [[4, 'b', 0.9, 3, 0, 2], [6, 'd', 0.6, 2, 1, 2]]
+    assert launch.instance_table(frames, np.zeros(0, np.int64), ['a']) == []
+
+
+def test_segment_video_writes_the_drawn_mp4_and_lists_what_is_drawn(
+    launch, tiny_checkpoint, short_clip, tmp_path
+):
+    model = init_vis_model(launch.DEFAULT_CONFIG, tiny_checkpoint)
+    out_path, rows, summary = launch.segment_video(model, short_clip, str(tmp_path), score_thr=0.0)
+    capture = cv2.VideoCapture(out_path)
+    num_frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    capture.release()
+    assert num_frames == 8 and height >= launch.MIN_DRAWN_HEIGHT  # 64 px frames are magnified
+    assert rows, 'score_thr=0 keeps every non-empty instance'
+    ids = [row[0] for row in rows]
+    assert len(set(ids)) == len(ids)
+    assert all(row[1] in model.dataset_meta['classes'] and 1 <= row[3] <= 8 for row in rows)
+    assert [row[2] for row in rows] == sorted((row[2] for row in rows), reverse=True)
+    assert f'{len(rows)} instance(s)' in summary and '8 frames of 96x64' in summary
+
+    _, _, summary = launch.segment_video(model, short_clip, str(tmp_path), max_frames=5)
+    assert 'only the first 5 frames' in summary
+
+
+def test_bad_inputs_are_named(launch, tmp_path, tiny_checkpoint):
+    not_a_video = tmp_path / 'notes.mp4'
+    not_a_video.write_text('not a video')
+    with pytest.raises(ValueError, match="'notes.mp4'"):
+        launch.read_video(str(not_a_video), max_frames=10)
+    missing = str(tmp_path / 'missing.pth')
+    with pytest.raises(SystemExit):
+        launch.parse_args([launch.DEFAULT_CONFIG, missing])
+    with pytest.raises(SystemExit):
+        launch.parse_args([launch.DEFAULT_CONFIG, tiny_checkpoint, '--max-frames', '0'])
+
+
+def test_missing_default_checkpoint_says_how_to_make_it(launch, capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(launch, 'DEFAULT_CHECKPOINT', str(tmp_path / 'iter_800.pth'))
+    with pytest.raises(SystemExit):
+        launch.parse_args([launch.DEFAULT_CONFIG, launch.DEFAULT_CHECKPOINT])
+    assert 'make demo' in capsys.readouterr().err
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_page(url: str, server: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(
+                f'the app exited with {server.returncode}:\n{server.stdout.read()}'
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f'the app did not answer on {url} within {timeout:.0f} s')
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None,
+    reason="needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
+)
+def test_upload_in_a_real_browser_gives_a_playing_result_video(
+    tiny_checkpoint, short_clip, tmp_path
+):
+    webdriver = pytest.importorskip('selenium.webdriver', reason='needs selenium')
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    port = _free_port()
+    url = f'http://127.0.0.1:{port}/'
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            LAUNCH,
+            osp.join(
+                REPO_ROOT, 'configs', 'maskfreevis', 'maskfreevis_r18_1xb4-800iter_synthetic.py'
+            ),
+            tiny_checkpoint,
+            '--device',
+            'cpu',
+            '--score-thr',
+            '0',
+            '--port',
+            str(port),
+            '--examples-dir',
+            str(tmp_path / 'examples'),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-dev-shm-usage',
+        '--disable-gpu',
+        '--autoplay-policy=no-user-gesture-required',
+        '--window-size=1280,1600',
+    ):
+        options.add_argument(argument)
+    driver = None
+    try:
+        _wait_for_page(url, server, timeout=30)
+        # the Debian driver by path: selenium must not go looking for (or download) another
+        driver = webdriver.Chrome(
+            options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER)
+        )
+        wait = WebDriverWait(driver, 30)
+        driver.get(url)
+        upload = wait.until(
+            lambda d: d.find_element(By.CSS_SELECTOR, '#input_video input[type=file]')
+        )
+        upload.send_keys(short_clip)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#input_video video'))
+        driver.find_element(By.ID, 'run_button').click()
+        video = wait.until(
+            lambda d: next(
+                (
+                    v
+                    for v in d.find_elements(By.CSS_SELECTOR, '#result_video video')
+                    if v.get_attribute('src')
+                ),
+                None,
+            )
+        )
+        wait.until(lambda d: d.execute_script('return arguments[0].readyState', video) >= 2)
+        duration = driver.execute_script('return arguments[0].duration', video)
+        played = driver.execute_async_script(
+            """
+            const [video, done] = arguments;
+            video.muted = true;
+            const start = video.currentTime;
+            video.play().then(
+                () => setTimeout(() => done({start, now: video.currentTime, error: null}), 1000),
+                (error) => done({start, now: video.currentTime, error: String(error)}));
+            """,
+            video,
+        )
+        table = driver.find_element(By.ID, 'instance_table').text
+    finally:
+        if driver is not None:
+            driver.quit()
+        server.terminate()
+        server.wait(timeout=10)
+    assert duration > 0
+    assert played['error'] is None and played['now'] > played['start'], played
+    assert any(category['name'] in table for category in CATEGORIES), table
