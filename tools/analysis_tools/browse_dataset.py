@@ -1,0 +1,60 @@
+"""Draw sampled training clips of a dataset, after the training pipeline, with their ground-truth
+boxes, instance ids and classes, so annotations can be checked before training.
+
+``python tools/analysis_tools/browse_dataset.py CONFIG --out-dir DIR [--num-clips 8] [--seed 0]
+[--output images|mp4] [--split train] [--cfg-options train_dataloader.dataset.ann_file=...]``
+"""
+
+import argparse
+from typing import Optional, Sequence
+
+from mmengine.config import Config, DictAction
+
+from maskfreevis.visualization.dataset_browsing import browse_dataset, build_dataset_from_config
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Browse a video dataset as training sees it')
+    parser.add_argument('config', help='config whose <split>_dataloader.dataset is drawn')
+    parser.add_argument('--out-dir', required=True, help='folder for the images / the MP4')
+    parser.add_argument('--split', default='train', choices=['train', 'val', 'test'])
+    parser.add_argument('--num-clips', type=int, default=8, help='clips to draw')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the video choice')
+    parser.add_argument(
+        '--indices', type=int, nargs='+', help='draw these video indices instead of random ones'
+    )
+    parser.add_argument('--output', default='images', choices=['images', 'mp4'])
+    parser.add_argument('--upscale', type=int, default=2, help='frame magnification')
+    parser.add_argument('--fps', type=float, default=2.0, help='frames per second of the MP4')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, key=value pairs (e.g. the dataset ann_file)',
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    dataset = build_dataset_from_config(cfg, args.split)
+    written = browse_dataset(
+        dataset,
+        args.out_dir,
+        num_clips=args.num_clips,
+        seed=args.seed,
+        output=args.output,
+        upscale=args.upscale,
+        fps=args.fps,
+        indices=args.indices,
+    )
+    print(f'{len(written)} file(s) written to {args.out_dir}:')
+    for path in written:
+        print(f'  {path}')
+
+
+if __name__ == '__main__':
+    main()
