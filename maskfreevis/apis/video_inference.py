@@ -44,6 +44,7 @@ class FrameResult:
         scores: (N,) float32 confidences (of the window the frame was decided in).
         bboxes: (N, 4) float32 xyxy boxes of the masks, in pixels (zeros for an empty mask).
         masks: (N, H, W) bool at the frame's size.
+        image: the frame itself, (H, W, 3) uint8 BGR, for drawing.
     """
 
     frame_index: int
@@ -52,6 +53,7 @@ class FrameResult:
     scores: np.ndarray
     bboxes: np.ndarray
     masks: np.ndarray
+    image: Optional[np.ndarray] = None
 
     def to_dict(self, class_names: Optional[Sequence[str]] = None) -> dict:
         """JSON-ready form: ``frame_index`` and ``instances``, each with ``id``, ``label``,
@@ -172,7 +174,7 @@ class _Window:
         self.labels = predictions[0].labels.detach().cpu().long()[keep]
         self.ids = np.full(len(keep), -1, dtype=np.int64)
 
-    def frame(self, offset: int, frame_index: int) -> FrameResult:
+    def frame(self, offset: int, frame_index: int, image: np.ndarray) -> FrameResult:
         masks = self.masks[:, offset]
         visible = masks.flatten(1).any(1)
         masks = masks[visible]
@@ -183,6 +185,7 @@ class _Window:
             scores=self.scores[visible].numpy().astype(np.float32),
             bboxes=_boxes_of_masks(masks).numpy().astype(np.float32),
             masks=masks.numpy(),
+            image=image,
         )
 
 
@@ -200,7 +203,8 @@ def inference_video(
     Args:
         model: a model from :func:`maskfreevis.apis.init_vis_model`.
         video: a video file (decoded with OpenCV, frame by frame), a directory of frames (sorted
-            by name), a list of frame paths or a list of (H, W, 3) uint8 **BGR** arrays.
+            by name), a list of frame paths, a list of (H, W, 3) uint8 **BGR** arrays, or a
+            :class:`~maskfreevis.apis.VideoSource` of any of these.
         window: frames per forward pass; None runs the whole video at once (memory grows with
             the video's length; the evaluation setting).
         overlap: frames shared by consecutive windows, on which instances are associated
@@ -221,7 +225,7 @@ def inference_video(
             raise ValueError(
                 f'overlap must be at least 1 and less than the window ({window}), got {overlap}'
             )
-    source = VideoSource(video)
+    source = video if isinstance(video, VideoSource) else VideoSource(video)
     frames = iter(source)
     if window is None:
         window_frames: List[np.ndarray] = list(frames)
@@ -247,7 +251,7 @@ def inference_video(
         # Frames shared with the next window are decided there (it has seen what follows them).
         final_count = len(window_frames) if not incoming else len(window_frames) - overlap
         for offset in range(final_count):
-            yield current.frame(offset, start + offset)
+            yield current.frame(offset, start + offset, window_frames[offset])
         if not incoming:
             return
         window_frames = window_frames[len(window_frames) - overlap :] + incoming
