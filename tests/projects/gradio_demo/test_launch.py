@@ -14,12 +14,11 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from mmengine.structures import InstanceData
 
 pytest.importorskip('gradio', reason='the web demo needs gradio (requirements/optional.txt)')
 pytest.importorskip('imageio_ffmpeg', reason='the web demo writes MP4 with imageio-ffmpeg')
 
-from maskfreevis.apis import init_vis_model  # noqa: E402
+from maskfreevis.apis import FrameResult, init_vis_model  # noqa: E402
 from maskfreevis.datasets.synthetic import CATEGORIES, SyntheticVISSettings, render_video  # noqa: E402
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -54,42 +53,71 @@ def short_clip(launch, tmp_path_factory) -> str:
     """8 generated frames of 64 x 96 as an H.264 MP4 at 4 fps."""
     frames, _, _ = render_video(np.random.default_rng(1), SyntheticVISSettings(num_frames=8))
     path = str(tmp_path_factory.mktemp('web_demo_clip') / 'shapes.mp4')
-    return launch.write_mp4(list(frames), path, fps=4.0)  # 2 s: playback is seen mid-way
+    launch.write_mp4(frames, path, fps=4.0)  # 2 s: playback is seen mid-way
+    return path
 
 
-def test_mp4_of_odd_size_is_padded_not_cut(launch, tmp_path):
-    frames = [np.full((33, 47, 3), 40 * k, np.uint8) for k in range(5)]
-    path = launch.write_mp4(frames, str(tmp_path / 'odd.mp4'), fps=5.0)
+def _decode(path: str) -> list:
     capture = cv2.VideoCapture(path)
-    codec = int(capture.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, 'little').decode()
-    decoded = []
+    frames = []
     while True:
         ok, frame = capture.read()
         if not ok:
             break
-        decoded.append(frame)
+        frames.append(frame)
     capture.release()
+    return frames
+
+
+def test_mp4_of_odd_size_is_padded_not_cut(launch, tmp_path):
+    frames = (np.full((33, 47, 3), 40 * k, np.uint8) for k in range(5))  # a generator streams
+    path = str(tmp_path / 'odd.mp4')
+    assert launch.write_mp4(frames, path, fps=5.0) == 5
+    capture = cv2.VideoCapture(path)
+    codec = int(capture.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, 'little').decode()
+    capture.release()
+    decoded = _decode(path)
     assert codec in ('avc1', 'h264') and len(decoded) == 5
     assert decoded[0].shape == (34, 48, 3)
     assert abs(int(decoded[3][16, 23].mean()) - 120) <= 3  # content kept through the encoder
+    with pytest.raises(ValueError, match='no frames'):
+        launch.write_mp4(iter([]), str(tmp_path / 'empty.mp4'), fps=5.0)
+    with pytest.raises(ValueError, match='frame 1 of .*sizes.mp4 is 8x6, the first was 8x4'):
+        launch.write_mp4(
+            [np.zeros((4, 8, 3), np.uint8), np.zeros((6, 8, 3), np.uint8)],
+            str(tmp_path / 'sizes.mp4'),
+            fps=5.0,
+        )
+
+
+def _frame_result(frame_index: int, masks: np.ndarray, **columns) -> FrameResult:
+    return FrameResult(
+        frame_index=frame_index,
+        instance_ids=np.array(columns['ids']),
+        labels=np.array(columns['labels']),
+        scores=np.array(columns['scores'], np.float32),
+        bboxes=np.zeros((len(masks), 4), np.float32),
+        masks=masks,
+    )
 
 
 def test_instance_table_counts_the_frames_each_instance_is_in(launch):
-    masks = torch.zeros(3, 3, 8, 8, dtype=torch.bool)  # T=3 frames, N=3 instances
-    masks[:, 0, 1:3, 1:3] = True  # instance 0: every frame
-    masks[1:, 2, 5:7, 5:7] = True  # instance 2: frames 1 and 2
-    frames = [
-        InstanceData(
-            masks=masks[t],
-            scores=torch.tensor([0.9, 0.2, 0.6]),
-            labels=torch.tensor([1, 0, 3]),
-            instances_id=torch.tensor([4, 5, 6]),
-        )
-        for t in range(3)
-    ]
-    rows = launch.instance_table(frames, np.array([0, 2]), ['a', 'b', 'c', 'd'])
-    assert rows == [[4, 'b', 0.9, 3, 0, 2], [6, 'd', 0.6, 2, 1, 2]]
-    assert launch.instance_table(frames, np.zeros(0, np.int64), ['a']) == []
+    table = launch.InstanceTable(['a', 'b', 'c', 'd'])
+    mask = np.zeros((8, 8), bool)
+    mask[1:3, 1:3] = True
+    empty = np.zeros((8, 8), bool)
+    table.add(_frame_result(0, np.stack([mask]), ids=[4], labels=[1], scores=[0.5]))
+    # id 6 is listed with an empty mask in frame 1: not present there
+    table.add(
+        _frame_result(1, np.stack([mask, empty]), ids=[4, 6], labels=[1, 3], scores=[0.5, 0.7])
+    )
+    # a later window scores id 4 higher with another class: the best frame's class is kept
+    table.add(
+        _frame_result(2, np.stack([mask, mask]), ids=[4, 6], labels=[2, 3], scores=[0.9, 0.6])
+    )
+    table.add(_frame_result(3, np.zeros((0, 8, 8), bool), ids=[], labels=[], scores=[]))
+    assert table.rows() == [[4, 'c', 0.9, 3, 0, 2], [6, 'd', 0.6, 1, 2, 2]]
+    assert launch.InstanceTable(['a']).rows() == []
 
 
 def test_segment_video_writes_the_drawn_mp4_and_lists_what_is_drawn(
@@ -97,11 +125,8 @@ def test_segment_video_writes_the_drawn_mp4_and_lists_what_is_drawn(
 ):
     model = init_vis_model(launch.DEFAULT_CONFIG, tiny_checkpoint)
     out_path, rows, summary = launch.segment_video(model, short_clip, str(tmp_path), score_thr=0.0)
-    capture = cv2.VideoCapture(out_path)
-    num_frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-    height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
-    capture.release()
-    assert num_frames == 8 and height >= launch.MIN_DRAWN_HEIGHT  # 64 px frames are magnified
+    decoded = _decode(out_path)
+    assert len(decoded) == 8 and decoded[0].shape[0] >= launch.MIN_DRAWN_HEIGHT  # magnified
     assert rows, 'score_thr=0 keeps every non-empty instance'
     ids = [row[0] for row in rows]
     assert len(set(ids)) == len(ids)
@@ -109,20 +134,26 @@ def test_segment_video_writes_the_drawn_mp4_and_lists_what_is_drawn(
     assert [row[2] for row in rows] == sorted((row[2] for row in rows), reverse=True)
     assert f'{len(rows)} instance(s)' in summary and '8 frames of 96x64' in summary
 
-    _, _, summary = launch.segment_video(model, short_clip, str(tmp_path), max_frames=5)
-    assert 'only the first 5 frames' in summary
+    # two windows of 5 frames sharing 4, then only the first 6 frames
+    out_path, rows, summary = launch.segment_video(
+        model, short_clip, str(tmp_path), score_thr=0.0, window=5, max_frames=6
+    )
+    assert len(_decode(out_path)) == 6 and 'only the first 6 frames' in summary
+    assert rows and all(row[4] <= row[5] <= 5 for row in rows)
 
 
 def test_bad_inputs_are_named(launch, tmp_path, tiny_checkpoint):
+    model = init_vis_model(launch.DEFAULT_CONFIG, tiny_checkpoint)
     not_a_video = tmp_path / 'notes.mp4'
     not_a_video.write_text('not a video')
-    with pytest.raises(ValueError, match="'notes.mp4'"):
-        launch.read_video(str(not_a_video), max_frames=10)
+    with pytest.raises(ValueError, match='notes.mp4'):
+        launch.segment_video(model, str(not_a_video), str(tmp_path))
     missing = str(tmp_path / 'missing.pth')
     with pytest.raises(SystemExit):
         launch.parse_args([launch.DEFAULT_CONFIG, missing])
-    with pytest.raises(SystemExit):
-        launch.parse_args([launch.DEFAULT_CONFIG, tiny_checkpoint, '--max-frames', '0'])
+    for option, value in (('--max-frames', '0'), ('--window', '4')):
+        with pytest.raises(SystemExit):
+            launch.parse_args([launch.DEFAULT_CONFIG, tiny_checkpoint, option, value])
 
 
 def test_missing_default_checkpoint_says_how_to_make_it(launch, capsys, monkeypatch, tmp_path):
