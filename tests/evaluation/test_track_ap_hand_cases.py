@@ -16,6 +16,7 @@ from mmdet.structures import DetDataSample, TrackDataSample
 from mmengine.structures import InstanceData
 
 from maskfreevis.evaluation import YouTubeVISLocalMetric
+from maskfreevis.evaluation.metrics.youtube_vis_local_metric import TRACK_AP_ITEMS
 
 SIZE = 40
 NUM_FRAMES = 4
@@ -155,3 +156,73 @@ def test_no_prediction_at_all_gives_box_ap_zero():
         frame.pred_track_instances = frame.pred_track_instances[torch.zeros(1, dtype=torch.bool)]
     metric.process({}, [video.to_dict()])
     assert metric.evaluate(size=1)['youtube_vis/bbox_mAP'] == 0.0
+
+
+def random_rectangle_scene(rng: np.random.Generator):
+    """Random rectangle tracks (some frames absent) and noisy, sometimes misclassified
+    predictions of them plus a few spurious ones."""
+
+    def random_box():
+        x0, y0 = rng.integers(0, SIZE - 4, size=2)
+        x1, y1 = x0 + rng.integers(2, SIZE - x0 + 1), y0 + rng.integers(2, SIZE - y0 + 1)
+        return (int(x0), int(y0), int(x1), int(y1))
+
+    def random_frames():
+        return [t for t in range(NUM_FRAMES) if rng.random() < 0.8] or [0]
+
+    ground_truth = [
+        track(int(rng.integers(2)), random_box(), random_frames())
+        for _ in range(rng.integers(1, 4))
+    ]
+
+    def jittered(box):
+        x0, y0, x1, y1 = np.array(box) + rng.integers(-3, 4, size=4)
+        x0, y0 = max(int(x0), 0), max(int(y0), 0)
+        return (x0, y0, int(min(max(x1, x0 + 1), SIZE)), int(min(max(y1, y0 + 1), SIZE)))
+
+    predictions = []
+    for gt in ground_truth:
+        draws = rng.random(NUM_FRAMES)
+        boxes = [
+            None if box is None or draw < 0.1 else box if draw < 0.75 else jittered(box)
+            for box, draw in zip(gt['boxes'], draws)
+        ]
+        label = gt['label'] if rng.random() < 0.85 else 1 - gt['label']
+        predictions.append(dict(label=label, score=float(rng.random()), boxes=boxes))
+    for _ in range(rng.integers(0, 3)):
+        predictions.append(
+            track(int(rng.integers(2)), random_box(), random_frames(), float(rng.random()))
+        )
+    return ground_truth, predictions
+
+
+@pytest.mark.parametrize('seed', range(8))
+def test_box_ap_equals_mask_ap_on_rectangles(seed):
+    """Mask IoU of rectangles is their box IoU, so both metrics (mmdet's mask AP, this box AP)
+    must agree on every summary number, area ranges and recalls included."""
+    ground_truth, predictions = random_rectangle_scene(np.random.default_rng(seed))
+    results = {}
+    for with_gt_masks in (True, False):
+        metric = YouTubeVISLocalMetric(metric_items=list(TRACK_AP_ITEMS))
+        metric.dataset_meta = dict(classes=('car', 'person'))
+        metric.process({}, [make_video(ground_truth, predictions, with_gt_masks).to_dict()])
+        results[with_gt_masks] = metric.evaluate(size=1)
+    mask_ap = {key.replace('segm_', ''): value for key, value in results[True].items()}
+    box_ap = {key.replace('bbox_', ''): value for key, value in results[False].items()}
+    assert box_ap == pytest.approx(mask_ap, abs=1e-3)
+    assert len(box_ap) == len(TRACK_AP_ITEMS)
+
+
+def test_some_videos_without_masks_give_box_ap_for_all():
+    metric = YouTubeVISLocalMetric()
+    metric.dataset_meta = dict(classes=('car', 'person'))
+    predictions = [track(CAR, BOX_A, frames=(0, 1)), track(PERSON, BOX_B, score=0.8)]
+    first = make_video(GT, predictions, with_gt_masks=True)
+    second = make_video(GT, predictions, with_gt_masks=False)
+    for t, frame in enumerate(second.video_data_samples):
+        frame.set_metainfo(dict(video_id=2, img_id=100 + t))
+        for instance in frame.instances:
+            instance['instance_id'] += 10
+    metric.process({}, [first.to_dict()])
+    metric.process({}, [second.to_dict()])
+    assert metric.evaluate(size=1)['youtube_vis/bbox_mAP'] == pytest.approx(0.55)
