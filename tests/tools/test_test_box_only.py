@@ -12,6 +12,7 @@ import pytest
 from maskfreevis.evaluation import check_submission_zip
 
 from .conftest import DEMO_CONFIG, PYTHON, run_tool, tiny_run_options
+from .test_bad_input import evaluate_args
 
 pytestmark = pytest.mark.slow
 
@@ -36,27 +37,15 @@ def box_only_val(tiny_dataset, tmp_path_factory) -> str:
     return path
 
 
-def evaluate_args(tiny_dataset, checkpoint, ann_file, work_dir, *options) -> list:
-    return [
-        PYTHON,
-        'tools/test.py',
-        DEMO_CONFIG,
-        checkpoint,
-        '--work-dir',
-        str(work_dir),
-        '--out',
-        str(work_dir / 'metrics.json'),
-        '--cfg-options',
-        f'test_dataloader.dataset.data_root={tiny_dataset}',
-        f'test_dataloader.dataset.ann_file={ann_file}',
-        'test_dataloader.num_workers=0',
-        'test_dataloader.persistent_workers=False',
-        *options,
-    ]
+def evaluate_box_only(tiny_dataset, checkpoint, ann_file, work_dir, *options) -> list:
+    """``tools/test.py`` on the demo config with ``ann_file`` as test json, metrics to --out."""
+    options = [f'test_dataloader.dataset.ann_file={ann_file}', *options]
+    out = ['--out', str(work_dir / 'metrics.json')]
+    return [*evaluate_args(str(work_dir), tiny_dataset, checkpoint, *options), *out]
 
 
 def test_box_only_val_json_gives_box_track_ap(tiny_dataset, checkpoint, box_only_val, tmp_path):
-    result = run_tool(evaluate_args(tiny_dataset, checkpoint, box_only_val, tmp_path))
+    result = run_tool(evaluate_box_only(tiny_dataset, checkpoint, box_only_val, tmp_path))
     output = result.stdout + result.stderr
     assert 'youtube_vis/bbox_mAP: ' in output
     assert 'box-track AP (bbox_mAP, ...) is computed instead of mask AP' in output
@@ -74,7 +63,7 @@ def test_format_only_writes_a_valid_submission_zip(
     prefix = tmp_path / 'submission' / 'results'
     prefix.parent.mkdir()
     options = ['test_evaluator.format_only=True', f'test_evaluator.outfile_prefix={prefix}']
-    run_tool(evaluate_args(tiny_dataset, checkpoint, box_only_val, tmp_path, *options))
+    run_tool(evaluate_box_only(tiny_dataset, checkpoint, box_only_val, tmp_path, *options))
     tracks = check_submission_zip(f'{prefix}.submission_file.zip', val_json=box_only_val)
     with open(box_only_val) as handle:
         video_ids = {video['id'] for video in json.load(handle)['videos']}
