@@ -69,6 +69,8 @@ def check_submission_zip(
                     f'found {members}'
                 )
             tracks = json.loads(archive.read(SUBMISSION_MEMBER).decode('utf-8'))
+    except OSError as error:
+        raise SubmissionError(f'{zip_path}: cannot be read ({error.strerror or error})') from error
     except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise SubmissionError(f'{zip_path}: not a readable zip of json ({error})') from error
     if not isinstance(tracks, list):

@@ -111,3 +111,8 @@ def test_not_a_zip_is_named(tmp_path):
     path.write_text('not a zip')
     with pytest.raises(SubmissionError, match='results.zip: not a readable zip'):
         check_submission_zip(str(path))
+
+
+def test_missing_zip_is_named(tmp_path):
+    with pytest.raises(SubmissionError, match='absent.zip: cannot be read'):
+        check_submission_zip(str(tmp_path / 'absent.zip'))
