@@ -145,46 +145,47 @@ def associate_instances(
 
 
 def _boxes_of_masks(masks: torch.Tensor) -> torch.Tensor:
-    """(N, H, W) bool → (N, 4) float xyxy pixel boxes (right/bottom exclusive; zeros if empty)."""
-    num, height, width = masks.shape
-    boxes = torch.zeros(num, 4)
-    if num == 0:
-        return boxes
-    rows, cols = masks.any(2), masks.any(1)
-    row_index = torch.arange(height).expand(num, height)
-    col_index = torch.arange(width).expand(num, width)
-    present = rows.any(1)
-    boxes[:, 0] = torch.where(cols, col_index, width).min(1).values.float()
-    boxes[:, 1] = torch.where(rows, row_index, height).min(1).values.float()
-    boxes[:, 2] = torch.where(cols, col_index + 1, 0).max(1).values.float()
-    boxes[:, 3] = torch.where(rows, row_index + 1, 0).max(1).values.float()
-    boxes[~present] = 0
-    return boxes
+    """(..., H, W) bool → (..., 4) float xyxy pixel boxes (right/bottom exclusive; 0 if empty)."""
+    height, width = masks.shape[-2:]
+    rows, cols = masks.any(-1), masks.any(-2)  # (..., H), (..., W)
+    row_index, col_index = torch.arange(height), torch.arange(width)
+    boxes = torch.stack(
+        [
+            torch.where(cols, col_index, width).amin(-1),
+            torch.where(rows, row_index, height).amin(-1),
+            torch.where(cols, col_index + 1, 0).amax(-1),
+            torch.where(rows, row_index + 1, 0).amax(-1),
+        ],
+        -1,
+    ).float()
+    return boxes * rows.any(-1, keepdim=True)
 
 
 class _Window:
-    """The kept instances of one window: ids, labels, scores and (N, T, H, W) masks."""
+    """The kept instances of one window: ids, labels, scores, masks and boxes per frame."""
 
     def __init__(self, predictions: list, score_thr: float, max_instances: int) -> None:
-        masks = torch.stack([p.masks.cpu().bool() for p in predictions], 1)  # (K, T, H, W)
+        # frame-major, so that each frame's masks are one contiguous block
+        by_frame = torch.stack([p.masks.detach().cpu().bool() for p in predictions])  # (T, K, H, W)
         scores = predictions[0].scores.detach().cpu().float()
-        keep = select_instances(masks, scores, score_thr, max_instances)
-        self.masks = masks[keep]
+        keep = select_instances(by_frame.transpose(0, 1), scores, score_thr, max_instances)
+        self.by_frame = by_frame[:, keep]  # (T, N, H, W)
+        self.masks = self.by_frame.transpose(0, 1)  # (N, T, H, W) view
+        self.present = self.by_frame.flatten(2).any(2)  # (T, N)
+        self.boxes = _boxes_of_masks(self.by_frame)  # (T, N, 4)
         self.scores = scores[keep]
         self.labels = predictions[0].labels.detach().cpu().long()[keep]
         self.ids = np.full(len(keep), -1, dtype=np.int64)
 
     def frame(self, offset: int, frame_index: int, image: np.ndarray) -> FrameResult:
-        masks = self.masks[:, offset]
-        visible = masks.flatten(1).any(1)
-        masks = masks[visible]
+        visible = self.present[offset]
         return FrameResult(
             frame_index=frame_index,
             instance_ids=self.ids[visible.numpy()].copy(),
             labels=self.labels[visible].numpy().astype(np.int64),
             scores=self.scores[visible].numpy().astype(np.float32),
-            bboxes=_boxes_of_masks(masks).numpy().astype(np.float32),
-            masks=masks.numpy(),
+            bboxes=self.boxes[offset, visible].numpy().astype(np.float32),
+            masks=self.by_frame[offset, visible].numpy(),
             image=image,
         )
 

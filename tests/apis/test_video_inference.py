@@ -8,7 +8,7 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.structures import InstanceData
 
-from maskfreevis.apis import inference_video
+from maskfreevis.apis import VideoSource, inference_video
 from maskfreevis.apis.video_inference import associate_instances, select_instances
 
 HEIGHT, WIDTH = 64, 96
@@ -168,3 +168,26 @@ def test_bad_window_arguments():
         next(inference_video(ColourOracleVIS([RED]), frames, window=1))
     with pytest.raises(ValueError, match=r'overlap must be at least 1 and less than the window'):
         next(inference_video(ColourOracleVIS([RED]), frames, window=4, overlap=4))
+
+
+class CountingSource(VideoSource):
+    """A frame list that counts how many frames were read."""
+
+    def __init__(self, frames) -> None:
+        super().__init__(frames)
+        self.read = 0
+
+    def _raw_frames(self):
+        for frame in super()._raw_frames():
+            self.read += 1
+            yield frame
+
+
+def test_frames_are_read_as_needed_and_results_streamed():
+    source = CountingSource(crossing_video(60))
+    results = inference_video(ColourOracleVIS([RED, GREEN]), source, window=8, overlap=2)
+    first = next(results)
+    assert first.frame_index == 0 and source.read <= 8 + 6  # one window and the next stride
+    for result in results:
+        assert source.read <= result.frame_index + 8 + 6
+    assert source.read == 60
