@@ -17,6 +17,7 @@ from mmengine.utils import import_modules_from_strings
 
 from .drawing import colour_for_id
 from .labels import draw_labels
+from .video_file import VideoFileWriter
 
 __all__ = [
     'build_dataset_from_config',
@@ -135,26 +136,29 @@ def clip_frames(sample: dict, class_names: Sequence[str], upscale: int = 1) -> L
     return drawn
 
 
-def write_mp4(frames: Sequence[np.ndarray], path: str, fps: float = 2.0) -> str:
-    """Write RGB frames of any sizes as an MP4 (mp4v), each centred on a black canvas of the
-    largest size; returns ``path``."""
+def write_mp4(
+    frames: Sequence[np.ndarray], path: str, fps: float = 2.0, codec: str = 'mp4v'
+) -> str:
+    """Write RGB frames of any sizes as one video file, each centred on a black canvas of the
+    largest size (a video has one frame size); returns ``path``.
+
+    Args:
+        frames: (H_i, W_i, 3) uint8 RGB images.
+        path: the file to write.
+        fps: frames per second.
+        codec: a codec of :class:`maskfreevis.visualization.video_file.VideoFileWriter`.
+    """
     if len(frames) == 0:
         raise ValueError(f'no frames to write into {path}')
     # even sizes: many players refuse odd ones
     height = max(f.shape[0] for f in frames) + 1 & ~1
     width = max(f.shape[1] for f in frames) + 1 & ~1
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps, (width, height))
-    if not writer.isOpened():
-        raise OSError(f'OpenCV cannot write an MP4 to {path}')
-    try:
+    with VideoFileWriter(path, fps, codec) as writer:
         for frame in frames:
             canvas = np.zeros((height, width, 3), np.uint8)
             top, left = (height - frame.shape[0]) // 2, (width - frame.shape[1]) // 2
             canvas[top : top + frame.shape[0], left : left + frame.shape[1]] = frame
-            writer.write(canvas[..., ::-1])
-    finally:
-        writer.release()
+            writer.write(canvas)
     return path
 
 
