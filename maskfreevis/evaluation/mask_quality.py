@@ -29,7 +29,7 @@ def evaluate_mask_quality(
         ``youtube_vis/segm_mAP`` ... of the class-agnostic evaluation and the keys of
         :func:`~maskfreevis.evaluation.best_prediction.summarise_best_predictions`.
     """
-    metric = YouTubeVISLocalMetric(metric='youtube_vis_ap')
+    metric = YouTubeVISLocalMetric(metric='youtube_vis_ap', iou_type='segm')
     metric.dataset_meta = dict(classes=('object',))
     model.eval()
     matches: List[Tuple[float, bool]] = []
