@@ -45,7 +45,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--codec',
         default='mp4v',
         choices=VIDEO_CODECS,
-        help='mp4v: fast, desktop players; vp09: also plays in web browsers, slow to encode',
+        help='mp4v: fast, desktop players; vp09: also plays in web browsers, slow to encode; '
+        'avc1: H.264, plays everywhere, fast (needs imageio-ffmpeg)',
     )
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='config overrides')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')

@@ -14,7 +14,7 @@ import itertools
 import os
 import os.path as osp
 import tempfile
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import gradio as gr
 import numpy as np
@@ -22,9 +22,11 @@ import torch
 import torch.nn as nn
 
 from maskfreevis.apis import FrameResult, VideoSource, inference_video, init_vis_model
+from maskfreevis.apis.video_demo import AUTO_WINDOW, WHOLE_VIDEO_MAX_FRAMES, choose_window
 from maskfreevis.datasets.synthetic import SyntheticVISSettings, render_video
 from maskfreevis.testing.sample_videos import sample_video_path
 from maskfreevis.visualization import draw_instances
+from maskfreevis.visualization.video_file import VideoFileWriter
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join(
@@ -32,51 +34,10 @@ DEFAULT_CONFIG = osp.join(
 )
 DEFAULT_CHECKPOINT = osp.join(REPO_ROOT, 'demo_outputs', 'work_dir', 'iter_800.pth')
 TABLE_HEADERS = ['id', 'class', 'score', 'frames present', 'first frame', 'last frame']
+# Frames shared by consecutive windows, on which instances are associated.
+OVERLAP = 4
 # Frames of the demo's generated videos are 64 px high: labels need a magnified canvas.
 MIN_DRAWN_HEIGHT = 320
-
-
-def write_mp4(frames: Iterable[np.ndarray], path: str, fps: float) -> int:
-    """Write RGB frames (each (H, W, 3) uint8, one size) as an H.264 MP4 a browser plays.
-
-    Frames are encoded as they come, so a generator of any length is written in bounded memory.
-    H.264 in yuv420p needs even sides: an odd frame is padded by one black row / column (nothing
-    is cut off). The ``moov`` atom goes first, so playback starts before the download ends.
-
-    Returns:
-        The number of frames written.
-    """
-    import imageio_ffmpeg  # its bundled FFmpeg has libx264; OpenCV's wheels cannot write H.264
-
-    frames = iter(frames)
-    first = next(frames, None)
-    if first is None:
-        raise ValueError(f'no frames to write into {path}')
-    height, width = first.shape[:2]
-    pad = ((0, height % 2), (0, width % 2), (0, 0))
-    writer = imageio_ffmpeg.write_frames(
-        path,
-        (width + width % 2, height + height % 2),
-        fps=fps,
-        codec='libx264',
-        pix_fmt_out='yuv420p',
-        macro_block_size=1,
-        output_params=['-movflags', '+faststart'],
-    )
-    writer.send(None)  # start the encoder
-    count = 0
-    try:
-        for frame in itertools.chain([first], frames):
-            if frame.shape[:2] != (height, width):
-                raise ValueError(
-                    f'frame {count} of {path} is {frame.shape[1]}x{frame.shape[0]}, '
-                    f'the first was {width}x{height}'
-                )
-            writer.send(np.ascontiguousarray(np.pad(np.asarray(frame, np.uint8), pad)))
-            count += 1
-    finally:
-        writer.close()
-    return count
 
 
 class InstanceTable:
@@ -122,47 +83,49 @@ def segment_video(
     path: str,
     out_dir: str,
     score_thr: float = 0.3,
-    window: int = 36,
+    window: Union[int, str, None] = 'auto',
     max_frames: int = 1000,
 ) -> Tuple[str, List[list], str]:
-    """Segment one video file in windows (:func:`maskfreevis.apis.inference_video`) and write the
-    drawn result as an MP4, frame by frame: memory depends on ``window``, not on the video's length.
+    """Segment one video file and write the drawn result as a browser-playable MP4 (H.264).
+
+    Frames stream through :func:`maskfreevis.apis.inference_video` (the whole video in one pass,
+    or windows, as the video demo chooses: see :func:`~maskfreevis.apis.video_demo.choose_window`)
+    and are drawn and encoded one at a time, so memory depends on the window, not on the video's
+    length.
 
     Returns:
         The MP4's path, the instance table rows (:class:`InstanceTable`) and a one-line summary.
     """
     source = VideoSource(path)
+    chosen = choose_window(source.num_frames, window)
     class_names = model_class_names(model)
     table = InstanceTable(class_names)
-    size: List[int] = []
-
-    def drawn_frames() -> Iterable[np.ndarray]:
-        results = inference_video(model, path, window=window, score_thr=score_thr)
-        for frame, result in itertools.islice(zip(source, results), max_frames):
-            if not size:
-                size.extend(frame.shape[:2])
+    stem = osp.splitext(osp.basename(path))[0]
+    out_path = osp.join(out_dir, f'{stem}_segmented.mp4')
+    results = inference_video(model, source, window=chosen, overlap=OVERLAP, score_thr=score_thr)
+    with VideoFileWriter(out_path, source.fps, codec='avc1') as writer:
+        for result in itertools.islice(results, max_frames):
             table.add(result)
+            height, width = result.image.shape[:2]
             order = np.argsort(-result.scores, kind='stable')  # the best one is drawn on top
-            yield draw_instances(
-                frame[..., ::-1],
+            drawn = draw_instances(
+                np.ascontiguousarray(result.image[..., ::-1]),
                 result.masks[order],
                 result.instance_ids[order].tolist(),
                 labels=result.labels[order],
                 scores=result.scores[order],
                 class_names=class_names,
-                upscale=max(1, MIN_DRAWN_HEIGHT // frame.shape[0]),
+                upscale=max(1, MIN_DRAWN_HEIGHT // height),
             )
-
-    stem = osp.splitext(osp.basename(path))[0]
-    out_path = osp.join(out_dir, f'{stem}_segmented.mp4')
-    num_frames = write_mp4(drawn_frames(), out_path, source.fps)
+            writer.write(drawn)
     rows = table.rows()
+    passes = 'one pass' if chosen is None else f'windows of {chosen}'
     summary = (
-        f'{len(rows)} instance(s) scoring at least {score_thr} in {num_frames} frames '
-        f'of {size[1]}x{size[0]} at {source.fps:g} fps'
+        f'{len(rows)} instance(s) scoring at least {score_thr} in {writer.frames_written} frames '
+        f'of {width}x{height} at {source.fps:g} fps ({passes})'
     )
     if source.num_frames is not None and source.num_frames > max_frames:
-        summary += f' (only the first {max_frames} frames: the demo reads at most --max-frames)'
+        summary += f'; only the first {max_frames} frames: the demo reads at most --max-frames'
     return out_path, rows, summary
 
 
@@ -174,7 +137,9 @@ def example_videos(out_dir: str) -> List[str]:
     if not osp.isfile(generated):
         settings = SyntheticVISSettings(num_frames=24, max_objects=3)
         frames, _, _ = render_video(np.random.default_rng(0), settings)
-        write_mp4(list(frames), generated, fps=8.0)
+        with VideoFileWriter(generated, fps=8.0, codec='avc1') as writer:
+            for frame in frames:
+                writer.write(frame)
     bikes = sample_video_path('bikes.mp4')
     return [generated] if bikes is None else [generated, bikes]
 
@@ -235,9 +200,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--score-thr', type=float, default=0.3, help='instances drawn and listed')
     parser.add_argument(
         '--window',
-        type=int,
-        default=36,
-        help='frames per forward pass (a shorter video is one pass); memory grows with it',
+        default='auto',
+        help=f'frames per forward pass; 0 = the whole video at once; auto (default) = the whole '
+        f'video up to {WHOLE_VIDEO_MAX_FRAMES} frames, else {AUTO_WINDOW}',
     )
     parser.add_argument(
         '--max-frames', type=int, default=1000, help='frames segmented of an uploaded video'
@@ -261,8 +226,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         parser.error(f'checkpoint {args.checkpoint} does not exist: {hint}')
     if args.max_frames < 1:
         parser.error(f'--max-frames must be at least 1, got {args.max_frames}')
-    if args.window < 5:
-        parser.error(f'--window must be at least 5 frames (4 are shared), got {args.window}')
+    if args.window != 'auto':
+        try:
+            args.window = int(args.window)
+        except ValueError:
+            parser.error(f"--window must be a number of frames or 'auto', got {args.window!r}")
+        if 0 < args.window <= OVERLAP:
+            parser.error(f'--window must be 0 or more than {OVERLAP} frames, got {args.window}')
     return args
 
 

@@ -10,7 +10,6 @@ import time
 import urllib.request
 from types import ModuleType
 
-import cv2
 import numpy as np
 import pytest
 import torch
@@ -18,8 +17,9 @@ import torch
 pytest.importorskip('gradio', reason='the web demo needs gradio (requirements/optional.txt)')
 pytest.importorskip('imageio_ffmpeg', reason='the web demo writes MP4 with imageio-ffmpeg')
 
-from maskfreevis.apis import FrameResult, init_vis_model  # noqa: E402
+from maskfreevis.apis import FrameResult, VideoSource, init_vis_model  # noqa: E402
 from maskfreevis.datasets.synthetic import CATEGORIES, SyntheticVISSettings, render_video  # noqa: E402
+from maskfreevis.visualization.video_file import VideoFileWriter  # noqa: E402
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 LAUNCH = osp.join(REPO_ROOT, 'projects', 'gradio_demo', 'launch.py')
@@ -49,45 +49,19 @@ def tiny_checkpoint(launch, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope='module')
+def tiny_model(launch, tiny_checkpoint) -> torch.nn.Module:
+    return init_vis_model(launch.DEFAULT_CONFIG, tiny_checkpoint)
+
+
+@pytest.fixture(scope='module')
 def short_clip(launch, tmp_path_factory) -> str:
     """8 generated frames of 64 x 96 as an H.264 MP4 at 4 fps."""
     frames, _, _ = render_video(np.random.default_rng(1), SyntheticVISSettings(num_frames=8))
     path = str(tmp_path_factory.mktemp('web_demo_clip') / 'shapes.mp4')
-    launch.write_mp4(frames, path, fps=4.0)  # 2 s: playback is seen mid-way
+    with VideoFileWriter(path, fps=4.0, codec='avc1') as writer:  # 2 s: playback seen mid-way
+        for frame in frames:
+            writer.write(frame)
     return path
-
-
-def _decode(path: str) -> list:
-    capture = cv2.VideoCapture(path)
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
-    return frames
-
-
-def test_mp4_of_odd_size_is_padded_not_cut(launch, tmp_path):
-    frames = (np.full((33, 47, 3), 40 * k, np.uint8) for k in range(5))  # a generator streams
-    path = str(tmp_path / 'odd.mp4')
-    assert launch.write_mp4(frames, path, fps=5.0) == 5
-    capture = cv2.VideoCapture(path)
-    codec = int(capture.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, 'little').decode()
-    capture.release()
-    decoded = _decode(path)
-    assert codec in ('avc1', 'h264') and len(decoded) == 5
-    assert decoded[0].shape == (34, 48, 3)
-    assert abs(int(decoded[3][16, 23].mean()) - 120) <= 3  # content kept through the encoder
-    with pytest.raises(ValueError, match='no frames'):
-        launch.write_mp4(iter([]), str(tmp_path / 'empty.mp4'), fps=5.0)
-    with pytest.raises(ValueError, match='frame 1 of .*sizes.mp4 is 8x6, the first was 8x4'):
-        launch.write_mp4(
-            [np.zeros((4, 8, 3), np.uint8), np.zeros((6, 8, 3), np.uint8)],
-            str(tmp_path / 'sizes.mp4'),
-            fps=5.0,
-        )
 
 
 def _frame_result(frame_index: int, masks: np.ndarray, **columns) -> FrameResult:
@@ -121,37 +95,39 @@ def test_instance_table_counts_the_frames_each_instance_is_in(launch):
 
 
 def test_segment_video_writes_the_drawn_mp4_and_lists_what_is_drawn(
-    launch, tiny_checkpoint, short_clip, tmp_path
+    launch, tiny_model, short_clip, tmp_path
 ):
-    model = init_vis_model(launch.DEFAULT_CONFIG, tiny_checkpoint)
-    out_path, rows, summary = launch.segment_video(model, short_clip, str(tmp_path), score_thr=0.0)
-    decoded = _decode(out_path)
+    out_path, rows, summary = launch.segment_video(
+        tiny_model, short_clip, str(tmp_path), score_thr=0.0
+    )
+    decoded = list(VideoSource(out_path))
     assert len(decoded) == 8 and decoded[0].shape[0] >= launch.MIN_DRAWN_HEIGHT  # magnified
     assert rows, 'score_thr=0 keeps every non-empty instance'
     ids = [row[0] for row in rows]
     assert len(set(ids)) == len(ids)
-    assert all(row[1] in model.dataset_meta['classes'] and 1 <= row[3] <= 8 for row in rows)
+    assert all(row[1] in tiny_model.dataset_meta['classes'] and 1 <= row[3] <= 8 for row in rows)
     assert [row[2] for row in rows] == sorted((row[2] for row in rows), reverse=True)
     assert f'{len(rows)} instance(s)' in summary and '8 frames of 96x64' in summary
+    assert '(one pass)' in summary  # 'auto': a short video is one forward pass
 
-    # two windows of 5 frames sharing 4, then only the first 6 frames
+    # windows of 6 frames sharing 4, and only the first 6 frames
     out_path, rows, summary = launch.segment_video(
-        model, short_clip, str(tmp_path), score_thr=0.0, window=5, max_frames=6
+        tiny_model, short_clip, str(tmp_path), score_thr=0.0, window=6, max_frames=6
     )
-    assert len(_decode(out_path)) == 6 and 'only the first 6 frames' in summary
+    assert len(list(VideoSource(out_path))) == 6 and 'only the first 6 frames' in summary
+    assert '(windows of 6)' in summary
     assert rows and all(row[4] <= row[5] <= 5 for row in rows)
 
 
-def test_bad_inputs_are_named(launch, tmp_path, tiny_checkpoint):
-    model = init_vis_model(launch.DEFAULT_CONFIG, tiny_checkpoint)
+def test_bad_inputs_are_named(launch, tmp_path, tiny_checkpoint, tiny_model):
     not_a_video = tmp_path / 'notes.mp4'
     not_a_video.write_text('not a video')
     with pytest.raises(ValueError, match='notes.mp4'):
-        launch.segment_video(model, str(not_a_video), str(tmp_path))
+        launch.segment_video(tiny_model, str(not_a_video), str(tmp_path))
     missing = str(tmp_path / 'missing.pth')
     with pytest.raises(SystemExit):
         launch.parse_args([launch.DEFAULT_CONFIG, missing])
-    for option, value in (('--max-frames', '0'), ('--window', '4')):
+    for option, value in (('--max-frames', '0'), ('--window', '4'), ('--window', 'all')):
         with pytest.raises(SystemExit):
             launch.parse_args([launch.DEFAULT_CONFIG, tiny_checkpoint, option, value])
 
