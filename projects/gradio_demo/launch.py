@@ -13,6 +13,7 @@ import argparse
 import itertools
 import os
 import os.path as osp
+import sys
 import tempfile
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -25,6 +26,7 @@ from maskfreevis.apis import FrameResult, VideoSource, inference_video, init_vis
 from maskfreevis.apis.video_demo import AUTO_WINDOW, WHOLE_VIDEO_MAX_FRAMES, choose_window
 from maskfreevis.datasets.synthetic import SyntheticVISSettings, render_video
 from maskfreevis.testing.sample_videos import sample_video_path
+from maskfreevis.utils.checkpoint_loading import CheckpointReadError, UntrustedCheckpointError
 from maskfreevis.visualization import draw_instances
 from maskfreevis.visualization.video_file import VideoFileWriter
 
@@ -238,7 +240,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    model = init_vis_model(args.config, args.checkpoint, device=args.device)
+    try:
+        model = init_vis_model(args.config, args.checkpoint, device=args.device)
+    except (OSError, ValueError, CheckpointReadError, UntrustedCheckpointError) as error:
+        # a checkpoint that is not CONFIG's, unreadable or untrusted: the message names it
+        print(f'launch.py: error: {error}', file=sys.stderr)
+        raise SystemExit(1) from error
     examples = example_videos(args.examples_dir)
     # a local demo has no business reporting usage to Gradio's servers
     with gr.Blocks(title='MaskFreeVIS', analytics_enabled=False) as demo:

@@ -132,6 +132,30 @@ def test_bad_inputs_are_named(launch, tmp_path, tiny_checkpoint, tiny_model):
             launch.parse_args([launch.DEFAULT_CONFIG, tiny_checkpoint, option, value])
 
 
+def test_the_page_turns_bad_uploads_into_messages(
+    launch, tiny_model, tiny_checkpoint, short_clip, tmp_path
+):
+    import gradio as gr
+
+    args = launch.parse_args([launch.DEFAULT_CONFIG, tiny_checkpoint])
+    with gr.Blocks():
+        tab = launch.VideoSegmentationTab(tiny_model, [short_clip], args)
+    with pytest.raises(gr.Error, match='Upload a video'):
+        tab.inference(None)
+    not_a_video = tmp_path / 'holiday.mp4'
+    not_a_video.write_bytes(b'\x00' * 100)
+    with pytest.raises(gr.Error, match='holiday.mp4'):
+        tab.inference(str(not_a_video))
+
+
+def test_a_checkpoint_of_another_model_is_refused_naming_it(launch, tmp_path, capsys):
+    path = tmp_path / 'other.pth'
+    torch.save(dict(state_dict={'backbone.conv1.weight': torch.zeros(3, 3)}), path)
+    with pytest.raises(SystemExit):
+        launch.main([launch.DEFAULT_CONFIG, str(path)])
+    assert 'other.pth' in capsys.readouterr().err
+
+
 def test_missing_default_checkpoint_says_how_to_make_it(launch, capsys, monkeypatch, tmp_path):
     monkeypatch.setattr(launch, 'DEFAULT_CHECKPOINT', str(tmp_path / 'iter_800.pth'))
     with pytest.raises(SystemExit):
