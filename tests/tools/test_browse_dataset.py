@@ -33,3 +33,14 @@ def test_mp4_of_chosen_videos(load_tool, tiny_dataset, tmp_path):
     capture = cv2.VideoCapture(str(out_dir / 'clips.mp4'))
     assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 2 * 3  # 2 clips of the config's 3 frames
     capture.release()
+
+
+def test_same_seed_same_clips(load_tool, tiny_dataset, tmp_path):
+    images = []
+    for run in ('first', 'second'):
+        argv = [DEMO_CONFIG, '--out-dir', str(tmp_path / run), '--num-clips', '2', '--seed', '5']
+        load_tool(TOOL).main(
+            [*argv, '--cfg-options', f'train_dataloader.dataset.data_root={tiny_dataset}']
+        )
+        images.append([cv2.imread(str(path)) for path in sorted((tmp_path / run).iterdir())])
+    assert all((a == b).all() for a, b in zip(*images)) and len(images[0]) == 2

@@ -9,6 +9,7 @@ import argparse
 from typing import Optional, Sequence
 
 from mmengine.config import Config, DictAction
+from mmengine.runner import set_random_seed
 
 from maskfreevis.visualization.dataset_browsing import browse_dataset, build_dataset_from_config
 
@@ -19,7 +20,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out-dir', required=True, help='folder for the images / the MP4')
     parser.add_argument('--split', default='train', choices=['train', 'val', 'test'])
     parser.add_argument('--num-clips', type=int, default=8, help='clips to draw')
-    parser.add_argument('--seed', type=int, default=0, help='seed of the video choice')
+    parser.add_argument(
+        '--seed', type=int, default=0, help='seed of the video choice and of the pipeline'
+    )
     parser.add_argument(
         '--indices', type=int, nargs='+', help='draw these video indices instead of random ones'
     )
@@ -41,6 +44,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     dataset = build_dataset_from_config(cfg, args.split)
+    set_random_seed(args.seed)  # the same clips, frames and augmentations on every run
     written = browse_dataset(
         dataset,
         args.out_dir,
