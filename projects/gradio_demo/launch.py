@@ -164,7 +164,12 @@ class VideoSegmentationTab:
                     label='Video', sources=['upload'], elem_id='input_video'
                 )
                 run_button = gr.Button('Run', variant='primary', elem_id='run_button')
-                gr.Examples(examples=[[path] for path in self.examples], inputs=self.video_input)
+                gr.Examples(
+                    examples=[[path] for path in self.examples],
+                    inputs=self.video_input,
+                    example_labels=[osp.basename(path) for path in self.examples],
+                    elem_id='examples',
+                )
             with gr.Column():
                 result = gr.Video(
                     label='Segmented video', interactive=False, elem_id='result_video'

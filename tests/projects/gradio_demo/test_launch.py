@@ -270,6 +270,18 @@ def test_upload_in_a_real_browser_gives_a_playing_result_video(
             video,
         )
         table = driver.find_element(By.ID, 'instance_table').text
+        # a bundled example replaces the input video
+        driver.find_element(By.CSS_SELECTOR, '#examples button').click()
+        example_src = wait.until(
+            lambda d: next(
+                (
+                    v.get_attribute('src')
+                    for v in d.find_elements(By.CSS_SELECTOR, '#input_video video')
+                    if 'generated_shapes' in (v.get_attribute('src') or '')
+                ),
+                None,
+            )
+        )
     finally:
         if driver is not None:
             driver.quit()
@@ -278,3 +290,4 @@ def test_upload_in_a_real_browser_gives_a_playing_result_video(
     assert duration > 0
     assert played['error'] is None and played['now'] > played['start'], played
     assert any(category['name'] in table for category in CATEGORIES), table
+    assert example_src.endswith('.mp4')
