@@ -72,7 +72,9 @@ def run_video_demo(
         overlap: frames shared by consecutive windows.
         score_thr: instances scoring below this are not kept.
         max_instances: at most this many instances per window.
-        codec: ``'mp4v'`` (fast) or ``'vp09'`` (plays in web browsers, slow to encode).
+        codec: a codec of :class:`~maskfreevis.visualization.video_file.VideoFileWriter`:
+            ``'mp4v'`` (fast, desktop players), ``'vp09'`` (browsers too, slow to encode) or
+            ``'avc1'`` (H.264: plays everywhere, fast; needs imageio-ffmpeg).
         cfg_options: overrides merged into the config.
         progress: show a progress bar on stderr.
 

@@ -237,14 +237,13 @@ def inference_video(
         stride = int(window) - int(overlap)
     next_id = 0
     start = 0
-    previous: Optional[_Window] = None
+    previous_tail: Optional[torch.Tensor] = None  # (N, overlap, H, W) masks on the shared frames
+    previous_ids = np.zeros(0, dtype=np.int64)
     while window_frames:
         current = _Window(inference_vis(model, window_frames), score_thr, max_instances)
-        if previous is not None:
-            old, new = associate_instances(
-                previous.masks[:, -overlap:], current.masks[:, :overlap], match_iou
-            )
-            current.ids[new] = previous.ids[old]
+        if previous_tail is not None:
+            old, new = associate_instances(previous_tail, current.masks[:, :overlap], match_iou)
+            current.ids[new] = previous_ids[old]
         unmatched = current.ids < 0
         current.ids[unmatched] = np.arange(next_id, next_id + unmatched.sum())
         next_id += int(unmatched.sum())
@@ -257,7 +256,9 @@ def inference_video(
             return
         window_frames = window_frames[len(window_frames) - overlap :] + incoming
         start += final_count
-        previous = current
+        # only the shared frames' masks are kept, so two whole windows are never held at once
+        previous_tail, previous_ids = current.masks[:, -overlap:].clone(), current.ids
+        current = None
 
 
 def _take(frames: Iterator[np.ndarray], count: int) -> List[np.ndarray]:

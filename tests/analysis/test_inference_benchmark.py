@@ -2,13 +2,12 @@
 
 import os.path as osp
 
-import cv2
-
 from maskfreevis.analysis.inference_benchmark import (
     format_report,
     make_benchmark_video,
     measure_inference,
 )
+from maskfreevis.apis.video_source import read_video_file
 from maskfreevis.testing.sample_videos import sample_video_path
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -20,13 +19,7 @@ def test_benchmark_video_has_the_length_and_size_asked(tmp_path):
     footage = make_benchmark_video(path, 7, (64, 36))
     expected = 'bikes.mp4' if sample_video_path('bikes.mp4') else 'generated'
     assert expected in footage
-    capture = cv2.VideoCapture(path)
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
+    frames = read_video_file(path)
     assert len(frames) == 7 and frames[0].shape == (36, 64, 3)
 
 

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from maskfreevis.apis import init_vis_model
+from maskfreevis.apis.video_source import read_video_file
 from maskfreevis.testing.sample_videos import looped_frames, sample_video_path
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -65,13 +66,7 @@ def test_real_video_to_mp4_and_rle_json_in_windows(demo, checkpoint, tmp_path):
     argv = [clip, CONFIG, checkpoint, '--out', out, '--out-json', out_json]
     summary = demo.main(argv + ['--window', '8', '--overlap', '2', '--score-thr', '0'])
     assert summary['frames'] == 20 and summary['window'] == 8
-    capture = cv2.VideoCapture(out)
-    decoded = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        decoded.append(frame)
+    decoded = read_video_file(out)
     assert len(decoded) == 20 and decoded[0].shape == (144, 176, 3)
     assert not osp.exists(out_json + '.part')
     with open(out_json) as handle:
