@@ -155,6 +155,9 @@ class VideoSegmentationTab:
         self.window = args.window
         self.max_frames = args.max_frames
         self.examples = list(examples)
+        # one folder per request inside this one, removed when the app exits (Gradio serves its
+        # own copy of each result from its cache)
+        self._results = tempfile.TemporaryDirectory(prefix='maskfreevis_web_')
         self.create_ui()
 
     def create_ui(self) -> None:
@@ -186,7 +189,7 @@ class VideoSegmentationTab:
     def inference(self, video_path: Optional[str]) -> Tuple[str, List[list], str]:
         if not video_path:
             raise gr.Error('Upload a video or pick an example first.')
-        out_dir = tempfile.mkdtemp(prefix='maskfreevis_web_')
+        out_dir = tempfile.mkdtemp(dir=self._results.name)
         try:
             return segment_video(
                 self.model, video_path, out_dir, self.score_thr, self.window, self.max_frames
@@ -253,7 +256,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         raise SystemExit(1) from error
     examples = example_videos(args.examples_dir)
     # a local demo has no business reporting usage to Gradio's servers
-    with gr.Blocks(title='MaskFreeVIS', analytics_enabled=False) as demo:
+    # Gradio's cached copies of uploads and results are deleted after an hour
+    with gr.Blocks(title='MaskFreeVIS', analytics_enabled=False, delete_cache=(600, 3600)) as demo:
         gr.Markdown(
             '# MaskFreeVIS video instance segmentation\n'
             'Upload a video or pick an example, then press **Run**: the masks, ids, classes and '
