@@ -6,7 +6,9 @@ into windows of W frames, consecutive windows sharing ``overlap`` frames; each w
 offline forward pass, and the instances of a window are associated with those of the previous one
 MinVIS-style: Hungarian matching on the mask IoU over the shared frames. Frames are decoded as
 they are needed and each result is yielded as soon as its frame is final, so the memory held is
-that of about two windows, whatever the video's length.
+that of one window (its frames, masks and the model's activations) and the next window's new
+frames, whatever the video's length. An object that is missing from the frames two windows share
+(occluded, or out of view) is given a new id when it comes back.
 """
 
 from dataclasses import dataclass
