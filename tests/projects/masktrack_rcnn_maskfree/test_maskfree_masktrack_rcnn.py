@@ -11,7 +11,6 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
 import projects.masktrack_rcnn_maskfree.masktrack_rcnn_maskfree  # noqa: F401  (registers)
-from maskfreevis.datasets.synthetic import SyntheticVISSettings, generate_synthetic_vis
 from tests.tools.conftest import REPO_ROOT
 
 CONFIG_DIR = osp.join(REPO_ROOT, 'projects', 'masktrack_rcnn_maskfree', 'configs')
@@ -34,17 +33,6 @@ def box_only_batch(cfg: Config, data_root: str, num_clips: int = 2) -> dict:
 @pytest.fixture(scope='module')
 def cfg() -> Config:
     return Config.fromfile(CONFIG)
-
-
-@pytest.fixture(scope='module')
-def tiny_dataset(tmp_path_factory) -> str:
-    """2 box-only training videos (and 1 validation video) of 4 frames at 64 x 96."""
-    root = str(tmp_path_factory.mktemp('tiny_synthetic_vis'))
-    settings = SyntheticVISSettings(
-        num_train_videos=2, num_val_videos=1, num_frames=4, height=64, width=96
-    )
-    generate_synthetic_vis(root, seed=0, settings=settings, show_progress=False)
-    return root
 
 
 def test_box_only_training_step(cfg, tiny_dataset):
