@@ -169,13 +169,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_for_page(url: str, server: subprocess.Popen, timeout: float) -> None:
+def _wait_for_page(url: str, server: subprocess.Popen, log: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise AssertionError(
-                f'the app exited with {server.returncode}:\n{server.stdout.read()}'
-            )
+            with open(log) as handle:
+                raise AssertionError(f'the app exited with {server.returncode}:\n{handle.read()}')
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -191,7 +190,7 @@ def _wait_for_page(url: str, server: subprocess.Popen, timeout: float) -> None:
     reason="needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
 )
 def test_upload_in_a_real_browser_gives_a_playing_result_video(
-    tiny_checkpoint, short_clip, tmp_path
+    launch, tiny_checkpoint, short_clip, tmp_path
 ):
     webdriver = pytest.importorskip('selenium.webdriver', reason='needs selenium')
     from selenium.webdriver.common.by import By
@@ -199,13 +198,13 @@ def test_upload_in_a_real_browser_gives_a_playing_result_video(
 
     port = _free_port()
     url = f'http://127.0.0.1:{port}/'
+    log = str(tmp_path / 'app.log')
+    log_file = open(log, 'w')
     server = subprocess.Popen(
         [
             sys.executable,
             LAUNCH,
-            osp.join(
-                REPO_ROOT, 'configs', 'maskfreevis', 'maskfreevis_r18_1xb4-800iter_synthetic.py'
-            ),
+            launch.DEFAULT_CONFIG,
             tiny_checkpoint,
             '--device',
             'cpu',
@@ -216,9 +215,8 @@ def test_upload_in_a_real_browser_gives_a_playing_result_video(
             '--examples-dir',
             str(tmp_path / 'examples'),
         ],
-        stdout=subprocess.PIPE,
+        stdout=log_file,  # a file, not a pipe: a full pipe would block the app
         stderr=subprocess.STDOUT,
-        text=True,
     )
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -233,12 +231,12 @@ def test_upload_in_a_real_browser_gives_a_playing_result_video(
         options.add_argument(argument)
     driver = None
     try:
-        _wait_for_page(url, server, timeout=30)
+        _wait_for_page(url, server, log, timeout=60)  # imports take ~8 s on a busy machine
         # the Debian driver by path: selenium must not go looking for (or download) another
         driver = webdriver.Chrome(
             options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER)
         )
-        wait = WebDriverWait(driver, 30)
+        wait = WebDriverWait(driver, 60)
         driver.get(url)
         upload = wait.until(
             lambda d: d.find_element(By.CSS_SELECTOR, '#input_video input[type=file]')
@@ -287,6 +285,7 @@ def test_upload_in_a_real_browser_gives_a_playing_result_video(
             driver.quit()
         server.terminate()
         server.wait(timeout=10)
+        log_file.close()
     assert duration > 0
     assert played['error'] is None and played['now'] > played['start'], played
     assert any(category['name'] in table for category in CATEGORIES), table
