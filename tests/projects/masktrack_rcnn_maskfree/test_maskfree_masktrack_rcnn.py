@@ -101,3 +101,24 @@ def test_rejects_clips_that_are_not_key_reference_pairs(cfg):
     model = MODELS.build(cfg.model)
     with pytest.raises(ValueError, match='one key and one reference frame'):
         model.loss(torch.zeros(1, 3, 3, 64, 96), [])
+
+
+def test_mask_head_upsamples_bilinearly(cfg):
+    # A stride-2 deconvolution has separate weights per output phase and met the projection loss
+    # with a checkerboard (alternate RoI cells ~1 and ~0, mask AP 0.000 on the demo data);
+    # bilinear upsampling of the 14 x 14 logits cannot alternate from one cell to the next.
+    init_default_scope('mmdet')
+    mask_head = MODELS.build(cfg.model).detector.roi_head.mask_head
+    assert isinstance(mask_head.upsample, torch.nn.Upsample)
+    assert mask_head.upsample.mode == 'bilinear'
+    features = torch.randn(2, cfg.channels, 14, 14)
+    logits = mask_head(features)
+    assert logits.shape[-2:] == (28, 28)
+    # the 28 x 28 logits are the bilinear upsampling of the head's 14 x 14 logits
+    for conv in mask_head.convs:
+        features = conv(features)
+    coarse = mask_head.conv_logits(features)  # a 1 x 1 convolution commutes with the upsampling
+    upsampled = torch.nn.functional.interpolate(
+        coarse, scale_factor=2, mode='bilinear', align_corners=False
+    )
+    assert torch.allclose(logits, upsampled, atol=1e-5)
