@@ -83,6 +83,7 @@ def measure_inference(
     overlap: int = 4,
     device: str = 'cpu',
     max_instances: int = 10,
+    threads: int = 1,
 ) -> Dict:
     """Run one video through the model in this process (call it in a fresh process).
 
@@ -94,16 +95,22 @@ def measure_inference(
         overlap: frames shared by consecutive windows.
         device: torch device.
         max_instances: instances kept per window (all of them: ``score_thr=0``).
+        threads: CPU threads of torch and of OpenCV. One by default: on a machine that other
+            jobs share, two thread pools spin-waiting for each other made the same run 2-8 times
+            slower from one run to the next (measured on 2 shared cores); one thread gives
+            stable numbers.
 
     Returns:
         ``frames``, ``seconds`` (inference to the last frame's RLE), ``fps``,
-        ``cpu_seconds_per_frame`` (process CPU time, all threads: robust to a shared machine),
+        ``cpu_seconds_per_frame`` (CPU time of the process, all its threads),
         ``rss_before_mib`` (model loaded), ``peak_rss_mib`` (process peak), and
         ``peak_cuda_mib`` on CUDA.
     """
     from ..apis import inference_video, init_vis_model
 
     torch.manual_seed(0)
+    torch.set_num_threads(threads)
+    cv2.setNumThreads(threads)
     model = init_vis_model(config, checkpoint, device=device)
     rss_before = _current_rss_mib()
     if device.startswith('cuda'):

@@ -48,6 +48,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--window', type=int, default=32)
     parser.add_argument('--overlap', type=int, default=4)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=1,
+        help='CPU threads of torch and OpenCV (default 1: stable numbers on a shared machine)',
+    )
     parser.add_argument('--work-dir', help='where the videos are written (default: a temp dir)')
     parser.add_argument('--out', help='also write the markdown report here')
     parser.add_argument('--worker', help=argparse.SUPPRESS)  # json arguments of one run
@@ -87,6 +93,7 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
                         window=window,
                         overlap=args.overlap,
                         device=args.device,
+                        threads=args.threads,
                     )
                 )
                 label = f'windows of {window} (overlap {args.overlap})' if window else 'whole video'
@@ -95,7 +102,8 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
     weights = args.checkpoint or 'random weights'
     header = (
         f'Video inference, {args.size[0]} x {args.size[1]} {footage}, '
-        f'{osp.relpath(args.config, REPO_ROOT)} with {weights}, score_thr=0 (10 instances kept):\n'
+        f'{osp.relpath(args.config, REPO_ROOT)} with {weights}, score_thr=0 (10 instances kept), '
+        f'{args.threads} CPU thread(s):\n'
     )
     report = format_report(rows, header)
     print(report)
