@@ -1,9 +1,6 @@
 """tools/analysis_tools/benchmark_inference.py end to end on tiny videos (each run a process)."""
 
-import pytest
 
-
-@pytest.mark.slow
 def test_windowed_and_whole_runs_in_fresh_processes(load_tool, tmp_path):
     tool = load_tool('analysis_tools/benchmark_inference.py')
     out = tmp_path / 'report.md'
