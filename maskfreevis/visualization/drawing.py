@@ -93,9 +93,16 @@ def draw_instances(
             text += f' {class_names[int(labels[k])]}'
         if scores is not None:
             text += f' {float(scores[k]):.2f}'
-        ys, xs = np.nonzero(visible if visible.any() else mask)
+        # the label goes to the instance's largest visible part, not to the box of all its
+        # parts (a mask in pieces across the frame would put it far from any of them)
+        part_contours, _ = cv2.findContours(
+            (visible if visible.any() else mask).astype(np.uint8),
+            cv2.RETR_EXTERNAL,
+            cv2.CHAIN_APPROX_SIMPLE,
+        )
+        left, top, part_w, part_h = cv2.boundingRect(max(part_contours, key=cv2.contourArea))
         texts.append(text)
-        boxes.append([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1])
+        boxes.append([left, top, left + part_w, top + part_h])
         drawn.append(k)
     if texts:
         # each label at its own instance, on a box of its colour, never on another label

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from maskfreevis.visualization import colour_for_id, draw_instances
 from maskfreevis.visualization.labels import draw_labels, label_size, place_labels
 
 
@@ -65,3 +66,14 @@ def test_draw_labels_paints_each_label_box_in_its_colour():
         assert (region == colour).all(1).mean() > 0.5  # mostly background, the rest is text
         assert (region != colour).any(1).any()  # and some text
     assert tuple(placed[0, 2:] - placed[0, :2]) == label_size('#0 car 0.91', 0.4, 1)
+
+
+def test_label_goes_to_the_largest_part_of_an_instance_in_pieces():
+    frame = np.zeros((120, 200, 3), np.uint8)
+    mask = np.zeros((1, 120, 200), bool)
+    mask[0, 70:110, 120:190] = True  # the object
+    mask[0, 2:4, 2:4] = True  # a speck far away
+    out = draw_instances(frame, mask, [3], alpha=0.0)
+    label_colour = (out == colour_for_id(3)).all(-1)
+    assert label_colour[50:70, 110:200].sum() > 150  # the label box, just above the object
+    assert label_colour[0:20, 0:60].sum() < 20  # only the speck's outline
