@@ -11,6 +11,9 @@ PIP := $(VPY) -m pip
 WHEELS_DIR := ../shared/wheels
 FIND_LINKS := $(if $(wildcard $(WHEELS_DIR)/*.whl),--find-links $(WHEELS_DIR),)
 STAMP := $(VENV)/.installed
+BROWSER_STAMP := $(VENV)/.browser
+# root here and in CI; sudo elsewhere
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 REQUIREMENT_FILES := requirements.txt $(wildcard requirements/*.txt) setup.py
 
 .PHONY: demo test test-fast lint format install clean
@@ -18,7 +21,7 @@ REQUIREMENT_FILES := requirements.txt $(wildcard requirements/*.txt) setup.py
 demo: $(STAMP)
 	$(VPY) tools/run_demo.py
 
-test: lint
+test: lint $(BROWSER_STAMP)
 	$(VPY) -m pytest tests
 
 test-fast: lint
@@ -50,6 +53,19 @@ $(STAMP): $(VPY) $(REQUIREMENT_FILES)
 	$(PIP) install --no-deps --no-build-isolation -e .
 	$(VPY) -c "import mmcv.ops, mmdet.models, maskfreevis; print('maskfreevis stack OK')"
 	touch $(STAMP)
+
+# Debian's headless browser for the web demo's end-to-end test (tests/projects/gradio_demo).
+# Without apt-get the test is skipped, saying why.
+$(BROWSER_STAMP): $(STAMP)
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then \
+		echo "chromium and chromedriver found"; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	else \
+		echo "no apt-get: install chromium and chromedriver, or the browser test is skipped"; \
+	fi
+	touch $(BROWSER_STAMP)
 
 clean:
 	rm -rf $(VENV) maskfreevis/.mim build *.egg-info
