@@ -5,7 +5,7 @@ Upstream bug: torch 2.6 made ``torch.load(weights_only=True)`` the default, but 
 without ``weights_only``, and a checkpoint written by mmengine's Runner pickles ``HistoryBuffer``
 objects whose state holds functions (pickled through ``builtins.getattr``), numpy arrays and
 ``collections.Counter``; so ``resume=True`` and ``load_from`` fail with ``UnpicklingError``
-(mmengine issue #1655; fixed on mmengine ``main``, 0.11.0rc0, unreleased, by switching to
+(open-mmlab/mmengine#1655; fixed on mmengine ``main``, 0.11.0rc0, unreleased, by switching to
 ``weights_only=False``, i.e. a full unpickle that can execute code).
 
 Our fix keeps torch's safe loader on every path:
