@@ -9,14 +9,14 @@ import torch
 from mmengine.config import Config
 
 from maskfreevis.apis import inference_vis, init_vis_model, list_video_frames
+from tests.model_converters.small_targets import small_video_model_cfg
 
 HEIGHT, WIDTH = 40, 56
 
 
 def tiny_vis_config() -> Config:
-    """Stock ``Mask2FormerVideo`` with ResNet-18, 1 encoder/decoder layer, 10 queries, 64 channels;
-    the inference API only needs a ``model`` and a test pipeline."""
-    channels = 64
+    """Stock ``Mask2FormerVideo`` (the converter tests' small model: ResNet-18, 64 channels) with 3
+    classes; the inference API only needs a ``model`` and a test pipeline."""
     test_pipeline = [
         dict(
             type='TransformBroadcaster',
@@ -28,88 +28,10 @@ def tiny_vis_config() -> Config:
         ),
         dict(type='PackTrackInputs'),
     ]
-    attn = dict(embed_dims=channels, num_heads=8, dropout=0.0, batch_first=True)
-    ffn = dict(
-        embed_dims=channels,
-        feedforward_channels=128,
-        num_fcs=2,
-        ffn_drop=0.0,
-        act_cfg=dict(type='ReLU', inplace=True),
-    )
-    model = dict(
-        type='Mask2FormerVideo',
-        data_preprocessor=dict(
-            type='TrackDataPreprocessor',
-            mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375],
-            bgr_to_rgb=True,
-            pad_size_divisor=32,
-        ),
-        backbone=dict(
-            type='ResNet',
-            depth=18,
-            num_stages=4,
-            out_indices=(0, 1, 2, 3),
-            norm_cfg=dict(type='BN', requires_grad=False),
-            norm_eval=True,
-            init_cfg=None,
-        ),
-        track_head=dict(
-            type='Mask2FormerTrackHead',
-            in_channels=[64, 128, 256, 512],
-            strides=[4, 8, 16, 32],
-            feat_channels=channels,
-            out_channels=channels,
-            num_classes=3,
-            num_queries=10,
-            num_frames=2,
-            num_transformer_feat_level=3,
-            pixel_decoder=dict(
-                type='MSDeformAttnPixelDecoder',
-                num_outs=3,
-                norm_cfg=dict(type='GN', num_groups=32),
-                act_cfg=dict(type='ReLU'),
-                encoder=dict(
-                    num_layers=1,
-                    layer_cfg=dict(
-                        self_attn_cfg=dict(
-                            embed_dims=channels,
-                            num_heads=8,
-                            num_levels=3,
-                            num_points=4,
-                            im2col_step=128,
-                            dropout=0.0,
-                            batch_first=True,
-                        ),
-                        ffn_cfg=ffn,
-                    ),
-                ),
-                positional_encoding=dict(num_feats=channels // 2, normalize=True),
-            ),
-            enforce_decoder_input_project=False,
-            positional_encoding=dict(
-                type='SinePositionalEncoding3D', num_feats=channels // 2, normalize=True
-            ),
-            transformer_decoder=dict(
-                return_intermediate=True,
-                num_layers=1,
-                layer_cfg=dict(self_attn_cfg=attn, cross_attn_cfg=attn, ffn_cfg=ffn),
-                init_cfg=None,
-            ),
-            loss_cls=dict(
-                type='CrossEntropyLoss',
-                use_sigmoid=False,
-                loss_weight=2.0,
-                reduction='mean',
-                class_weight=[1.0] * 3 + [0.1],
-            ),
-        ),
-        init_cfg=None,
-    )
     return Config(
         dict(
             default_scope='mmdet',
-            model=model,
+            model=small_video_model_cfg(num_classes=3).to_dict(),
             test_dataloader=dict(
                 dataset=dict(pipeline=test_pipeline, metainfo=dict(classes=('a', 'b', 'c')))
             ),
