@@ -16,6 +16,13 @@ from .detectron2_maskfreevis import (
     convert_detectron2_state_dict,
     reverse_input_channels,
 )
+from .imagenet_mobilenet_v2 import (
+    bundled_mobilenet_v2_path,
+    convert_mobilenet_v2_state_dict,
+    load_bundled_mobilenet_v2,
+    mobilenet_v2_key_map,
+    register_bundled_imagenet_scheme,
+)
 from .key_rules import KeyRule, RenameResult, drop_keys, rename_state_dict
 from .mmdet_mask2former import convert_mmdet_state_dict
 from .state_dict_check import (
@@ -43,6 +50,11 @@ __all__ = [
     'DETECTRON2_NON_MODEL_KEYS',
     'convert_detectron2_state_dict',
     'reverse_input_channels',
+    'bundled_mobilenet_v2_path',
+    'convert_mobilenet_v2_state_dict',
+    'load_bundled_mobilenet_v2',
+    'mobilenet_v2_key_map',
+    'register_bundled_imagenet_scheme',
     'KeyRule',
     'RenameResult',
     'drop_keys',
