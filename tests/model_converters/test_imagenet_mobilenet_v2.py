@@ -270,3 +270,17 @@ def test_command_line_refuses_a_converted_file_and_writes_nothing(load_tool, tmp
 
     assert 'conv1.conv.weight' in capsys.readouterr().err
     assert not output.exists()
+
+
+def test_importing_the_package_registers_the_scheme():
+    import subprocess
+    import sys
+
+    code = (
+        'import maskfreevis\n'
+        'from mmengine.runner.checkpoint import CheckpointLoader\n'
+        "sd = CheckpointLoader.load_checkpoint('imagenet-bundled://mobilenet_v2')\n"
+        "print(sd['conv2.conv.weight'].shape[0])\n"
+    )
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == '1280'
