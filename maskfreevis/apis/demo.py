@@ -2,8 +2,12 @@
 
 :func:`run_demo` does what ``tools/run_demo.py`` (``make demo``) runs:
 
-1. generate the synthetic YouTube-VIS dataset (:mod:`maskfreevis.datasets.synthetic`) if absent;
-2. train the config with mmengine's Runner on the box-only training json;
+1. generate the YouTube-VIS dataset if absent: real objects over real photographs
+   (:mod:`maskfreevis.datasets.real_imagery`, the default) or synthetic shapes
+   (:mod:`maskfreevis.datasets.synthetic`);
+2. train the config with mmengine's Runner on the box-only training json. A config naming a
+   ``pretraining_stage_config`` (the release's recipe: a box-supervised image stage, then the
+   video stage) trains that one first and starts from its last checkpoint;
 3. evaluate mask AP on the validation split (which has masks) per category (the YouTube-VIS
    metric) and class-agnostic (categories merged), plus the best prediction's mask IoU per GT
    object (:func:`maskfreevis.evaluation.evaluate_mask_quality`);
@@ -18,7 +22,7 @@ import os.path as osp
 import platform
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple, Union
 
 import cv2
 import torch
@@ -26,6 +30,11 @@ from mmengine.config import Config
 from tqdm import tqdm
 
 import maskfreevis
+from maskfreevis.datasets.real_imagery import (
+    RealImageryVISSettings,
+    generate_real_imagery_vis,
+    real_imagery_dataset_exists,
+)
 from maskfreevis.datasets.synthetic import (
     SyntheticVISSettings,
     generate_synthetic_vis,
@@ -47,8 +56,14 @@ from .inference import inference_vis
 __all__ = [
     'METRIC_NAMES',
     'DemoOptions',
+    'DemoDataSettings',
+    'DEMO_DATASETS',
+    'demo_data_settings',
+    'ensure_demo_data',
     'ensure_synthetic_data',
     'build_demo_config',
+    'pretraining_stage_path',
+    'train_pretraining_stage',
     'fit_schedule',
     'render_val_videos',
     'write_results',
@@ -67,6 +82,22 @@ DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 # frames of the generated videos are small; the drawings are magnified so the tags stay readable
 DRAWING_UPSCALE = 3
 SHEET_FRAMES_PER_ROW = 5
+# the key of a config whose training starts from another config's (relative to its own file)
+PRETRAINING_STAGE_KEY = 'pretraining_stage_config'
+DemoDataSettings = Union[RealImageryVISSettings, SyntheticVISSettings]
+# dataset name -> (its settings, its demo config in configs/maskfreevis/, where it is generated)
+DEMO_DATASETS = {
+    'real-imagery': (
+        RealImageryVISSettings,
+        'maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py',
+        'data/real_imagery_vis',
+    ),
+    'synthetic': (
+        SyntheticVISSettings,
+        'maskfreevis_r18_1xb4-800iter_synthetic.py',
+        'data/synthetic_vis',
+    ),
+}
 
 
 @dataclass
@@ -74,13 +105,19 @@ class DemoOptions:
     """One demo run.
 
     Attributes:
-        config: the training config file.
-        out_dir: where the artefacts go (the Runner's work dir is ``out_dir/work_dir``).
+        config: the training config file (with a ``pretraining_stage_config``, the last stage).
+        out_dir: where the artefacts go (the Runner's work dir is ``out_dir/work_dir``, the
+            pretraining stage's ``out_dir/work_dir/pretraining_stage``).
         data_root: the generated dataset (generated there if absent).
         data_seed: seed of the generated data.
         seed: training seed.
-        iters: training iterations; None keeps the config's.
-        data: size of the generated dataset.
+        iters: training iterations of every stage; None keeps the configs'.
+        pretraining_iters: iterations of the pretraining stage (overrides ``iters`` there).
+        pretraining_dir: where the pretraining stage runs; a finished run there with the same
+            config, seed, length, data and overrides is reused (the supervision comparison
+            shares one between the variants whose first stage is the same). None: in
+            ``out_dir``, never reused.
+        data: the generated dataset: its kind (real imagery or synthetic shapes) and size.
         threads: torch CPU threads; None uses every core.
         num_gifs: validation videos to draw.
         score_thr: drawn predictions need at least this score.
@@ -93,11 +130,13 @@ class DemoOptions:
 
     config: str
     out_dir: str = 'demo_outputs'
-    data_root: str = 'data/synthetic_vis'
+    data_root: str = 'data/real_imagery_vis'
     data_seed: int = 0
     seed: int = 0
     iters: Optional[int] = None
-    data: SyntheticVISSettings = field(default_factory=SyntheticVISSettings)
+    pretraining_iters: Optional[int] = None
+    pretraining_dir: Optional[str] = None
+    data: DemoDataSettings = field(default_factory=RealImageryVISSettings)
     threads: Optional[int] = None
     num_gifs: int = 4
     score_thr: float = 0.3
@@ -108,15 +147,50 @@ class DemoOptions:
     command: str = ''
 
 
+def demo_data_settings(
+    dataset: str,
+    num_train_videos: Optional[int] = None,
+    num_val_videos: Optional[int] = None,
+    num_frames: Optional[int] = None,
+) -> DemoDataSettings:
+    """The settings of a :data:`DEMO_DATASETS` entry: its defaults, the given sizes (None keeps
+    the default)."""
+    if dataset not in DEMO_DATASETS:
+        raise ValueError(
+            f'unknown demo dataset {dataset!r}, expected one of {sorted(DEMO_DATASETS)}'
+        )
+    sizes = dict(
+        num_train_videos=num_train_videos, num_val_videos=num_val_videos, num_frames=num_frames
+    )
+    settings_type = DEMO_DATASETS[dataset][0]
+    return settings_type(**{key: value for key, value in sizes.items() if value is not None})
+
+
+def ensure_demo_data(
+    data_root: str, seed: int, settings: DemoDataSettings, show_progress: bool = True
+) -> bool:
+    """Generate the dataset that ``settings`` describes (real imagery or synthetic shapes)
+    unless ``data_root`` already holds it with this seed; returns whether it was generated."""
+    if isinstance(settings, RealImageryVISSettings):
+        exists, generate = real_imagery_dataset_exists, generate_real_imagery_vis
+    elif isinstance(settings, SyntheticVISSettings):
+        exists, generate = synthetic_dataset_exists, generate_synthetic_vis
+    else:
+        raise TypeError(
+            f'no generator for settings of type {type(settings).__name__}; expected '
+            f'RealImageryVISSettings or SyntheticVISSettings'
+        )
+    if exists(data_root, seed, settings):
+        return False
+    generate(data_root, seed, settings, show_progress=show_progress)
+    return True
+
+
 def ensure_synthetic_data(
     data_root: str, seed: int, settings: SyntheticVISSettings, show_progress: bool = True
 ) -> bool:
-    """Generate the synthetic dataset unless ``data_root`` already holds one with this seed and
-    these settings; returns whether it was generated."""
-    if synthetic_dataset_exists(data_root, seed, settings):
-        return False
-    generate_synthetic_vis(data_root, seed, settings, show_progress=show_progress)
-    return True
+    """:func:`ensure_demo_data` for the synthetic shapes."""
+    return ensure_demo_data(data_root, seed, settings, show_progress)
 
 
 def fit_schedule(cfg: Config, max_iters: int) -> None:
@@ -142,15 +216,28 @@ def fit_schedule(cfg: Config, max_iters: int) -> None:
             scheduler['end'] = max_iters if end >= old_max else min(end, max_iters)
 
 
-def build_demo_config(options: DemoOptions, work_dir: str) -> Config:
-    """The config pointed at ``options.data_root``, with the run's seed, length and logging."""
-    cfg = Config.fromfile(options.config)
+def build_demo_config(
+    options: DemoOptions,
+    work_dir: str,
+    config: Optional[str] = None,
+    iters: Optional[int] = None,
+) -> Config:
+    """The config pointed at ``options.data_root``, with the run's seed, length and logging.
+
+    Args:
+        options: the run.
+        work_dir: the Runner's work dir.
+        config: a stage's config file instead of ``options.config``.
+        iters: the stage's length instead of ``options.iters`` (None: that, or the config's).
+    """
+    cfg = Config.fromfile(config or options.config)
     data_root = osp.abspath(options.data_root) + os.sep
     for loader in DATALOADERS:
         if loader in cfg:
             cfg[loader].dataset.data_root = data_root
-    if options.iters is not None:
-        fit_schedule(cfg, options.iters)
+    iters = iters if iters is not None else options.iters
+    if iters is not None:
+        fit_schedule(cfg, iters)
     cfg.work_dir = work_dir
     cfg.randomness = dict(seed=options.seed)
     if not options.verbose:
@@ -158,6 +245,71 @@ def build_demo_config(options: DemoOptions, work_dir: str) -> Config:
     if options.cfg_options:
         cfg.merge_from_dict(options.cfg_options)
     return cfg
+
+
+def pretraining_stage_path(cfg: Config) -> Optional[str]:
+    """The config file whose last checkpoint ``cfg`` starts from (``pretraining_stage_config``,
+    relative to ``cfg``'s file), or None."""
+    stage = cfg.get(PRETRAINING_STAGE_KEY, None)
+    if not stage:
+        return None
+    path = osp.normpath(osp.join(osp.dirname(osp.abspath(cfg.filename)), stage))
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{cfg.filename}: {PRETRAINING_STAGE_KEY} {stage!r}: no {path}')
+    return path
+
+
+def _last_checkpoint(work_dir: str) -> str:
+    """The checkpoint mmengine's CheckpointHook names in ``work_dir/last_checkpoint``."""
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(pointer):
+        raise FileNotFoundError(f'{work_dir}: the stage saved no checkpoint (no last_checkpoint)')
+    with open(pointer) as handle:
+        checkpoint = handle.read().strip()
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'{pointer} names {checkpoint}, which does not exist')
+    return checkpoint
+
+
+def train_pretraining_stage(
+    options: DemoOptions, stage_config: str, work_dir: str
+) -> Tuple[str, dict]:
+    """Train (or reuse) the pretraining stage; returns its last checkpoint and its record.
+
+    The record (``config``, ``iterations``, ``metrics``, ``train_s``, ``reused``) is also written
+    to ``work_dir/stage.json`` together with what determines the run, so an identical later
+    request (see ``DemoOptions.pretraining_dir``) reuses the checkpoint.
+    """
+    iters = options.pretraining_iters if options.pretraining_iters is not None else options.iters
+    cfg = build_demo_config(options, work_dir, config=stage_config, iters=iters)
+    fingerprint = dict(
+        config=cfg.pretty_text,
+        data_root=osp.abspath(options.data_root),
+        data_seed=options.data_seed,
+        data=asdict(options.data),
+    )
+    record_path = osp.join(work_dir, 'stage.json')
+    if options.pretraining_dir is not None and osp.isfile(record_path):
+        with open(record_path) as handle:
+            record = json.load(handle)
+        if record.get('fingerprint') == fingerprint and osp.isfile(record['checkpoint']):
+            print(f'reusing the pretraining stage in {work_dir}')
+            return record['checkpoint'], dict(record['summary'], reused=True)
+    runner = build_runner(cfg)
+    progress = ProgressBarHook(enabled=options.progress, description='pretraining stage')
+    runner.register_hook(progress)
+    runner.train()
+    checkpoint = _last_checkpoint(runner.work_dir)
+    summary = dict(
+        config=_config_label(stage_config),
+        iterations=runner.max_iters,
+        metrics=progress.metrics,
+        train_s=progress.timings.get('train_s', float('nan')),
+        reused=False,
+    )
+    with open(record_path, 'w') as handle:
+        json.dump(dict(fingerprint=fingerprint, checkpoint=checkpoint, summary=summary), handle)
+    return checkpoint, summary
 
 
 def render_val_videos(
@@ -230,6 +382,17 @@ def _fmt(value: Optional[float]) -> str:
     return '–' if value is None or value < 0 else f'{value:.3f}'
 
 
+def _iterations_label(summary: dict) -> str:
+    stage = summary.get('pretraining_stage')
+    if not stage:
+        return str(summary['iterations'])
+    reused = ', reused' if stage.get('reused') else ''
+    return (
+        f'{stage["iterations"]} (`{stage["config"]}`{reused}), then {summary["iterations"]} '
+        f'from its last checkpoint'
+    )
+
+
 def write_results(out_dir: str, summary: dict) -> Dict[str, str]:
     """``results.json`` (the whole summary) and ``results.md`` (AP tables and the run's facts).
 
@@ -267,7 +430,7 @@ def write_results(out_dir: str, summary: dict) -> Dict[str, str]:
         '| run | value |',
         '|---|---|',
         f'| config | `{summary["config"]}` |',
-        f'| iterations | {summary["iterations"]} |',
+        f'| iterations | {_iterations_label(summary)} |',
         f'| training seed / data seed | {summary["seed"]} / {summary["data_seed"]} |',
         f'| CPU threads | {summary["threads"]} |',
         f'| wall time: data / train / eval / drawing / total | {t["data"]:.0f} s / '
@@ -296,13 +459,21 @@ def run_demo(options: DemoOptions) -> dict:
     os.makedirs(options.out_dir, exist_ok=True)
     out_dir = osp.abspath(options.out_dir)
 
-    if not ensure_synthetic_data(
-        options.data_root, options.data_seed, options.data, options.progress
-    ):
+    if not ensure_demo_data(options.data_root, options.data_seed, options.data, options.progress):
         print(f'using the generated dataset in {options.data_root}')
     data_s = time.perf_counter() - start
 
-    runner = build_runner(build_demo_config(options, osp.join(out_dir, 'work_dir')))
+    work_dir = osp.join(out_dir, 'work_dir')
+    cfg = build_demo_config(options, work_dir)
+    stage_config = pretraining_stage_path(cfg)
+    pretraining = None
+    if stage_config is not None:
+        stage_dir = options.pretraining_dir or osp.join(work_dir, 'pretraining_stage')
+        checkpoint, pretraining = train_pretraining_stage(
+            options, stage_config, osp.abspath(stage_dir)
+        )
+        cfg.load_from = checkpoint
+    runner = build_runner(cfg)
     progress = ProgressBarHook(enabled=options.progress)
     runner.register_hook(progress)
     runner.train()  # validates once at the end (train_cfg.val_interval == max_iters)
@@ -336,10 +507,15 @@ def run_demo(options: DemoOptions) -> dict:
         config=_config_label(options.config),
         command=options.command,
         iterations=runner.max_iters,
+        pretraining_stage=pretraining,
         seed=options.seed,
         data_seed=options.data_seed,
         threads=threads,
-        data=dict(root=osp.abspath(options.data_root), **asdict(options.data)),
+        data=dict(
+            root=osp.abspath(options.data_root),
+            kind=type(options.data).__name__,
+            **asdict(options.data),
+        ),
         mask_ap={name: progress.metrics.get(key) for name, key in METRIC_NAMES.items()},
         mask_ap_class_agnostic={name: agnostic.get(key) for name, key in METRIC_NAMES.items()},
         best_prediction_iou=dict(
@@ -351,7 +527,8 @@ def run_demo(options: DemoOptions) -> dict:
         metrics=progress.metrics,
         timings_s=dict(
             data=data_s,
-            train=progress.timings.get('train_s', float('nan')),
+            train=progress.timings.get('train_s', float('nan'))
+            + (pretraining['train_s'] if pretraining and not pretraining['reused'] else 0.0),
             eval=progress.timings.get('eval_s', float('nan')),
             visuals=visuals_s,
             total=time.perf_counter() - start,

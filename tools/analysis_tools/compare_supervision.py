@@ -8,14 +8,15 @@ runs at a time (default 2, for a 2-core machine):
 3. ``proj_only``   - boxes only, projection loss alone (``loss_pair`` and ``loss_tk`` weight 0);
 4. ``mask_sup``    - full mask supervision, the upper bound (train json with masks).
 
-Variants 2-4 are the small derived configs next to the demo config
-(``configs/maskfreevis/maskfreevis-{notk,projonly,masksup}_r18_1xb4-800iter_synthetic.py``).
-Every run is ``tools/run_demo.py --no-visuals`` in its own process. The script writes
-``comparison.md`` and ``comparison.json`` (mask AP / AP50 / AP75 per seed, means, seed spread, the
-ratio (1)/(4) and whether the targets are met) under ``--out-dir``; the maths is
-:mod:`maskfreevis.analysis.supervision_comparison`.
+The variants are the demo config of ``--dataset`` and the small derived configs next to it
+(:data:`maskfreevis.analysis.supervision_comparison.VARIANT_CONFIGS`). On ``real-imagery`` (the
+default) each is two-stage; the image stage of (1) and (2) is the same, so it is trained once per
+seed (``--pretraining-dir``) and reused. Every run is ``tools/run_demo.py --no-visuals`` in its
+own process. The script writes ``comparison.md`` and ``comparison.json`` (mask AP / AP50 / AP75
+per seed, means, seed spread, the ratio (1)/(4) and whether the targets are met) under
+``--out-dir``; the maths is :mod:`maskfreevis.analysis.supervision_comparison`.
 
-Full comparison (8 runs of 800 iterations)::
+Full comparison (3 seeds)::
 
     python tools/analysis_tools/compare_supervision.py --out-dir work_dirs/compare_supervision
 
@@ -32,22 +33,35 @@ import sys
 import time
 from typing import List, Optional, Sequence
 
-from maskfreevis.analysis.supervision_comparison import VARIANTS, run_all, write_comparison
+from mmengine.config import Config
+
+from maskfreevis.analysis.supervision_comparison import (
+    VARIANT_CONFIGS,
+    VARIANTS,
+    run_all,
+    write_comparison,
+)
 from maskfreevis.apis.cli import format_command
-from maskfreevis.apis.demo import ensure_synthetic_data
-from maskfreevis.datasets.synthetic import SyntheticVISSettings
+from maskfreevis.apis.demo import (
+    DEMO_DATASETS,
+    demo_data_settings,
+    ensure_demo_data,
+    pretraining_stage_path,
+)
 
 TOOLS_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG_DIR = osp.join(osp.dirname(TOOLS_DIR), 'configs', 'maskfreevis')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    defaults = SyntheticVISSettings()
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out-dir', default='work_dirs/compare_supervision')
-    parser.add_argument('--data-root', default='data/synthetic_vis')
+    parser.add_argument(
+        '--dataset', choices=sorted(DEMO_DATASETS), default='real-imagery', help='generated data'
+    )
+    parser.add_argument('--data-root', default=None, help="default: the dataset's")
     parser.add_argument('--data-seed', type=int, default=0)
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1], help='training seeds')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help='training seeds')
     parser.add_argument('--variants', nargs='+', default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument('--parallel', type=int, default=2, help='runs at a time')
     parser.add_argument('--threads', type=int, default=1, help='torch threads per run')
@@ -56,7 +70,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         nargs='+',
         default=[],
         metavar='KEY=VALUE',
-        help='config overrides applied to every variant, e.g. '
+        help='config overrides applied to every variant and stage, e.g. '
         'model.track_head.criterion.loss_pair.dilation=1',
     )
     parser.add_argument(
@@ -65,21 +79,31 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='train again even where a finished run of the same command exists',
     )
     parser.add_argument(
-        '--iters', type=int, default=None, help="training iterations (default: the configs', 800)"
+        '--iters', type=int, default=None, help="iterations of every stage (default: the configs')"
     )
-    parser.add_argument('--train-videos', type=int, default=defaults.num_train_videos)
-    parser.add_argument('--val-videos', type=int, default=defaults.num_val_videos)
-    parser.add_argument('--frames', type=int, default=defaults.num_frames)
-    return parser.parse_args(argv)
+    parser.add_argument('--pretraining-iters', type=int, default=None)
+    parser.add_argument('--train-videos', type=int, default=None, help="default: the dataset's")
+    parser.add_argument('--val-videos', type=int, default=None, help="default: the dataset's")
+    parser.add_argument('--frames', type=int, default=None, help="default: the dataset's")
+    args = parser.parse_args(argv)
+    args.data_root = args.data_root or DEMO_DATASETS[args.dataset][2]
+    return args
 
 
 def run_command(args: argparse.Namespace, variant: str, seed: int, out_dir: str) -> List[str]:
-    """The ``tools/run_demo.py`` command line of one run."""
+    """The ``tools/run_demo.py`` command line of one run.
+
+    Runs of one seed share the folder of each pretraining stage (named after its config), so the
+    image stage common to several variants is trained once.
+    """
+    config = VARIANT_CONFIGS[args.dataset][variant]
     command = [
         sys.executable,
         osp.join(TOOLS_DIR, 'run_demo.py'),
+        '--dataset',
+        args.dataset,
         '--config',
-        osp.join(CONFIG_DIR, VARIANTS[variant][1]),
+        osp.join(CONFIG_DIR, config),
         '--out-dir',
         out_dir,
         '--data-root',
@@ -90,22 +114,26 @@ def run_command(args: argparse.Namespace, variant: str, seed: int, out_dir: str)
         str(seed),
         '--threads',
         str(args.threads),
-        '--train-videos',
-        str(args.train_videos),
-        '--val-videos',
-        str(args.val_videos),
-        '--frames',
-        str(args.frames),
         '--no-visuals',
         '--no-progress',
-        # weights only (50 MB instead of 150 MB per run): enough to inspect or re-evaluate a run
-        '--cfg-options',
-        'default_hooks.checkpoint.save_optimizer=False',
-        *args.cfg_options,
     ]
-    if args.iters is not None:
-        command += ['--iters', str(args.iters)]
+    stage = pretraining_stage_of(osp.join(CONFIG_DIR, config))
+    if stage is not None:
+        stage_name = osp.splitext(osp.basename(stage))[0]
+        pretraining_dir = osp.join(osp.dirname(osp.dirname(out_dir)), 'pretraining', stage_name)
+        command += ['--pretraining-dir', osp.join(pretraining_dir, f'seed{seed}')]
+    for flag in ('train_videos', 'val_videos', 'frames', 'iters', 'pretraining_iters'):
+        value = getattr(args, flag)
+        if value is not None:
+            command += ['--' + flag.replace('_', '-'), str(value)]
+    # weights only (smaller files): enough to inspect or re-evaluate a run
+    command += ['--cfg-options', 'default_hooks.checkpoint.save_optimizer=False', *args.cfg_options]
     return command
+
+
+def pretraining_stage_of(config: str) -> Optional[str]:
+    """The pretraining stage config that ``config`` names, or None."""
+    return pretraining_stage_path(Config.fromfile(config))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
@@ -114,14 +142,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     out_dir = osp.abspath(args.out_dir)
     os.makedirs(out_dir, exist_ok=True)
     # generate once, before the parallel runs, so they never race on the files
-    ensure_synthetic_data(
+    ensure_demo_data(
         args.data_root,
         args.data_seed,
-        SyntheticVISSettings(
-            num_train_videos=args.train_videos,
-            num_val_videos=args.val_videos,
-            num_frames=args.frames,
-        ),
+        demo_data_settings(args.dataset, args.train_videos, args.val_videos, args.frames),
     )
     jobs = {}
     for variant in args.variants:

@@ -22,12 +22,14 @@ class ProgressBarHook(Hook):
 
     Args:
         enabled: draw the bars; metrics and timings are kept either way.
+        description: the training bar's title (e.g. the stage of a multi-stage run).
     """
 
     priority = 'LOW'
 
-    def __init__(self, enabled: bool = True) -> None:
+    def __init__(self, enabled: bool = True, description: str = 'training') -> None:
         self.enabled = enabled
+        self.description = description
         self.metrics: Dict[str, float] = {}
         self.timings: Dict[str, float] = {}
         self._bar: Optional[tqdm] = None
@@ -44,7 +46,7 @@ class ProgressBarHook(Hook):
         )
 
     def before_train(self, runner) -> None:
-        self._open_bar(runner.max_iters, runner.iter, 'training')
+        self._open_bar(runner.max_iters, runner.iter, self.description)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         self._bar.update(1)
