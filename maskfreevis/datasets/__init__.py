@@ -7,6 +7,13 @@ from .coco_pseudo_video_dataset import (
     COCO_TO_YTVIS_2021,
     CocoPseudoVideoDataset,
 )
+from .real_imagery import CATEGORIES as REAL_IMAGERY_CATEGORIES
+from .real_imagery import (
+    MissingMaterialError,
+    RealImageryVISSettings,
+    generate_real_imagery_vis,
+    real_imagery_dataset_exists,
+)
 from .transforms import ClipBoxesToImage, RandomPseudoVideoWarp, SampleClipFrames
 
 __all__ = [
@@ -19,4 +26,9 @@ __all__ = [
     'ClipBoxesToImage',
     'RandomPseudoVideoWarp',
     'SampleClipFrames',
+    'REAL_IMAGERY_CATEGORIES',
+    'MissingMaterialError',
+    'RealImageryVISSettings',
+    'generate_real_imagery_vis',
+    'real_imagery_dataset_exists',
 ]

@@ -28,16 +28,19 @@ CLI::
 
 import argparse
 import colorsys
-import json
-import os
-import os.path as osp
 from dataclasses import asdict, dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
-import pycocotools.mask as mask_utils
-from tqdm import tqdm
+
+from .vis_json_writer import (
+    RenderedVideo,
+    annotation_paths,
+    dataset_info_matches,
+    dump_json,
+    write_split,
+)
 
 __all__ = [
     'CATEGORIES',
@@ -55,7 +58,6 @@ CATEGORIES: List[Dict] = [
     dict(id=3, name='star'),
     dict(id=4, name='blob'),
 ]
-SPLIT_KEYS = {'train': 0, 'val': 1}
 GENERATOR_VERSION = 2
 
 
@@ -372,26 +374,7 @@ def render_video(
 
 
 # --------------------------------------------------------------------------------------------
-# annotation + writing
-
-
-def _mask_annotation(mask: np.ndarray) -> Tuple[List[float], Dict, int]:
-    """Box [x, y, w, h], RLE and area of a binary (H, W) mask with at least one pixel."""
-    rows = np.flatnonzero(mask.any(1))
-    cols = np.flatnonzero(mask.any(0))
-    box = [
-        float(cols[0]),
-        float(rows[0]),
-        float(cols[-1] - cols[0] + 1),
-        float(rows[-1] - rows[0] + 1),
-    ]
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    rle['counts'] = rle['counts'].decode('ascii')
-    return box, rle, int(mask.sum())
-
-
-def _video_rng(seed: int, split: str, index: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([seed, SPLIT_KEYS[split], index]))
+# writing
 
 
 def generate_split(
@@ -401,104 +384,35 @@ def generate_split(
 
     The two json dicts share videos, ids and boxes; ``box_only`` has ``"segmentations": null``.
     """
-    if split not in SPLIT_KEYS:
-        raise ValueError(f'unknown split {split!r}, expected one of {sorted(SPLIT_KEYS)}')
     num_videos = settings.num_train_videos if split == 'train' else settings.num_val_videos
-    image_root = osp.join(out_dir, split, 'JPEGImages')
-    videos, annotations = [], []
-    encode = [int(cv2.IMWRITE_JPEG_QUALITY), settings.jpeg_quality]
-    for index in tqdm(range(num_videos), desc=f'generating {split}', disable=not show_progress):
-        rng = _video_rng(seed, split, index)
-        frames, visible, categories = render_video(rng, settings)
-        present = visible.sum((2, 3)) >= settings.min_visible_pixels  # (K, T)
-        while not present.any(1).all():  # an object never visible: redraw the video
-            frames, visible, categories = render_video(rng, settings)
-            present = visible.sum((2, 3)) >= settings.min_visible_pixels
-        name = f'video_{index:04d}'
-        os.makedirs(osp.join(image_root, name), exist_ok=True)
-        file_names = []
-        for f, frame in enumerate(frames):
-            file_name = f'{name}/{f:05d}.jpg'
-            ok = cv2.imwrite(osp.join(image_root, file_name), frame[..., ::-1], encode)
-            if not ok:
-                raise OSError(f'could not write {osp.join(image_root, file_name)}')
-            file_names.append(file_name)
-        video_id = index + 1
-        videos.append(
-            dict(
-                id=video_id,
-                name=name,
-                file_names=file_names,
-                width=settings.width,
-                height=settings.height,
-                length=len(file_names),
-            )
-        )
-        for k, category_id in enumerate(categories):
-            bboxes, segmentations, areas = [], [], []
-            for f in range(len(file_names)):
-                if present[k, f]:
-                    box, rle, area = _mask_annotation(visible[k, f])
-                else:
-                    box, rle, area = None, None, None
-                bboxes.append(box)
-                segmentations.append(rle)
-                areas.append(area)
-            annotations.append(
-                dict(
-                    id=len(annotations) + 1,
-                    video_id=video_id,
-                    category_id=category_id,
-                    iscrowd=0,
-                    width=settings.width,
-                    height=settings.height,
-                    length=1,
-                    bboxes=bboxes,
-                    areas=areas,
-                    segmentations=segmentations,
-                )
-            )
     info = dict(
         description=f'maskfreevis synthetic VIS ({split})',
         seed=seed,
         generator_version=GENERATOR_VERSION,
         settings=asdict(settings),
     )
-    with_masks = dict(
-        info=info, licenses=[], videos=videos, categories=CATEGORIES, annotations=annotations
-    )
-    box_only = dict(with_masks, annotations=[dict(a, segmentations=None) for a in annotations])
-    return box_only, with_masks
 
+    def render(rng: np.random.Generator) -> RenderedVideo:
+        return RenderedVideo(*render_video(rng, settings))
 
-def _dump_json(obj: Dict, path: str) -> None:
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    with open(path, 'w') as f:
-        json.dump(obj, f, separators=(',', ':'))
-
-
-def annotation_paths(out_dir: str) -> Dict[str, str]:
-    """Paths of the json files :func:`generate_synthetic_vis` writes under ``out_dir``."""
-    ann_dir = osp.join(out_dir, 'annotations')
-    return dict(
-        train=osp.join(ann_dir, 'train.json'),
-        train_with_masks=osp.join(ann_dir, 'train_with_masks.json'),
-        val=osp.join(ann_dir, 'val.json'),
+    return write_split(
+        out_dir,
+        split,
+        seed,
+        num_videos,
+        render,
+        settings.min_visible_pixels,
+        settings.jpeg_quality,
+        info,
+        CATEGORIES,
+        show_progress,
     )
 
 
 def synthetic_dataset_exists(out_dir: str, seed: int, settings: SyntheticVISSettings) -> bool:
     """True when ``out_dir`` holds a complete dataset generated with this seed and settings."""
-    paths = annotation_paths(out_dir)
-    if not all(osp.isfile(p) for p in paths.values()):
-        return False
-    with open(paths['val']) as f:
-        info = json.load(f).get('info', {})
-    return (
-        info.get('seed') == seed
-        and info.get('generator_version') == GENERATOR_VERSION
-        and info.get('settings') == asdict(settings)
-    )
+    expected = dict(seed=seed, generator_version=GENERATOR_VERSION, settings=asdict(settings))
+    return dataset_info_matches(out_dir, expected)
 
 
 def generate_synthetic_vis(
@@ -516,10 +430,10 @@ def generate_synthetic_vis(
     settings = settings or SyntheticVISSettings()
     paths = annotation_paths(out_dir)
     train_boxes, train_masks = generate_split(out_dir, 'train', seed, settings, show_progress)
-    _dump_json(train_boxes, paths['train'])
-    _dump_json(train_masks, paths['train_with_masks'])
+    dump_json(train_boxes, paths['train'])
+    dump_json(train_masks, paths['train_with_masks'])
     _, val_masks = generate_split(out_dir, 'val', seed, settings, show_progress)
-    _dump_json(val_masks, paths['val'])
+    dump_json(val_masks, paths['val'])
     return paths
 
 

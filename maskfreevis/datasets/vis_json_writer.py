@@ -1,0 +1,236 @@
+"""Writer of generated YouTube-VIS-format datasets, shared by the dataset generators.
+
+A generator supplies one function that renders a video from a random generator; this module seeds
+it per video, redraws videos in which an object is never visible, writes the JPEG frames and builds
+the ORIGINAL YouTube-VIS json (not mmdet's CocoVID)::
+
+    <out>/annotations/train.json             boxes only: "segmentations": null
+    <out>/annotations/train_with_masks.json  same videos with masks (upper bound runs only)
+    <out>/annotations/val.json               boxes + RLE masks, for evaluation
+    <out>/<split>/JPEGImages/<video>/<frame>.jpg
+
+Boxes, areas and masks describe the *visible* part of each object; an instance whose visible area
+in a frame is below ``min_visible_pixels`` counts as absent there (``null`` box/segmentation/area).
+"""
+
+import json
+import os
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+import pycocotools.mask as mask_utils
+from tqdm import tqdm
+
+__all__ = [
+    'SPLIT_KEYS',
+    'RenderedVideo',
+    'video_rng',
+    'mask_annotation',
+    'write_video_frames',
+    'track_annotations',
+    'write_split',
+    'dump_json',
+    'annotation_paths',
+    'dataset_info_matches',
+]
+
+# part of every video's seed, so train and val never share a random stream
+SPLIT_KEYS = {'train': 0, 'val': 1}
+
+
+@dataclass
+class RenderedVideo:
+    """One rendered video and the visible mask of each of its K objects.
+
+    Attributes:
+        frames: (T, H, W, 3) uint8 RGB.
+        visible: (K, T, H, W) bool visible mask of each object (after occlusion).
+        category_ids: K category ids.
+        video_fields: extra keys for the video's json entry (e.g. where its background came from).
+    """
+
+    frames: np.ndarray
+    visible: np.ndarray
+    category_ids: List[int]
+    video_fields: Dict[str, Any] = field(default_factory=dict)
+
+
+def video_rng(seed: int, split: str, index: int) -> np.random.Generator:
+    """The random generator of one video: ``SeedSequence([seed, split, index])``.
+
+    Each video owning its stream keeps earlier videos unchanged when more videos are requested.
+    """
+    return np.random.default_rng(np.random.SeedSequence([seed, SPLIT_KEYS[split], index]))
+
+
+def mask_annotation(mask: np.ndarray) -> Tuple[List[float], Dict, int]:
+    """Box ``[x, y, w, h]``, RLE (``counts`` as str) and area of a bool (H, W) mask.
+
+    The mask must hold at least one pixel.
+    """
+    rows = np.flatnonzero(mask.any(1))
+    cols = np.flatnonzero(mask.any(0))
+    box = [
+        float(cols[0]),
+        float(rows[0]),
+        float(cols[-1] - cols[0] + 1),
+        float(rows[-1] - rows[0] + 1),
+    ]
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    rle['counts'] = rle['counts'].decode('ascii')
+    return box, rle, int(mask.sum())
+
+
+def write_video_frames(
+    image_root: str, video_name: str, frames: np.ndarray, jpeg_quality: int
+) -> List[str]:
+    """Write (T, H, W, 3) uint8 RGB frames as ``<video_name>/<frame:05d>.jpg`` under ``image_root``.
+
+    Returns the T file names relative to ``image_root``.
+    """
+    os.makedirs(osp.join(image_root, video_name), exist_ok=True)
+    encode = [int(cv2.IMWRITE_JPEG_QUALITY), jpeg_quality]
+    file_names = []
+    for index, frame in enumerate(frames):
+        file_name = f'{video_name}/{index:05d}.jpg'
+        path = osp.join(image_root, file_name)
+        if not cv2.imwrite(path, frame[..., ::-1], encode):
+            raise OSError(f'could not write {path}')
+        file_names.append(file_name)
+    return file_names
+
+
+def track_annotations(
+    visible: np.ndarray,
+    present: np.ndarray,
+    category_ids: Sequence[int],
+    video_id: int,
+    first_id: int,
+) -> List[Dict]:
+    """One YouTube-VIS annotation (object track) per object of a video.
+
+    Args:
+        visible: (K, T, H, W) bool visible masks.
+        present: (K, T) bool; frames where it is False get ``null`` box, area and segmentation.
+        category_ids: K category ids.
+        video_id: id of the video the tracks belong to.
+        first_id: annotation id of the first track; the others follow consecutively.
+    """
+    num_frames, height, width = visible.shape[1:]
+    annotations = []
+    for k, category_id in enumerate(category_ids):
+        bboxes, segmentations, areas = [], [], []
+        for frame in range(num_frames):
+            if present[k, frame]:
+                box, rle, area = mask_annotation(visible[k, frame])
+            else:
+                box, rle, area = None, None, None
+            bboxes.append(box)
+            segmentations.append(rle)
+            areas.append(area)
+        annotations.append(
+            dict(
+                id=first_id + k,
+                video_id=video_id,
+                category_id=category_id,
+                iscrowd=0,
+                width=width,
+                height=height,
+                length=1,
+                bboxes=bboxes,
+                areas=areas,
+                segmentations=segmentations,
+            )
+        )
+    return annotations
+
+
+def write_split(
+    out_dir: str,
+    split: str,
+    seed: int,
+    num_videos: int,
+    render: Callable[[np.random.Generator], RenderedVideo],
+    min_visible_pixels: int,
+    jpeg_quality: int,
+    info: Dict,
+    categories: List[Dict],
+    show_progress: bool = True,
+) -> Tuple[Dict, Dict]:
+    """Render and write the videos of one split; return its ``(box_only, with_masks)`` jsons.
+
+    ``render`` draws one video from the video's own generator; while an object is never visible
+    (``min_visible_pixels`` in no frame) it is called again on the same generator. The two json
+    dicts share videos, ids and boxes; ``box_only`` has ``"segmentations": null``.
+    """
+    if split not in SPLIT_KEYS:
+        raise ValueError(f'unknown split {split!r}, expected one of {sorted(SPLIT_KEYS)}')
+    image_root = osp.join(out_dir, split, 'JPEGImages')
+    videos, annotations = [], []
+    for index in tqdm(range(num_videos), desc=f'generating {split}', disable=not show_progress):
+        rng = video_rng(seed, split, index)
+        video = render(rng)
+        present = video.visible.sum((2, 3)) >= min_visible_pixels  # (K, T)
+        while not present.any(1).all():
+            video = render(rng)
+            present = video.visible.sum((2, 3)) >= min_visible_pixels
+        name = f'video_{index:04d}'
+        file_names = write_video_frames(image_root, name, video.frames, jpeg_quality)
+        height, width = video.frames.shape[1:3]
+        video_id = index + 1
+        videos.append(
+            dict(
+                id=video_id,
+                name=name,
+                file_names=file_names,
+                width=width,
+                height=height,
+                length=len(file_names),
+                **video.video_fields,
+            )
+        )
+        annotations += track_annotations(
+            video.visible, present, video.category_ids, video_id, len(annotations) + 1
+        )
+    with_masks = dict(
+        info=info, licenses=[], videos=videos, categories=categories, annotations=annotations
+    )
+    box_only = dict(with_masks, annotations=[dict(a, segmentations=None) for a in annotations])
+    return box_only, with_masks
+
+
+def dump_json(obj: Dict, path: str) -> None:
+    """Write ``obj`` compactly to ``path``, creating its folder."""
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(obj, f, separators=(',', ':'))
+
+
+def annotation_paths(out_dir: str) -> Dict[str, str]:
+    """Paths of the json files a generator writes under ``out_dir``, by name."""
+    ann_dir = osp.join(out_dir, 'annotations')
+    return dict(
+        train=osp.join(ann_dir, 'train.json'),
+        train_with_masks=osp.join(ann_dir, 'train_with_masks.json'),
+        val=osp.join(ann_dir, 'val.json'),
+    )
+
+
+def dataset_info_matches(
+    out_dir: str, expected: Dict, keys: Optional[Sequence[str]] = None
+) -> bool:
+    """True when all json files exist under ``out_dir`` and val's ``info`` agrees with ``expected``.
+
+    Only ``keys`` (default: all of ``expected``) are compared; ``expected`` goes through a json
+    round trip first, so tuples compare equal to the lists read back.
+    """
+    paths = annotation_paths(out_dir)
+    if not all(osp.isfile(p) for p in paths.values()):
+        return False
+    with open(paths['val']) as f:
+        info = json.load(f).get('info', {})
+    expected = json.loads(json.dumps(expected))
+    return all(info.get(key) == expected[key] for key in (keys or expected))
