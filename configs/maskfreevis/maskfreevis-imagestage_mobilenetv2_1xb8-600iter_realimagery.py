@@ -13,7 +13,7 @@ _base_ = [
 ]
 model = dict(
     track_head=dict(
-        num_classes=7,  # the real-imagery categories
+        num_classes=6,  # the real-imagery categories
         criterion=dict(loss_tk=dict(loss_weight=0.0), warmup_iters=dict(loss_pair=100)),
     )
 )

@@ -17,6 +17,7 @@
 """
 
 import json
+import math
 import os
 import os.path as osp
 import platform
@@ -79,8 +80,9 @@ METRIC_NAMES = {
     'APl': 'youtube_vis/segm_mAP_l',
 }
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-# frames of the generated videos are small; the drawings are magnified so the tags stay readable
-DRAWING_UPSCALE = 3
+# frames of the generated videos are small; the drawings are magnified (by a whole factor) to at
+# least this height so the tags stay readable
+DRAWING_MIN_HEIGHT = 192
 SHEET_FRAMES_PER_ROW = 5
 # the key of a config whose training starts from another config's (relative to its own file)
 PRETRAINING_STAGE_KEY = 'pretraining_stage_config'
@@ -361,7 +363,7 @@ def render_val_videos(
             inference_vis(model, paths),
             class_names,
             score_thr,
-            DRAWING_UPSCALE,
+            max(1, math.ceil(DRAWING_MIN_HEIGHT / frames[0].shape[0])),
         )
         name = video.get('name', f'video_{video["id"]}')
         gifs.append(write_gif(panels, osp.join(out_dir, 'videos', f'{name}.gif')))

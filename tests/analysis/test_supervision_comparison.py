@@ -24,15 +24,33 @@ def test_summary_means_spread_ratio_and_targets():
     assert method['spread_AP'] == pytest.approx(0.04)
     assert summary['ratio_1_to_4']['AP'] == pytest.approx(0.42 / 0.48)
     assert summary['target_ratio_met']  # 0.875 >= 0.85
-    gaps = summary['ordering']
-    assert gaps[0]['gap'] == pytest.approx(0.42 - 0.31) and gaps[0]['seed_spread'] == pytest.approx(
-        0.04
-    )
-    assert gaps[1]['gap'] == pytest.approx(0.31 - 0.205) and gaps[1]['met']
+    margins = {(m['better'], m['worse']): m for m in summary['ordering']}
+    full_vs_proj = margins[('maskfreevis', 'proj_only')]
+    assert full_vs_proj['gap'] == pytest.approx(0.42 - 0.205) and full_vs_proj['target']
+    assert full_vs_proj['seed_spread'] == pytest.approx(0.04)
+    assert margins[('no_tk', 'proj_only')]['gap'] == pytest.approx(0.31 - 0.205)
+    full_vs_no_tk = margins[('maskfreevis', 'no_tk')]
+    assert full_vs_no_tk['gap'] == pytest.approx(0.42 - 0.31) and not full_vs_no_tk['target']
     assert summary['target_ordering_met']
     markdown = cmp.to_markdown(summary, [0, 1], 'AP table')
     assert markdown.startswith('### AP table')
     assert '0.400 / 0.700 / 0.400' in markdown and '**met**' in markdown
+    assert (
+        '(1) - (3): +0.215' in markdown
+        and '(1) - (2): +0.110 vs seed spread 0.040 (reported)' in markdown
+    )
+
+
+def test_the_temporal_term_is_reported_not_required():
+    runs = {
+        'maskfreevis': {0: result(0.40, 0.7, 0.4), 1: result(0.42, 0.7, 0.4)},
+        'no_tk': {0: result(0.44, 0.7, 0.4), 1: result(0.45, 0.7, 0.4)},  # (2) ahead of (1)
+        'proj_only': {0: result(0.20, 0.5, 0.2), 1: result(0.22, 0.5, 0.2)},
+    }
+    summary = cmp.summarise(runs, [0, 1])
+    assert summary['target_ordering_met']
+    margins = {(m['better'], m['worse']): m for m in summary['ordering']}
+    assert not margins[('maskfreevis', 'no_tk')]['met']
 
 
 def test_other_result_blocks_are_summarised():

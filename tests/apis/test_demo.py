@@ -5,8 +5,22 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from maskfreevis.apis.demo import DemoOptions, build_demo_config, fit_schedule, write_results
+from maskfreevis.apis.demo import (
+    DEMO_DATASETS,
+    DemoOptions,
+    build_demo_config,
+    demo_data_settings,
+    ensure_demo_data,
+    fit_schedule,
+    pretraining_stage_path,
+    write_results,
+)
+from maskfreevis.datasets.real_imagery import CATEGORIES as REAL_IMAGERY_CATEGORIES
+from maskfreevis.datasets.real_imagery import RealImageryVISSettings
 from maskfreevis.datasets.synthetic import SyntheticVISSettings
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'maskfreevis')
 
 SCHEDULE = dict(
     train_cfg=dict(type='IterBasedTrainLoop', max_iters=800, val_interval=800),
@@ -89,6 +103,48 @@ def test_report_tables(tmp_path):
 
 def test_options_default_to_the_full_generated_dataset():
     options = DemoOptions(config='c.py')
-    assert options.data == SyntheticVISSettings() and options.visuals and options.progress
+    assert options.data == RealImageryVISSettings() and options.visuals and options.progress
+    assert options.data_root == DEMO_DATASETS['real-imagery'][2]
     with pytest.raises(TypeError):
         DemoOptions()  # the config is required
+
+
+def test_pretraining_stage_is_resolved_next_to_the_config(tmp_path):
+    (tmp_path / 'image.py').write_text('x = 1\n')
+    video = tmp_path / 'video.py'
+    video.write_text("pretraining_stage_config = './image.py'\n")
+    assert pretraining_stage_path(Config.fromfile(str(video))) == str(tmp_path / 'image.py')
+    video.write_text("pretraining_stage_config = './missing.py'\n")
+    with pytest.raises(FileNotFoundError, match=r'video\.py.*missing\.py'):
+        pretraining_stage_path(Config.fromfile(str(video)))
+    (tmp_path / 'plain.py').write_text('x = 1\n')
+    assert pretraining_stage_path(Config.fromfile(str(tmp_path / 'plain.py'))) is None
+
+
+def test_the_demo_configs_chain_their_stages():
+    video = Config.fromfile(osp.join(CONFIG_DIR, DEMO_DATASETS['real-imagery'][1]))
+    image = Config.fromfile(pretraining_stage_path(video))
+    assert pretraining_stage_path(image) is None
+    # the image stage: single frames, no temporal term, the pairwise term ramped in
+    assert image.train_dataloader.dataset.pipeline[0]['num_frames'] == 1
+    assert image.model.track_head.criterion.loss_tk.loss_weight == 0.0
+    assert image.model.track_head.criterion.warmup_iters['loss_pair'] > 0
+    # the video stage: clips with the temporal term, the same model
+    assert video.train_dataloader.dataset.pipeline[0]['num_frames'] == 3
+    assert video.model.track_head.criterion.loss_tk.loss_weight > 0
+    assert video.model.backbone == image.model.backbone
+    assert video.model.track_head.num_classes == len(REAL_IMAGERY_CATEGORIES)
+    # a mask grid with a short side of at least 32 cells
+    width, height = video.image_scale
+    assert min(width, height) // video.model.data_preprocessor.mask_stride >= 32
+
+
+def test_demo_data_settings_and_generators():
+    real = demo_data_settings('real-imagery', num_frames=5)
+    assert isinstance(real, RealImageryVISSettings) and real.num_frames == 5
+    assert real.num_train_videos == RealImageryVISSettings().num_train_videos
+    assert isinstance(demo_data_settings('synthetic'), SyntheticVISSettings)
+    with pytest.raises(ValueError, match="unknown demo dataset 'coco'"):
+        demo_data_settings('coco')
+    with pytest.raises(TypeError, match='no generator for settings of type dict'):
+        ensure_demo_data('/nonexistent', 0, dict(num_frames=3))

@@ -27,15 +27,36 @@ def test_run_command_passes_overrides_to_every_variant(cmp):
         ]
     )
     for variant in cmp.VARIANTS:
-        command = cmp.run_command(args, variant, 1, '/tmp/out')
-        assert command[command.index('--config') + 1].endswith(cmp.VARIANTS[variant][1])
-        overrides = command[command.index('--cfg-options') + 1 : command.index('--iters')]
+        command = cmp.run_command(args, variant, 1, '/tmp/out/' + variant + '/seed1')
+        config = cmp.VARIANT_CONFIGS['real-imagery'][variant]
+        assert command[command.index('--config') + 1].endswith(config)
+        overrides = command[command.index('--cfg-options') + 1 :]
         assert overrides == [
             'default_hooks.checkpoint.save_optimizer=False',
             'model.track_head.criterion.loss_pair.dilation=1',
             'randomness.deterministic=True',
         ]
         assert command[command.index('--seed') + 1] == '1'
+        assert command[command.index('--iters') + 1] == '5'
+
+
+def test_variants_with_the_same_image_stage_share_it_per_seed(cmp):
+    args = cmp.parse_args([])
+    stage_dirs = {
+        variant: cmp.run_command(args, variant, 2, f'/tmp/out/{variant}/seed2')
+        for variant in cmp.VARIANTS
+    }
+    stage_dirs = {
+        variant: command[command.index('--pretraining-dir') + 1]
+        for variant, command in stage_dirs.items()
+    }
+    assert stage_dirs['maskfreevis'] == stage_dirs['no_tk']
+    assert stage_dirs['maskfreevis'].endswith('seed2')
+    assert len({stage_dirs[v] for v in ('maskfreevis', 'proj_only', 'mask_sup')}) == 3
+    synthetic = cmp.parse_args(['--dataset', 'synthetic'])
+    command = cmp.run_command(synthetic, 'maskfreevis', 0, '/tmp/out/maskfreevis/seed0')
+    assert '--pretraining-dir' not in command
+    assert command[command.index('--data-root') + 1] == 'data/synthetic_vis'
 
 
 @pytest.mark.slow
