@@ -20,12 +20,5 @@ _base_ = [
     '../_base_/models/maskfreevis_r18_small.py',
     '../_base_/datasets/synthetic_vis.py',
     '../_base_/schedules/schedule_800iter_from_scratch.py',
-    '../_base_/default_runtime.py',
+    '../_base_/demo_runtime.py',
 ]
-default_hooks = dict(
-    logger=dict(interval=10),
-    # every 100 iterations, so an interrupted run resumes with `--resume`; only the newest is kept
-    checkpoint=dict(interval=100, max_keep_ckpts=1),
-)
-log_processor = dict(window_size=10)
-randomness = dict(seed=0)

@@ -36,6 +36,4 @@ test_pipeline = [
 del clip_pipeline
 
 train_dataloader = dict(dataset=dict(data_root=data_root, pipeline=train_pipeline))
-val_dataloader = test_dataloader = dict(
-    dataset=dict(data_root=data_root, pipeline=test_pipeline)
-)
+val_dataloader = test_dataloader = dict(dataset=dict(data_root=data_root, pipeline=test_pipeline))

@@ -1,0 +1,13 @@
+# Stage 1 of the demo's two-stage recipe (the release's: the mask-free losses are never trained
+# from random weights): a box-supervised IMAGE model - single frames, box projection + colour
+# pairwise, the pairwise term at the release's image weight (5.0 x 0.25, set in the model base)
+# ramped in over the first 100 iterations as the release's image stage does, no temporal term.
+# The small MaskFreeVIS on the ImageNet MobileNetV2, 600 iterations on one CPU process.
+_base_ = [
+    '../models/maskfreevis_mobilenetv2_small.py',
+    '../schedules/schedule_600iter_image_stage.py',
+    '../demo_runtime.py',
+]
+model = dict(
+    track_head=dict(criterion=dict(loss_tk=dict(loss_weight=0.0), warmup_iters=dict(loss_pair=100)))
+)
