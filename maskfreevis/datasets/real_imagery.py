@@ -56,7 +56,7 @@ an object is never visible are those of :mod:`maskfreevis.datasets.vis_json_writ
 
 CLI::
 
-    python -m maskfreevis.datasets.real_imagery --out data/real_vis --seed 0
+    python -m maskfreevis.datasets.real_imagery --out data/real_imagery_vis --seed 0
 """
 
 import argparse
@@ -674,7 +674,7 @@ def generate_real_imagery_vis(
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     defaults = RealImageryVISSettings()
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--out', default='data/real_vis', help='output directory')
+    parser.add_argument('--out', default='data/real_imagery_vis', help='output directory')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--train-videos', type=int, default=defaults.num_train_videos)
     parser.add_argument('--val-videos', type=int, default=defaults.num_val_videos)
