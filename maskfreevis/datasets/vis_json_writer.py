@@ -13,6 +13,7 @@ Boxes, areas and masks describe the *visible* part of each object; an instance w
 in a frame is below ``min_visible_pixels`` counts as absent there (``null`` box/segmentation/area).
 """
 
+import argparse
 import json
 import os
 import os.path as osp
@@ -25,6 +26,8 @@ import pycocotools.mask as mask_utils
 from tqdm import tqdm
 
 __all__ = [
+    'write_dataset',
+    'generator_command_line',
     'SPLIT_KEYS',
     'RenderedVideo',
     'video_rng',
@@ -234,3 +237,69 @@ def dataset_info_matches(
         info = json.load(f).get('info', {})
     expected = json.loads(json.dumps(expected))
     return all(info.get(key) == expected[key] for key in (keys or expected))
+
+
+def write_dataset(
+    out_dir: str, generate_split: Callable[[str], Tuple[Dict, Dict]]
+) -> Dict[str, str]:
+    """Write a generated dataset's jsons under ``out_dir``; returns their paths by name.
+
+    Args:
+        out_dir: the dataset folder (``annotations/`` is created in it).
+        generate_split: renders one split (``'train'`` or ``'val'``: frames written) and returns
+            its ``(box_only, with_masks)`` jsons.
+
+    Returns:
+        ``train`` (boxes only, what mask-free training reads), ``train_with_masks`` (for the fully
+        supervised reference) and ``val`` (with masks, for mask AP): the written paths.
+    """
+    paths = annotation_paths(out_dir)
+    train_boxes, train_masks = generate_split('train')
+    dump_json(train_boxes, paths['train'])
+    dump_json(train_masks, paths['train_with_masks'])
+    _, val_masks = generate_split('val')
+    dump_json(val_masks, paths['val'])
+    return paths
+
+
+def generator_command_line(
+    argv: Optional[Sequence[str]],
+    description: str,
+    settings_type: type,
+    generate: Callable[..., Dict[str, str]],
+    default_out: str,
+) -> Dict[str, str]:
+    """The command line of a dataset generator: sizes and seed in, the written json paths out.
+
+    Args:
+        argv: the arguments (None: ``sys.argv``).
+        description: the ``--help`` title.
+        settings_type: the generator's settings dataclass (with ``num_train_videos``,
+            ``num_val_videos``, ``num_frames``, ``height``, ``width``, ``max_objects``).
+        generate: ``generate(out_dir, seed, settings, show_progress=...) -> paths``.
+        default_out: the default output folder.
+    """
+    defaults = settings_type()
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('--out', default=default_out, help='output directory')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--train-videos', type=int, default=defaults.num_train_videos)
+    parser.add_argument('--val-videos', type=int, default=defaults.num_val_videos)
+    parser.add_argument('--frames', type=int, default=defaults.num_frames, help='frames per video')
+    parser.add_argument('--height', type=int, default=defaults.height)
+    parser.add_argument('--width', type=int, default=defaults.width)
+    parser.add_argument('--max-objects', type=int, default=defaults.max_objects)
+    parser.add_argument('--quiet', action='store_true', help='no progress bar')
+    args = parser.parse_args(argv)
+    settings = settings_type(
+        num_train_videos=args.train_videos,
+        num_val_videos=args.val_videos,
+        num_frames=args.frames,
+        height=args.height,
+        width=args.width,
+        max_objects=args.max_objects,
+    )
+    paths = generate(args.out, args.seed, settings, show_progress=not args.quiet)
+    for name, path in paths.items():
+        print(f'{name}: {path}')
+    return paths
