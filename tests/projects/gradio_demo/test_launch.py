@@ -275,7 +275,7 @@ def test_upload_in_a_real_browser_gives_a_playing_result_video(
                 (
                     v.get_attribute('src')
                     for v in d.find_elements(By.CSS_SELECTOR, '#input_video video')
-                    if 'generated_shapes' in (v.get_attribute('src') or '')
+                    if 'generated_real_imagery' in (v.get_attribute('src') or '')
                 ),
                 None,
             )
