@@ -1,6 +1,6 @@
-# Image stage of the supervision comparison's upper bound: ./maskfreevis-imagestage_mobilenetv2_1xb8-600iter_realimagery.py trained with FULL mask
-# supervision (the train json with masks: the stock point-sampled mask BCE + Dice and mask-cost
-# matching). Not a mask-free model.
+# Image stage of the supervision comparison's upper bound: the demo's image stage
+# (maskfreevis-imagestage_mobilenetv2_...) trained with FULL mask supervision (the train json with
+# masks: the stock point-sampled mask BCE + Dice and mask-cost matching). Not a mask-free model.
 _base_ = './maskfreevis-imagestage_mobilenetv2_1xb8-600iter_realimagery.py'
 train_dataloader = dict(
     dataset=dict(

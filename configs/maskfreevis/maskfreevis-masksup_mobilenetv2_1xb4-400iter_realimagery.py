@@ -1,6 +1,6 @@
-# Upper bound of the supervision comparison: ./maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py trained with FULL mask supervision in both
-# stages (train json with masks: the stock Mask2Former-VIS losses and matching for every clip).
-# Same classes, sizes, schedules and data. Not a mask-free model.
+# Upper bound of the supervision comparison: the demo (maskfreevis_mobilenetv2_...) trained with
+# FULL mask supervision in both stages (train json with masks: the stock Mask2Former-VIS losses and
+# matching for every clip). Same classes, sizes, schedules and data. Not a mask-free model.
 _base_ = './maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py'
 pretraining_stage_config = (
     './maskfreevis-imagestage-masksup_mobilenetv2_1xb8-600iter_realimagery.py'

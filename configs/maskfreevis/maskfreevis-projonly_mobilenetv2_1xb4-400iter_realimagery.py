@@ -1,5 +1,6 @@
 # Ablation for the supervision comparison: box projection loss only in both stages (no colour
-# pairwise, no Temporal KNN-patch); boxes only, same data and schedules as ./maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py.
+# pairwise, no Temporal KNN-patch); boxes only, same data and schedules as the demo
+# (maskfreevis_mobilenetv2_...).
 _base_ = './maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py'
 pretraining_stage_config = (
     './maskfreevis-imagestage-projonly_mobilenetv2_1xb8-600iter_realimagery.py'

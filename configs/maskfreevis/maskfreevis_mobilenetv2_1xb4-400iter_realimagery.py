@@ -5,10 +5,9 @@
 # full configs (MaskFreeVIS + MaskFreeTrackHead, box-mask matching), only smaller: ImageNet
 # MobileNetV2, 128 channels, 3 decoder layers, 10 queries, 128 x 192 input, 4 clips per batch.
 #
-# Without run_demo: train the image stage, then this one from its checkpoint:
-#   python tools/train.py configs/maskfreevis/maskfreevis-imagestage_mobilenetv2_1xb8-600iter_realimagery.py
-#   python tools/train.py configs/maskfreevis/maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py \
-#     --cfg-options load_from=work_dirs/maskfreevis-imagestage_mobilenetv2_1xb8-600iter_realimagery/iter_600.pth
+# Without run_demo: train the image stage (the config that `pretraining_stage_config` names)
+# with tools/train.py, then this one with `--cfg-options load_from=<its work dir>/iter_600.pth`
+# (README, "Your own data").
 # Data paths are the standard fields, so both stages train on any box-only YouTube-VIS-format
 # dataset (README, "Your own data": data_root, ann_file, data_prefix, num_classes).
 _base_ = [

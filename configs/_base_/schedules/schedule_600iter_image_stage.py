@@ -1,5 +1,5 @@
-# The demo's box-supervised image stage: ./schedule_800iter_from_scratch.py (AdamW 3e-4, 50-iteration
-# warm-up, x0.1 at 80 %) over 600 iterations.
+# The demo's box-supervised image stage: ./schedule_800iter_from_scratch.py (AdamW 3e-4,
+# 50-iteration warm-up, x0.1 at 80 %) over 600 iterations.
 _base_ = './schedule_800iter_from_scratch.py'
 
 max_iters = 600
