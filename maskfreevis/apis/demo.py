@@ -199,14 +199,18 @@ def fit_schedule(cfg: Config, max_iters: int) -> None:
     """Change the run length of an iteration-based config.
 
     LR milestones scale with the length, scheduler ends are kept inside it, validation happens
-    once, at the end, and checkpoints keep their interval, capped at the run length (so an
-    interrupted run resumes from its last interval, and a short run still saves one at the end).
+    once, at the end, and checkpoints and log lines keep their interval, capped at the run length
+    (so an interrupted run resumes from its last interval, and a short run still saves a
+    checkpoint and logs its losses at the end).
     """
     old_max = cfg.train_cfg.max_iters
     cfg.train_cfg.max_iters = max_iters
     cfg.train_cfg.val_interval = max_iters
     checkpoint = cfg.default_hooks.checkpoint
     checkpoint.interval = min(checkpoint.get('interval', max_iters), max_iters)
+    logger = cfg.default_hooks.get('logger', None)
+    if logger is not None:  # a run shorter than the log interval would log no loss at all
+        logger.interval = min(logger.get('interval', max_iters), max_iters)
     schedulers = cfg.get('param_scheduler', None) or []
     for scheduler in [schedulers] if isinstance(schedulers, dict) else schedulers:
         if 'milestones' in scheduler:
@@ -241,6 +245,10 @@ def build_demo_config(
     if iters is not None:
         fit_schedule(cfg, iters)
     cfg.work_dir = work_dir
+    if 'visualizer' in cfg:
+        # mmengine keeps one visualizer per name in a process: a fixed name would send the second
+        # stage's scalars to the first stage's folder; unnamed, each Runner names its own
+        cfg.visualizer.pop('name', None)
     cfg.randomness = dict(seed=options.seed)
     if not options.verbose:
         cfg.log_level = 'WARNING'  # the progress bars report; scalars.json is written anyway

@@ -24,7 +24,10 @@ CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'maskfreevis')
 
 SCHEDULE = dict(
     train_cfg=dict(type='IterBasedTrainLoop', max_iters=800, val_interval=800),
-    default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=800)),
+    default_hooks=dict(
+        checkpoint=dict(type='CheckpointHook', interval=800),
+        logger=dict(type='LoggerHook', interval=10),
+    ),
     param_scheduler=[
         dict(type='LinearLR', begin=0, end=50),
         dict(type='MultiStepLR', begin=0, end=800, milestones=[640]),
@@ -39,9 +42,11 @@ def test_schedule_scales_to_the_new_length():
     assert cfg.default_hooks.checkpoint.interval == 100
     warmup, steps = cfg.param_scheduler
     assert warmup['end'] == 50 and steps['end'] == 100 and steps['milestones'] == [80]
+    assert cfg.default_hooks.logger.interval == 10
     fit_schedule(cfg, 3)
     assert cfg.param_scheduler[0]['end'] == 3 and cfg.param_scheduler[1]['milestones'] == [2]
     assert cfg.default_hooks.checkpoint.interval == 3
+    assert cfg.default_hooks.logger.interval == 3  # a 3-iteration run still logs its losses
 
 
 def test_schedule_keeps_the_checkpoint_interval_of_a_longer_run():

@@ -61,7 +61,7 @@ def test_results_table_and_json(demo_run):
     assert '| evaluation | mask AP | AP50 | AP75 |' in markdown and 'boxes only' in markdown
     assert 'class-agnostic' in markdown
     best = results['best_prediction_iou']
-    assert 0.0 <= best['class_accuracy'] <= 1.0 and best['chance'] == pytest.approx(1 / 7)
+    assert 0.0 <= best['class_accuracy'] <= 1.0 and best['chance'] == pytest.approx(1 / 6)
     assert "has the object's category for" in markdown
     assert '| evaluation | mask AP | AP50 | AP75 |' in stdout  # the table is printed too
 
@@ -95,6 +95,12 @@ def test_both_stages_train_and_keep_a_checkpoint(demo_run):
     assert stage['iterations'] == 3 and not stage['reused']
     assert 'youtube_vis/segm_mAP' in stage['metrics']  # the image stage is evaluated too
     assert 'then 3 from its last checkpoint' in (out_dir / 'results.md').read_text()
+    # each stage logs into its own folder (one visualizer name per process sent both to the first)
+    assert len(list((out_dir / 'work_dir').glob('2*/vis_data/scalars.json'))) == 1
+    assert (
+        len(list((out_dir / 'work_dir' / 'pretraining_stage').glob('2*/vis_data/scalars.json')))
+        == 1
+    )
 
 
 def run_demo_tool(cwd, *arguments: str) -> subprocess.CompletedProcess:
