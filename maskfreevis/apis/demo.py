@@ -61,7 +61,6 @@ __all__ = [
     'DEMO_DATASETS',
     'demo_data_settings',
     'ensure_demo_data',
-    'ensure_synthetic_data',
     'build_demo_config',
     'pretraining_stage_path',
     'train_pretraining_stage',
@@ -186,13 +185,6 @@ def ensure_demo_data(
         return False
     generate(data_root, seed, settings, show_progress=show_progress)
     return True
-
-
-def ensure_synthetic_data(
-    data_root: str, seed: int, settings: SyntheticVISSettings, show_progress: bool = True
-) -> bool:
-    """:func:`ensure_demo_data` for the synthetic shapes."""
-    return ensure_demo_data(data_root, seed, settings, show_progress)
 
 
 def fit_schedule(cfg: Config, max_iters: int) -> None:
