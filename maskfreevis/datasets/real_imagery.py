@@ -60,7 +60,6 @@ CLI::
 """
 
 import functools
-import importlib.util
 import math
 import os.path as osp
 from dataclasses import asdict, dataclass
@@ -69,6 +68,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from ..utils.package_data import installed_package_dir
 from .vis_json_writer import (
     SPLIT_KEYS,
     RenderedVideo,
@@ -277,14 +277,13 @@ def locate_material(package: str, relative_path: str) -> str:
         MissingMaterialError: naming the package and the pip command when the package is not
             installed or lacks the file.
     """
-    spec = importlib.util.find_spec(package)
-    locations = list(spec.submodule_search_locations or []) if spec is not None else []
-    if not locations:
+    root = installed_package_dir(package)
+    if root is None:
         raise MissingMaterialError(
             f'the real-imagery generator needs the photographs shipped with the {package!r} '
             f'package, which is not installed; install it with: {_PIP_COMMANDS[package]}'
         )
-    path = osp.join(locations[0], relative_path)
+    path = osp.join(root, relative_path)
     if not osp.isfile(path):
         raise MissingMaterialError(
             f'{path} is missing from the installed {package!r} package; reinstall it with: '

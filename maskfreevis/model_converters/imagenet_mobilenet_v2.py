@@ -22,7 +22,6 @@ set ``bgr_to_rgb=True`` in its data preprocessor.
     )
 """
 
-import importlib.util
 import os.path as osp
 from collections import OrderedDict
 from typing import Callable, Dict, Mapping, Optional, Tuple, Union
@@ -30,6 +29,8 @@ from typing import Callable, Dict, Mapping, Optional, Tuple, Union
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 from torch import Tensor
+
+from ..utils.package_data import installed_package_dir
 
 __all__ = [
     'BUNDLED_SCHEME',
@@ -163,14 +164,13 @@ def bundled_mobilenet_v2_path() -> str:
     Raises:
         FileNotFoundError: the package or its weights file is absent (with the install command).
     """
-    spec = importlib.util.find_spec(_BUNDLED_PACKAGE)
-    locations = list(spec.submodule_search_locations or []) if spec is not None else []
-    if not locations:
+    root = installed_package_dir(_BUNDLED_PACKAGE)
+    if root is None:
         raise FileNotFoundError(
             f'the ImageNet MobileNetV2 weights come with the package {_BUNDLED_PACKAGE}, which is '
             f'not installed: {BUNDLED_PACKAGE_INSTALL}'
         )
-    path = osp.join(locations[0], _BUNDLED_RELATIVE_PATH)
+    path = osp.join(root, _BUNDLED_RELATIVE_PATH)
     if not osp.isfile(path):
         raise FileNotFoundError(
             f'{path} is missing from the installed {_BUNDLED_PACKAGE}; reinstall it: '

