@@ -5,11 +5,11 @@ instance has its colour and a label ``#id class score`` on a box at the instance
 ``--out-json``) the per-frame results with COCO RLE masks. Long videos run in windows of frames
 (``--window``), so memory does not grow with the video's length.
 
-Example (the model ``make demo`` trains)::
+Example (the model ``make demo`` trains: the real-imagery demo config, its last checkpoint)::
 
     python demo/video_demo.py my_video.mp4 \\
-        configs/maskfreevis/maskfreevis_r18_1xb4-800iter_synthetic.py \\
-        demo_outputs/work_dir/iter_800.pth --out outputs/my_video.mp4 \\
+        configs/maskfreevis/maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py \\
+        demo_outputs/work_dir/iter_400.pth --out outputs/my_video.mp4 \\
         --out-json outputs/my_video.json
 """
 
