@@ -8,10 +8,15 @@ resident set (and peak CUDA memory on a GPU). Windowed runs should have one peak
 the length; whole-video runs grow with it. The measurement is
 :mod:`maskfreevis.analysis.inference_benchmark`.
 
+By default it measures the model ``make demo`` trains: the real-imagery demo config and the last
+checkpoint of its video stage, ``demo_outputs/work_dir/iter_400.pth`` (``tools/run_demo.py`` writes
+its checkpoints into ``<out-dir>/work_dir``). ``--random-weights`` measures the config without a
+checkpoint (the same speed and memory: ``score_thr=0`` keeps the same number of instances).
+
 Example::
 
-    python tools/analysis_tools/benchmark_inference.py \\
-        --checkpoint demo_outputs/work_dir/iter_800.pth --out work_dirs/benchmark_inference.md
+    make demo
+    python tools/analysis_tools/benchmark_inference.py --out work_dirs/benchmark_inference.md
 """
 
 import argparse
@@ -29,13 +34,28 @@ from maskfreevis.analysis.inference_benchmark import (
 )
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEMO_CONFIG = osp.join(REPO_ROOT, 'configs/maskfreevis/maskfreevis_r18_1xb4-800iter_synthetic.py')
+DEMO_CONFIG = osp.join(
+    REPO_ROOT, 'configs/maskfreevis/maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py'
+)
+# the last checkpoint of that config that `make demo` (tools/run_demo.py, --out-dir demo_outputs)
+# saves: the Runner's work dir is <out-dir>/work_dir
+DEMO_CHECKPOINT = osp.join(REPO_ROOT, 'demo_outputs', 'work_dir', 'iter_400.pth')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--config', default=DEMO_CONFIG, help='model config (default: demo)')
-    parser.add_argument('--checkpoint', help='weights; default: random (same speed and memory)')
+    parser.add_argument('--config', default=DEMO_CONFIG, help='model config (default: the demo)')
+    weights = parser.add_mutually_exclusive_group()
+    weights.add_argument(
+        '--checkpoint',
+        help='weights of --config (default for the demo config: the checkpoint `make demo` '
+        'writes, demo_outputs/work_dir/iter_400.pth)',
+    )
+    weights.add_argument(
+        '--random-weights',
+        action='store_true',
+        help='no checkpoint: random weights (the same speed and memory)',
+    )
     parser.add_argument('--lengths', type=int, nargs='+', default=[50, 200, 1000])
     parser.add_argument(
         '--whole-lengths',
@@ -57,7 +77,24 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--work-dir', help='where the videos are written (default: a temp dir)')
     parser.add_argument('--out', help='also write the markdown report here')
     parser.add_argument('--worker', help=argparse.SUPPRESS)  # json arguments of one run
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.worker or args.random_weights:
+        return args
+    if args.checkpoint is None:
+        if osp.abspath(args.config) != DEMO_CONFIG:
+            parser.error(
+                f'--config {args.config} needs its weights: give --checkpoint PATH, or measure '
+                'random weights with --random-weights'
+            )
+        if not osp.isfile(DEMO_CHECKPOINT):
+            parser.error(
+                f'the demo checkpoint {DEMO_CHECKPOINT} does not exist: run `make demo` to train '
+                'it, give --checkpoint PATH, or measure random weights with --random-weights'
+            )
+        args.checkpoint = DEMO_CHECKPOINT
+    elif not osp.isfile(args.checkpoint):
+        parser.error(f'--checkpoint {args.checkpoint} does not exist')
+    return args
 
 
 def run_in_fresh_process(arguments: dict) -> dict:
