@@ -17,7 +17,7 @@ from mmdet.utils import ConfigType, InstanceList, OptConfigType, reduce_mean
 from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
-from ..task_modules.mask_grid import box_cells, rasterize_boxes
+from ..task_modules.mask_grid import bilinear_box_masks, box_cells, rasterize_boxes
 from .warmup import linear_warmup_factor, runner_iteration
 
 __all__ = ['MaskFreeCriterion']
@@ -33,6 +33,7 @@ MASK_ASSIGNER_DEFAULT = dict(
 )
 
 BOX_LOSS_KEYS = ('loss_proj', 'loss_pair', 'loss_tk')
+BOX_MASK_RULES = ('cell_centre', 'bilinear')
 MASK_LOSS_KEYS = ('loss_mask', 'loss_dice')
 
 
@@ -75,6 +76,14 @@ class MaskFreeCriterion(nn.Module):
             are not ramped. Released: ``dict(loss_tk=200)``.
         num_points, oversample_ratio, importance_sample_ratio: point sampling of the mask losses
             and of the mask matching (Mask2Former's).
+        box_mask: how a box-supervised clip's boxes become the box masks of its losses:
+            ``'cell_centre'`` (default): the cells whose centre the box contains, 0/1
+            (:func:`~maskfreevis.models.task_modules.rasterize_boxes`); ``'bilinear'``: the
+            release's, the box filled at input resolution and bilinearly resized to the mask
+            grid, fractional on the box edges
+            (:func:`~maskfreevis.models.task_modules.bilinear_box_masks`): soft weights of the
+            projection and pairwise terms, while the TK union keeps the cells whose box masks
+            sum to >= 1 over the clip.
     """
 
     def __init__(
@@ -111,8 +120,14 @@ class MaskFreeCriterion(nn.Module):
         num_points: int = 12544,
         oversample_ratio: float = 3.0,
         importance_sample_ratio: float = 0.75,
+        box_mask: str = 'cell_centre',
     ) -> None:
         super().__init__()
+        if box_mask not in BOX_MASK_RULES:
+            raise ValueError(
+                f'MaskFreeCriterion: box_mask must be one of {BOX_MASK_RULES}, got {box_mask!r}'
+            )
+        self.box_mask = box_mask
         self.num_classes = num_classes
         self.mask_stride = int(mask_stride)
         loss_cls = _with_class_weight(loss_cls, num_classes)
@@ -199,18 +214,26 @@ class MaskFreeCriterion(nn.Module):
         """One clip's matching and loss targets, without modifying ``gt``.
 
         Returns:
-            ``labels (I,)``, ``masks`` (``(I, T, h, w)`` box masks for a box-supervised clip,
-            the ``(I, T, H, W)`` GT masks otherwise) and, for a box-supervised clip,
-            ``grid_boxes (I, T, 4)`` its boxes in mask-grid cells (xyxy); ``gt``'s
-            metainfo.
+            ``labels (I,)``, ``masks`` (``(I, T, h, w)`` box masks of the ``box_mask`` rule for
+            a box-supervised clip, the ``(I, T, H, W)`` GT masks otherwise) and, for a
+            box-supervised clip, its xyxy boxes ``grid_boxes (I, T, 4)`` in mask-grid cells
+            and ``pixel_boxes (I, T, 4)`` on the ``(h * s, w * s)`` pixels the grid covers;
+            ``gt``'s metainfo plus ``mask_stride``.
         """
         if gt.mask_supervised:
             return InstanceData(metainfo=gt.metainfo, labels=gt.labels, masks=gt.masks)
+        input_size = (mask_size[0] * self.mask_stride, mask_size[1] * self.mask_stride)
+        pixel_boxes = box_cells(gt.bboxes, gt.presence, input_size, 1)
+        if self.box_mask == 'bilinear':
+            masks = bilinear_box_masks(pixel_boxes, input_size, mask_size)
+        else:
+            masks = rasterize_boxes(gt.bboxes, gt.presence, mask_size, self.mask_stride)
         return InstanceData(
-            metainfo=gt.metainfo,
+            metainfo=dict(gt.metainfo, mask_stride=self.mask_stride),
             labels=gt.labels,
-            masks=rasterize_boxes(gt.bboxes, gt.presence, mask_size, self.mask_stride),
+            masks=masks,
             grid_boxes=box_cells(gt.bboxes, gt.presence, mask_size, self.mask_stride),
+            pixel_boxes=pixel_boxes,
         )
 
     def _colour_cues(self, lab: Tensor, valid_masks: Tensor) -> Dict[str, Tensor]:
@@ -250,7 +273,10 @@ class MaskFreeCriterion(nn.Module):
             assign_result = self.assigner.assign(
                 pred_instances=InstanceData(scores=cls_score, masks=mask_pred.detach()),
                 gt_instances=InstanceData(
-                    labels=target.labels, masks=target.masks, grid_boxes=target.grid_boxes
+                    labels=target.labels,
+                    masks=target.masks,
+                    grid_boxes=target.grid_boxes,
+                    pixel_boxes=target.pixel_boxes,
                 ),
                 img_meta=target.metainfo,
             )

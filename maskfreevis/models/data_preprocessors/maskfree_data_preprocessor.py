@@ -17,19 +17,33 @@ from torch import Tensor
 from ..losses import rgb_to_lab
 from ..task_modules.mask_grid import valid_region_masks
 
-__all__ = ['MaskFreeDataPreprocessor', 'mask_grid_lab']
+__all__ = ['MaskFreeDataPreprocessor', 'mask_grid_lab', 'COLOUR_SPACES']
+
+# 'rgb': the frames' own colours; 'release': what the released code feeds rgb2lab (see
+# mask_grid_lab), on which its colour thresholds were tuned
+COLOUR_SPACES = ('rgb', 'release')
 
 
-def mask_grid_lab(rgb_frames: Tensor, stride: int) -> Tensor:
+def mask_grid_lab(rgb_frames: Tensor, stride: int, colour_space: str = 'rgb') -> Tensor:
     """CIE-Lab colour of every cell of the stride-``stride`` mask grid.
 
-    Average-pools ``stride x stride`` pixels (ceil mode: a partial cell at the right or bottom
-    edge is averaged over its pixels inside the frame, as the backbone's stride-4 map also rounds
-    up) and converts to Lab (:func:`rgb_to_lab`) in float32, also under autocast.
+    Average-pools ``stride x stride`` pixels and converts to Lab (:func:`rgb_to_lab`, D65) in
+    float32, also under autocast. ``colour_space`` says which colours are converted:
+
+    * ``'rgb'``: the frames' own, in float; a partial cell at the right or bottom edge is
+      averaged over its pixels inside the frame (ceil mode, as the backbone's stride-4 map also
+      rounds up).
+    * ``'release'``: those of the released MaskFreeVIS, on which its colour thresholds (0.3
+      pairwise, 0.05 TK) were tuned: partial cells are padded with black, the pooled
+      colours are read in reversed channel order (B, G, R, as ``[2, 1, 0]`` on its RGB input)
+      and truncated to integers (``.byte()``), so Lab is that of the colour ``(floor(B),
+      floor(G), floor(R))``.
 
     Args:
-        rgb_frames: ``(G, 3, H, W)`` sRGB frames, values in 0..255, R, G, B channel order.
+        rgb_frames: ``(G, 3, H, W)`` sRGB frames, values in 0..255, R, G, B channel order
+            (for ``'release'``: the integer values of 8-bit frames, black padding).
         stride: input pixels per mask-grid cell.
+        colour_space: ``'rgb'`` or ``'release'``.
 
     Returns:
         ``(G, 3, h, w)`` float32 Lab, ``h = ceil(H / stride)``, ``w = ceil(W / stride)``.
@@ -38,9 +52,21 @@ def mask_grid_lab(rgb_frames: Tensor, stride: int) -> Tensor:
         raise ValueError(
             f'mask_grid_lab expects (G, 3, H, W) RGB frames, got {tuple(rgb_frames.shape)}'
         )
+    _check_colour_space(colour_space)
     with torch.no_grad(), torch.autocast(device_type=rgb_frames.device.type, enabled=False):
-        pooled = F.avg_pool2d(rgb_frames.float(), kernel_size=stride, stride=stride, ceil_mode=True)
-        return rgb_to_lab(pooled)
+        frames = rgb_frames.float()
+        if colour_space == 'rgb':
+            pooled = F.avg_pool2d(frames, kernel_size=stride, stride=stride, ceil_mode=True)
+            return rgb_to_lab(pooled)
+        height, width = frames.shape[-2:]
+        frames = F.pad(frames, (0, -width % stride, 0, -height % stride))
+        pooled = F.avg_pool2d(frames, kernel_size=stride, stride=stride)
+        return rgb_to_lab(pooled.flip(1).clamp(0, 255).to(torch.uint8))
+
+
+def _check_colour_space(colour_space: str) -> None:
+    if colour_space not in COLOUR_SPACES:
+        raise ValueError(f'colour_space must be one of {COLOUR_SPACES}, got {colour_space!r}')
 
 
 @MODELS.register_module()
@@ -53,9 +79,12 @@ class MaskFreeDataPreprocessor(TrackDataPreprocessor):
        preprocessor's own ``mean`` / ``std`` (the padding, 0 after normalisation, becomes
        ``mean``; ceil-mode pooling mixes it into edge cells, which are invalid anyway), put in
        RGB order (frames are loaded BGR; without ``bgr_to_rgb`` they are flipped here) and
-       converted by :func:`mask_grid_lab`. Each frame's ``DetDataSample`` gets
-       ``mask_grid_lab`` ``(3, h, w)`` float32 and ``mask_grid_valid`` ``(h, w)`` bool, the
-       cells whose centre lies inside the frame's ``img_shape`` (not padding);
+       converted by :func:`mask_grid_lab` in ``colour_space``. With ``'release'`` the frames
+       are first made what the released code pools: un-normalising recovers the 8-bit values
+       up to float error, so they are rounded back to those integers, and the padding is black.
+       Each frame's ``DetDataSample`` gets ``mask_grid_lab`` ``(3, h, w)`` float32 and
+       ``mask_grid_valid`` ``(h, w)`` bool, the cells whose centre lies inside the frame's
+       ``img_shape`` (not padding; which losses use it is theirs to say);
     2. GT masks padded to the batch: every frame that carries ``gt_instances.masks`` gets them
        as a ``(n, H, W)`` bool tensor zero-padded at the bottom and right. Frames of box-only
        clips are left alone, so a batch may mix mask-labelled and box-only clips (mmdet's
@@ -65,13 +94,19 @@ class MaskFreeDataPreprocessor(TrackDataPreprocessor):
 
     Args:
         mask_stride: input pixels per cell of the mask-logit grid (the head's ``strides[0]``).
+        colour_space: colours the Lab frames are made of (:func:`mask_grid_lab`): ``'rgb'``
+            (default), the frames' own; ``'release'``, the released code's channel-reversed,
+            truncated colours with black padding.
         pad_mask: ignored: GT masks are always padded as above. Accepted so that configs
             inheriting mmdet's ``TrackDataPreprocessor`` settings keep working.
         **kwargs: :class:`TrackDataPreprocessor` arguments (``mean``, ``std``, ``bgr_to_rgb``,
             ``pad_size_divisor``, ...).
     """
 
-    def __init__(self, mask_stride: int = 4, pad_mask: bool = True, **kwargs) -> None:
+    def __init__(
+        self, mask_stride: int = 4, colour_space: str = 'rgb', pad_mask: bool = True, **kwargs
+    ) -> None:
+        _check_colour_space(colour_space)
         if kwargs.get('use_det_processor'):
             raise ValueError(
                 'MaskFreeDataPreprocessor works on clips (B, T, 3, H, W); '
@@ -79,6 +114,7 @@ class MaskFreeDataPreprocessor(TrackDataPreprocessor):
             )
         super().__init__(pad_mask=False, **kwargs)
         self.mask_stride = int(mask_stride)
+        self.colour_space = colour_space
 
     def forward(self, data: dict, training: bool = False) -> Dict:
         """Stock preprocessing; in training also colours and padded GT masks (see class doc).
@@ -122,25 +158,35 @@ class MaskFreeDataPreprocessor(TrackDataPreprocessor):
                 f'inputs hold {num_clips} clips of {num_frames} frames but the '
                 f'data samples describe {[len(c) for c in data_samples]}'
             )
+        img_shapes = torch.tensor(
+            [
+                clip[frame].metainfo['img_shape'][:2]
+                for clip in data_samples
+                for frame in range(num_frames)
+            ],
+            device=inputs.device,
+        )
         with torch.autocast(device_type=inputs.device.type, enabled=False):
             frames = inputs.flatten(0, 1).float()
             if self._enable_normalize:
                 frames = frames * self.std.view(1, -1, 1, 1) + self.mean.view(1, -1, 1, 1)
             if not self._channel_conversion:
                 frames = frames.flip(1)  # still BGR as loaded
-            lab = mask_grid_lab(frames, self.mask_stride)
-        img_shapes = inputs.new_tensor(
-            [
-                clip[frame].metainfo['img_shape'][:2]
-                for clip in data_samples
-                for frame in range(num_frames)
-            ]
-        )
+            if self.colour_space == 'release':
+                frames = frames.round() * _inside_images(img_shapes, frames.shape[-2:])
+            lab = mask_grid_lab(frames, self.mask_stride, self.colour_space)
         valid = valid_region_masks(img_shapes, lab.shape[-2:], self.mask_stride)
         return (
             lab.unflatten(0, (num_clips, num_frames)),
             valid.unflatten(0, (num_clips, num_frames)),
         )
+
+
+def _inside_images(img_shapes: Tensor, size: Tuple[int, int]) -> Tensor:
+    """``(G, 1, H, W)`` float, 1 on each frame's pixels inside its ``(G, 2)`` ``img_shapes``."""
+    rows = torch.arange(size[0], device=img_shapes.device) < img_shapes[:, 0:1]
+    cols = torch.arange(size[1], device=img_shapes.device) < img_shapes[:, 1:2]
+    return (rows[:, None, :, None] & cols[:, None, None, :]).float()
 
 
 def _pad_gt_masks(data_samples: TrackSampleList) -> None:

@@ -17,15 +17,33 @@ empty box mask.
 Boxes on the grid are xyxy like every box, in cells and half-open: ``(x0, y0, x1, y1)`` covers
 columns ``[x0, x1)`` and rows ``[y0, y1)``; an empty box is ``(0, 0, 0, 0)``.
 
-Shape letters (one meaning across ``maskfreevis.models``): h, w the mask grid.
+The released MaskFreeVIS builds its box masks differently, and :func:`bilinear_box_masks` does
+what it does: a filled box mask at the padded input resolution, resized to the mask grid by
+bilinear interpolation (``align_corners=False``), so cells on a box edge get fractional values
+(0.25, 0.5 at stride 4). The pixels such a full-resolution box fills follow the same centre rule
+at stride 1: ``box_cells(boxes, present, (H, W), 1)`` fills pixel ``x`` when
+``x1 <= x + 1/2 < x2``, i.e. pixels ``x1 .. x2 - 1`` of an integer box, the release's
+``[min_x, max_x + 1)`` of a box taken from a mask. :func:`sample_box_masks` reads filled box
+masks at continuous points as the release's matching does (``point_sample``).
+
+Shape letters (one meaning across ``maskfreevis.models``): h, w the mask grid, H, W its pixels
+(the padded input), P points.
 """
 
 from typing import Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ['box_cells', 'rasterize_boxes', 'valid_region_masks', 'mask_box_extents']
+__all__ = [
+    'box_cells',
+    'rasterize_boxes',
+    'bilinear_box_masks',
+    'sample_box_masks',
+    'valid_region_masks',
+    'mask_box_extents',
+]
 
 
 def _box_cell_span(low: Tensor, high: Tensor, stride: float, size: int) -> Tuple[Tensor, Tensor]:
@@ -96,6 +114,93 @@ def rasterize_boxes(
     in_rows = (rows >= cells[..., 1, None]) & (rows < cells[..., 3, None])
     in_cols = (cols >= cells[..., 0, None]) & (cols < cells[..., 2, None])
     return in_rows[..., :, None] & in_cols[..., None, :]
+
+
+def bilinear_box_masks(
+    pixel_boxes: Tensor, input_size: Sequence[int], mask_size: Sequence[int]
+) -> Tensor:
+    """Box masks of the release: filled at input resolution, bilinearly resized to the mask grid.
+
+    Equal to ``F.interpolate(full, mask_size, mode='bilinear', align_corners=False)`` of the
+    filled ``(..., H, W)`` masks, computed without them: a filled box is the outer product of
+    a row and a column indicator, and bilinear resizing is linear resizing along each axis, so
+    the two ``(..., H)`` and ``(..., W)`` indicators are resized on their own.
+
+    Args:
+        pixel_boxes: ``(..., 4)`` long xyxy half-open boxes on the ``(H, W)`` pixel grid
+            (``box_cells(boxes, present, (H, W), 1)``); ``(0, 0, 0, 0)`` is empty.
+        input_size: ``(H, W)`` of the full-resolution masks (the padded input).
+        mask_size: ``(h, w)`` of the mask grid.
+
+    Returns:
+        ``(..., h, w)`` float32 in ``[0, 1]``: 1 inside, fractions on the box edges, 0 outside
+        and for an empty box.
+    """
+    if pixel_boxes.shape[-1] != 4:
+        raise ValueError(f'pixel_boxes must be (..., 4), got {tuple(pixel_boxes.shape)}')
+    rows = _resized_span(pixel_boxes[..., 1], pixel_boxes[..., 3], input_size[0], mask_size[0])
+    cols = _resized_span(pixel_boxes[..., 0], pixel_boxes[..., 2], input_size[1], mask_size[1])
+    return rows[..., :, None] * cols[..., None, :]
+
+
+def _resized_span(start: Tensor, end: Tensor, size: int, new_size: int) -> Tensor:
+    """Indicator of ``[start, end)`` on ``size`` pixels, linearly resized to ``new_size``.
+
+    Args:
+        start, end: ``(...)`` long.
+
+    Returns:
+        ``(..., new_size)`` float32.
+    """
+    index = torch.arange(int(size), device=start.device)
+    inside = (index >= start[..., None]) & (index < end[..., None])
+    flat = inside.float().reshape(-1, 1, int(size))
+    resized = F.interpolate(flat, size=int(new_size), mode='linear', align_corners=False)
+    return resized.reshape(start.shape + (int(new_size),))
+
+
+def sample_box_masks(boxes: Tensor, grid_size: Sequence[int], points: Tensor) -> Tensor:
+    """Filled box masks read at continuous points with bilinear interpolation.
+
+    The values ``point_sample`` (``grid_sample``, ``align_corners=False``, zeros outside) reads
+    from the filled binary ``(..., h, w)`` masks, computed from the boxes: point ``(px, py)``
+    lies at ``u = px * w - 1/2`` on the column index axis, where the filled columns
+    ``[x0, x1)`` interpolate to ``clamp(min(u - x0 + 1, x1 - u), 0, 1)``; likewise for rows,
+    and the mask value is the product of the two.
+
+    Args:
+        boxes: ``(..., 4)`` long xyxy half-open boxes on a grid of ``grid_size``;
+            ``(0, 0, 0, 0)`` is empty.
+        grid_size: ``(h, w)`` of the grid the boxes fill (cells or pixels).
+        points: ``(P, 2)`` ``(x, y)`` in ``[0, 1]``, relative to the whole grid.
+
+    Returns:
+        ``(..., P)`` float32 in ``[0, 1]``.
+    """
+    if boxes.shape[-1] != 4 or points.dim() != 2 or points.shape[-1] != 2:
+        raise ValueError(
+            'sample_box_masks needs boxes (..., 4) and points (P, 2), got '
+            f'{tuple(boxes.shape)} and {tuple(points.shape)}'
+        )
+    points = points.float()
+    rows = _sampled_span(boxes[..., 1], boxes[..., 3], grid_size[0], points[:, 1])
+    cols = _sampled_span(boxes[..., 0], boxes[..., 2], grid_size[1], points[:, 0])
+    return rows * cols
+
+
+def _sampled_span(start: Tensor, end: Tensor, size: int, coords: Tensor) -> Tensor:
+    """Indicator of ``[start, end)`` on ``size`` indices read at relative ``coords``.
+
+    Args:
+        start, end: ``(...)`` long; coords: ``(P,)`` in ``[0, 1]``.
+
+    Returns:
+        ``(..., P)`` float32.
+    """
+    position = coords * int(size) - 0.5
+    start, end = start.float()[..., None], end.float()[..., None]
+    value = torch.minimum(position - start + 1, end - position).clamp(0, 1)
+    return value * (end > start)
 
 
 def valid_region_masks(img_shapes: Tensor, mask_size: Sequence[int], stride: float) -> Tensor:
