@@ -11,12 +11,18 @@ the ORIGINAL YouTube-VIS json (not mmdet's CocoVID)::
 
 Boxes, areas and masks describe the *visible* part of each object; an instance whose visible area
 in a frame is below ``min_visible_pixels`` counts as absent there (``null`` box/segmentation/area).
+
+A generator writes only into an empty or new folder, or into one it wrote before (marked by
+``generated_by_maskfreevis.json``, written first, or by the generator's ``info`` in its jsons) that
+holds nothing else: a user's own dataset given as the output folder is refused, never replaced.
+The jsons are written to ``<name>.partial`` and renamed when complete.
 """
 
 import argparse
 import json
 import os
 import os.path as osp
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -38,10 +44,19 @@ __all__ = [
     'dump_json',
     'annotation_paths',
     'dataset_info_matches',
+    'GENERATED_MARKER',
+    'check_output_folder',
 ]
 
 # part of every video's seed, so train and val never share a random stream
 SPLIT_KEYS = {'train': 0, 'val': 1}
+# written into the output folder before anything else: the folder is the generator's to rewrite
+GENERATED_MARKER = 'generated_by_maskfreevis.json'
+# what a generator writes, relative to its output folder ('/'-separated; a video folder's frames)
+_GENERATED_TOP = {'annotations', GENERATED_MARKER, *SPLIT_KEYS}
+_GENERATED_VIDEO = re.compile(r'^video_\d{4,}$')
+_GENERATED_FRAME = re.compile(r'^\d{5,}\.jpg$')
+_PARTIAL_SUFFIX = '.partial'
 
 
 @dataclass
@@ -206,10 +221,13 @@ def write_split(
 
 
 def dump_json(obj: Dict, path: str) -> None:
-    """Write ``obj`` compactly to ``path``, creating its folder."""
+    """Write ``obj`` compactly to ``path``, creating its folder; through ``path.partial``,
+    renamed when complete, so an interrupt never leaves a half-written json."""
     os.makedirs(osp.dirname(path), exist_ok=True)
-    with open(path, 'w') as f:
+    partial = path + _PARTIAL_SUFFIX
+    with open(partial, 'w') as f:
         json.dump(obj, f, separators=(',', ':'))
+    os.replace(partial, path)
 
 
 def annotation_paths(out_dir: str) -> Dict[str, str]:
@@ -233,10 +251,96 @@ def dataset_info_matches(
     paths = annotation_paths(out_dir)
     if not all(osp.isfile(p) for p in paths.values()):
         return False
-    with open(paths['val']) as f:
-        info = json.load(f).get('info', {})
+    info = _generator_info(paths['val'])
+    if info is None:
+        return False
     expected = json.loads(json.dumps(expected))
     return all(info.get(key) == expected[key] for key in (keys or expected))
+
+
+def _generator_info(json_path: str) -> Optional[Dict]:
+    """The ``info`` a generator wrote into a json (it names a ``generator_version``); None for
+    any other json, or one that cannot be read."""
+    try:
+        with open(json_path, encoding='utf-8') as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    info = data.get('info') if isinstance(data, dict) else None
+    return info if isinstance(info, dict) and 'generator_version' in info else None
+
+
+def _foreign_entries(out_dir: str) -> List[str]:
+    """Paths under ``out_dir`` (relative) that a generator would not have written."""
+    foreign = [name for name in sorted(os.listdir(out_dir)) if name not in _GENERATED_TOP]
+    ann_dir = osp.join(out_dir, 'annotations')
+    if osp.isdir(ann_dir):
+        names = {osp.basename(p) for p in annotation_paths(out_dir).values()}
+        names |= {name + _PARTIAL_SUFFIX for name in names}
+        foreign += [f'annotations/{n}' for n in sorted(os.listdir(ann_dir)) if n not in names]
+    for split in SPLIT_KEYS:
+        split_dir = osp.join(out_dir, split)
+        if not osp.isdir(split_dir):
+            continue
+        foreign += [f'{split}/{n}' for n in sorted(os.listdir(split_dir)) if n != 'JPEGImages']
+        image_root = osp.join(split_dir, 'JPEGImages')
+        if not osp.isdir(image_root):
+            continue
+        for video in sorted(os.listdir(image_root)):
+            video_dir = osp.join(image_root, video)
+            if not (_GENERATED_VIDEO.match(video) and osp.isdir(video_dir)):
+                foreign.append(f'{split}/JPEGImages/{video}')
+                continue
+            foreign += [
+                f'{split}/JPEGImages/{video}/{n}'
+                for n in sorted(os.listdir(video_dir))
+                if not _GENERATED_FRAME.match(n)
+            ]
+    return foreign
+
+
+def check_output_folder(out_dir: str) -> None:
+    """Refuse to generate into a folder that holds anything a generator did not write.
+
+    Accepted: a folder that does not exist yet, an empty one, or one a generator wrote before
+    (its marker file, or its ``info`` in ``annotations/val.json`` or ``train.json``) holding
+    only what a generator writes (``annotations/{train,train_with_masks,val}.json``,
+    ``{train,val}/JPEGImages/video_NNNN/NNNNN.jpg``).
+
+    Raises:
+        FileExistsError: naming the folder, a few of the files that would be at risk, and the
+            fix. Nothing is written.
+    """
+    if not osp.exists(out_dir):
+        return
+    if not osp.isdir(out_dir):
+        raise FileExistsError(
+            f'{out_dir} is a file, not a folder; give the dataset generator a new folder'
+        )
+    entries = os.listdir(out_dir)
+    if not entries:
+        return
+    paths = annotation_paths(out_dir)
+    generated = osp.isfile(osp.join(out_dir, GENERATED_MARKER)) or any(
+        osp.isfile(paths[name]) and _generator_info(paths[name]) is not None
+        for name in ('val', 'train')
+    )
+    foreign = sorted(entries) if not generated else _foreign_entries(out_dir)
+    if not foreign:
+        return
+    listed = ', '.join(foreign[:5]) + (f' and {len(foreign) - 5} more' if len(foreign) > 5 else '')
+    reason = (
+        'was not written by a maskfreevis dataset generator'
+        if not generated
+        else 'holds files a dataset generator did not write'
+    )
+    raise FileExistsError(
+        f'{out_dir} {reason} ({listed}); generating there would replace its jsons and frames, '
+        'so nothing was written. Give the generator an empty or new folder (tools/run_demo.py '
+        '--data-root NEW_DIR, or --out NEW_DIR for python -m maskfreevis.datasets.synthetic / '
+        'real_imagery). To train on your own dataset, point the config at it instead: '
+        'tools/train.py CONFIG --cfg-options train_dataloader.dataset.data_root=DIR ...'
+    )
 
 
 def write_dataset(
@@ -252,7 +356,16 @@ def write_dataset(
     Returns:
         ``train`` (boxes only, what mask-free training reads), ``train_with_masks`` (for the fully
         supervised reference) and ``val`` (with masks, for mask AP): the written paths.
+
+    Raises:
+        FileExistsError: ``out_dir`` holds files a generator did not write
+            (:func:`check_output_folder`); nothing is written then.
     """
+    check_output_folder(out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    marker = osp.join(out_dir, GENERATED_MARKER)
+    if not osp.isfile(marker):
+        dump_json(dict(written_by='a maskfreevis dataset generator (vis_json_writer)'), marker)
     paths = annotation_paths(out_dir)
     train_boxes, train_masks = generate_split('train')
     dump_json(train_boxes, paths['train'])

@@ -1,0 +1,93 @@
+"""Bad datasets, ground truth and analysis-tool arguments through the real command-line tools:
+each ends with a message naming the file / video / frame / option at fault and the fix, before
+any long work, and loses nothing. Details are unit-tested next to their modules."""
+
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+from typing import Sequence
+
+import pytest
+
+from .conftest import DEMO_CONFIG, PYTHON, REPO_ROOT, tiny_run_options
+
+pytestmark = pytest.mark.slow
+
+
+def run_failing(args: Sequence[str], timeout: int = 600) -> str:
+    """Run a tool that must fail; its stdout + stderr."""
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    result = subprocess.run(
+        list(args), cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, f'{" ".join(args)} succeeded:\n{output[-3000:]}'
+    return output
+
+
+def snapshot(root: str) -> dict:
+    """Relative path -> bytes of every file under ``root``."""
+    files = {}
+    for directory, _, names in os.walk(root):
+        for name in names:
+            path = osp.join(directory, name)
+            with open(path, 'rb') as handle:
+                files[osp.relpath(path, root)] = handle.read()
+    return files
+
+
+def copy_dataset(tiny_dataset: str, destination) -> str:
+    root = str(destination)
+    shutil.copytree(tiny_dataset, root)
+    return root
+
+
+def edit_json(path: str, edit) -> None:
+    with open(path) as handle:
+        data = json.load(handle)
+    edit(data)
+    with open(path, 'w') as handle:
+        json.dump(data, handle)
+
+
+def train_args(work_dir: str, data_root: str, *options: str) -> list:
+    return [
+        PYTHON,
+        'tools/train.py',
+        DEMO_CONFIG,
+        '--work-dir',
+        work_dir,
+        '--cfg-options',
+        *tiny_run_options(data_root, 2),
+        *options,
+    ]
+
+
+def test_demo_refuses_to_generate_into_a_users_dataset(tiny_dataset, tmp_path):
+    """The user's own dataset as --data-root (as for their own data elsewhere): refused before
+    anything is written, naming the folder and the fix."""
+    root = copy_dataset(tiny_dataset, tmp_path / 'my_vis')
+    os.remove(osp.join(root, 'generated_by_maskfreevis.json'))
+    for name in ('train.json', 'train_with_masks.json', 'val.json'):
+        edit_json(osp.join(root, 'annotations', name), lambda data: data.pop('info'))
+    before = snapshot(root)
+    output = run_failing(
+        [
+            PYTHON,
+            'tools/run_demo.py',
+            '--dataset',
+            'synthetic',
+            '--data-root',
+            root,
+            '--out-dir',
+            str(tmp_path / 'out'),
+            '--iters',
+            '1',
+            '--no-progress',
+        ]
+    )
+    assert f'FileExistsError: {root} was not written by a maskfreevis dataset generator' in output
+    assert '--data-root NEW_DIR' in output
+    assert snapshot(root) == before
