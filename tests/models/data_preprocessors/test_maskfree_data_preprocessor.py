@@ -225,3 +225,116 @@ def test_pad_mask_is_ignored_and_det_processing_rejected():
     assert build(pad_mask=True).pad_mask is False  # own per-clip padding instead
     with pytest.raises(ValueError, match='use_det_processor'):
         build(use_det_processor=True)
+
+
+# ----------------------------------------------------------------- colour_space='release'
+# The release (reference doc, section 1.1): raw 8-bit RGB frames zero-padded to the batch,
+# avg-pooled 4 x 4, channels reversed ([2, 1, 0]), truncated to uint8 (.byte()), then
+# skimage.color.rgb2lab on that uint8 image. Expected values below are worked out by hand as
+# the integer colour the release hands rgb2lab, then converted by rgb2lab itself.
+
+
+def release_lab(bgr_integers) -> np.ndarray:
+    """rgb2lab of the uint8 colour the release passes it (already channel-reversed: B, G, R)."""
+    return rgb2lab(np.asarray(bgr_integers, dtype=np.uint8).reshape(1, 1, 3))[0, 0]
+
+
+def uniform_rgb_clip(rgb, height=64, width=96, num_frames=2, video_id=0):
+    """A flat clip of one RGB colour (frames are BGR as loaded) with one instance."""
+    return flat_clip(num_frames, height, width, tuple(rgb[::-1]), video_id)
+
+
+def test_release_colours_are_channel_reversed_and_truncated_with_black_padding():
+    # clip 0 (64 x 96): RGB red (255, 0, 0) everywhere except cell (1, 1), whose 4 x 4 pixels
+    # hold R = 101 (15 pixels) and 100 (1 pixel): mean 100.9375, G = 30, B = 200.
+    # clip 1 (42 x 60, padded to 64 x 96): grey 201; cell row 10 covers rows 40..43, two of
+    # them image, two black padding: mean 100.5 per channel.
+    frames_a, sample_a = uniform_rgb_clip((255, 0, 0))
+    cell = torch.tensor([200, 30, 101], dtype=torch.uint8)[:, None, None]  # BGR
+    frames_a[:, :, 4:8, 4:8] = cell
+    frames_a[:, 2, 7, 7] = 100
+    frames_b, sample_b = uniform_rgb_clip((201, 201, 201), 42, 60, video_id=1)
+    data = build(colour_space='release')(
+        dict(inputs=[frames_a, frames_b], data_samples=[sample_a, sample_b]), True
+    )
+    lab, valid = attached(data)
+    lab = lab.permute(0, 1, 3, 4, 2).numpy()  # (B, T, h, w, 3)
+    # red read as (B, G, R) = (0, 0, 255): rgb2lab sees pure blue
+    np.testing.assert_allclose(
+        lab[0, :, 0, 0], np.tile(release_lab((0, 0, 255)), (2, 1)), atol=0.01
+    )
+    np.testing.assert_allclose(release_lab((0, 0, 255)), (32.30, 79.19, -107.86), atol=0.01)
+    # truncation, not rounding: 100.9375 -> 100
+    np.testing.assert_allclose(
+        lab[0, :, 1, 1], np.tile(release_lab((200, 30, 100)), (2, 1)), atol=0.01
+    )
+    # grey 201 inside the image, 100.5 -> 100 on the half-black row 10, black (Lab 0) below
+    np.testing.assert_allclose(
+        lab[1, :, 9, 14], np.tile(release_lab((201,) * 3), (2, 1)), atol=0.01
+    )
+    np.testing.assert_allclose(
+        lab[1, :, 10, :15], np.broadcast_to(release_lab((100,) * 3), (2, 15, 3)), atol=0.01
+    )
+    assert np.abs(lab[1, :, 11:]).max() == 0 and np.abs(lab[1, :, :, 15:]).max() == 0
+    # the padding is still marked invalid (whether a loss uses that is the loss's choice)
+    assert not valid[1, :, 11:].any() and valid[1, :, :10, :15].all()
+
+
+def test_release_colours_recover_the_8bit_values_from_the_normalised_frames():
+    # these channel values come back from (x - mean) / std * std + mean a hair below x in
+    # float32 (61.99999...), which truncation would turn into 61: they must read as themselves
+    frames, sample = uniform_rgb_clip((62, 56, 45))
+    lab, _ = attached(
+        build(colour_space='release')(dict(inputs=[frames], data_samples=[sample]), True)
+    )
+    expected = release_lab((45, 56, 62))
+    np.testing.assert_allclose(
+        lab[0].permute(0, 2, 3, 1).numpy(),
+        np.broadcast_to(expected, (2, 16, 24, 3)),
+        atol=0.01,
+    )
+
+
+@pytest.mark.parametrize('settings', [dict(bgr_to_rgb=False), dict(mean=None, std=None)])
+def test_release_colours_do_not_depend_on_the_preprocessor_settings(settings):
+    batch = lambda: synthetic_batch(  # noqa: E731
+        [ClipSpec(3, (62, 90), seed=4, pixel_noise=20), ClipSpec(3, (50, 70), seed=5, video_id=1)]
+    )
+    reference, _ = attached(build(colour_space='release')(batch(), True))
+    lab, _ = attached(build(colour_space='release', **settings)(batch(), True))
+    assert torch.equal(lab, reference)  # padding included: black in every setting
+
+
+def test_release_colours_differ_from_rgb_and_rgb_stays_the_default():
+    batch = lambda: synthetic_batch([ClipSpec(2, (64, 96), seed=9)])  # noqa: E731
+    assert build().colour_space == 'rgb'
+    rgb, _ = attached(build()(batch(), True))
+    default, _ = attached(build(colour_space='rgb')(batch(), True))
+    release, _ = attached(build(colour_space='release')(batch(), True))
+    assert torch.equal(rgb, default)
+    assert (release - rgb).abs().amax() > 10
+
+
+def test_mask_grid_lab_release_pads_partial_cells_with_black():
+    rgb = torch.zeros(1, 3, 6, 9)
+    rgb[:, 0] = 255.0  # red
+    lab = mask_grid_lab(rgb, 4, 'release')
+    assert lab.shape == (1, 3, 2, 3)
+    lab = lab[0].permute(1, 2, 0).numpy()
+    # full cells: blue; bottom row (2 of 4 rows image): 127.5 -> 127; corner: 2 x 1 of 16
+    # pixels -> 31.875 -> 31
+    np.testing.assert_allclose(
+        lab[0, :2], np.broadcast_to(release_lab((0, 0, 255)), (2, 3)), atol=0.01
+    )
+    np.testing.assert_allclose(lab[1, 0], release_lab((0, 0, 127)), atol=0.01)
+    np.testing.assert_allclose(lab[0, 2], release_lab((0, 0, 63)), atol=0.01)
+    np.testing.assert_allclose(lab[1, 2], release_lab((0, 0, 31)), atol=0.01)
+
+
+def test_unknown_colour_space_is_named():
+    with pytest.raises(
+        ValueError, match=r"colour_space must be one of \('rgb', 'release'\), got 'bgr'"
+    ):
+        build(colour_space='bgr')
+    with pytest.raises(ValueError, match="got 'lab'"):
+        mask_grid_lab(torch.zeros(1, 3, 4, 4), 4, 'lab')

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from mmcv.ops import point_sample
 from mmdet.registry import TASK_UTILS
 from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
@@ -13,6 +14,7 @@ from maskfreevis.models.task_modules import (
     box_mask_dice_cost,
     mask_box_extents,
     rasterize_boxes,
+    sampled_box_mask_dice_cost,
 )
 
 
@@ -178,3 +180,84 @@ def test_hungarian_assignment_with_class_and_box_dice():
     scores = torch.zeros(3, 3)  # uniform classes: the box cost decides
     result = assigner.assign(InstanceData(scores=scores, masks=logits), gt)
     assert result.gt_inds.tolist() == [2, 0, 1]  # 1-based GT index, 0 = background
+
+
+# ----------------------------------------------- num_points: the release's sampled estimate
+# Reference doc section 3: prediction -> tight box of (sigmoid > 0.5) on the (h, w) grid,
+# filled; GT -> box filled at input resolution (H, W); both read with point_sample (bilinear,
+# align_corners=False) at the same random points on every frame; cost
+# 1 - (2 sum xy + 1) / (sum x + sum y + 1) over the T * P values.
+
+
+def test_sampled_cost_hand_values():
+    logits = torch.full((1, 1, 4, 4), -2.0)
+    logits[0, 0, :2, :2] = 2.0  # prediction: cells [0, 2) x [0, 2)
+    gt = torch.tensor([[[0, 0, 8, 8]], [[12, 12, 16, 16]]])  # pixels [0, 8)^2 and [12, 16)^2
+    points = torch.tensor([[0.25, 0.25], [0.5, 0.25], [0.75, 0.75]])
+    # point 1: grid u = 0.5 (cells 0, 1: in), pixel u = 3.5 (in)            -> x = 1, y0 = 1
+    # point 2: grid u_x = 1.5 (cell 1 in, 2 out), pixel u_x = 7.5 (7 in, 8 out) -> .5, .5
+    # point 3: grid u = 2.5 (out), pixel u = 11.5 (11 out, 12 in)           -> 0, y1 = .5 * .5
+    # GT 0: sum xy = 1.25, sum x = 1.5, sum y = 1.5  -> 1 - 3.5 / 4
+    # GT 1: sum xy = 0,    sum x = 1.5, sum y = .25  -> 1 - 1 / 2.75
+    cost = sampled_box_mask_dice_cost(logits, gt, (16, 16), points)
+    torch.testing.assert_close(cost, torch.tensor([[1 - 3.5 / 4, 1 - 1 / 2.75]]))
+
+
+def test_sampled_cost_is_the_point_sampled_dice_of_the_filled_masks():
+    """The definition, materialised: filled box masks, mmcv's point_sample, the dice."""
+    generator = torch.Generator().manual_seed(5)
+    logits = torch.randn(6, 3, 8, 12, generator=generator) - 1.0
+    logits[1] = -3.0  # an empty prediction
+    corners = torch.randint(0, 33, (4, 3, 2, 2), generator=generator)
+    corners[..., 0] = corners[..., 0] * 48 // 32  # x within 48 pixels, y within 32
+    gt = torch.cat([corners.min(2).values, corners.max(2).values], -1)  # (4, 3, 4) xyxy
+    gt[0, 2] = 0  # absent in the last frame
+    points = torch.rand(500, 2, generator=generator)
+
+    def filled_masks(boxes, size):
+        masks = torch.zeros(boxes.shape[:-1] + size)
+        for index in torch.cartesian_prod(*[torch.arange(n) for n in boxes.shape[:-1]]):
+            x0, y0, x1, y1 = boxes[tuple(index)].tolist()
+            masks[tuple(index)][y0:y1, x0:x1] = 1.0
+        return masks
+
+    pred = filled_masks(mask_box_extents(logits > 0), (8, 12))
+    target = filled_masks(gt, (32, 48))
+    pred_points = point_sample(pred, points[None].expand(6, -1, -1)).flatten(1)
+    gt_points = point_sample(target, points[None].expand(4, -1, -1)).flatten(1)
+    expected = 1 - (2 * pred_points @ gt_points.T + 1) / (
+        pred_points.sum(1)[:, None] + gt_points.sum(1)[None] + 1
+    )
+    cost = sampled_box_mask_dice_cost(logits, gt, (32, 48), points)
+    torch.testing.assert_close(cost, expected, atol=1e-5, rtol=0)
+
+
+def test_sampled_cost_estimates_the_exact_cost():
+    generator = torch.Generator().manual_seed(6)
+    logits = torch.randn(8, 3, 24, 40, generator=generator) - 1.5
+    cells = torch.tensor([[2, 3, 20, 15], [10, 0, 40, 24], [5, 5, 9, 20]])  # xyxy cells
+    cells = cells[:, None].expand(3, 3, 4)
+    exact = box_mask_dice_cost(logits, cells)
+    torch.manual_seed(0)
+    sampled = sampled_box_mask_dice_cost(logits, cells * 4, (96, 160), torch.rand(20000, 2))
+    assert (sampled - exact).abs().max() < 0.02
+
+
+def test_registered_cost_with_num_points_draws_its_points_and_needs_pixel_boxes():
+    cost = TASK_UTILS.build(dict(type='BoxMaskDiceCost', weight=5.0, num_points=1000))
+    assert cost.num_points == 1000
+    logits = torch.randn(3, 2, 5, 5)
+    pixels = torch.tensor([[4, 4, 16, 16]]).expand(1, 2, 4)
+    torch.manual_seed(7)
+    value = cost(
+        InstanceData(masks=logits), InstanceData(pixel_boxes=pixels), img_meta=dict(mask_stride=4)
+    )
+    torch.manual_seed(7)
+    expected = sampled_box_mask_dice_cost(logits, pixels, (20, 20), torch.rand(1000, 2))
+    torch.testing.assert_close(value, 5.0 * expected)
+    with pytest.raises(KeyError, match=r"pixel_boxes.*img_meta\['mask_stride'\]"):
+        cost(InstanceData(masks=logits), InstanceData(grid_boxes=pixels // 4), img_meta={})
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match='num_points must be None'):
+            BoxMaskDiceCost(num_points=bad)
+    assert BoxMaskDiceCost().num_points is None  # exact dice by default
