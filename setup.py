@@ -80,8 +80,8 @@ if __name__ == '__main__':
         packages=find_packages(exclude=('configs', 'tools', 'tests', 'tests.*', 'projects')),
         include_package_data=True,
         zip_safe=False,
-        # numpy 2 (numpy._core) is required; the numpy 2.4 of the pinned stack needs Python >= 3.11,
-        # and the stack is verified on CPython 3.11 only.
+        # numpy 2 (numpy._core) is required; the numpy 2 that pip installs with the stack (2.4.6
+        # when verified) requires Python >= 3.11, and the stack is verified on CPython 3.11 only.
         python_requires='>=3.11,<3.12',
         install_requires=read_requirements('requirements/runtime.txt'),
         extras_require={
