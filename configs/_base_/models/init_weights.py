@@ -25,7 +25,7 @@ del _mmdet_mask2former
 
 # COCO *box*-supervised Mask2Former: the release's box-init weight `model_final_proj.pth`
 # (detectron2 format, Google Drive id 1qiFBqFK0VEgdj0ulylEqNKGExSguGc8V) converted to mmdet keys;
-# see configs/maskfreevis/README.md "Init weights". The release published it for R50 only: train
+# see docs/en/user_guides/configs.md "Init weights". The release published it for R50 only: train
 # or convert an R101 / Swin-L one first.
 coco_box_init_r50 = dict(
     type='Pretrained', checkpoint='checkpoints/maskfreevis_r50_coco-box-init.pth'

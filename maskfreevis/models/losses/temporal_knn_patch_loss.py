@@ -304,7 +304,7 @@ class TemporalKNNPatchLoss(nn.Module):
         patch_size, grid_size, dilation, topk, threshold: see
             :func:`temporal_knn_patch_loss` (released 3, 3, 3, 5, 0.05; the
             paper states R = 5, the release searches a 3x3 grid with
-            dilation 3, see the README).
+            dilation 3, see docs/en/advanced_guides/losses.md).
         pairing: ``'cyclic'``, ``'all'`` or an explicit list of ``(a, b)``;
             pairs are built from T at call time.
         loss_weight: multiplier (released 5.0 x 0.1 = 0.5).
