@@ -8,4 +8,23 @@ _base_ = [
     '../schedules/schedule_6k.py',
     '../default_runtime.py',
 ]
-model = dict(init_cfg=_base_.coco_box_init_r50)
+# The release's deliberate choices, so that a reproduction trains what the release trained (the
+# demo and own-data configs keep the package's, see docs/en/advanced_guides/
+# criterion_and_preprocessor.md): Lab of the channel-reversed, truncated colours it feeds
+# rgb2lab, on which its thresholds were tuned; box masks filled at input resolution and resized
+# bilinearly; box-mask dice matching on 20000 random points.
+model = dict(
+    init_cfg=_base_.coco_box_init_r50,
+    data_preprocessor=dict(colour_space='release'),
+    track_head=dict(
+        criterion=dict(
+            box_mask='bilinear',
+            assigner=dict(
+                match_costs=[
+                    dict(type='ClassificationCost', weight=2.0),
+                    dict(type='BoxMaskDiceCost', weight=5.0, num_points=20000),
+                ]
+            ),
+        )
+    ),
+)
