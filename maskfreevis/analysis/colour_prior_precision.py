@@ -7,8 +7,8 @@ pixels are inside n's mask or both outside; a wrong pair teaches the model to le
 object's edge. The pairs are computed exactly as in training (the same loss functions, the
 config's loss knobs, frames resized by the config's test ``Resize`` and turned into mask-grid
 colours by the data preprocessor's :func:`~maskfreevis.models.data_preprocessors.mask_grid_lab`
-at the config's mask stride, GT masks sampled at the cell centres). Counted over a YouTube-VIS
-json **with masks**:
+at the config's mask stride and in its ``colour_space``, GT masks sampled at the cell centres).
+Counted over a YouTube-VIS json **with masks**:
 
 * pairwise: share of colour-kept neighbour pairs (p in n's box) that are right, next to the same
   share for all in-box neighbour pairs (no colour gate: what the gate buys);
@@ -43,8 +43,10 @@ from maskfreevis.models.task_modules import rasterize_boxes
 
 __all__ = [
     'DEFAULT_MASK_STRIDE',
+    'DEFAULT_COLOUR_SPACE',
     'find_resize_scale',
     'mask_stride_of',
+    'colour_space_of',
     'loss_knobs',
     'load_video',
     'pairwise_counts',
@@ -53,8 +55,9 @@ __all__ = [
     'to_markdown',
 ]
 
-# MaskFreeDataPreprocessor's default, for configs that do not set it
+# MaskFreeDataPreprocessor's defaults, for configs that do not set them
 DEFAULT_MASK_STRIDE = 4
+DEFAULT_COLOUR_SPACE = 'rgb'
 PAIR_KNOBS = ('kernel_size', 'dilation', 'threshold')
 TK_KNOBS = ('patch_size', 'grid_size', 'dilation', 'topk', 'threshold', 'pairing')
 LOSS_TYPES = dict(loss_pair='PairwiseColourLoss', loss_tk='TemporalKNNPatchLoss')
@@ -90,6 +93,13 @@ def mask_stride_of(config: Config) -> int:
     :data:`DEFAULT_MASK_STRIDE` when absent)."""
     preprocessor = config.model.get('data_preprocessor', None) or {}
     return int(preprocessor.get('mask_stride', DEFAULT_MASK_STRIDE))
+
+
+def colour_space_of(config: Config) -> str:
+    """The colours the config's data preprocessor converts to Lab
+    (``model.data_preprocessor.colour_space``, :data:`DEFAULT_COLOUR_SPACE` when absent)."""
+    preprocessor = config.model.get('data_preprocessor', None) or {}
+    return str(preprocessor.get('colour_space', DEFAULT_COLOUR_SPACE))
 
 
 def _knobs(loss_cfg: dict, default_type: str, names: Sequence[str]) -> dict:
@@ -137,6 +147,7 @@ def load_video(
     img_dir: str,
     scale: Tuple[int, int],
     stride: int = DEFAULT_MASK_STRIDE,
+    colour_space: str = DEFAULT_COLOUR_SPACE,
 ) -> Dict[str, Tensor]:
     """One video on the stride-``stride`` mask grid, as training sees it.
 
@@ -146,6 +157,8 @@ def load_video(
         img_dir: folder the ``file_names`` are relative to.
         scale: ``(w, h)`` rescale target (aspect ratio kept, as ``Resize(keep_ratio=True)``).
         stride: input pixels per mask cell.
+        colour_space: colours converted to Lab (``'rgb'`` or ``'release'``, see
+            :func:`~maskfreevis.models.data_preprocessors.mask_grid_lab`).
 
     Returns:
         ``lab (1, T, 3, h, w)``, ``members (N, T, h, w)`` bool GT masks sampled at cell centres,
@@ -160,7 +173,7 @@ def load_video(
         image, factor = mmcv.imrescale(image, scale, return_scale=True)
         frames.append(torch.from_numpy(image).permute(2, 0, 1).float())
         resized_shape = image.shape[:2]
-    lab = mask_grid_lab(torch.stack(frames), stride)[None]  # (1, T, 3, h, w)
+    lab = mask_grid_lab(torch.stack(frames), stride, colour_space)[None]  # (1, T, 3, h, w)
     grid = lab.shape[-2:]
     members, boxes = [], []
     half = stride // 2
@@ -261,6 +274,7 @@ def measure(
     max_videos: Optional[int] = None,
     progress: bool = True,
     stride: int = DEFAULT_MASK_STRIDE,
+    colour_space: str = DEFAULT_COLOUR_SPACE,
 ) -> Dict[str, float]:
     """Sum the counters over the videos and derive the shares (see the module doc).
 
@@ -285,7 +299,7 @@ def measure(
                 )
     totals = dict.fromkeys(COUNTERS, 0)
     for video in tqdm(videos, desc='videos', disable=not progress):
-        clip = load_video(video, by_video[video['id']], img_dir, scale, stride)
+        clip = load_video(video, by_video[video['id']], img_dir, scale, stride, colour_space)
         for key, value in pairwise_counts(
             clip['lab'][0], clip['members'], clip['boxes'], pair_knobs
         ).items():

@@ -3,8 +3,11 @@ knobs and mask stride from the config."""
 
 import json
 
+import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
+from skimage.color import rgb2lab
 
 from maskfreevis.analysis import colour_prior_precision as tool
 from tests.analysis.square_video import write_square_video
@@ -101,3 +104,20 @@ def test_losses_outside_the_criterion_are_refused(tmp_path):
     config = write_config(tmp_path, "loss_pair=dict(type='PairwiseColourLoss', dilation=1)")
     with pytest.raises(KeyError, match='model.track_head.loss_pair is the old place'):
         tool.loss_knobs(config)
+
+
+def test_colour_space_from_the_config_and_release_colours(tmp_path):
+    assert tool.colour_space_of(write_config(tmp_path, '')) == tool.DEFAULT_COLOUR_SPACE == 'rgb'
+    config = write_config(tmp_path, '', "colour_space='release'")
+    assert tool.colour_space_of(config) == 'release'
+    ann_file, img_dir = write_square_video(str(tmp_path))
+    video, annotations = video_and_annotations(ann_file)
+    rgb = tool.load_video(video, annotations, img_dir, (48, 32), colour_space='rgb')['lab']
+    release = tool.load_video(video, annotations, img_dir, (48, 32), colour_space='release')['lab']
+    # the red square, RGB (220, 40, 40), is read by the release as (40, 40, 220): blue's Lab
+    square = release[0, 0, :, 3, 4].numpy()  # cell (3, 4): pixels 12..15 x 16..19, inside
+    np.testing.assert_allclose(square, rgb2lab(np.uint8([[[40, 40, 220]]]))[0, 0], atol=0.01)
+    np.testing.assert_allclose(
+        rgb[0, 0, :, 3, 4].numpy(), rgb2lab(np.uint8([[[220, 40, 40]]]))[0, 0], atol=0.01
+    )
+    assert torch.equal(release[0, 0, :, 0, 0], rgb[0, 0, :, 0, 0])  # grey is grey in both

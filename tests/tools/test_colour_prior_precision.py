@@ -45,6 +45,7 @@ def test_command_line_writes_the_json(load_tool, tmp_path, capsys):
     )
     result = json.loads(out.read_text())
     assert result['pair_knobs']['dilation'] == 1 and result['mask_stride'] == 4
+    assert result['colour_space'] == 'rgb'
     assert result['scale'] == [48, 32] and result['pair_kept_precision'] == 1.0
     assert '| pairwise' in capsys.readouterr().out
 
@@ -69,3 +70,14 @@ def test_scale_comes_from_the_test_loader_pipeline(load_tool, monkeypatch):
     with pytest.raises(_Measured) as measured:
         tool.main(['--ann-file', 'unused.json', '--img-dir', 'unused', '--config', config_file])
     assert measured.value.args[0] == (1333, 480)
+
+
+def test_command_line_takes_the_release_colours(load_tool, tmp_path):
+    tool = load_tool('analysis_tools/colour_prior_precision.py')
+    ann_file, img_dir = write_square_video(str(tmp_path))
+    out = tmp_path / 'release.json'
+    arguments = ['--ann-file', ann_file, '--img-dir', img_dir, '--scale', '48', '32']
+    options = ['--cfg-options', 'model.data_preprocessor.colour_space=release']
+    tool.main(arguments + ['--out', str(out)] + options)
+    result = json.loads(out.read_text())
+    assert result['colour_space'] == 'release' and result['pair_kept_precision'] == 1.0

@@ -2,7 +2,8 @@
 
 How many of the pixel pairs the pairwise and TK losses keep are right (both pixels in the mask or
 both out), over a YouTube-VIS json **with masks**, with the config's loss knobs, test resize and
-mask stride; see :mod:`maskfreevis.analysis.colour_prior_precision`.
+mask stride and colours (``model.data_preprocessor.colour_space``); see
+:mod:`maskfreevis.analysis.colour_prior_precision`.
 
 Example (the demo's generated validation split, which carries masks)::
 
@@ -19,6 +20,7 @@ from typing import Optional, Sequence
 from mmengine.config import Config, DictAction
 
 from maskfreevis.analysis.colour_prior_precision import (
+    colour_space_of,
     find_resize_scale,
     loss_knobs,
     mask_stride_of,
@@ -42,7 +44,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--config',
         default=DEFAULT_CONFIG,
-        help='config whose loss knobs, mask stride and test Resize scale are used',
+        help='config whose loss knobs, mask stride, colours and test Resize scale are used',
     )
     parser.add_argument(
         '--scale',
@@ -59,7 +61,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         default={},
-        help='config overrides, e.g. model.track_head.criterion.loss_pair.dilation=1',
+        help='config overrides, e.g. model.track_head.criterion.loss_pair.dilation=1 or '
+        'model.data_preprocessor.colour_space=release',
     )
     return parser.parse_args(argv)
 
@@ -75,9 +78,17 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         else find_resize_scale(config.test_dataloader.dataset.pipeline)
     )
     stride = mask_stride_of(config)
+    colour_space = colour_space_of(config)
     pair_knobs, tk_knobs = loss_knobs(config)
     result = measure(
-        args.ann_file, args.img_dir, scale, pair_knobs, tk_knobs, args.max_videos, stride=stride
+        args.ann_file,
+        args.img_dir,
+        scale,
+        pair_knobs,
+        tk_knobs,
+        args.max_videos,
+        stride=stride,
+        colour_space=colour_space,
     )
     command = format_command(__file__, argv)
     print(to_markdown(result, pair_knobs, tk_knobs, command))
@@ -90,6 +101,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                     tk_knobs=tk_knobs,
                     scale=scale,
                     mask_stride=stride,
+                    colour_space=colour_space,
                     command=command,
                 ),
                 handle,
