@@ -22,6 +22,8 @@ BOX_VALID = 0
 BOX_CLIPPED = 1
 BOX_EMPTY = 2  # w or h <= 0, or a non-finite coordinate
 BOX_OUTSIDE = 3  # no overlap with the image
+# compressed RLE strings are decoded this many characters at a time (about 100 MB of arrays)
+RLE_CHUNK_CHARS = 1 << 20
 
 
 class AnnotationError(ValueError):
@@ -291,3 +293,197 @@ def diagnose_frames(
             f'the frames differ in size ({listed}); all frames of a video must have one size'
         )
     return problems
+
+
+def decode_compressed_rle_counts(
+    strings: Sequence[str],
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Decode COCO compressed RLE ``counts`` strings, all in one vectorised pass.
+
+    The format (pycocotools ``rleFrString``): each count is a little-endian run of 6-bit
+    characters ``chr(48 + c)``; bit 5 of ``c`` says another character follows, the low 5 bits
+    carry the value, and bit 4 of the last character is the sign. From the fourth count on, a
+    count is stored as the difference to the count two places before it.
+
+    Args:
+        strings: N compressed ``counts``.
+
+    Returns:
+        ``(counts, owner, well_formed)``: (M,) int64 decoded counts of all strings in order,
+        (M,) index of the string each belongs to, and (N,) bool: False where a string has a
+        character outside the alphabet, ends in the middle of a count (cut short), holds a
+        count too large for pycocotools' 32 bits, or decodes to a negative count.
+    """
+    num = len(strings)
+    lengths = np.fromiter((len(s) for s in strings), dtype=np.int64, count=num)
+    ascii_only = np.fromiter((s.isascii() for s in strings), dtype=bool, count=num)
+    well_formed = ascii_only.copy()
+    text = ''.join(s if ok else '0' * len(s) for s, ok in zip(strings, ascii_only))
+    chars = np.frombuffer(text.encode('ascii'), dtype=np.uint8).astype(np.int64) - 48
+    if len(chars) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), well_formed
+    char_owner = np.repeat(np.arange(num), lengths)
+    out_of_alphabet = (chars < 0) | (chars > 63)
+    well_formed &= np.bincount(char_owner[out_of_alphabet], minlength=num) == 0
+    chars = np.where(out_of_alphabet, 0, chars)
+    continues = (chars & 0x20) != 0
+    string_ends = np.cumsum(lengths)[lengths > 0] - 1
+    well_formed[char_owner[string_ends[continues[string_ends]]]] = False  # cut short
+    # a count ends at a character without the continuation bit, and always at a string's end
+    count_ends = ~continues
+    count_ends[string_ends] = True
+    count_starts = np.flatnonzero(np.concatenate([[True], count_ends[:-1]]))
+    count_of_char = np.cumsum(count_ends) - count_ends
+    shift = np.arange(len(chars)) - count_starts[count_of_char]  # character's place in its count
+    too_long = shift > 6  # 7 characters hold 35 bits, more than any 32-bit count
+    well_formed &= np.bincount(char_owner[too_long], minlength=num) == 0
+    values = np.add.reduceat((chars & 0x1F) << (5 * np.minimum(shift, 6)), count_starts)
+    last = np.flatnonzero(count_ends)
+    negative = (chars[last] & 0x10) != 0
+    values = values - np.where(negative, np.left_shift(1, 5 * (shift[last] + 1)), 0)
+    owner = char_owner[count_starts]
+    # undo the difference coding: per string, counts 1, 3, 5, ... and 2, 4, 6, ... are
+    # running sums of the stored values (count 0 stands alone)
+    place = np.arange(len(owner)) - _first_positions(owner, num)[owner]
+    chain = np.where(place == 0, -1, place % 2)
+    counts = values.copy()
+    for parity in (0, 1):
+        members = np.flatnonzero(chain == parity)
+        if len(members) == 0:
+            continue
+        running = np.cumsum(values[members])
+        chain_owner = owner[members]
+        chain_start = _first_positions(chain_owner, num)[chain_owner]
+        before = np.concatenate([[0], running])[chain_start]
+        counts[members] = running - before
+    bad_count = (counts < 0) | (counts >= 1 << 32)
+    well_formed &= np.bincount(owner[bad_count], minlength=num) == 0
+    return counts, owner, well_formed
+
+
+def _first_positions(sorted_owner: np.ndarray, num: int) -> np.ndarray:
+    """(num,) position of each owner's first element in the sorted (M,) ``sorted_owner``."""
+    sizes = np.bincount(sorted_owner, minlength=num)
+    return np.cumsum(sizes) - sizes
+
+
+def segmentation_problems(
+    segmentations: Sequence[Any], frame_hw: np.ndarray
+) -> List[Tuple[int, str]]:
+    """What is wrong with json segmentations, each against its frame's size.
+
+    A polygon list needs polygons of at least 3 points (6 finite numbers, an even count); an RLE
+    needs ``size`` equal to the frame's ``[height, width]`` and ``counts`` (a compressed string
+    or a list of non-negative integers) that sum to ``height * width`` - pycocotools loops
+    forever, or reads past the mask, on counts that do not.
+
+    Args:
+        segmentations: N segmentations (polygon list, RLE dict; ``None`` = no mask, skipped).
+        frame_hw: (N, 2) height and width of each one's frame.
+
+    Returns:
+        ``(index, problem)`` of every bad segmentation, in order.
+    """
+    frame_hw = np.asarray(frame_hw, dtype=np.int64).reshape(-1, 2)
+    problems: List[Tuple[int, str]] = []
+    compressed: List[int] = []
+    for index, segmentation in enumerate(segmentations):
+        if segmentation is None:
+            continue
+        height, width = frame_hw[index].tolist()
+        if isinstance(segmentation, list):
+            problem = _polygon_problem(segmentation)
+        elif isinstance(segmentation, Mapping):
+            problem = _rle_header_problem(segmentation, height, width)
+            if problem is None and isinstance(segmentation['counts'], str):
+                compressed.append(index)
+        else:
+            problem = (
+                'a segmentation must be a list of polygons or an RLE dict, got '
+                f'{type(segmentation).__name__}'
+            )
+        if problem is not None:
+            problems.append((index, problem))
+    if compressed:
+        totals, well_formed = compressed_rle_totals(
+            [segmentations[i]['counts'] for i in compressed]
+        )
+        for position in np.flatnonzero(~well_formed | (totals != frame_hw[compressed].prod(1))):
+            index = compressed[position]
+            height, width = frame_hw[index].tolist()
+            problem = (
+                'RLE counts are not a valid compressed string (a character outside the '
+                'alphabet, cut short, or a negative count)'
+                if not well_formed[position]
+                else f'RLE counts sum to {int(totals[position])}, not height x width = '
+                f'{height} x {width} = {height * width}'
+            )
+            problems.append((index, problem + ': the mask is cut short or corrupt'))
+    return sorted(problems)
+
+
+def compressed_rle_totals(strings: Sequence[str]) -> Tuple[np.ndarray, np.ndarray]:
+    """(N,) sum of the counts and (N,) well-formedness of compressed RLE strings, decoded in
+    chunks of about :data:`RLE_CHUNK_CHARS` characters to bound the memory."""
+    totals = np.zeros(len(strings), dtype=np.int64)
+    well_formed = np.zeros(len(strings), dtype=bool)
+    start = 0
+    while start < len(strings):
+        stop, size = start, 0
+        while stop < len(strings) and (stop == start or size < RLE_CHUNK_CHARS):
+            size += len(strings[stop])
+            stop += 1
+        counts, owner, chunk_ok = decode_compressed_rle_counts(strings[start:stop])
+        totals[start:stop] = np.bincount(owner, weights=counts, minlength=stop - start)
+        well_formed[start:stop] = chunk_ok
+        start = stop
+    return totals, well_formed
+
+
+def _polygon_problem(polygons: list) -> Optional[str]:
+    """What is wrong with a polygon list ``[[x1, y1, x2, y2, ...], ...]``, or None."""
+    for number, polygon in enumerate(polygons):
+        if not isinstance(polygon, list):
+            return (
+                'a polygon segmentation must be a list of polygons [[x1, y1, x2, y2, x3, y3, '
+                f'...], ...]; polygon {number} is {polygon!r}'
+            )
+        values = np.asarray(
+            [
+                v if isinstance(v, (int, float)) and not isinstance(v, bool) else np.nan
+                for v in polygon
+            ],
+            dtype=np.float64,
+        )
+        if len(polygon) < 6 or len(polygon) % 2 or not np.isfinite(values).all():
+            return (
+                f'polygon {number} must list at least 3 points as finite numbers x1, y1, x2, '
+                f'y2, x3, y3, ... (an even count >= 6), got {len(polygon)} values'
+                + ('' if len(polygon) > 12 else f' {polygon!r}')
+            )
+    return None
+
+
+def _rle_header_problem(rle: Mapping, height: int, width: int) -> Optional[str]:
+    """What is wrong with an RLE's ``size`` or uncompressed ``counts``, or None (a compressed
+    string's counts are checked in bulk by the caller)."""
+    if 'size' not in rle or 'counts' not in rle:
+        return f'an RLE segmentation needs "size" and "counts", has {sorted(rle)}'
+    size = rle['size']
+    if not isinstance(size, list) or [
+        int(v) if isinstance(v, (int, float)) else v for v in size
+    ] != [height, width]:
+        return f'RLE size {size!r} is not the frame size [height, width] = [{height}, {width}]'
+    counts = rle['counts']
+    if isinstance(counts, str):
+        return None
+    if not isinstance(counts, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counts
+    ):
+        return 'RLE counts must be a compressed string or a list of non-negative integers'
+    if sum(counts) != height * width:
+        return (
+            f'RLE counts sum to {sum(counts)}, not height x width = {height} x {width} = '
+            f'{height * width}: the mask is cut short or corrupt'
+        )
+    return None

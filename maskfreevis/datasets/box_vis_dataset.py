@@ -21,6 +21,7 @@ from .annotation_checks import (
     load_annotation_json,
     lookup_labels,
     sanitize_xywh_boxes,
+    segmentation_problems,
 )
 from .categories import read_categories, select_classes
 from .vis_json_formats import ParsedVideoJson, parse_video_json
@@ -142,11 +143,29 @@ class BoxVISDataset(BaseVideoDataset):
         frame_offsets = np.cumsum([0] + [len(v.file_names) for v in parsed.videos])
         all_frame_wh = np.concatenate([v.sizes_wh for v in parsed.videos] or [np.zeros((0, 2))])
         frame_wh = all_frame_wh[frame_offsets[parsed.video_index] + parsed.frame_index]
+        self._check_segmentations(parsed, frame_wh)
         return self._check_boxes(
             parsed.boxes_xywh,
             frame_wh,
             parsed.category_ids,
             lambda rows: self._describe_rows(parsed, rows),
+        )
+
+    def _check_segmentations(self, parsed: ParsedVideoJson, frame_wh: np.ndarray) -> None:
+        """Masks the evaluation can read: polygons of >= 3 points, RLEs of the frame's size whose
+        counts cover it exactly (pycocotools hangs on counts that do not), else an error naming
+        the first few."""
+        problems = segmentation_problems(parsed.segmentations, frame_wh[:, ::-1])
+        if not problems:
+            return
+        rows = np.array([row for row, _ in problems])
+        listed = '; '.join(
+            f'{where}: {problem}'
+            for where, (_, problem) in zip(self._describe_rows(parsed, rows), problems)
+        )
+        raise AnnotationError(
+            f'{self.ann_file}: {len(problems)} bad segmentation(s): {listed}. Re-export those '
+            "masks, or drop them (set the frame's segmentation to null) to keep the box only."
         )
 
     def _check_boxes(

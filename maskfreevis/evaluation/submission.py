@@ -11,7 +11,9 @@ import math
 import zipfile
 from typing import Dict, List, Optional, Tuple
 
-from ..datasets.annotation_checks import load_annotation_json
+import numpy as np
+
+from ..datasets.annotation_checks import compressed_rle_totals, load_annotation_json
 from ..datasets.categories import VIDEO_CLASSES
 
 SUBMISSION_MEMBER = 'results.json'
@@ -31,14 +33,47 @@ def video_sizes_from_json(val_json: str) -> Dict[int, Tuple[int, int, int]]:
 
 
 def _check_rle(rle, where: str, size: Optional[Tuple[int, int]]) -> None:
+    """The layout of one RLE (its counts are checked in bulk by :func:`_check_rle_counts`)."""
     if rle is None:
         return
     if not isinstance(rle, dict) or set(rle) != {'size', 'counts'}:
         raise SubmissionError(f'{where}: a segmentation must be null or {{"size", "counts"}}')
     if not isinstance(rle['counts'], str):
         raise SubmissionError(f'{where}: RLE counts must be a compressed string')
-    if size is not None and list(rle['size']) != list(size):
-        raise SubmissionError(f'{where}: RLE size {rle["size"]} is not the video size {list(size)}')
+    rle_size = rle['size']
+    if not (
+        isinstance(rle_size, list)
+        and len(rle_size) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in rle_size)
+    ):
+        raise SubmissionError(
+            f'{where}: RLE size must be [height, width], two positive integers, got {rle_size!r}'
+        )
+    if size is not None and list(rle_size) != list(size):
+        raise SubmissionError(f'{where}: RLE size {rle_size} is not the video size {list(size)}')
+
+
+def _check_rle_counts(rles: List[Tuple[str, dict]]) -> None:
+    """Every RLE's counts decode and cover its ``size`` exactly (the servers' pycocotools hangs
+    or reads past the mask on counts that do not); ``rles`` holds ``(where, rle)`` pairs."""
+    totals, well_formed = compressed_rle_totals([rle['counts'] for _, rle in rles])
+    areas = np.array([rle['size'][0] * rle['size'][1] for _, rle in rles], dtype=np.int64)
+    bad = np.flatnonzero(~well_formed | (totals != areas))
+    if len(bad) == 0:
+        return
+    where, rle = rles[bad[0]]
+    height, width = rle['size']
+    problem = (
+        'are not a valid compressed string (a character outside the alphabet, cut short, or a '
+        'negative count)'
+        if not well_formed[bad[0]]
+        else f'sum to {int(totals[bad[0]])}, not height x width = {height} x {width} = '
+        f'{height * width}'
+    )
+    raise SubmissionError(
+        f'{where}: RLE counts {problem}: the mask is cut short or corrupt'
+        + (f' ({len(bad)} such masks in all)' if len(bad) > 1 else '')
+    )
 
 
 def check_submission_zip(
@@ -75,6 +110,7 @@ def check_submission_zip(
         raise SubmissionError(f'{zip_path}: not a readable zip of json ({error})') from error
     if not isinstance(tracks, list):
         raise SubmissionError(f'{zip_path}: {SUBMISSION_MEMBER} must be a list of tracks')
+    rles: List[Tuple[str, dict]] = []
     for index, track in enumerate(tracks):
         where = f'{zip_path}: track {index}'
         if not isinstance(track, dict) or sorted(track) != sorted(TRACK_KEYS):
@@ -105,4 +141,7 @@ def check_submission_zip(
             size = (height, width)
         for frame, rle in enumerate(track['segmentations']):
             _check_rle(rle, f'{where} frame {frame}', size)
+            if rle is not None:
+                rles.append((f'{where} frame {frame}', rle))
+    _check_rle_counts(rles)
     return tracks

@@ -3,6 +3,7 @@
 import logging
 
 import numpy as np
+import pycocotools.mask as mask_utils
 import pytest
 
 from maskfreevis.datasets.annotation_checks import (
@@ -13,8 +14,10 @@ from maskfreevis.datasets.annotation_checks import (
     AnnotationError,
     SkipCounter,
     as_int_array,
+    decode_compressed_rle_counts,
     lookup_labels,
     sanitize_xywh_boxes,
+    segmentation_problems,
 )
 
 
@@ -70,3 +73,74 @@ def test_skip_counter_counts_keeps_few_examples_and_logs(log_records, vis):
         if r.getMessage().startswith('owner')
     }
     assert levels == {'bad': logging.WARNING, 'info': logging.INFO}
+
+
+def runs_of(mask: np.ndarray) -> list:
+    """Uncompressed COCO RLE counts of a (H, W) mask (column-major, starting with 0s)."""
+    flat = mask.T.reshape(-1).astype(np.int64)
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(flat)) + 1, [len(flat)]])
+    runs = np.diff(bounds).tolist()
+    return [0] + runs if flat[0] == 1 else runs
+
+
+def test_compressed_rle_counts_decode_as_pycocotools_encodes():
+    rng = np.random.default_rng(0)
+    masks = [rng.random((h, w)) < p for h, w, p in ((7, 9, 0.5), (40, 31, 0.1), (1, 1, 1.0))]
+    masks.append(np.zeros((300, 200), bool))  # one count of 60000: a multi-character count
+    strings = [
+        mask_utils.encode(np.asfortranarray(m.astype(np.uint8)))['counts'].decode() for m in masks
+    ]
+    counts, owner, well_formed = decode_compressed_rle_counts(strings)
+    assert well_formed.all()
+    for index, mask in enumerate(masks):
+        assert counts[owner == index].tolist() == runs_of(mask)
+    # large and repeated counts survive the difference coding
+    runs = rng.integers(0, 70000, 41).tolist()
+    rle = mask_utils.frPyObjects(dict(size=[1, sum(runs)], counts=runs), 1, sum(runs))
+    counts, _, well_formed = decode_compressed_rle_counts([rle['counts'].decode()])
+    assert well_formed.all() and counts.tolist() == runs
+
+
+def test_corrupt_compressed_rle_counts_are_not_well_formed():
+    good = mask_utils.encode(np.asfortranarray(np.eye(6, dtype=np.uint8)))['counts'].decode()
+    strings = [good, good + 'o', good + '~', 'é' + good, good[:-1] + 'P', '']
+    _, _, well_formed = decode_compressed_rle_counts(strings)
+    # cut in the middle of a count, outside the alphabet, non-ASCII, a negative count
+    assert well_formed.tolist() == [True, False, False, False, False, True]
+
+
+def test_segmentation_problems_name_each_bad_mask():
+    mask = np.zeros((4, 6), np.uint8)
+    mask[1:3, 2:5] = 1
+    rle = mask_utils.encode(np.asfortranarray(mask))
+    rle['counts'] = rle['counts'].decode()
+    segmentations = [
+        None,
+        rle,
+        [[0, 0, 4, 0, 4, 3]],
+        dict(rle, counts=rle['counts'][:-1]),  # cut short
+        dict(size=[4, 6], counts=runs_of(mask)),
+        dict(size=[4, 6], counts=runs_of(mask)[:-1]),
+        [[0, 0, 4, 3]],  # 2 points
+        [0, 0, 4, 0, 4, 3],  # not nested
+        dict(size=[6, 4], counts=rle['counts']),  # width and height swapped
+        dict(counts=rle['counts']),
+        'polygon',
+        [[0, 0, 4, 0, float('nan'), 3]],
+    ]
+    problems = dict(
+        segmentation_problems(segmentations, np.tile([[4, 6]], (len(segmentations), 1)))
+    )
+    assert sorted(problems) == [3, 5, 6, 7, 8, 9, 10, 11]
+    assert problems[3].startswith('RLE counts sum to')
+    assert 'not height x width = 4 x 6 = 24' in problems[3]
+    assert problems[5] == (
+        f'RLE counts sum to {24 - runs_of(mask)[-1]}, not height x width = 4 x 6 = 24: the mask '
+        'is cut short or corrupt'
+    )
+    assert 'polygon 0 must list at least 3 points' in problems[6] and 'got 4 values' in problems[6]
+    assert 'must be a list of polygons' in problems[7]
+    assert problems[8] == 'RLE size [6, 4] is not the frame size [height, width] = [4, 6]'
+    assert 'needs "size" and "counts"' in problems[9]
+    assert 'got str' in problems[10]
+    assert 'finite numbers' in problems[11]

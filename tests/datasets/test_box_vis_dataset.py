@@ -4,6 +4,8 @@ import copy
 import os
 import os.path as osp
 
+import numpy as np
+import pycocotools.mask as mask_utils
 import pytest
 from mmdet.registry import DATASETS
 
@@ -72,7 +74,7 @@ def test_cocovid_json_gives_the_same_data_list(tmp_path, vis_root, vis, box_only
 
 def test_segmentations_become_instance_masks_where_present(tmp_path, vis_root, vis, box_only):
     data = copy.deepcopy(box_only)
-    rle = dict(size=[32, 48], counts='PPYo0')  # any RLE; the dataset passes it through as is
+    rle = box_rle([21, 10, 6, 12], vis)  # the dataset passes it through as is
     polygon = vis.box_polygon([20, 10, 6, 12])
     data['annotations'][1]['segmentations'] = [None, None, polygon, rle, None, None]
     dataset = build(vis.dump_json(str(tmp_path / 'seg.json'), data), vis_root)
@@ -82,6 +84,37 @@ def test_segmentations_become_instance_masks_where_present(tmp_path, vis_root, v
     assert dog[3][0]['mask'] == rle
     assert 'mask' not in dog[4][0]  # box without segmentation on this frame
     assert all('mask' not in i for f in frames for i in f['instances'] if i['bbox_label'] == 0)
+
+
+def box_rle(box, vis) -> dict:
+    """The compressed RLE (``counts`` a str) of an ``[x, y, w, h]`` box in a frame."""
+    x, y, w, h = box
+    mask = np.zeros((vis.FRAME_H, vis.FRAME_W), np.uint8)
+    mask[y : y + h, x : x + w] = 1
+    rle = mask_utils.encode(np.asfortranarray(mask))
+    return dict(size=rle['size'], counts=rle['counts'].decode())
+
+
+@pytest.mark.parametrize('layout', ['youtube_vis', 'cocovid'])
+def test_corrupt_masks_are_refused_when_the_json_is_read(tmp_path, vis_root, vis, box_only, layout):
+    """pycocotools loops forever on RLE counts that do not cover the frame; a 2-point polygon
+    fails inside it after the whole inference."""
+    data = copy.deepcopy(box_only)
+    rle = box_rle([21, 10, 6, 12], vis)
+    truncated = dict(rle, counts=rle['counts'][:-2])
+    data['annotations'][1]['segmentations'] = [None, None, rle, truncated, [[1, 2, 3, 4]], None]
+    if layout == 'cocovid':
+        data = vis.to_cocovid(data)
+    ann_file = vis.dump_json(str(tmp_path / 'val.json'), data)
+    with pytest.raises(AnnotationError) as error:
+        build(ann_file, vis_root, test_mode=True)
+    message = str(error.value)
+    assert message.startswith(f'{ann_file}: 2 bad segmentation(s): video 1 frame 3, annotation id ')
+    assert 'RLE counts are not a valid compressed string' in message
+    assert 'the mask is cut short or corrupt' in message
+    assert (
+        'frame 4, annotation id' in message and 'polygon 0 must list at least 3 points' in message
+    )
 
 
 def test_metainfo_classes_restrict_and_order(tmp_path, vis_root, vis, box_only, log_records):

@@ -66,7 +66,8 @@ def write_zip(path, tracks, member='results.json') -> str:
     return str(path)
 
 
-GOOD_RLE = dict(size=[SIZE, SIZE], counts='PP`0')
+GOOD_RLE = mask_utils.encode(np.asfortranarray(rectangle(BOX_A).astype(np.uint8)))
+GOOD_RLE = dict(size=GOOD_RLE['size'], counts=GOOD_RLE['counts'].decode())
 GOOD = dict(video_id=1, category_id=3, score=0.5, segmentations=[GOOD_RLE, None, None, None])
 
 
@@ -91,6 +92,24 @@ GOOD = dict(video_id=1, category_id=3, score=0.5, segmentations=[GOOD_RLE, None,
             [dict(GOOD, segmentations=[dict(GOOD_RLE, counts=[1, 2]), None, None, None])],
             None,
             'counts must be a compressed string',
+        ),
+        (
+            'results.json',
+            [dict(GOOD, segmentations=[None, dict(GOOD_RLE, counts=GOOD_RLE['counts'][:-1])] * 2)],
+            None,
+            r'track 0 \(video 1\) frame 1: RLE counts .*: the mask is cut short or corrupt \(2',
+        ),
+        (
+            'results.json',
+            [dict(GOOD, segmentations=[dict(GOOD_RLE, counts='PP`0'), None, None, None])],
+            None,
+            r'frame 0: RLE counts sum to 16384, not height x width = 40 x 40 = 1600',
+        ),
+        (
+            'results.json',
+            [dict(GOOD, segmentations=[dict(GOOD_RLE, size=[40]), None, None, None])],
+            None,
+            r'frame 0: RLE size must be \[height, width\], two positive integers, got \[40\]',
         ),
     ],
 )

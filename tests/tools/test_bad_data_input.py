@@ -11,7 +11,7 @@ from typing import Sequence
 
 import pytest
 
-from .conftest import DEMO_CONFIG, PYTHON, REPO_ROOT, tiny_run_options
+from .conftest import DEMO_CONFIG, PYTHON, REPO_ROOT, run_tool, tiny_run_options
 
 pytestmark = pytest.mark.slow
 
@@ -65,6 +65,30 @@ def train_args(work_dir: str, data_root: str, *options: str) -> list:
     ]
 
 
+def evaluate_args(work_dir: str, data_root: str, checkpoint: str, *options: str) -> list:
+    return [
+        PYTHON,
+        'tools/test.py',
+        DEMO_CONFIG,
+        checkpoint,
+        '--work-dir',
+        work_dir,
+        '--cfg-options',
+        f'test_dataloader.dataset.data_root={data_root}',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False',
+        *options,
+    ]
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tiny_dataset, tmp_path_factory) -> str:
+    """The demo config's checkpoint after 2 iterations on the tiny dataset."""
+    work_dir = str(tmp_path_factory.mktemp('trained'))
+    run_tool(train_args(work_dir, tiny_dataset), env_overrides={})
+    return osp.join(work_dir, 'iter_2.pth')
+
+
 def test_demo_refuses_to_generate_into_a_users_dataset(tiny_dataset, tmp_path):
     """The user's own dataset as --data-root (as for their own data elsewhere): refused before
     anything is written, naming the folder and the fix."""
@@ -91,3 +115,24 @@ def test_demo_refuses_to_generate_into_a_users_dataset(tiny_dataset, tmp_path):
     assert f'FileExistsError: {root} was not written by a maskfreevis dataset generator' in output
     assert '--data-root NEW_DIR' in output
     assert snapshot(root) == before
+
+
+def test_cut_short_rle_in_the_ground_truth_is_refused_before_inference(
+    tiny_dataset, checkpoint, tmp_path
+):
+    """pycocotools looped forever at "Evaluate annotation type *segm*", after the inference."""
+    root = copy_dataset(tiny_dataset, tmp_path / 'data')
+    ann_file = osp.join(root, 'annotations', 'val.json')
+
+    def cut(data):
+        rle = data['annotations'][0]['segmentations'][1]
+        rle['counts'] = rle['counts'][: len(rle['counts']) // 2]
+
+    edit_json(ann_file, cut)
+    output = run_failing(evaluate_args(str(tmp_path / 'work'), root, checkpoint), timeout=300)
+    assert (
+        f'AnnotationError: {ann_file}: 1 bad segmentation(s): video 1 frame 1, annotation id 1: '
+        in output
+    )
+    assert 'the mask is cut short or corrupt' in output
+    assert 'Evaluate annotation type' not in output

@@ -4,7 +4,7 @@ import json
 import zipfile
 
 TOOL = 'analysis_tools/check_submission.py'
-RLE = dict(size=[4, 6], counts='PP`0')
+RLE = dict(size=[4, 6], counts='9220003')  # a 2 x 3 rectangle in a 4 x 6 frame
 
 
 def write_zip(path, tracks) -> str:
@@ -29,3 +29,15 @@ def test_bad_zip_named_with_exit_status_one(load_tool, tmp_path, capsys):
     assert load_tool(TOOL).main([path, '--benchmark', 'youtube_vis_2021']) == 1
     error = capsys.readouterr().err
     assert 'bad.zip: track 0 (video 1): category_id 41 is outside 1..40' in error
+
+
+def test_corrupt_mask_is_not_layout_ok(load_tool, tmp_path, capsys):
+    """A cut-short RLE hangs the server's evaluation; it used to pass as "layout ok"."""
+    tracks = [
+        dict(video_id=1, category_id=3, score=0.5, segmentations=[RLE, dict(RLE, counts='922')])
+    ]
+    path = write_zip(tmp_path / 'cut.zip', tracks)
+    assert load_tool(TOOL).main([path]) == 1
+    error = capsys.readouterr().err
+    assert 'cut.zip: track 0 (video 1) frame 1: RLE counts sum to 13, not height x width' in error
+    assert 'layout ok' not in error
