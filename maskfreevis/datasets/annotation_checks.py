@@ -22,6 +22,10 @@ BOX_VALID = 0
 BOX_CLIPPED = 1
 BOX_EMPTY = 2  # w or h <= 0, or a non-finite coordinate
 BOX_OUTSIDE = 3  # no overlap with the image
+# box_format_mistake: the fewest boxes running past the frame that make corners a likely mistake,
+# and the largest coordinate of boxes that look normalised to 0-1
+MIN_BOXES_FOR_FORMAT_GUESS = 3
+NORMALISED_BOX_LIMIT = 1.5
 # compressed RLE strings are decoded this many characters at a time (about 100 MB of arrays)
 RLE_CHUNK_CHARS = 1 << 20
 
@@ -142,6 +146,57 @@ def sanitize_xywh_boxes(
     status[empty] = BOX_EMPTY
     status[outside] = BOX_OUTSIDE
     return clipped, status
+
+
+def box_format_mistake(
+    boxes_xywh: np.ndarray, image_wh: np.ndarray
+) -> Optional[Tuple[str, np.ndarray]]:
+    """Whether a json's boxes as a whole look like another format than pixel ``[x, y, w, h]``.
+
+    * ``'corners'``: ``[x1, y1, x2, y2]``. Read as ``[x, y, w, h]``, at least
+      :data:`MIN_BOXES_FOR_FORMAT_GUESS` boxes and a fifth of all run past the frame by more
+      than a pixel, while every box fits inside its frame as corners (``x1 <= x2 <= W``,
+      ``y1 <= y2 <= H``). Legitimate boxes that run past the frame (amodal boxes at a border)
+      are rarely all anchored closer to the origin than their size.
+    * ``'normalised'``: every coordinate lies in ``[0, 1.5]`` (boxes under 1.5 pixels, all in
+      the frame's corner), in frames of at least 16 pixels.
+
+    Boxes with a non-finite coordinate or ``w, h <= 0`` are left out of the statistics.
+
+    Args:
+        boxes_xywh: (N, 4) json boxes.
+        image_wh: (N, 2) width and height of each box's frame.
+
+    Returns:
+        ``(kind, rows)``: the mistake and the (K,) rows that show it (those running past the
+        frame; all rows for normalised boxes); None when the boxes look right.
+    """
+    boxes = np.asarray(boxes_xywh, dtype=np.float64).reshape(-1, 4)
+    image_wh = np.asarray(image_wh, dtype=np.float64).reshape(-1, 2)
+    with np.errstate(invalid='ignore'):
+        usable = np.isfinite(boxes).all(1) & (boxes[:, 2] > 0) & (boxes[:, 3] > 0)
+    rows = np.flatnonzero(usable)
+    if len(rows) == 0:
+        return None
+    boxes, image_wh = boxes[rows], image_wh[rows]
+    if ((boxes >= 0) & (boxes <= NORMALISED_BOX_LIMIT)).all() and (image_wh >= 16).all():
+        return 'normalised', rows
+    x, y, w, h = boxes.T
+    width, height = image_wh.T
+    tolerance = 1.0  # pixels: rounding of boxes drawn on the frame's border
+    past = (x + w > width + tolerance) | (y + h > height + tolerance)
+    as_corners = (
+        (x >= -tolerance)
+        & (y >= -tolerance)
+        & (w >= x)
+        & (h >= y)
+        & (w <= width + tolerance)
+        & (h <= height + tolerance)
+    )
+    num_past = int(past.sum())
+    if as_corners.all() and num_past >= max(MIN_BOXES_FOR_FORMAT_GUESS, 0.2 * len(rows)):
+        return 'corners', rows[past]
+    return None
 
 
 def lookup_labels(category_ids: np.ndarray, cat2label: Mapping[int, int]) -> np.ndarray:

@@ -13,9 +13,11 @@ from .annotation_checks import (
     BOX_CLIPPED,
     BOX_EMPTY,
     BOX_OUTSIDE,
+    NORMALISED_BOX_LIMIT,
     AnnotationError,
     FrameError,
     SkipCounter,
+    box_format_mistake,
     check_image_files,
     diagnose_frames,
     load_annotation_json,
@@ -48,7 +50,11 @@ class BoxVISDataset(BaseVideoDataset):
     video/category ids, wrong list lengths, duplicate ids) and a training split left without any
     video raise :class:`AnnotationError` naming the file and record; a frame image that is
     missing, empty, undecodable, or of another size than the json (or than the other frames of
-    its video) raises :class:`FrameError` naming the file, video and frame. Boxes with
+    its video) raises :class:`FrameError` naming the file, video and frame. Masks that the
+    evaluation cannot read (RLE counts that do not cover the frame, an RLE of another size, a
+    polygon of fewer than 3 points) and boxes that as a whole look like corners
+    ``[x1, y1, x2, y2]`` or 0-1 coordinates (:func:`box_format_mistake`) raise
+    :class:`AnnotationError` naming the first few. Boxes with
     w or h <= 0 (or NaN) or outside the image are skipped, boxes partly outside are clipped, and
     annotations of classes left out by ``metainfo`` are dropped - all counted in
     :attr:`skip_counts` and logged with examples (video, frame, annotation id). In training,
@@ -61,6 +67,8 @@ class BoxVISDataset(BaseVideoDataset):
             local files only) so a wrong path fails at start-up naming file and video, instead
             of in a data-loader worker hours later. ~60k frames (YouTube-VIS 2019 train) cost well
             under a second on a local disk.
+        check_box_format: Refuse boxes that as a whole look like corners or normalised
+            coordinates; False trusts them.
         *args, **kwargs: :class:`mmdet.datasets.BaseVideoDataset` / mmengine ``BaseDataset``
             arguments (``ann_file``, ``data_root``, ``data_prefix=dict(img_path=...)``,
             ``metainfo``, ``filter_cfg=dict(filter_empty_gt=True, min_size=32)``, ``pipeline``,
@@ -70,8 +78,11 @@ class BoxVISDataset(BaseVideoDataset):
     METAINFO = dict(classes=None)
     DROPPED_CLASS_REASON = 'boxes of categories not in metainfo classes (dropped)'
 
-    def __init__(self, *args, check_files: bool = True, **kwargs) -> None:
+    def __init__(
+        self, *args, check_files: bool = True, check_box_format: bool = True, **kwargs
+    ) -> None:
         self.check_files = check_files
+        self.check_box_format = check_box_format
         self.skip_counts: Dict[str, int] = {}
         self._skips: Optional[SkipCounter] = None
         super().__init__(*args, **kwargs)
@@ -187,6 +198,8 @@ class BoxVISDataset(BaseVideoDataset):
             ``keep`` (N,) bool, ``boxes_xyxy`` (N, 4) clipped boxes, ``labels`` (N,) label
             indices (-1 where the category has no label).
         """
+        if self.check_box_format:
+            self._refuse_box_format_mistake(boxes_xywh, image_wh, describe)
         boxes_xyxy, status = sanitize_xywh_boxes(boxes_xywh, image_wh)
         labels = lookup_labels(category_ids, self.cat2label)
         for code, reason, level in (
@@ -200,6 +213,46 @@ class BoxVISDataset(BaseVideoDataset):
         rows = np.flatnonzero(valid_box & (labels < 0))
         self._skips.add(self.DROPPED_CLASS_REASON, len(rows), describe(rows), level=logging.INFO)
         return valid_box & (labels >= 0), boxes_xyxy, labels
+
+    def _refuse_box_format_mistake(
+        self,
+        boxes_xywh: np.ndarray,
+        image_wh: np.ndarray,
+        describe: Callable[[np.ndarray], List[str]],
+    ) -> None:
+        """Refuse boxes that as a whole look like corners or 0-1 coordinates (they would train
+        without any error on wrong boxes); see :func:`box_format_mistake`."""
+        mistake = box_format_mistake(boxes_xywh, image_wh)
+        if mistake is None:
+            return
+        kind, rows = mistake
+        row = rows[0]
+        width, height = image_wh[row].astype(int).tolist()
+        example = (
+            f'{describe(rows[:1])[0]}: {np.asarray(boxes_xywh[row]).tolist()} in a '
+            f'{width}x{height} frame'
+        )
+        usable = int(
+            (np.isfinite(boxes_xywh).all(1) & (boxes_xywh[:, 2] > 0) & (boxes_xywh[:, 3] > 0)).sum()
+        )
+        if kind == 'corners':
+            found = (
+                f'the boxes look like corners [x1, y1, x2, y2], not [x, y, w, h]: read as '
+                f'[x, y, w, h], {len(rows)} of {usable} run past the frame (e.g. {example}), '
+                f'while all {usable} fit inside it as corners. Convert them: w = x2 - x1, '
+                'h = y2 - y1'
+            )
+        else:
+            found = (
+                f"all {usable} boxes lie within {NORMALISED_BOX_LIMIT} pixels of the frame's "
+                f'corner (e.g. {example}): they look normalised to 0-1, but the json needs '
+                '[x, y, w, h] in pixels. Multiply x and w by the frame width, y and h by its '
+                'height'
+            )
+        raise AnnotationError(
+            f'{self.ann_file}: {found}. If the boxes are right, pass check_box_format=False to '
+            f'the dataset.'
+        )
 
     def _number_tracks(self, parsed: ParsedVideoJson, keep: np.ndarray) -> np.ndarray:
         """Dataset-wide instance ids 1..M, one per (video, track key); (N,) with 0 where dropped."""

@@ -14,6 +14,7 @@ from maskfreevis.datasets.annotation_checks import (
     AnnotationError,
     SkipCounter,
     as_int_array,
+    box_format_mistake,
     decode_compressed_rle_counts,
     lookup_labels,
     sanitize_xywh_boxes,
@@ -144,3 +145,25 @@ def test_segmentation_problems_name_each_bad_mask():
     assert 'needs "size" and "counts"' in problems[9]
     assert 'got str' in problems[10]
     assert 'finite numbers' in problems[11]
+
+
+def test_box_format_mistakes_are_told_from_the_boxes_statistics():
+    rng = np.random.default_rng(0)
+    frame_wh = np.tile([[640, 360]], (40, 1))
+    x, y = rng.uniform(0, 560, 40), rng.uniform(0, 300, 40)
+    w, h = rng.uniform(2, 640 - x), rng.uniform(2, 360 - y)
+    xywh = np.stack([x, y, w, h], 1)
+    assert box_format_mistake(xywh, frame_wh) is None
+    kind, rows = box_format_mistake(np.stack([x, y, x + w, y + h], 1), frame_wh)
+    past = (2 * x + w > 641) | (2 * y + h > 361)
+    assert kind == 'corners' and rows.tolist() == np.flatnonzero(past).tolist()
+    kind, rows = box_format_mistake(xywh / [640, 360, 640, 360], frame_wh)
+    assert kind == 'normalised' and len(rows) == 40
+    # amodal boxes running past the border, tiny objects, a single box: not a mistake
+    amodal = np.concatenate([xywh, [[600, 200, 80, 200], [-20, 100, 60, 300]]])
+    assert box_format_mistake(amodal, np.tile([[640, 360]], (42, 1))) is None
+    tiny = np.array([[100, 50, 1.2, 1.0], [0.5, 0.5, 1, 1], [300, 200, 1, 1.4]])
+    assert box_format_mistake(tiny, frame_wh[:3]) is None
+    assert box_format_mistake(np.array([[100, 50, 600, 300]]), frame_wh[:1]) is None
+    # boxes not usable for the statistics are left out
+    assert box_format_mistake(np.array([[np.nan, 0, 1, 1], [0, 0, 0, 5]]), frame_wh[:2]) is None

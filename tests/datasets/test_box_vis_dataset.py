@@ -466,3 +466,52 @@ def test_integral_float_sizes_and_a_byte_order_mark_are_fine(tmp_path, vis_root,
         json.dump(box_only, handle)
     dataset = build(ann_file, vis_root)
     assert dataset.get_data_info(1)['images'][0]['width'] == 48
+
+
+def with_boxes(box_only, convert) -> dict:
+    """``box_only`` with track 11 moving across the frame, every box passed through
+    ``convert([x, y, w, h])``."""
+    data = copy.deepcopy(box_only)
+    data['annotations'][0]['bboxes'] = [[2 + 6 * i, 3 + 3 * i, 10, 8] for i in range(6)]
+    for ann in data['annotations']:
+        ann['bboxes'] = [None if box is None else convert(box) for box in ann['bboxes']]
+    return data
+
+
+@pytest.mark.parametrize(
+    'convert, expected',
+    [
+        (
+            lambda b: [b[0], b[1], b[0] + b[2], b[1] + b[3]],
+            'the boxes look like corners [x1, y1, x2, y2], not [x, y, w, h]: read as [x, y, w, '
+            'h], 4 of 11 run past the frame (e.g. video 1 frame 3, annotation id 11: '
+            '[20.0, 12.0, 30.0, 20.0] in a 48x32 frame), while all 11 fit inside it as corners. '
+            'Convert them: w = x2 - x1, h = y2 - y1. If the boxes are right, pass '
+            'check_box_format=False to the dataset.',
+        ),
+        (
+            lambda b: [b[0] / 48, b[1] / 32, b[2] / 48, b[3] / 32],
+            "all 11 boxes lie within 1.5 pixels of the frame's corner (e.g. video 1 frame 0, "
+            'annotation id 11: [0.041666666666666664, 0.09375, 0.20833333333333334, 0.25] in a '
+            '48x32 frame): they look normalised to 0-1',
+        ),
+    ],
+    ids=['corners', 'normalised'],
+)
+def test_boxes_in_another_format_are_refused(tmp_path, vis_root, vis, box_only, convert, expected):
+    """They trained with exit 0 on wrong boxes; check_box_format=False is the way out."""
+    ann_file = vis.dump_json(str(tmp_path / 'train.json'), with_boxes(box_only, convert))
+    with pytest.raises(AnnotationError) as error:
+        build(ann_file, vis_root)
+    assert str(error.value).startswith(f'{ann_file}: {expected}')
+    assert len(build(ann_file, vis_root, check_box_format=False)) >= 1
+
+
+def test_boxes_at_the_border_and_tiny_boxes_are_no_format_mistake(
+    tmp_path, vis_root, vis, box_only
+):
+    data = copy.deepcopy(box_only)
+    data['annotations'][0]['bboxes'][0] = [40, 20, 20, 20]  # runs past the frame: clipped
+    data['annotations'][2]['bboxes'] = [[0, 0, 1, 1], [47, 31, 1, 1]]  # 1-pixel objects
+    dataset = build(vis.dump_json(str(tmp_path / 'train.json'), data), vis_root)
+    assert dataset.skip_counts['boxes partly outside the image (clipped)'] == 1

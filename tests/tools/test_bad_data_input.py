@@ -136,3 +136,30 @@ def test_cut_short_rle_in_the_ground_truth_is_refused_before_inference(
     )
     assert 'the mask is cut short or corrupt' in output
     assert 'Evaluate annotation type' not in output
+
+
+@pytest.mark.parametrize(
+    'convert, expected',
+    [
+        (lambda b: [b[0], b[1], b[0] + b[2], b[1] + b[3]], 'the boxes look like corners'),
+        (lambda b: [b[0] / 96, b[1] / 64, b[2] / 96, b[3] / 64], 'they look normalised to 0-1'),
+    ],
+    ids=['corners', 'normalised'],
+)
+def test_boxes_in_another_format_are_refused_before_training(
+    tiny_dataset, tmp_path, convert, expected
+):
+    """They trained with exit 0 on wrong boxes."""
+    root = copy_dataset(tiny_dataset, tmp_path / 'data')
+    ann_file = osp.join(root, 'annotations', 'train.json')
+
+    def rewrite(data):
+        for ann in data['annotations']:
+            ann['bboxes'] = [None if b is None else convert(b) for b in ann['bboxes']]
+
+    edit_json(ann_file, rewrite)
+    work_dir = str(tmp_path / 'work')
+    output = run_failing(train_args(work_dir, root))
+    assert f'AnnotationError: {ann_file}: ' in output and expected in output
+    assert 'check_box_format=False' in output
+    assert not [name for name in os.listdir(work_dir) if name.endswith('.pth')]
