@@ -7,6 +7,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import numpy as np
 from mmdet.datasets import BaseVideoDataset
 from mmdet.registry import DATASETS
+from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.logging import print_log
 
 from .annotation_checks import (
@@ -14,12 +15,15 @@ from .annotation_checks import (
     BOX_EMPTY,
     BOX_OUTSIDE,
     NORMALISED_BOX_LIMIT,
+    ORIENTATION_APPLYING_COLOR_TYPES,
     AnnotationError,
     FrameError,
     SkipCounter,
     box_format_mistake,
     check_image_files,
     diagnose_frames,
+    exif_orientation,
+    exif_orientation_problem,
     load_annotation_json,
     lookup_labels,
     sanitize_xywh_boxes,
@@ -83,6 +87,7 @@ class BoxVISDataset(BaseVideoDataset):
     ) -> None:
         self.check_files = check_files
         self.check_box_format = check_box_format
+        self._orientation_applied: Optional[bool] = None
         self.skip_counts: Dict[str, int] = {}
         self._skips: Optional[SkipCounter] = None
         super().__init__(*args, **kwargs)
@@ -365,6 +370,7 @@ class BoxVISDataset(BaseVideoDataset):
                 self.ann_file,
                 self.backend_args,
             )
+            self._check_first_frames_orientation(data_list)
         self._skips.log_summary()
         self.skip_counts = dict(self._skips.counts)
         if not data_list:
@@ -400,8 +406,67 @@ class BoxVISDataset(BaseVideoDataset):
             data = super().prepare_data(idx)
         except Exception as error:  # noqa: BLE001  re-raised with the video named
             raise self._frame_error(video_index, error) from error
+        if self.loads_with_orientation():
+            self._check_loaded_frames_orientation(data)
         self._check_decoded_sizes(video_index, data)
         return data
+
+    def loads_with_orientation(self) -> bool:
+        """Whether the pipeline decodes frames applying their EXIF orientation: a
+        ``LoadImageFromFile`` (also inside ``TransformBroadcaster`` & co.) whose ``color_type``
+        is ``'color'`` or ``'grayscale'`` (the default) rather than ``'color_ignore_orientation'``
+        / ``'unchanged'``. Frames carrying an orientation tag are then refused, since their
+        boxes are in the stored grid."""
+        if self._orientation_applied is not None:
+            return self._orientation_applied
+        pending, found = [self.pipeline], False
+        while pending and not found:
+            transform = pending.pop()
+            found = getattr(transform, 'color_type', None) in ORIENTATION_APPLYING_COLOR_TYPES
+            children = getattr(transform, 'transforms', None)
+            if isinstance(children, (list, tuple)):
+                pending.extend(children)
+            elif children is not None:
+                pending.append(children)
+        self._orientation_applied = found
+        return found
+
+    def _check_first_frames_orientation(self, data_list: List[dict]) -> None:
+        """At start-up: the first frame of every video carries no EXIF orientation the pipeline
+        would apply (one header read per video; local files only). Frames are tagged per
+        video when a tool or a camera wrote them, so this finds the usual case early; every
+        loaded frame is checked again in :meth:`prepare_data`."""
+        if not data_list or not self.loads_with_orientation():
+            return
+        first = data_list[0]['images'][0]['img_path']
+        if not isinstance(get_file_backend(first, backend_args=self.backend_args), LocalBackend):
+            return
+        for video in data_list:
+            frame = video['images'][0]
+            orientation = exif_orientation(frame['img_path'])
+            if orientation != 1:
+                raise FrameError(
+                    f'{self.ann_file}: '
+                    + exif_orientation_problem(
+                        frame['img_path'], orientation, f'video {video["video_id"]} frame 0'
+                    )
+                )
+
+    def _check_loaded_frames_orientation(self, data: dict) -> None:
+        """Every loaded frame carries no EXIF orientation that the pipeline applied."""
+        samples = data.get('data_samples') if isinstance(data, dict) else None
+        for frame in getattr(samples, 'video_data_samples', None) or []:
+            path = frame.metainfo.get('img_path')
+            if not isinstance(path, str) or not osp.isfile(path):
+                continue
+            orientation = exif_orientation(path)
+            if orientation != 1:
+                where = (
+                    f'video {frame.metainfo.get("video_id")} frame {frame.metainfo.get("frame_id")}'
+                )
+                raise FrameError(
+                    f'{self.ann_file}: ' + exif_orientation_problem(path, orientation, where)
+                )
 
     def _frame_sizes_hw(self, video_index: int) -> np.ndarray:
         """(L, 2) height and width of each frame of a video, as the json gives them."""

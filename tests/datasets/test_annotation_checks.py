@@ -5,6 +5,7 @@ import logging
 import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
+from PIL import Image
 
 from maskfreevis.datasets.annotation_checks import (
     BOX_CLIPPED,
@@ -16,6 +17,8 @@ from maskfreevis.datasets.annotation_checks import (
     as_int_array,
     box_format_mistake,
     decode_compressed_rle_counts,
+    diagnose_frames,
+    exif_orientation,
     lookup_labels,
     sanitize_xywh_boxes,
     segmentation_problems,
@@ -167,3 +170,19 @@ def test_box_format_mistakes_are_told_from_the_boxes_statistics():
     assert box_format_mistake(np.array([[100, 50, 600, 300]]), frame_wh[:1]) is None
     # boxes not usable for the statistics are left out
     assert box_format_mistake(np.array([[np.nan, 0, 1, 1], [0, 0, 0, 5]]), frame_wh[:2]) is None
+
+
+def test_exif_orientation_is_read_and_reported(tmp_path):
+    plain, tagged = str(tmp_path / 'plain.jpg'), str(tmp_path / 'tagged.jpg')
+    Image.new('RGB', (12, 8)).save(plain)
+    exif = Image.Exif()
+    exif[0x0112] = 8
+    Image.new('RGB', (12, 8)).save(tagged, exif=exif.tobytes())
+    (tmp_path / 'broken.jpg').write_bytes(b'not an image')
+    assert exif_orientation(plain) == 1 and exif_orientation(tagged) == 8
+    assert exif_orientation(str(tmp_path / 'broken.jpg')) == 1
+    assert diagnose_frames([plain]) == []
+    assert diagnose_frames([tagged]) == [
+        f'{tagged} has an EXIF orientation tag (8: rotated 270 degrees); decoders that apply it '
+        'turn the frame'
+    ]

@@ -4,12 +4,14 @@ import copy
 import os
 import os.path as osp
 
+import cv2
 import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
 from mmdet.registry import DATASETS
+from PIL import Image
 
-from maskfreevis.datasets import AnnotationError, BoxVISDataset
+from maskfreevis.datasets import AnnotationError, BoxVISDataset, FrameError
 
 
 def build(ann_file, img_root, **kwargs):
@@ -515,3 +517,70 @@ def test_boxes_at_the_border_and_tiny_boxes_are_no_format_mistake(
     data['annotations'][2]['bboxes'] = [[0, 0, 1, 1], [47, 31, 1, 1]]  # 1-pixel objects
     dataset = build(vis.dump_json(str(tmp_path / 'train.json'), data), vis_root)
     assert dataset.skip_counts['boxes partly outside the image (clipped)'] == 1
+
+
+def tag_orientation(path: str, orientation: int = 6) -> None:
+    """Re-save a JPEG with an EXIF orientation tag (6: shown rotated 90 degrees)."""
+    with Image.open(path) as image:
+        pixels = image.copy()
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    pixels.save(path, exif=exif.tobytes())
+
+
+LOAD_CLIP = [
+    dict(type='TransformBroadcaster', transforms=[dict(type='LoadImageFromFile')]),
+    dict(type='PackTrackInputs'),
+]
+
+
+def test_frames_with_an_exif_orientation_are_refused_at_start_up(tmp_path, vis_root, vis, box_only):
+    """OpenCV turns such frames on loading while the boxes stay in the stored grid; on square
+    frames nothing else would notice."""
+    path = osp.join(vis_root, 'vid_a', '00000.jpg')
+    tag_orientation(path)
+    assert cv2.imread(path).shape[:2] == (vis.FRAME_W, vis.FRAME_H)  # what OpenCV does
+    ann_file = vis.dump_json(str(tmp_path / 'train.json'), box_only)
+    with pytest.raises(FrameError) as error:
+        build(ann_file, vis_root, pipeline=LOAD_CLIP)
+    assert str(error.value).startswith(
+        f'{ann_file}: video 1 frame 0 ({path}) has an EXIF orientation tag (6: rotated 90 '
+        "degrees), and the pipeline's LoadImageFromFile decodes frames with color_type 'color'"
+    )
+    assert "LoadImageFromFile(color_type='color_ignore_orientation')" in str(error.value)
+
+
+def test_a_tagged_frame_later_in_a_video_is_refused_when_loaded(tmp_path, vis_root, vis, box_only):
+    path = osp.join(vis_root, 'vid_a', '00003.jpg')
+    tag_orientation(path, 3)
+    dataset = build(
+        vis.dump_json(str(tmp_path / 'val.json'), box_only),
+        vis_root,
+        pipeline=LOAD_CLIP,
+        test_mode=True,
+    )
+    dataset.prepare_data(1)  # vid_b: untagged
+    with pytest.raises(
+        FrameError,
+        match=r'video 1 frame 3 \(.*00003.jpg\) has an EXIF orientation tag \(3: rotated 180',
+    ):
+        dataset.prepare_data(0)
+
+
+def test_frames_loaded_as_stored_may_carry_an_orientation(tmp_path, vis_root, vis, box_only):
+    """The YouTube-VIS convention: boxes in the stored pixel grid, so frames are loaded so."""
+    for index in range(6):
+        tag_orientation(osp.join(vis_root, 'vid_a', f'{index:05d}.jpg'))
+    as_stored = [
+        dict(
+            type='TransformBroadcaster',
+            transforms=[dict(type='LoadImageFromFile', color_type='color_ignore_orientation')],
+        ),
+        dict(type='PackTrackInputs'),
+    ]
+    ann_file = vis.dump_json(str(tmp_path / 'train.json'), box_only)
+    dataset = build(ann_file, vis_root, pipeline=as_stored, test_mode=True)
+    assert not dataset.loads_with_orientation()
+    frames = dataset.prepare_data(0)['inputs']
+    assert tuple(frames.shape[-2:]) == (vis.FRAME_H, vis.FRAME_W)
+    assert build(ann_file, vis_root, pipeline=LOAD_CLIP, test_mode=True, check_files=False)

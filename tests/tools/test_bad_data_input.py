@@ -10,6 +10,7 @@ import subprocess
 from typing import Sequence
 
 import pytest
+from PIL import Image
 
 from .conftest import DEMO_CONFIG, PYTHON, REPO_ROOT, run_tool, tiny_run_options
 
@@ -163,3 +164,24 @@ def test_boxes_in_another_format_are_refused_before_training(
     assert f'AnnotationError: {ann_file}: ' in output and expected in output
     assert 'check_box_format=False' in output
     assert not [name for name in os.listdir(work_dir) if name.endswith('.pth')]
+
+
+def test_frames_with_an_exif_orientation_are_named_not_the_json(tiny_dataset, tmp_path):
+    """A phone's frames: OpenCV turns them on loading; the error blamed the json's width and
+    height (and said nothing on square frames)."""
+    root = copy_dataset(tiny_dataset, tmp_path / 'data')
+    video = osp.join(root, 'train', 'JPEGImages', 'video_0002')
+    for name in os.listdir(video):
+        path = osp.join(video, name)
+        with Image.open(path) as image:
+            pixels = image.copy()
+        exif = Image.Exif()
+        exif[0x0112] = 6
+        pixels.save(path, exif=exif.tobytes())
+    output = run_failing(train_args(str(tmp_path / 'work'), root))
+    assert (
+        f'FrameError: {root}/annotations/train.json: video 3 frame 0 ({video}/00000.jpg) has an '
+        'EXIF orientation tag (6: rotated 90 degrees)' in output
+    )
+    assert "color_type='color_ignore_orientation'" in output
+    assert 'but the json says' not in output
