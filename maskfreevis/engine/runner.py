@@ -1,55 +1,98 @@
-"""Build mmengine's Runner the way every entry point of the package needs it.
+"""The package's Runner (named by the configs' ``runner_type``) and :func:`build_runner`.
 
-``tools/train.py``, ``tools/test.py`` (also under ``mim train/test``) and the demo call
-:func:`build_runner`, so distributed start-up on CPU-only machines and the hooks the package
-relies on are the same everywhere, and configs need not list those hooks.
+What runs is what the config declares: the hooks in ``default_hooks`` / ``custom_hooks``, the
+training loop in ``train_cfg``, the Runner in ``runner_type``. :func:`build_runner` only prepares
+the launcher (distributed start-up on machines without CUDA) and builds the config's Runner the
+way mmdet's ``tools/train.py`` does; ``Runner.from_cfg`` on the same config gets the same hooks
+and writes the same checkpoints, and loses only :class:`CheckpointPolicyRunner`'s loading
+messages, ``trusted_checkpoints`` and the ``--resume`` fallbacks.
 """
 
+import copy
+import re
+from collections import OrderedDict
+from typing import Callable, List, Tuple, Union
+
+from mmdet.registry import RUNNERS
 from mmengine.config import Config
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner, load_state_dict
 
 from maskfreevis.utils import setup_cpu_distributed
 from maskfreevis.utils.checkpoint_files import resolve_auto_resume
+from maskfreevis.utils.checkpoint_loading import read_checkpoint, trusted_locations_of
 
-from .hooks import use_safe_checkpoint_hook
+from .work_dir_guard import check_work_dir_is_folder
 
-__all__ = ['DEFAULT_CUSTOM_HOOKS', 'add_default_custom_hooks', 'build_runner']
-
-# Hooks every run gets unless its config already lists a hook of that type.
-# CheckpointTrustHook: the config's `trusted_checkpoints` opt-in to a full unpickle.
-# CheckpointMatchHook: refuses a checkpoint that does not fit the model.
-# DivergenceHook: stops a diverging run before its checkpoint is saved.
-DEFAULT_CUSTOM_HOOKS = (
-    dict(type='CheckpointTrustHook'),
-    dict(type='CheckpointMatchHook'),
-    dict(type='DivergenceHook'),
-)
+__all__ = ['CheckpointPolicyRunner', 'build_runner']
 
 
-def add_default_custom_hooks(cfg: Config) -> None:
-    """Append each of :data:`DEFAULT_CUSTOM_HOOKS` whose type ``cfg.custom_hooks`` lacks.
+@RUNNERS.register_module()
+class CheckpointPolicyRunner(Runner):
+    """mmengine's ``Runner`` whose checkpoint loading follows the package's policy.
 
-    Idempotent: a hook type already in the config (with its own arguments) is left alone.
+    * ``load_from``, ``--resume`` and testing read the checkpoint with
+      :func:`maskfreevis.utils.checkpoint_loading.read_checkpoint`: weights-only for local files
+      and URLs alike (mmengine 0.10.7 unpickles downloads in full), a refusal naming the file
+      (:class:`~maskfreevis.utils.UntrustedCheckpointError`), and a full unpickle only for the
+      files the config lists in ``trusted_checkpoints``. Then, as mmengine does, the
+      ``after_load_checkpoint`` hooks see the checkpoint and its weights go into the model.
+    * ``resume = True`` without ``load_from`` continues from the work_dir's ``last_checkpoint``,
+      or from its newest ``iter_N.pth`` when that file is stale or empty, and says so; with no
+      checkpoint there the log says that training starts from iteration 1
+      (:func:`maskfreevis.utils.checkpoint_files.resolve_auto_resume`; mmengine logs "resumed
+      from None").
+    * a ``work_dir`` that is an existing file is named before mmengine tries to create it.
+
+    Built by ``RUNNERS.build(cfg)`` (mmdet's and this package's ``tools/train.py``,
+    ``tools/test.py``) when the config says ``runner_type = 'CheckpointPolicyRunner'``.
     """
-    custom_hooks = list(cfg.get('custom_hooks', None) or [])
-    present = {hook.get('type') for hook in custom_hooks}
-    custom_hooks += [dict(hook) for hook in DEFAULT_CUSTOM_HOOKS if hook['type'] not in present]
-    cfg.custom_hooks = custom_hooks
+
+    @classmethod
+    def from_cfg(cls, cfg: Config) -> 'CheckpointPolicyRunner':
+        """The Runner of ``cfg`` (left unchanged), after the work_dir and resume checks."""
+        cfg = copy.deepcopy(cfg)
+        check_work_dir_is_folder(cfg.work_dir)
+        resolve_auto_resume(cfg)
+        return super().from_cfg(cfg)
+
+    def load_checkpoint(
+        self,
+        filename: str,
+        map_location: Union[str, Callable] = 'cpu',
+        strict: bool = False,
+        revise_keys: List[Tuple[str, str]] = [(r'^module.', '')],  # noqa: B006 (mmengine's)
+    ) -> dict:
+        """Load ``filename`` into the model (see the class doc); arguments as mmengine's.
+
+        Returns:
+            The checkpoint (``meta``, ``state_dict``, ``message_hub``, ...), as ``resume`` needs.
+        """
+        checkpoint = read_checkpoint(filename, map_location, trusted_locations_of(self.cfg))
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        state_dict = checkpoint.get('state_dict', checkpoint)
+        metadata = getattr(state_dict, '_metadata', OrderedDict())
+        for pattern, replacement in revise_keys:
+            state_dict = OrderedDict(
+                (re.sub(pattern, replacement, key), value) for key, value in state_dict.items()
+            )
+        state_dict._metadata = metadata  # what torch's load_state_dict reads per module
+        load_state_dict(model, state_dict, strict, self.logger)
+        # The flag mmengine's own load_checkpoint sets: load_or_resume then loads nothing more.
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
 
 
 def build_runner(cfg: Config) -> Runner:
     """The Runner of a full config (``cfg.launcher`` as the tool's ``--launcher``).
 
     Sets up distributed data parallel when asked, also on machines without CUDA
-    (:func:`maskfreevis.utils.setup_cpu_distributed`), adds the default custom hooks, makes the
-    checkpoint hook a :class:`~maskfreevis.engine.hooks.SafeCheckpointHook`, resolves
-    ``resume=True`` to a checkpoint
-    (:func:`maskfreevis.utils.checkpoint_files.resolve_auto_resume`), then builds the config's
-    ``runner_type`` or mmengine's :class:`Runner`.
+    (:func:`maskfreevis.utils.setup_cpu_distributed`, which also sets
+    ``cfg.model_wrapper_cfg.device_ids = None`` there), then builds the config's
+    ``runner_type`` (``RUNNERS.build``) or mmengine's :class:`Runner`, as mmdet's
+    ``tools/train.py`` does. Nothing else is added: the config is what runs.
     """
     setup_cpu_distributed(cfg)
-    add_default_custom_hooks(cfg)
-    use_safe_checkpoint_hook(cfg)  # atomic, weights-only-loadable checkpoints
-    resolve_auto_resume(cfg)  # `--resume`: an explicit checkpoint, or a clear "nothing to resume"
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)

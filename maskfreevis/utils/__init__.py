@@ -2,16 +2,23 @@
 numpy 2), in one place, and environment helpers.
 
 Every fix names its upstream bug (details in its module); none edits or monkey-patches an installed
-package.
+package, and importing the package installs none of them: each is used where the package's own
+code, or the runtime its configs declare, needs it.
 
-* torch >= 2.6 loads with ``weights_only=True``, but mmengine 0.10.7 Runner checkpoints need a
-  full unpickle (open-mmlab/mmengine#1655): :mod:`.checkpoint_loading` registers the few safe
-  globals and loads weights-only always (a full unpickle only on explicit opt-in);
-  :class:`maskfreevis.engine.hooks.SafeCheckpointHook` writes checkpoints that need no trust.
+* mmengine 0.10.7 ``CheckpointHook`` pickles ``HistoryBuffer`` objects, which torch >= 2.6's
+  weights-only ``torch.load`` refuses (open-mmlab/mmengine#1655), and numpy values, which it
+  refuses too: :class:`maskfreevis.engine.hooks.SafeCheckpointHook` writes tensors and Python
+  values only, so the package's checkpoints load weights-only anywhere.
+* mmengine 0.10.7 ``load_from_http`` unpickles downloads in full (``torch.hub``'s
+  ``weights_only=False`` default), and a weights-only refusal names neither the file nor a way to
+  vouch for it: :mod:`.checkpoint_loading` (``read_checkpoint``), used by
+  :class:`maskfreevis.engine.CheckpointPolicyRunner` and the API.
 * mmengine 0.10.7 ``CheckpointHook`` deletes the oldest checkpoint before writing the new one,
-  and writes non-atomically: :class:`maskfreevis.engine.hooks.SafeCheckpointHook`.
+  and ``LocalBackend.put`` writes in place: :class:`.checkpoint_files.AtomicLocalBackend`, a file
+  backend registered under ``'atomic_local'``, which ``SafeCheckpointHook`` uses.
 * mmengine 0.10.7 ``Runner.load_or_resume`` "resumes" from ``None`` without a word and trusts a
-  stale ``last_checkpoint``: :mod:`.checkpoint_files`.
+  stale ``last_checkpoint``: :mod:`.checkpoint_files`, used by
+  :class:`maskfreevis.engine.CheckpointPolicyRunner`.
 * mmengine 0.10.7 ``Runner.load_checkpoint`` loads weights that do not fit the model with a
   warning only: :class:`maskfreevis.engine.hooks.CheckpointMatchHook`.
 * mmdet 3.3.0 ``ytviseval.py`` uses ``np.float`` (removed in numpy 1.24): :mod:`.numpy_compat`,
@@ -26,8 +33,6 @@ package.
   in the model, where it belongs (``MaskFreeDataPreprocessor`` pads ground-truth masks per clip).
 """
 
-import warnings
-
 from .checkpoint_files import find_resumable_checkpoint, resolve_auto_resume
 from .checkpoint_loading import (
     TRUST_ENV_VAR,
@@ -36,8 +41,7 @@ from .checkpoint_loading import (
     checkpoint_safe_globals,
     is_trusted_checkpoint,
     load_checkpoint_file,
-    register_checkpoint_loaders,
-    register_safe_globals,
+    read_checkpoint,
     trust_checkpoints,
 )
 from .checkpoint_match import (
@@ -50,29 +54,6 @@ from .launcher import export_local_rank
 from .numpy_compat import numpy_float_alias
 from .result_collection import RESULT_COLLECTION_DIR, removing_result_collection_dir
 
-
-def register_compat_fixes() -> None:
-    """Install the fixes that must be active as soon as the plugin is imported."""
-    register_safe_globals()
-    register_checkpoint_loaders()
-
-
-def __getattr__(name: str):
-    # Deprecated location of the hook (it moved to maskfreevis.engine.hooks); imported lazily,
-    # since the engine imports this package.
-    if name == 'CheckpointTrustHook':
-        warnings.warn(
-            'maskfreevis.utils.CheckpointTrustHook moved to '
-            'maskfreevis.engine.hooks.CheckpointTrustHook',
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        from ..engine.hooks import CheckpointTrustHook
-
-        return CheckpointTrustHook
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-
-
 __all__ = [
     'TRUST_ENV_VAR',
     'CheckpointReadError',
@@ -80,8 +61,7 @@ __all__ = [
     'checkpoint_safe_globals',
     'is_trusted_checkpoint',
     'load_checkpoint_file',
-    'register_checkpoint_loaders',
-    'register_safe_globals',
+    'read_checkpoint',
     'trust_checkpoints',
     'find_resumable_checkpoint',
     'resolve_auto_resume',
@@ -93,5 +73,4 @@ __all__ = [
     'export_local_rank',
     'RESULT_COLLECTION_DIR',
     'removing_result_collection_dir',
-    'register_compat_fixes',
 ]

@@ -1,33 +1,37 @@
-"""Checkpoint loading that never runs code from a checkpoint nobody vouched for.
+"""Reading checkpoints without running code from a file nobody vouched for.
 
-Upstream bug: torch 2.6 made ``torch.load(weights_only=True)`` the default, but mmengine 0.10.7
-(``mmengine/runner/checkpoint.py`` ``load_from_local`` / ``load_from_http``) calls ``torch.load``
-without ``weights_only``, and a checkpoint written by mmengine's Runner pickles ``HistoryBuffer``
-objects whose state holds functions (pickled through ``builtins.getattr``), numpy arrays and
-``collections.Counter``; so ``resume=True`` and ``load_from`` fail with ``UnpicklingError``
-(open-mmlab/mmengine#1655; fixed on mmengine ``main``, 0.11.0rc0, unreleased, by switching to
-``weights_only=False``, i.e. a full unpickle that can execute code).
+What the pinned stack does on its own (torch 2.13, mmengine 0.10.7):
 
-Our fix keeps torch's safe loader on every path:
+* a local file: mmengine's ``load_from_local`` calls ``torch.load`` without ``weights_only``, so
+  torch >= 2.6 loads it weights-only. Safe, but a refusal is torch's long message, which does not
+  name the file, and there is no way to load one trusted file in full (only the process-wide
+  ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``);
+* an ``http(s)://`` URL (``load_from``, ``torchvision://``): mmengine's ``load_from_http`` goes
+  through ``torch.hub.load_state_dict_from_url``, whose ``weights_only`` defaults to ``False``: a
+  **full unpickle of a download**, which can execute code (upstream: torch 2.13 ``torch/hub.py``;
+  mmengine 0.10.7 ``mmengine/runner/checkpoint.py``; open-mmlab/mmengine#1655 switches mmengine to
+  an explicit ``weights_only=False`` on ``main``, unreleased);
+* a checkpoint written by mmengine's ``CheckpointHook`` pickles ``HistoryBuffer`` objects (their
+  statistics functions through ``builtins.getattr``), which the weights-only loader rightly
+  refuses, so such files do not resume under torch >= 2.6 (the same mmengine issue).
 
-* :func:`register_safe_globals` allows exactly the harmless globals the package's checkpoints
-  need (numpy arrays, scalars and dtypes; ``collections.Counter`` of ``MultiStepLR``) with
-  ``torch.serialization.add_safe_globals``. ``getattr`` is never allowed (it reaches any
-  attribute of an allowed object); instead
-  :class:`~maskfreevis.engine.hooks.SafeCheckpointHook` writes the message hub's history buffers
-  as plain arrays, so the package's own checkpoints, resume included, load with
-  ``weights_only=True``.
-* :func:`register_checkpoint_loaders` re-registers mmengine's loaders for local paths and
-  http(s) URLs: ``weights_only=True`` always; a file that needs more is refused with
-  :class:`UntrustedCheckpointError` naming it, unless the user opted in for that file
-  (the config option ``trusted_checkpoints``, :func:`trust_checkpoints`, ``publish_model.py
-  --trust``) or for every file (``MASKFREEVIS_TRUST_CHECKPOINTS=1``). Every full unpickle logs
-  a warning naming the file.
-* a file that is not a readable torch checkpoint (empty, truncated, not a checkpoint at all)
-  raises :class:`CheckpointReadError` naming it.
+:func:`read_checkpoint` is what the package's runtime uses instead
+(:class:`maskfreevis.engine.CheckpointPolicyRunner` for ``load_from`` / ``--resume`` / testing,
+``init_vis_model``, ``publish_model.py``, the converters): local paths and ``http(s)`` URLs are
+read weights-only, with numpy's array and scalar types allowed for the duration of the call (files
+written by other tools keep numpy values in ``meta``; nothing is registered process-wide); a
+refusal raises :class:`UntrustedCheckpointError` naming the file and how to vouch for it (the
+config option ``trusted_checkpoints``, :func:`trust_checkpoints`, ``publish_model.py --trust``,
+or ``MASKFREEVIS_TRUST_CHECKPOINTS=1``); every full unpickle logs a warning naming the file; a
+file that is no readable checkpoint raises :class:`CheckpointReadError` naming it. Other schemes
+(``imagenet-bundled://``, ``torchvision://``, ``open-mmlab://``, ``s3://``) go to mmengine's
+``CheckpointLoader``. The package's own checkpoints need none of this: they hold only tensors and
+Python values (:class:`maskfreevis.engine.hooks.SafeCheckpointHook`), so plain ``torch.load`` and
+a plain mmengine ``Runner`` read them.
+
+Importing this module changes nothing: mmengine's loaders and torch's safe globals stay as they are.
 """
 
-import collections
 import contextlib
 import io
 import logging
@@ -39,7 +43,6 @@ from typing import Callable, Iterator, List, Optional, Sequence, Union
 import numpy as np
 import torch
 from mmengine.logging import print_log
-from mmengine.runner.checkpoint import CheckpointLoader
 
 TRUST_ENV_VAR = 'MASKFREEVIS_TRUST_CHECKPOINTS'
 
@@ -52,6 +55,9 @@ TRUST_HINT = (
     '`python tools/model_converters/publish_model.py --trust IN.pth OUT.pth`, whose '
     'output loads safely everywhere.'
 )
+
+# The URL schemes read here; every other scheme goes to mmengine's CheckpointLoader.
+HTTP_PREFIXES = ('http://', 'https://')
 
 # Files and directories whose checkpoints may be fully unpickled. Managed by `trust_checkpoints`.
 _trusted_locations: List[str] = []
@@ -66,29 +72,32 @@ class CheckpointReadError(RuntimeError):
 
 
 def checkpoint_safe_globals() -> list:
-    """The globals a checkpoint of this package may reference besides torch's own.
+    """The numpy globals allowed while :func:`read_checkpoint` reads a file.
 
-    numpy arrays, scalars and dtypes come from the message hub (``eta``, history buffers
-    written as arrays) and from datasets' metainfo; ``collections.Counter`` from the state of
-    ``MultiStepLR``. None of them can execute code when rebuilt.
+    numpy arrays, scalars and dtypes appear in checkpoints written by other tools (``meta``,
+    mmengine's message hub as this package wrote it before 0.1). Rebuilding them runs no code of
+    the file's choosing. (``collections.Counter``, in ``MultiStepLR``'s state, is on torch's own
+    list since torch 2.5.)
     """
     from numpy._core import multiarray
 
-    allowed = [
-        np.ndarray,
-        np.dtype,
-        multiarray._reconstruct,
-        multiarray.scalar,
-        collections.Counter,
-    ]
+    allowed = [np.ndarray, np.dtype, multiarray._reconstruct, multiarray.scalar]
     # numpy 2 rebuilds a dtype as an instance of its per-type class (np.dtypes.Float64DType, ...).
     allowed += [getattr(np.dtypes, name) for name in dir(np.dtypes) if name.endswith('DType')]
     return allowed
 
 
-def register_safe_globals() -> None:
-    """Allow :func:`checkpoint_safe_globals` in every ``torch.load(weights_only=True)``."""
-    torch.serialization.add_safe_globals(checkpoint_safe_globals())
+@contextlib.contextmanager
+def allowing_numpy_globals() -> Iterator[None]:
+    """Allow :func:`checkpoint_safe_globals` in ``torch.load(weights_only=True)`` inside the block.
+
+    Only the globals not already allowed are added, and only those are removed afterwards, so a
+    caller's own ``torch.serialization.add_safe_globals`` is left as it was.
+    """
+    present = torch.serialization.get_safe_globals()
+    added = [item for item in checkpoint_safe_globals() if item not in present]
+    with torch.serialization.safe_globals(added):
+        yield
 
 
 def _resolve(location: str) -> str:
@@ -109,6 +118,12 @@ def trust_checkpoints(locations: Sequence[str]) -> Iterator[None]:
     finally:
         for loc in added:
             _trusted_locations.remove(loc)
+
+
+def trusted_locations_of(cfg) -> List[str]:
+    """The config's ``trusted_checkpoints`` as a list (``--cfg-options`` gives a single string)."""
+    trusted = cfg.get('trusted_checkpoints', None) or []
+    return [trusted] if isinstance(trusted, str) else list(trusted)
 
 
 def is_trusted_checkpoint(filename: str) -> bool:
@@ -164,7 +179,10 @@ def _load(
     if isinstance(source, io.BytesIO):
         source.seek(0)
     try:
-        return torch.load(source, map_location=map_location, weights_only=weights_only)
+        if weights_only:
+            with allowing_numpy_globals():
+                return torch.load(source, map_location=map_location, weights_only=True)
+        return torch.load(source, map_location=map_location, weights_only=False)
     except pickle.UnpicklingError as error:
         if weights_only:
             raise
@@ -221,7 +239,7 @@ def load_checkpoint_file(
     return _load(source, map_location, filename, weights_only=False)
 
 
-def _load_from_local(filename: str, map_location: Optional[Union[str, Callable]] = None) -> dict:
+def _read_local(filename: str, map_location: Optional[Union[str, Callable]]) -> dict:
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         what = (
@@ -231,9 +249,9 @@ def _load_from_local(filename: str, map_location: Optional[Union[str, Callable]]
     return load_checkpoint_file(filename, map_location, filename)
 
 
-def _load_from_http(
-    filename: str,
-    map_location: Optional[Union[str, Callable]] = None,
+def _read_http(
+    url: str,
+    map_location: Optional[Union[str, Callable]],
     model_dir: Optional[str] = None,
 ) -> dict:
     # Same cache location and file naming as mmengine's loader, so cached downloads are reused.
@@ -244,20 +262,44 @@ def _load_from_http(
 
     model_dir = model_dir or osp.join(get_dir(), 'checkpoints')
     os.makedirs(model_dir, exist_ok=True)
-    cached_file = osp.join(model_dir, osp.basename(urlparse(filename).path))
+    cached_file = osp.join(model_dir, osp.basename(urlparse(url).path))
     rank, world_size = get_dist_info()
     if rank == 0 and not osp.exists(cached_file):
-        download_url_to_file(filename, cached_file, progress=True)
+        download_url_to_file(url, cached_file, progress=True)
     if world_size > 1:
         torch.distributed.barrier()
         if rank > 0 and not osp.exists(cached_file):
-            download_url_to_file(filename, cached_file, progress=True)
-    return load_checkpoint_file(cached_file, map_location, filename)
+            download_url_to_file(url, cached_file, progress=True)
+    return load_checkpoint_file(cached_file, map_location, url)
 
 
-def register_checkpoint_loaders() -> None:
-    """Replace mmengine's local-path and http(s) checkpoint loaders by the trust-aware ones."""
-    CheckpointLoader.register_scheme(prefixes='', loader=_load_from_local, force=True)
-    CheckpointLoader.register_scheme(
-        prefixes=('http://', 'https://'), loader=_load_from_http, force=True
-    )
+def read_checkpoint(
+    filename: str,
+    map_location: Optional[Union[str, Callable]] = None,
+    trusted: Sequence[str] = (),
+) -> dict:
+    """Read a checkpoint under the package's policy (see the module doc).
+
+    Args:
+        filename: a local path, an ``http(s)://`` URL, or another scheme mmengine's
+            ``CheckpointLoader`` knows (``imagenet-bundled://``, ``torchvision://``, ...).
+        map_location: as for :func:`torch.load`.
+        trusted: files, directories or URLs whose checkpoints may be unpickled in full (the
+            config's ``trusted_checkpoints``), besides those of :func:`trust_checkpoints`.
+
+    Returns:
+        Whatever the file holds (usually a dict with ``state_dict`` and ``meta``).
+
+    Raises:
+        FileNotFoundError: a local path that is no file, named.
+        UntrustedCheckpointError: the file needs a full unpickle and nobody vouched for it.
+        CheckpointReadError: the file is not a readable checkpoint.
+    """
+    with trust_checkpoints(list(trusted)):
+        if filename.startswith(HTTP_PREFIXES):
+            return _read_http(filename, map_location)
+        if '://' not in filename:
+            return _read_local(filename, map_location)
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    return CheckpointLoader.load_checkpoint(filename, map_location=map_location)

@@ -15,9 +15,8 @@ from typing import List, Mapping, Sequence
 import torch
 from mmengine.logging import print_log
 from mmengine.runner import load_state_dict
-from mmengine.runner.checkpoint import CheckpointLoader
 
-from .checkpoint_loading import trust_checkpoints
+from .checkpoint_loading import read_checkpoint, trusted_locations_of
 
 # The config option that lets a checkpoint load partially (only the matching weights).
 PARTIAL_OPTION = 'allow_partial_checkpoint'
@@ -134,9 +133,7 @@ def load_model_checkpoint(
     Returns:
         The loaded checkpoint (``meta`` included).
     """
-    trusted = cfg.get('trusted_checkpoints', None) or []
-    with trust_checkpoints([trusted] if isinstance(trusted, str) else list(trusted)):
-        checkpoint = CheckpointLoader.load_checkpoint(filename, map_location=map_location)
+    checkpoint = read_checkpoint(filename, map_location, trusted_locations_of(cfg))
     lines = check_checkpoint_matches(model, checkpoint, filename, partial_allowed(cfg))
     if lines:
         print_log(mismatch_warning(filename, lines), logger='current', level=logging.WARNING)

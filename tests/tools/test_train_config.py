@@ -37,8 +37,9 @@ def test_defaults(train_tool, monkeypatch, config_file):
     assert cfg.work_dir == osp.join('./work_dirs', 'toy_config')
     assert cfg.launcher == 'none'
     assert 'resume' not in cfg
-    # the config's own hooks; build_runner adds CheckpointTrustHook and the other defaults
+    # the config's own hooks, nothing added
     assert [hook['type'] for hook in cfg.custom_hooks] == ['EMAHook']
+    assert 'overwrite_work_dir' not in cfg
 
 
 def test_resume_auto_and_explicit(train_tool, monkeypatch, config_file):
@@ -65,8 +66,13 @@ def test_amp_and_overrides(train_tool, monkeypatch, config_file, tmp_path):
     assert cfg.work_dir == str(tmp_path)
 
 
-def test_runner_comes_from_build_runner(train_tool, monkeypatch, config_file):
-    """build_runner is what adds CheckpointTrustHook (tests/engine/test_runner.py)."""
+def test_overwrite_flag(train_tool, monkeypatch, config_file):
+    cfg = parse(train_tool, monkeypatch, config_file, '--overwrite-work-dir')
+    assert cfg.overwrite_work_dir is True
+
+
+def test_runner_comes_from_build_runner(train_tool, monkeypatch, config_file, tmp_path):
+    """build_runner builds the config's Runner (tests/engine/test_runner.py)."""
     built = []
 
     class FakeRunner:
@@ -78,7 +84,15 @@ def test_runner_comes_from_build_runner(train_tool, monkeypatch, config_file):
         return FakeRunner()
 
     monkeypatch.setattr(train_tool, 'build_runner', fake_build_runner)
-    train_tool.main([config_file, '--cfg-options', 'optim_wrapper.optimizer.lr=0.5'])
+    train_tool.main(
+        [
+            config_file,
+            '--work-dir',
+            str(tmp_path),
+            '--cfg-options',
+            'optim_wrapper.optimizer.lr=0.5',
+        ]
+    )
     cfg, step = built
     assert step == 'trained' and cfg.optim_wrapper.optimizer.lr == 0.5
 

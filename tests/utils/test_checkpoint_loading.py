@@ -1,4 +1,5 @@
-"""The trust-aware checkpoint loaders (torch >= 2.6 ``weights_only`` vs mmengine checkpoints)."""
+"""``read_checkpoint``: weights-only unless trusted, refusals and unreadable files named, nothing
+registered process-wide."""
 
 import os.path as osp
 
@@ -6,13 +7,12 @@ import numpy as np
 import pytest
 import torch
 from mmengine.logging import HistoryBuffer
-from mmengine.runner.checkpoint import CheckpointLoader
 
-import maskfreevis  # noqa: F401  (registers the loaders)
 from maskfreevis.utils import (
     TRUST_ENV_VAR,
     UntrustedCheckpointError,
     is_trusted_checkpoint,
+    read_checkpoint,
     trust_checkpoints,
 )
 
@@ -36,7 +36,7 @@ def crafted(write_crafted_checkpoint):
 def test_crafted_pickle_outside_work_dir_is_refused(tmp_path, no_env_trust, crafted):
     path, marker = crafted(tmp_path)
     with pytest.raises(UntrustedCheckpointError) as error:
-        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        read_checkpoint(path, map_location='cpu')
     assert path in str(error.value)
     assert TRUST_ENV_VAR in str(error.value) and 'trusted_checkpoints' in str(error.value)
     # torch's long message is cut to the line that says what was rejected.
@@ -52,14 +52,14 @@ def test_crafted_pickle_refused_even_when_another_dir_is_trusted(tmp_path, no_en
     # A sibling whose name extends the trusted dir's name must not count as inside it.
     with trust_checkpoints([str(tmp_path / 'work_dir'), str(tmp_path / 'download')]):
         with pytest.raises(UntrustedCheckpointError):
-            CheckpointLoader.load_checkpoint(path, map_location='cpu')
+            read_checkpoint(path, map_location='cpu')
     assert not osp.exists(marker)
 
 
 def test_env_var_opts_in(tmp_path, monkeypatch, crafted):
     path, marker = crafted(tmp_path)
     monkeypatch.setenv(TRUST_ENV_VAR, '1')
-    checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    checkpoint = read_checkpoint(path, map_location='cpu')
     assert torch.equal(checkpoint['state_dict']['w'], torch.ones(2))
     assert osp.isdir(marker), 'a trusted full unpickle really ran the pickle'
 
@@ -68,7 +68,7 @@ def test_trusted_directory_is_only_trusted_inside_the_context(tmp_path, no_env_t
     path, _ = crafted(tmp_path)
     with trust_checkpoints([str(tmp_path)]):
         assert is_trusted_checkpoint(path)
-        assert 'payload' in CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        assert 'payload' in read_checkpoint(path, map_location='cpu')
     assert not is_trusted_checkpoint(path)
 
 
@@ -82,7 +82,7 @@ def test_weights_only_checkpoints_need_no_trust(tmp_path, no_env_trust):
         },
         path,
     )
-    checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    checkpoint = read_checkpoint(path, map_location='cpu')
     assert torch.equal(checkpoint['state_dict']['w'], torch.arange(3.0))
     assert checkpoint['meta']['seed'] == 7 and checkpoint['meta']['scores'].tolist() == [0.0, 1.0]
 
@@ -94,17 +94,18 @@ def test_refusal_names_the_rejected_global(tmp_path, no_env_trust):
     history.update(1.5)
     torch.save({'message_hub': history}, path)
     with pytest.raises(UntrustedCheckpointError, match='Unsupported global'):
-        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        read_checkpoint(path, map_location='cpu')
 
 
 def test_missing_file_names_the_file(tmp_path):
     missing = str(tmp_path / 'nope.pth')
     with pytest.raises(FileNotFoundError, match='nope.pth'):
-        CheckpointLoader.load_checkpoint(missing, map_location='cpu')
+        read_checkpoint(missing, map_location='cpu')
 
 
-def test_package_globals_load_with_plain_torch_load(tmp_path):
-    """What the package's checkpoints hold beyond tensors loads with torch's default loader."""
+def test_numpy_values_of_other_tools_load_without_changing_torchs_list(tmp_path):
+    """numpy arrays / scalars (e.g. in another tool's ``meta``) are allowed only while reading,
+    and a caller's own allowed globals stay allowed."""
     from collections import Counter
 
     path = str(tmp_path / 'state.pth')
@@ -117,9 +118,23 @@ def test_package_globals_load_with_plain_torch_load(tmp_path):
         },
         path,
     )
-    loaded = torch.load(path, weights_only=True)
+    before = torch.serialization.get_safe_globals()
+    torch.serialization.add_safe_globals([np.dtype])  # the caller's own choice
+    try:
+        loaded = read_checkpoint(path)
+        assert set(torch.serialization.get_safe_globals()) == {*before, np.dtype}
+    finally:
+        torch.serialization.clear_safe_globals()
+        torch.serialization.add_safe_globals(before)
     assert loaded['milestones'] == Counter({640: 1}) and loaded['eta'] == 1.5
     assert loaded['history'].dtype == np.int64 and loaded['mask'].dtype == bool
+    with pytest.raises(Exception, match='Unsupported global'):
+        torch.load(path, weights_only=True)  # outside read_checkpoint: torch's own list
+
+
+def test_other_schemes_go_to_mmengine():
+    weights = read_checkpoint('imagenet-bundled://mobilenet_v2')
+    assert 'conv1.conv.weight' in weights
 
 
 def test_no_global_that_reaches_arbitrary_attributes_is_allowed():
@@ -149,7 +164,7 @@ def test_unreadable_checkpoint_names_the_file(tmp_path, content, expected):
     with open(path, 'wb') as handle:
         handle.write(content)
     with pytest.raises(CheckpointReadError, match=expected) as error:
-        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        read_checkpoint(path, map_location='cpu')
     assert path in str(error.value)
 
 
@@ -163,7 +178,7 @@ def test_truncated_real_checkpoint_names_the_file(tmp_path):
     with open(path, 'wb') as handle:
         handle.write(data[: len(data) // 2])
     with pytest.raises(CheckpointReadError, match='cut short') as error:
-        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        read_checkpoint(path, map_location='cpu')
     assert path in str(error.value)
 
 
@@ -175,7 +190,7 @@ def test_non_checkpoint_is_refused_without_running_anything(tmp_path, no_env_tru
     with pytest.raises(
         UntrustedCheckpointError, match='Unsupported operand.*not a torch checkpoint'
     ):
-        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        read_checkpoint(path, map_location='cpu')
 
 
 def test_trusted_but_unreadable_file_names_the_file(tmp_path, monkeypatch):
@@ -186,10 +201,10 @@ def test_trusted_but_unreadable_file_names_the_file(tmp_path, monkeypatch):
     with open(path, 'w') as handle:
         handle.write('{"not": "a checkpoint"}')
     with pytest.raises(CheckpointReadError) as error:
-        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        read_checkpoint(path, map_location='cpu')
     assert path in str(error.value)
 
 
 def test_directory_instead_of_a_file_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match='is a directory, not a checkpoint file'):
-        CheckpointLoader.load_checkpoint(str(tmp_path), map_location='cpu')
+        read_checkpoint(str(tmp_path), map_location='cpu')

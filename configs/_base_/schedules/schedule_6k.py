@@ -22,6 +22,9 @@ optim_wrapper = dict(
 param_scheduler = dict(
     type='MultiStepLR', begin=0, end=max_iters, by_epoch=False, milestones=[4000], gamma=0.1
 )
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters + 1)
+# mmengine's IterBasedTrainLoop that stops cleanly on Ctrl-C / SIGTERM (maskfreevis.engine)
+train_cfg = dict(
+    type='InterruptibleIterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters + 1
+)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

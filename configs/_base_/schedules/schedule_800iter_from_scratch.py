@@ -30,6 +30,9 @@ param_scheduler = [
         gamma=0.1,
     ),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+# mmengine's IterBasedTrainLoop that stops cleanly on Ctrl-C / SIGTERM (maskfreevis.engine)
+train_cfg = dict(
+    type='InterruptibleIterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters
+)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
