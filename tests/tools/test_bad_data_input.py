@@ -185,3 +185,14 @@ def test_frames_with_an_exif_orientation_are_named_not_the_json(tiny_dataset, tm
     )
     assert "color_type='color_ignore_orientation'" in output
     assert 'but the json says' not in output
+
+
+def test_zero_queries_is_refused_before_training(tiny_dataset, tmp_path):
+    """It trained on a loss of 0 and saved a checkpoint that predicts nothing."""
+    work_dir = str(tmp_path / 'work')
+    output = run_failing(train_args(work_dir, tiny_dataset, 'model.track_head.num_queries=0'))
+    assert (
+        'ValueError: model.track_head.num_queries must be a positive integer (object queries per '
+        'clip, e.g. 100), got 0' in output
+    )
+    assert not osp.isdir(work_dir) or not [n for n in os.listdir(work_dir) if n.endswith('.pth')]

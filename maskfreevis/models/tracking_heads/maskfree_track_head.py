@@ -59,6 +59,16 @@ class MaskFreeTrackHead(Mask2FormerTrackHead):
         criterion: ConfigType = dict(type='MaskFreeCriterion'),
         **kwargs,
     ) -> None:
+        # the parent builds zero queries or classes without complaint, and training then runs
+        # on a loss of 0 and saves a checkpoint that predicts nothing
+        for name, value, meaning in (
+            ('num_queries', kwargs.get('num_queries', 100), 'object queries per clip, e.g. 100'),
+            ('num_classes', num_classes, 'the categories of the dataset'),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(
+                    f'model.track_head.{name} must be a positive integer ({meaning}), got {value!r}'
+                )
         moved = [key for key in MOVED_TO_CRITERION if kwargs.get(key) is not None]
         if moved:
             raise TypeError(

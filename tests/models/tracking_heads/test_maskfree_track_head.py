@@ -204,3 +204,23 @@ def test_criterion_settings_that_contradict_the_head_are_rejected(key, value, he
         MODELS.build(cfg)
     cfg.track_head.criterion[key] = head_value  # the same value is fine
     assert getattr(MODELS.build(cfg).track_head.criterion, key) == head_value
+
+
+@pytest.mark.parametrize(
+    'key, value, meaning',
+    [
+        ('num_queries', 0, 'object queries per clip'),
+        ('num_queries', -3, 'object queries per clip'),
+        ('num_queries', 2.5, 'object queries per clip'),
+        ('num_classes', 0, 'the categories of the dataset'),
+    ],
+)
+def test_no_queries_or_classes_is_refused_at_build(key, value, meaning):
+    """num_queries=0 trained on a loss of 0 and saved a checkpoint that predicts nothing."""
+    cfg = small_model_cfg()
+    cfg.track_head[key] = value
+    with pytest.raises(
+        ValueError,
+        match=rf'model.track_head.{key} must be a positive integer \({meaning}.*\), got {value}',
+    ):
+        MODELS.build(cfg)
