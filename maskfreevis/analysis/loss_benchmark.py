@@ -9,9 +9,10 @@ candidates only), so the values must agree; :func:`run_device` measures both sid
 sharing of the colour cues across decoder layers.
 """
 
+import re
 import statistics
 import time
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -28,7 +29,17 @@ from maskfreevis.models.losses import (
 )
 from maskfreevis.testing import ClipSpec, mask_grid_inputs, synthetic_batch
 
-from .profiling import forward_backward, median_times, peak_bytes, saved_bytes, synchronize
+from .profiling import (
+    SYNC_OP_NAMES,
+    HostSyncRecorder,
+    aten_op_count,
+    forward_backward,
+    median_times,
+    peak_bytes,
+    profiled_op_counts,
+    saved_bytes,
+    synchronize,
+)
 
 __all__ = [
     'unfold_tk_loss',
@@ -37,14 +48,22 @@ __all__ = [
     'compare',
     'lab_timing',
     'layer_sharing_timing',
+    'criterion_call',
+    'criterion_host_syncs',
     'run_device',
     'format_table',
+    'targets_met',
 ]
 
 # the release computes its losses on the stride-4 mask grid
 MASK_STRIDE = 4
 # uniform integer noise per input pixel (grey levels)
 PIXEL_NOISE = 8
+# ours / unfold limits of a loss row: aten ops of one forward + backward, its time, the bytes
+# it saves for backward
+TARGET_RATIOS = dict(ops=1.0, time=0.5, saved=0.05)
+# the criterion profiled for host syncs: the demo's video stage (configs/maskfreevis/)
+DEMO_CONFIG_NAME = 'maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py'
 
 # ------------------------------------------------------------------------------ baseline
 
@@ -199,7 +218,8 @@ def compare(
     device: str,
 ) -> Dict[str, float]:
     """Measure both implementations of one loss; returns one result row (value, relative
-    difference, ``time_*``, ``saved_*`` and ``peak_*`` for ``ours`` and ``unfold``)."""
+    difference, ``ops_*`` (top-level aten ops of one forward + backward), ``time_*``,
+    ``saved_*`` and ``peak_*`` for ``ours`` and ``unfold``)."""
     value_ours = forward_backward(ours, logits)
     value_unfold = forward_backward(unfold, logits)
     row = dict(
@@ -209,6 +229,7 @@ def compare(
     )
     row['time_ours'], row['time_unfold'] = median_times((ours, unfold), logits, repeats, device)
     for label, loss_fn in (('ours', ours), ('unfold', unfold)):
+        row[f'ops_{label}'] = aten_op_count(loss_fn, logits)
         row[f'saved_{label}'] = saved_bytes(loss_fn, logits)
         row[f'peak_{label}'] = peak_bytes(loss_fn, logits, device)
     return row
@@ -306,14 +327,94 @@ def layer_sharing_timing(
     )
 
 
+def criterion_call(
+    config_path: str, clips: int, frames: int, size: Tuple[int, int], objects: int, device: str
+) -> Tuple[torch.nn.Module, tuple, dict]:
+    """A config's criterion and the arguments the model hands it for a synthetic box-only batch.
+
+    The model (random weights) runs one loss forward without gradient; a forward pre-hook on its
+    criterion catches the decoder outputs, GT, Lab frames and valid masks. The decoder outputs
+    come back as fresh leaves that require grad, so the call can be repeated with a backward.
+
+    Returns:
+        ``(criterion, args, kwargs)``.
+    """
+    from .model_benchmark import benchmark_batch, build_model_and_optimizer
+
+    model, _ = build_model_and_optimizer('maskfreevis', config_path, frames, device)
+    batch = benchmark_batch(clips, frames, size, objects, with_masks=False)
+    caught = {}
+
+    def catch(module, args, kwargs):
+        caught.update(args=args, kwargs=kwargs)
+
+    criterion = model.track_head.criterion
+    handle = criterion.register_forward_pre_hook(catch, with_kwargs=True)
+    try:
+        with torch.no_grad():
+            model(**model.data_preprocessor(batch, True), mode='loss')
+    finally:
+        handle.remove()
+    all_cls_scores, all_mask_preds, *rest = caught['args']
+    leaves = [
+        [output.detach().requires_grad_(True) for output in outputs]
+        for outputs in (all_cls_scores, all_mask_preds)
+    ]
+    return criterion, (*leaves, *rest), caught['kwargs']
+
+
+def criterion_host_syncs(criterion: torch.nn.Module, args: tuple, kwargs: dict) -> Dict:
+    """Host syncs of one criterion call and the backward of its summed losses.
+
+    Counted twice: the profile's :data:`~maskfreevis.analysis.profiling.SYNC_OP_NAMES` (an
+    ``.item()`` shows as both ``aten::item`` and ``aten::_local_scalar_dense``), and per place
+    in the code (:class:`~maskfreevis.analysis.profiling.HostSyncRecorder`, file and function).
+    The Hungarian solver's copy of each cost matrix to the host is a sync on an accelerator that
+    a CPU run cannot see (a CPU tensor's ``.cpu()`` dispatches nothing): one per clip and
+    decoder output, inherent to matching with scipy.
+
+    Returns:
+        ``ops`` (top-level aten ops), ``sync_profile``, ``sync_places``, and the call's
+        ``layers``, ``clips``, ``frames`` and ``instances``.
+    """
+
+    def work() -> None:
+        losses = criterion(*args, **kwargs)
+        sum(losses.values()).backward()
+
+    work()  # warm caches
+    ops, counts = profiled_op_counts(work)
+    with HostSyncRecorder() as recorder:
+        work()
+    all_mask_preds, batch_gt_instances = args[1], args[2]
+    return dict(
+        ops=ops,
+        sync_profile={name: counts[name] for name in SYNC_OP_NAMES},
+        sync_places=recorder.by_place(lambda place: re.sub(r':\d+', '', place)),
+        layers=len(all_mask_preds),
+        clips=all_mask_preds[-1].shape[0],
+        frames=all_mask_preds[-1].shape[2],
+        instances=sum(len(gt) for gt in batch_gt_instances),
+    )
+
+
 def run_device(
-    device: str, instances: int, clips: int, height: int, width: int, repeats: int, layers: int
+    device: str,
+    instances: int,
+    clips: int,
+    height: int,
+    width: int,
+    repeats: int,
+    layers: int,
+    criterion_config: Optional[str] = None,
 ) -> Tuple[List[Dict], List[Dict]]:
     """Every comparison on one device.
 
     Returns:
         The loss rows (TK with T = 3 all pairs and T = 5 cyclic, pairwise) and the other rows
-        (``rgb_to_lab`` at mask and input resolution, deep-supervision sharing).
+        (``rgb_to_lab`` at mask and input resolution, deep-supervision sharing and, given
+        ``criterion_config``, the host syncs of one call of its criterion on 4 clips of 3
+        frames, 128 x 192, as the demo trains).
     """
     rows = []
     for num_frames, pairing in ((3, 'all'), (5, 'cyclic')):
@@ -366,33 +467,50 @@ def run_device(
         other_rows.append(lab_timing(frames.float().to(device), repeats, device))
     batch = loss_batch(clips, instances // clips, 3, height, width, device)
     other_rows.append(layer_sharing_timing(batch, layers, repeats, device))
+    if criterion_config is not None:
+        call = criterion_call(criterion_config, 4, 3, (128, 192), 2, device)
+        other_rows.append(criterion_host_syncs(*call))
     return rows, other_rows
 
 
 def format_table(device: str, rows: List[Dict], other_rows: List[Dict]) -> str:
-    """The rows of :func:`run_device` as a plain-text table."""
+    """The rows of :func:`run_device` as a plain-text table; ratios are ours / unfold, each
+    against its target (:data:`TARGET_RATIOS`)."""
     mib = 2.0**20
+    columns = (('ops', 1, '6.0f'), ('time', 1e-3, '7.1f'), ('saved', mib, '7.2f'))
     lines = [
         f'\n== device: {device}  (threads: {torch.get_num_threads()})',
-        f'{"case":<28}{"value":>9}{"rel diff":>10} | {"time ms":>17}{"x":>6} | '
-        f'{"saved MiB":>15}{"x":>6} | {"peak MiB":>15}{"x":>6}',
-        f'{"":<47} | {"ours / unfold":>17}{"":>6} | {"ours / unfold":>15}{"":>6} | '
-        f'{"ours / unfold":>15}{"":>6}',
+        f'{"case":<28}{"value":>9}{"rel diff":>10} | {"aten ops":>13}{"ratio":>7} | '
+        f'{"time ms":>15}{"ratio":>7} | {"saved MiB":>15}{"ratio":>7} | '
+        f'{"peak MiB":>15}{"ratio":>7}',
+        f'{"":<47} | {"ours / unfold":>20} | {"ours / unfold":>22} | {"ours / unfold":>22} | '
+        f'{"ours / unfold":>22}',
     ]
     for row in rows:
         cells = [f'{row["case"]:<28}{row["value"]:>9.5f}{row["rel_diff"]:>10.1e}']
-        for key, unit, fmt in (
-            ('time', 1e-3, '8.1f'),
-            ('saved', mib, '7.2f'),
-            ('peak', mib, '7.2f'),
-        ):
+        for key, unit, fmt in columns + (('peak', mib, '7.2f'),):
             ours, unfold = row[f'{key}_ours'], row[f'{key}_unfold']
             cells.append(
-                f'{ours / unit:>{fmt}}/{unfold / unit:>{fmt}}{unfold / max(ours, 1e-12):>6.1f}'
+                f'{ours / unit:>{fmt}}/{unfold / unit:>{fmt}}{ours / max(unfold, 1e-12):>7.3f}'
             )
         lines.append(' | '.join(cells))
+    lines.append(
+        'targets (ours / unfold): '
+        + ', '.join(f'{key} <= {limit}' for key, limit in TARGET_RATIOS.items())
+        + ': '
+        + ('all met' if all(all(targets_met(row).values()) for row in rows) else 'missed by ')
+        + '; '.join(
+            f'{row["case"]} {key}'
+            for row in rows
+            for key, met in targets_met(row).items()
+            if not met
+        )
+    )
     for row in other_rows:
-        if 'layers' in row:
+        if 'sync_places' in row:
+            lines.append(format_criterion_syncs(row))
+            continue
+        if 'time_shared' in row:
             lines.append(
                 f'deep supervision, {row["layers"]} decoder layers of pairwise + TK (T=3 all): '
                 f'colour cues shared {1e3 * row["time_shared"]:.1f} ms vs recomputed per layer '
@@ -408,3 +526,23 @@ def format_table(device: str, rows: List[Dict], other_rows: List[Dict]) -> str:
             f' max |diff| {row["max_abs"]:.4f}'
         )
     return '\n'.join(lines)
+
+
+def targets_met(row: Dict) -> Dict[str, bool]:
+    """Whether each ratio of a loss row meets :data:`TARGET_RATIOS`."""
+    return {
+        key: row[f'{key}_ours'] <= limit * row[f'{key}_unfold']
+        for key, limit in TARGET_RATIOS.items()
+    }
+
+
+def format_criterion_syncs(row: Dict) -> str:
+    """The line of :func:`criterion_host_syncs`."""
+    profile = ', '.join(f'{name} {count}' for name, count in row['sync_profile'].items())
+    places = ', '.join(f'{label} {count}' for label, count in sorted(row['sync_places'].items()))
+    return (
+        f'one MaskFreeCriterion call + backward ({row["layers"]} decoder outputs, '
+        f'{row["clips"]} clips x {row["frames"]} frames, {row["instances"]} instances): '
+        f'{row["ops"]} top-level aten ops; host syncs in the profile: {profile}; '
+        f'by place: {places or "none"}'
+    )

@@ -1,11 +1,12 @@
 """Benchmark the mask-free losses against a release-style F.unfold version.
 
 Side by side in one run, for the TK-Loss (T = 3 all pairs, T = 5 cyclic) and the colour pairwise
-loss, on CPU and (when present) CUDA: value agreement, forward + backward time (median of
-repeats), bytes saved for backward, peak memory of one forward + backward; plus ``rgb_to_lab``
-against the release's per-frame scikit-image round trip, and deep supervision (``--layers``
-decoder layers, colour cues shared vs recomputed per layer). The measurements are
-:mod:`maskfreevis.analysis.loss_benchmark`.
+loss, on CPU and (when present) CUDA: value agreement, aten ops dispatched by one forward +
+backward (each a kernel launch on a GPU), its time (median of repeats), bytes saved for backward
+and peak memory, as ratios ours / unfold against the targets; plus ``rgb_to_lab`` against the
+release's per-frame scikit-image round trip, deep supervision (``--layers`` decoder layers,
+colour cues shared vs recomputed per layer) and the host syncs of one criterion call of the demo
+model (``--criterion-config``). The measurements are :mod:`maskfreevis.analysis.loss_benchmark`.
 
 Example::
 
@@ -13,11 +14,14 @@ Example::
 """
 
 import argparse
+import os.path as osp
 from typing import Optional, Sequence
 
 import torch
 
-from maskfreevis.analysis.loss_benchmark import format_table, run_device
+from maskfreevis.analysis.loss_benchmark import DEMO_CONFIG_NAME, format_table, run_device
+
+CONFIG_DIR = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -33,6 +37,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=1, help='CPU threads (0 = torch default)')
     parser.add_argument(
         '--devices', nargs='+', default=None, help='default: cpu, plus cuda when available'
+    )
+    parser.add_argument(
+        '--criterion-config',
+        default=osp.join(CONFIG_DIR, 'maskfreevis', DEMO_CONFIG_NAME),
+        help="config whose criterion call is profiled for host syncs (default: the demo's); "
+        '"none" skips it',
     )
     return parser.parse_args(argv)
 
@@ -51,7 +61,14 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     )
     for device in devices:
         rows, other_rows = run_device(
-            device, args.instances, args.clips, args.height, args.width, args.repeats, args.layers
+            device,
+            args.instances,
+            args.clips,
+            args.height,
+            args.width,
+            args.repeats,
+            args.layers,
+            None if args.criterion_config == 'none' else args.criterion_config,
         )
         print(format_table(device, rows, other_rows))
 
