@@ -83,3 +83,34 @@ def test_runs_as_a_script(mot_root):
     )
     assert result.returncode == 0, result.stderr
     assert len(json.loads(output.read_text())['videos']) == 2
+
+
+def test_a_mot15_sequence_is_not_converted_to_an_empty_dataset(tool, tmp_path, capsys):
+    """2DMOT2015 gt.txt: 10 columns, world coordinates -1 where MOT17 has class and
+    visibility."""
+    os.makedirs(tmp_path / 'PETS09-S2L1' / 'gt')
+    (tmp_path / 'PETS09-S2L1' / 'seqinfo.ini').write_text(SEQINFO)
+    (tmp_path / 'PETS09-S2L1' / 'gt' / 'gt.txt').write_text(
+        '1,1,1,2,10,20,1,-1,-1,-1\n3,1,3,2,10,20,1,-1,-1,-1\n2,2,5,5,4,4,1,-1,-1,-1\n'
+    )
+    output = tmp_path / 'train.json'
+    assert tool.main([str(tmp_path), '-o', str(output)]) == 0
+    data = json.loads(output.read_text())
+    assert [ann['bboxes'] for ann in data['annotations']] == [
+        [[1.0, 2.0, 10.0, 20.0], None, [3.0, 2.0, 10.0, 20.0]],
+        [None, [5.0, 5.0, 4.0, 4.0], None],
+    ]
+    assert '1 videos, 3 frames, 2 tracks, 3 boxes, 1 categories' in capsys.readouterr().out
+
+
+def test_a_conversion_that_drops_every_box_writes_nothing(tool, mot_root, capsys):
+    output = mot_root / 'empty.json'
+    assert tool.main([str(mot_root), '-o', str(output), '--min-visibility', '2']) == 1
+    error = capsys.readouterr().err
+    assert 'mot_to_ytvis: error: every box of the input was dropped (' in error
+    assert 'rows with visibility < 2.0 (dropped): 4' in error and '--min-visibility' in error
+    assert not output.exists()
+    for name in ('MOT17-02-DPM', 'MOT17-02-FRCNN'):
+        (mot_root / name / 'gt' / 'gt.txt').write_text('')
+    assert tool.main([str(mot_root), '-o', str(output)]) == 0
+    assert 'warning: the input holds no box' in capsys.readouterr().out

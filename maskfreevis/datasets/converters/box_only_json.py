@@ -229,12 +229,18 @@ def build_box_only_json(videos: Sequence[VideoBoxTracks], categories: Sequence[s
     )
 
 
+def count_boxes(data: dict) -> int:
+    """The boxes (non-null ``bboxes`` entries) of a YouTube-VIS json."""
+    annotations = data.get('annotations') or []
+    return sum(sum(box is not None for box in ann.get('bboxes') or []) for ann in annotations)
+
+
 def summarise(data: dict) -> str:
     """One line describing a YouTube-VIS json: videos, frames, tracks, boxes, categories."""
     videos = data.get('videos') or []
     annotations = data.get('annotations') or []
     num_frames = sum(len(video.get('file_names') or []) for video in videos)
-    num_boxes = sum(sum(box is not None for box in ann.get('bboxes') or []) for ann in annotations)
+    num_boxes = count_boxes(data)
     return (
         f'{len(videos)} videos, {num_frames} frames, {len(annotations)} tracks, '
         f'{num_boxes} boxes, {len(data.get("categories") or [])} categories'

@@ -6,7 +6,7 @@ import sys
 from typing import Callable, Sequence, Tuple
 
 from ..annotation_checks import SkipCounter
-from .box_only_json import summarise, write_json
+from .box_only_json import count_boxes, summarise, write_json
 
 Conversion = Callable[[SkipCounter], Tuple[dict, Sequence[str]]]
 
@@ -37,10 +37,19 @@ def run_conversion(convert: Conversion, output: str, name: str) -> int:
     skips = SkipCounter(name)
     try:
         data, input_files = convert(skips)
+        if skips.counts and not count_boxes(data):
+            dropped = '; '.join(f'{reason}: {count}' for reason, count in skips.counts.items())
+            raise ValueError(
+                f'every box of the input was dropped ({dropped}), so {output} would hold no '
+                'box; nothing was written. Check the options that choose what is kept (e.g. '
+                '--classes, --min-visibility) and the input layout.'
+            )
         write_json(data, output, input_files)
     except (ValueError, OSError) as error:  # AnnotationError is a ValueError
         print(f'{name}: error: {error}', file=sys.stderr)
         return 1
     skips.log_summary()
     print(f'{output}: {summarise(data)}')
+    if not count_boxes(data):
+        print(f'{name}: warning: the input holds no box; {output} lists its videos only')
     return 0

@@ -9,8 +9,15 @@ A sequence is a folder with ``gt/gt.txt`` and the frame images:
   without ``seqinfo.ini`` frame ``n`` is the n-th image of ``img1/`` in name order and the size is
   read from the first image (or given).
 
-``gt.txt`` has one box per line, comma separated:
-``frame, id, x, y, w, h, flag, class, visibility`` (MOT15 adds three world coordinates, ignored).
+``gt.txt`` has one box per line, comma separated, in one of two layouts told apart by the number
+of columns:
+
+* MOT16 / MOT17 / MOT20 and CVAT: ``frame, id, x, y, w, h, flag, class, visibility`` (9 columns;
+  a line may stop after the box, the rest then defaults to flag 1, class -1, visibility 1);
+* MOT15 (2DMOT2015): ``frame, id, x, y, w, h, conf, world x, world y, world z`` (10 columns, the
+  world coordinates -1 in 2D ground truth): no class or visibility, so every row is a
+  pedestrian with visibility 1 and the world coordinates are ignored. A file mixing 10-column
+  lines with others, or lines of more than 10 columns, is an error.
 
 Choices, stated here because they decide what the model learns from:
 
@@ -42,6 +49,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from mmengine.logging import print_log
 
 from ..annotation_checks import AnnotationError, SkipCounter
 from .box_only_json import (
@@ -69,6 +77,11 @@ MOT_CHALLENGE_CLASSES: Dict[int, str] = {
 }
 DEFAULT_MOT_CHALLENGE_CLASSES = ('pedestrian',)
 GT_COLUMNS = ('frame', 'id', 'x', 'y', 'w', 'h', 'flag', 'class', 'visibility')
+# MOT15's columns: the box and a confidence (the flag), then world coordinates instead of
+# class and visibility
+MOT15_COLUMNS = ('frame', 'id', 'x', 'y', 'w', 'h', 'conf', 'world_x', 'world_y', 'world_z')
+# what a MOT15 row has in place of class and visibility: a pedestrian, fully visible
+_MOT15_CLASS_AND_VISIBILITY = ['-1', '1']
 # Values of the optional columns when a line stops after the box.
 _OPTIONAL_COLUMN_DEFAULTS = ('1', '-1', '1')
 _PEDESTRIAN = 1
@@ -199,19 +212,21 @@ def read_mot_sequence_layout(directory: str) -> MOTSequence:
 
 
 def read_gt_rows(gt_file: str) -> Tuple[np.ndarray, np.ndarray]:
-    """Parse ``gt.txt`` into numbers.
+    """Parse ``gt.txt`` into numbers, in either layout (see the module docstring).
 
-    Blank lines and lines starting with ``#`` are skipped; columns after the ninth are ignored.
+    Blank lines and lines starting with ``#`` are skipped.
 
     Returns:
         ``(values, line_numbers)``: (N, 9) float64 in :data:`GT_COLUMNS` order (missing optional
-        columns filled with flag 1, class -1, visibility 1) and (N,) 1-based line numbers.
+        columns filled with flag 1, class -1, visibility 1; MOT15 rows get class -1 and
+        visibility 1) and (N,) 1-based line numbers.
 
     Raises:
-        AnnotationError: ``file:line`` of a line with fewer than six columns or a non-numeric
+        AnnotationError: ``file:line`` of a line with fewer than six or more than ten columns,
+            of a line whose layout differs from a 10-column (MOT15) line, or of a non-numeric
             field (naming the column).
     """
-    rows: List[List[str]] = []
+    lines: List[List[str]] = []
     line_numbers: List[int] = []
     with open(gt_file) as stream:
         for number, line in enumerate(stream, 1):
@@ -219,15 +234,31 @@ def read_gt_rows(gt_file: str) -> Tuple[np.ndarray, np.ndarray]:
             if not text or text.startswith('#'):
                 continue
             fields = [value.strip() for value in text.split(',')]
-            if len(fields) < 6:
+            if not 6 <= len(fields) <= len(MOT15_COLUMNS):
                 raise AnnotationError(
-                    f'{gt_file}:{number}: expected at least 6 comma-separated '
-                    f'columns (frame, id, x, y, w, h), got {len(fields)}: '
-                    f'{text!r}'
+                    f'{gt_file}:{number}: expected 6 to 9 comma-separated columns (frame, id, x, '
+                    f'y, w, h[, flag, class, visibility]) or the 10 of MOT15 ('
+                    f'{", ".join(MOT15_COLUMNS)}), got {len(fields)}: {text!r}'
                 )
-            fields = fields[: len(GT_COLUMNS)]
-            rows.append(fields + list(_OPTIONAL_COLUMN_DEFAULTS[len(fields) - 6 :]))
+            lines.append(fields)
             line_numbers.append(number)
+    widths = np.array([len(fields) for fields in lines], dtype=np.int64)
+    if (widths == len(MOT15_COLUMNS)).any():
+        other = np.flatnonzero(widths != len(MOT15_COLUMNS))
+        if len(other):
+            ten = line_numbers[int(np.argmax(widths == len(MOT15_COLUMNS)))]
+            raise AnnotationError(
+                f'{gt_file}:{line_numbers[other[0]]}: {widths[other[0]]} columns, but line {ten} '
+                f'has the 10 of MOT15 ({", ".join(MOT15_COLUMNS)}); a gt.txt has one layout'
+            )
+        print_log(
+            f'{gt_file}: MOT15 layout (10 columns: {", ".join(MOT15_COLUMNS)}): the conf column '
+            'is the flag, every row a pedestrian with visibility 1, world coordinates ignored',
+            logger='current',
+        )
+        rows = [fields[:7] + _MOT15_CLASS_AND_VISIBILITY for fields in lines]
+    else:
+        rows = [fields + list(_OPTIONAL_COLUMN_DEFAULTS[len(fields) - 6 :]) for fields in lines]
     if not rows:
         return np.zeros((0, len(GT_COLUMNS))), np.zeros(0, dtype=np.int64)
     try:

@@ -77,6 +77,35 @@ def test_mot17_sequence_values_and_choices(tmp_path):
     assert inputs == [gt_file, osp.join(root, 'MOT17-02-FRCNN', 'seqinfo.ini')]
 
 
+# frame, id, x, y, w, h, conf, world x, y, z (2DMOT2015)
+MOT15_GT = """\
+1,1,10,12,20,30,1,-1,-1,-1
+2,1,11,12,20,30,1,-1,-1,-1
+4,1,13.5,12,20,30,1,-1,-1,-1
+3,2,2,2,6,6,1,-1,-1,-1
+2,3,2,2,6,6,0,-1,-1,-1
+3,4,40,20,8,16,1,4.2,-1.5,0
+"""
+
+
+def test_mot15_layout_keeps_every_pedestrian(tmp_path):
+    """The world x (-1) was read as the class and the world y (-1) as visibility, so every row
+    was dropped: an empty dataset, without a word."""
+    root = str(tmp_path)
+    write_sequence(root, 'ADL-Rundle-6', MOT15_GT)
+    skips = SkipCounter('test')
+    data, _ = convert_mot(find_mot_sequences(root), root, skips=skips, min_visibility=0.5)
+    assert data['categories'] == [dict(id=1, name='pedestrian')]
+    boxes = {ann['id']: ann['bboxes'] for ann in data['annotations']}
+    assert boxes == {
+        1: [[10.0, 12.0, 20.0, 30.0], [11.0, 12.0, 20.0, 30.0], None, [13.5, 12.0, 20.0, 30.0]],
+        2: [None, None, [2.0, 2.0, 6.0, 6.0], None],
+        3: [None, None, [40.0, 20.0, 8.0, 16.0], None],  # world coordinates of a 3D file
+    }
+    # a conf of 0 is the benchmark's "ignore", as the flag of the later layouts
+    assert skips.counts == {'rows with flag 0 (ignored by the benchmark; dropped)': 1}
+
+
 def test_classes_and_visibility_options(tmp_path):
     root = str(tmp_path)
     write_sequence(root, 'seq', MOT17_GT)
@@ -157,7 +186,13 @@ def test_round_trip_through_box_vis_dataset(tmp_path, load_converted, boxes_per_
             '1,9,2,2,3,4,1,1,1\n1,9,5,5,3,4,1,1,1',
             r'gt.txt:3: object 9 already has a box on this frame \(.*gt.txt:2\)',
         ),
-        ('1,1,2,2,3', r'gt.txt:2: expected at least 6 comma-separated columns'),
+        ('1,1,2,2,3', r'gt.txt:2: expected 6 to 9 comma-separated columns'),
+        ('1,1,2,2,3,4,1,-1,-1,-1,0', r'gt.txt:2: expected 6 to 9 .* or the 10 of MOT15 .*got 11'),
+        (
+            '1,1,2,2,3,4,1,-1,-1,-1\n2,1,2,2,3,4,1,1,1',
+            r'gt.txt:3: 9 columns, but line 2 has the 10 of MOT15 \(frame, id, x, y, w, h, conf, '
+            r'world_x, world_y, world_z\); a gt.txt has one layout',
+        ),
         ('1,1,2,2,3,4,1,42,1', r'gt.txt:2: class is not a MOTChallenge class id'),
         ('1,1,2,2,3,4,1,nan,1', r'gt.txt:2: class must be an integer'),
         (
