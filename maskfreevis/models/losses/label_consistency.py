@@ -12,12 +12,18 @@ stable for any logits. Its derivatives are closed-form,
 recomputes everything from the logits: autograd keeps only the logits and the
 boolean pair weights instead of ~8 float ``(N, K, h, w)`` tensors per pair.
 
+Every offset and frame pair is handled at once: the partners' log-probabilities come from one
+gather (:func:`~.neighbour_grid.gather_partners`), the backward moves the partners' gradients
+home with one gather (:func:`~.neighbour_grid.return_to_partners`) and sums per-pair gradients
+into their frames with one matrix product, so forward and backward each dispatch about twenty
+ops whatever K and P are, and are deterministic (no scatter with repeated indices).
+
 Shape letters (one meaning across ``maskfreevis.models``): N instances, T frames per clip,
 P frame pairs, S groups sharing candidate weights (the B clips for the temporal loss, the G
 frames for the pairwise loss), K neighbours or candidates per pixel, h, w the mask grid.
 """
 
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -25,29 +31,25 @@ from torch import Tensor
 from torch.autograd.function import FunctionCtx, once_differentiable
 
 from .frame_pairs import FramePair
-from .neighbour_grid import Offset, overlap_slices
+from .neighbour_grid import (
+    Offset,
+    PairGeometry,
+    gather_partners,
+    pair_geometry,
+    return_to_partners,
+)
 
 __all__ = ['weighted_consistency_sums']
 
 
-def _pair_weight(
-    candidate_weights: Tensor,
-    pixel_weights: Tensor,
-    group_of: Optional[Tensor],
-    pair: int,
-    k: int,
-    p_rows: slice,
-    p_cols: slice,
-) -> Tensor:
-    """Float weights ``(N, h', w')`` of candidate k of a pair on a p window."""
-    weights = candidate_weights[pair, :, k, p_rows, p_cols]
-    if group_of is not None:
-        weights = weights[group_of]
-    return weights.float() * pixel_weights[:, p_rows, p_cols].float()
+def _instance_weights(candidate_weights: Tensor, group_of: Optional[Tensor]) -> Tensor:
+    """``(P, S, K, h, w)`` group weights -> ``(N, P, K, h, w)`` (a view when S = N)."""
+    per_instance = candidate_weights.transpose(0, 1)
+    return per_instance if group_of is None else per_instance[group_of]
 
 
 class _WeightedConsistencySum(torch.autograd.Function):
-    """Per frame pair: ``sum_{n,k,p} w[n,k,p] * c(x_b[n,p], x_a[n,p+d_k])``."""
+    """Per frame pair j: ``sum_{n,k,p} w[n,j,k,p] * c(x_b[n,p], x_a[n,p+d_k])``."""
 
     @staticmethod
     def forward(
@@ -56,65 +58,40 @@ class _WeightedConsistencySum(torch.autograd.Function):
         candidate_weights: Tensor,
         pixel_weights: Tensor,
         group_of: Optional[Tensor],
-        frame_pairs: Tuple[FramePair, ...],
-        offsets: Tuple[Offset, ...],
+        geometry: PairGeometry,
     ) -> Tensor:
-        height, width = logits.shape[-2:]
-        log_fg = F.logsigmoid(logits)
-        log_bg = F.logsigmoid(-logits)
-        pair_sums = []
-        for pair, (frame_a, frame_b) in enumerate(frame_pairs):
-            total = logits.new_zeros(())
-            for k, offset in enumerate(offsets):
-                slices = overlap_slices(offset, height, width)
-                if slices is None:
-                    continue
-                (p_rows, p_cols), (q_rows, q_cols) = slices
-                weights = _pair_weight(
-                    candidate_weights, pixel_weights, group_of, pair, k, p_rows, p_cols
-                )
-                log_same = torch.logaddexp(
-                    log_fg[:, frame_b, p_rows, p_cols] + log_fg[:, frame_a, q_rows, q_cols],
-                    log_bg[:, frame_b, p_rows, p_cols] + log_bg[:, frame_a, q_rows, q_cols],
-                )
-                total = total - (weights * log_same).sum()
-            pair_sums.append(total)
+        weights = _instance_weights(candidate_weights, group_of)  # (N, P, K, h, w)
+        log_probs = torch.stack([F.logsigmoid(logits), F.logsigmoid(-logits)], dim=1)
+        # (N, 2, P, K, h, w): log s and log(1 - s) of both pixels of every pair, summed
+        joint = gather_partners(log_probs, geometry)
+        joint += log_probs[:, :, geometry.target_frames].unsqueeze(3)
+        log_same = torch.logaddexp(joint[:, 0], joint[:, 1])  # (N, P, K, h, w)
+        per_target = (log_same * weights).sum(dim=2)  # (N, P, h, w)
+        pair_sums = -(per_target * pixel_weights.unsqueeze(1)).sum(dim=(0, 2, 3))
         ctx.save_for_backward(logits, candidate_weights, pixel_weights, group_of)
-        ctx.frame_pairs = frame_pairs
-        ctx.offsets = offsets
-        return torch.stack(pair_sums) if pair_sums else logits.new_zeros(0)
+        ctx.geometry = geometry
+        return pair_sums
 
     @staticmethod
     @once_differentiable
     def backward(ctx: FunctionCtx, grad_pair_sums: Tensor):
         logits, candidate_weights, pixel_weights, group_of = ctx.saved_tensors
-        height, width = logits.shape[-2:]
+        geometry = ctx.geometry
         with torch.autocast(device_type=logits.device.type, enabled=False):
-            grad_pair_sums = grad_pair_sums.float()
-            fg_prob = torch.sigmoid(logits)
-            grad_logits = torch.zeros_like(logits)
-            for pair, (frame_a, frame_b) in enumerate(ctx.frame_pairs):
-                for k, offset in enumerate(ctx.offsets):
-                    slices = overlap_slices(offset, height, width)
-                    if slices is None:
-                        continue
-                    (p_rows, p_cols), (q_rows, q_cols) = slices
-                    weights = (
-                        _pair_weight(
-                            candidate_weights, pixel_weights, group_of, pair, k, p_rows, p_cols
-                        )
-                        * grad_pair_sums[pair]
-                    )
-                    both_fg = torch.sigmoid(
-                        logits[:, frame_b, p_rows, p_cols] + logits[:, frame_a, q_rows, q_cols]
-                    )
-                    grad_logits[:, frame_b, p_rows, p_cols] += weights * (
-                        fg_prob[:, frame_b, p_rows, p_cols] - both_fg
-                    )
-                    grad_logits[:, frame_a, q_rows, q_cols] += weights * (
-                        fg_prob[:, frame_a, q_rows, q_cols] - both_fg
-                    )
-        return grad_logits, None, None, None, None, None
+            weights = _instance_weights(candidate_weights, group_of)
+            partner = gather_partners(logits, geometry)  # (N, P, K, h, w)
+            target = logits[:, geometry.target_frames]  # (N, P, h, w)
+            both_fg = torch.sigmoid(partner + target.unsqueeze(2))
+            scale = pixel_weights.unsqueeze(1) * grad_pair_sums.to(logits.dtype).view(-1, 1, 1)
+            weights = weights * scale.unsqueeze(2)  # (N, P, K, h, w) float
+            grad_target = (weights * (torch.sigmoid(target).unsqueeze(2) - both_fg)).sum(dim=2)
+            grad_partner = return_to_partners(
+                weights * (torch.sigmoid(partner) - both_fg), geometry
+            )
+            per_pair = torch.cat([grad_target, grad_partner], dim=1).flatten(2)  # (N, 2P, h*w)
+            incidence = geometry.frame_incidence.to(logits.dtype)
+            grad_logits = torch.matmul(incidence, per_pair).view_as(logits)
+        return grad_logits, None, None, None, None
 
 
 def weighted_consistency_sums(
@@ -131,8 +108,8 @@ def weighted_consistency_sums(
     ``candidate_weights[j, group_of[n], k, p] * pixel_weights[n, p]``
     (``group_of`` None: the identity, S = N); the
     target p lives in frame b, its partner ``p + offsets[k]`` in frame a.
-    Pairs whose partner leaves the image must carry weight 0 (they are
-    skipped). Gradients flow to ``logits`` only.
+    Pairs whose partner leaves the image must carry weight 0 (their
+    partner reads as a logit of 0). Gradients flow to ``logits`` only.
 
     Args:
         logits: ``(N, T, h, w)`` float32 mask logits.
@@ -146,6 +123,8 @@ def weighted_consistency_sums(
     Returns:
         ``(P,)`` float32 sums of ``w * c``.
     """
+    num_frames, height, width = logits.shape[1:]
+    geometry = pair_geometry(offsets, frame_pairs, num_frames, height, width, logits.device)
     return _WeightedConsistencySum.apply(
-        logits, candidate_weights, pixel_weights, group_of, tuple(frame_pairs), tuple(offsets)
+        logits, candidate_weights, pixel_weights, group_of, geometry
     )

@@ -1,23 +1,37 @@
 """Pixel-pair geometry shared by the pairwise and temporal losses.
 
-A pixel pair is a target pixel ``p`` and a neighbour/candidate
-``q = p + (dy, dx)``; offsets come from a dilated square grid. Everything is
-done with shifted slices of the ``(h, w)`` grid instead of ``F.unfold``, so no
-``(.., K, h, w)`` copy of an image or of the logits is ever built.
+A pixel pair is a target pixel ``p`` of frame b and its partner ``q = p + (dy, dx)`` in frame a
+(a = b within a frame); offsets come from a dilated square grid. Every pair of every offset and
+frame pair is reached with one gather from a zero-extended stack of the frames, through an index
+tensor built once per shape and device (:func:`pair_geometry`), so the work is a few large ops
+whatever the number of offsets and frame pairs: on a GPU every op is a kernel launch.
 
 Shape letters (one meaning across ``maskfreevis.models``): S groups of pixels sharing the
-result (clips or frames), K offsets, h, w the mask grid.
+result (clips or frames), T frames, P frame pairs, K offsets, h, w the grid; ``r`` is the reach
+of the offsets (the largest ``|dy|`` or ``|dx|``).
 """
 
-from typing import Callable, List, Optional, Sequence, Tuple
+import functools
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ['grid_offsets', 'overlap_slices', 'offset_pair_map', 'pair_validity']
+__all__ = [
+    'grid_offsets',
+    'overlap_slices',
+    'PairGeometry',
+    'pair_geometry',
+    'gather_partners',
+    'return_to_partners',
+    'pair_validity',
+]
 
 Offset = Tuple[int, int]
 GridSlices = Tuple[slice, slice]
+FramePair = Tuple[int, int]
 
 
 def grid_offsets(grid_size: int, dilation: int, include_centre: bool) -> List[Offset]:
@@ -65,34 +79,137 @@ def overlap_slices(
     return (p_rows, p_cols), (q_rows, q_cols)
 
 
-def offset_pair_map(
-    pair_fn: Callable[[GridSlices, GridSlices], Tensor],
-    groups: int,
+@dataclass(frozen=True)
+class PairGeometry:
+    """Index tensors of the pixel pairs of P frame pairs and K offsets on an ``(h, w)`` grid.
+
+    Frames are zero-extended by the reach ``r`` on every side, to ``(h + 2r, w + 2r)``.
+
+    Attributes:
+        reach: ``r``.
+        partner_index: ``(P, K, h, w)`` long; the flat position, in a ``(T, h + 2r, w + 2r)``
+            stack of extended frames, of the partner ``p + offset_k`` in frame a of pair j of
+            every pixel p.
+        target_frames: ``(P,)`` long, frame b of every pair.
+        in_image: ``(K, h, w)`` bool, whether ``p + offset_k`` lies in the grid.
+        return_index: ``(K, h, w)`` long; the flat position, in a ``(K, h + 2r, w + 2r)`` stack
+            of extended per-offset maps on the p grid, of the pixel ``p = q - offset_k`` whose
+            partner is q: gathering there moves every pair's value from p to its partner.
+        frame_incidence: ``(T, 2P)`` float32; column j marks frame b of pair j and column
+            ``P + j`` its frame a (to sum per-pair maps into their frames with one product).
+    """
+
+    reach: int
+    partner_index: Tensor
+    target_frames: Tensor
+    in_image: Tensor
+    return_index: Tensor
+    frame_incidence: Tensor
+
+
+def pair_geometry(
     offsets: Sequence[Offset],
+    frame_pairs: Sequence[FramePair],
+    num_frames: int,
     height: int,
     width: int,
     device: torch.device,
-) -> Tensor:
-    """A bool property of every pixel pair (p, p + offset_k), on the p grid.
+) -> PairGeometry:
+    """The :class:`PairGeometry` of these offsets and frame pairs on an ``(h, w)`` grid.
+
+    Built once per distinct argument set (the 32 most recent are kept), on the CPU and copied to
+    ``device``, so training pays the host-to-device copy once per grid shape.
 
     Args:
-        pair_fn: ``(p_slices, q_slices) -> (S, h', w')`` bool on the overlap of one offset.
-        groups: S.
-        offsets: K offsets.
-        height, width: grid size.
-        device: where the result lives.
+        offsets: K ``(dy, dx)`` offsets.
+        frame_pairs: P ``(a, b)`` pairs of frames in ``[0, T)``: partners in a, targets in b.
+        num_frames: T.
+        height, width: the grid.
+        device: where the tensors live.
+    """
+    return _cached_geometry(
+        tuple((int(dy), int(dx)) for dy, dx in offsets),
+        tuple((int(a), int(b)) for a, b in frame_pairs),
+        int(num_frames),
+        int(height),
+        int(width),
+        torch.device(device),
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_geometry(
+    offsets: Tuple[Offset, ...],
+    frame_pairs: Tuple[FramePair, ...],
+    num_frames: int,
+    height: int,
+    width: int,
+    device: torch.device,
+) -> PairGeometry:
+    reach = max((max(abs(dy), abs(dx)) for dy, dx in offsets), default=0)
+    ext_height, ext_width = height + 2 * reach, width + 2 * reach
+    frame_size = ext_height * ext_width
+    offset_y = torch.tensor([dy for dy, _ in offsets], dtype=torch.long).view(-1, 1, 1)
+    offset_x = torch.tensor([dx for _, dx in offsets], dtype=torch.long).view(-1, 1, 1)
+    rows = torch.arange(height).view(1, -1, 1)
+    cols = torch.arange(width).view(1, 1, -1)
+    partner_rows, partner_cols = rows + offset_y, cols + offset_x  # (K, h, w) each
+    spatial = (partner_rows + reach) * ext_width + (partner_cols + reach)
+    frames_a = torch.tensor([a for a, _ in frame_pairs], dtype=torch.long).view(-1, 1, 1, 1)
+    in_image = (
+        (partner_rows >= 0) & (partner_rows < height) & (partner_cols >= 0) & (partner_cols < width)
+    )
+    source_rows, source_cols = rows - offset_y + reach, cols - offset_x + reach
+    return_index = (
+        torch.arange(len(offsets)).view(-1, 1, 1) * frame_size
+        + source_rows * ext_width
+        + source_cols
+    )
+    num_pairs = len(frame_pairs)
+    incidence = torch.zeros((num_frames, 2 * num_pairs))
+    for pair, (frame_a, frame_b) in enumerate(frame_pairs):
+        incidence[frame_b, pair] = 1.0
+        incidence[frame_a, num_pairs + pair] = 1.0
+    return PairGeometry(
+        reach=reach,
+        partner_index=(frames_a * frame_size + spatial).to(device),
+        target_frames=torch.tensor([b for _, b in frame_pairs], dtype=torch.long).to(device),
+        in_image=in_image.expand(len(offsets), height, width).contiguous().to(device),
+        return_index=return_index.to(device),
+        frame_incidence=incidence.to(device),
+    )
+
+
+def gather_partners(frames: Tensor, geometry: PairGeometry) -> Tensor:
+    """The value at the partner of every pixel pair: one gather for all pairs and offsets.
+
+    Args:
+        frames: ``(..., T, h, w)``; outside the grid reads as 0 (False for bool).
+        geometry: :func:`pair_geometry` of this grid.
 
     Returns:
-        ``(S, K, h, w)`` bool; False where q leaves the grid.
+        ``(..., P, K, h, w)``: at ``[..., j, k, p]`` the value of frame a of pair j at
+        ``p + offset_k``.
     """
-    result = torch.zeros((groups, len(offsets), height, width), dtype=torch.bool, device=device)
-    for k, offset in enumerate(offsets):
-        slices = overlap_slices(offset, height, width)
-        if slices is None:
-            continue
-        (p_rows, p_cols), q_slices = slices
-        result[:, k, p_rows, p_cols] = pair_fn((p_rows, p_cols), q_slices)
-    return result
+    extended = F.pad(frames, (geometry.reach,) * 4)
+    return extended.flatten(-3)[..., geometry.partner_index]
+
+
+def return_to_partners(values: Tensor, geometry: PairGeometry) -> Tensor:
+    """Sum, at every pixel q, the values that pairs ``(q - offset_k, q)`` hold at their target.
+
+    The adjoint of :func:`gather_partners` for one frame: a gather, not a scatter, so it is
+    deterministic on every device.
+
+    Args:
+        values: ``(..., K, h, w)`` per pair, on the target (p) grid.
+
+    Returns:
+        ``(..., h, w)``: at q, ``sum_k values[..., k, q - offset_k]`` over the in-grid
+        ``q - offset_k``.
+    """
+    extended = F.pad(values, (geometry.reach,) * 4)
+    return extended.flatten(-3)[..., geometry.return_index].sum(dim=-3)
 
 
 def pair_validity(valid_p: Tensor, valid_q: Tensor, offsets: Sequence[Offset]) -> Tensor:
@@ -106,12 +223,7 @@ def pair_validity(valid_p: Tensor, valid_q: Tensor, offsets: Sequence[Offset]) -
     Returns:
         ``(S, K, h, w)`` bool on the p grid.
     """
-    groups, height, width = valid_p.shape
-    return offset_pair_map(
-        lambda p, q: valid_p[:, p[0], p[1]] & valid_q[:, q[0], q[1]],
-        groups,
-        offsets,
-        height,
-        width,
-        valid_p.device,
-    )
+    height, width = valid_p.shape[-2:]
+    geometry = pair_geometry(offsets, [(0, 0)], 1, height, width, valid_p.device)
+    partners = gather_partners(valid_q.bool().unsqueeze(1), geometry)[:, 0]
+    return partners & valid_p.bool().unsqueeze(1)

@@ -11,27 +11,24 @@ from mmdet.registry import MODELS
 from torch import Tensor, nn
 
 from .label_consistency import weighted_consistency_sums
-from .neighbour_grid import grid_offsets, offset_pair_map, pair_validity
+from .neighbour_grid import PairGeometry, gather_partners, grid_offsets, pair_geometry
 
 __all__ = ['pairwise_colour_loss', 'colour_neighbour_weights', 'PairwiseColourLoss']
 
 
-def _similar_neighbours(lab: Tensor, offsets, threshold: float) -> Tensor:
-    """``exp(-||lab(p) - lab(q)||_2 / 2) >= threshold`` per offset.
+def _similar_neighbours(lab: Tensor, geometry: PairGeometry, threshold: float) -> Tensor:
+    """``exp(-||lab(p) - lab(q)||_2 / 2) >= threshold`` for every offset at once.
 
     Args:
-        lab: ``(G, 3, h, w)`` float32 Lab images.
+        lab: ``(G, 3, h, w)`` float32 Lab images; outside the image reads as Lab 0.
+        geometry: :func:`pair_geometry` of the offsets (one frame, pair ``(0, 0)``).
 
     Returns:
-        ``(G, K, h, w)`` bool; False where q leaves the image.
+        ``(G, K, h, w)`` bool, also where q leaves the image (against Lab 0).
     """
-
-    def similar(p, q) -> Tensor:
-        distance = (lab[:, :, p[0], p[1]] - lab[:, :, q[0], q[1]]).square().sum(dim=1).sqrt()
-        return torch.exp(-0.5 * distance) >= threshold
-
-    num, _, height, width = lab.shape
-    return offset_pair_map(similar, num, offsets, height, width, lab.device)
+    neighbours = gather_partners(lab.unsqueeze(2), geometry)[:, :, 0]  # (G, 3, K, h, w)
+    distance = (lab.unsqueeze(2) - neighbours).square().sum(dim=1).sqrt()
+    return torch.exp(-0.5 * distance) >= threshold
 
 
 def _check_valid_masks(caller: str, lab: Tensor, valid_masks: Optional[Tensor]) -> None:
@@ -71,12 +68,15 @@ def colour_neighbour_weights(
         )
     _check_valid_masks('colour_neighbour_weights', lab, valid_masks)
     offsets = grid_offsets(kernel_size, dilation, include_centre=False)
+    geometry = pair_geometry(offsets, [(0, 0)], 1, *lab.shape[-2:], lab.device)
     with torch.no_grad(), torch.autocast(device_type=lab.device.type, enabled=False):
-        similar = _similar_neighbours(lab.float(), offsets, threshold)
-        if valid_masks is not None:
-            valid = valid_masks.bool()
-            similar &= pair_validity(valid, valid, offsets)
-    return similar
+        lab = lab.float()
+        if valid_masks is None:
+            return _similar_neighbours(lab, geometry, threshold) & geometry.in_image
+        valid = valid_masks.bool().unsqueeze(1)  # (G, 1, h, w)
+        similar = _similar_neighbours(lab, geometry, threshold)
+        # a pair exists where both pixels are valid (False outside the image)
+        return similar & valid & gather_partners(valid, geometry)[:, 0]
 
 
 def pairwise_colour_loss(
