@@ -15,6 +15,8 @@ from mmengine.config import Config, DictAction
 
 from maskfreevis.utils import export_local_rank
 
+from .config_loading import read_config
+
 __all__ = [
     'add_common_args',
     'parse_launch_args',
@@ -65,10 +67,8 @@ def load_config(args: argparse.Namespace) -> Config:
     Without ``--work-dir`` and without ``work_dir`` in the config, the work dir is
     ``./work_dirs/<config name>`` (mmdet's convention).
     """
-    cfg = Config.fromfile(args.config)
+    cfg = read_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:

@@ -196,3 +196,26 @@ def test_zero_queries_is_refused_before_training(tiny_dataset, tmp_path):
         'clip, e.g. 100), got 0' in output
     )
     assert not osp.isdir(work_dir) or not [n for n in os.listdir(work_dir) if n.endswith('.pth')]
+
+
+def test_a_syntax_error_in_a_base_config_names_that_file(tmp_path):
+    (tmp_path / 'my_runtime.py').write_text("log_level = 'INFO'\ncustom_hooks = [dict(type='X'\n")
+    config = tmp_path / 'my_config.py'
+    config.write_text(f"_base_ = ['{DEMO_CONFIG}', './my_runtime.py']\n")
+    output = run_failing([PYTHON, 'tools/train.py', str(config), '--work-dir', str(tmp_path / 'w')])
+    assert (
+        f'ConfigFileError: syntax error in config file {tmp_path}/my_runtime.py (a _base_ of '
+        f"{config}), line 2: '(' was never closed" in output
+    )
+    assert '<unknown>' not in output.splitlines()[-1]
+
+
+def test_an_option_of_the_wrong_type_is_named_before_the_datasets_load(tiny_dataset, tmp_path):
+    output = run_failing(
+        train_args(str(tmp_path / 'work'), tiny_dataset, 'train_cfg.max_iters=abc')
+    )
+    assert (
+        'ConfigFileError: --cfg-options train_cfg.max_iters=abc: train_cfg.max_iters is an '
+        f'integer in the config ({DEMO_CONFIG}: 800)' in output
+    )
+    assert 'BoxVISDataset' not in output
