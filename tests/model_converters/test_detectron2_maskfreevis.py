@@ -86,9 +86,12 @@ def test_resnet50_bottleneck_backbone_same_features():
     backbone.load_state_dict(
         {key[len('backbone.') :]: value for key, value in converted.state_dict.items()}, strict=True
     )
-    images = torch.randn(1, 3, 64, 64)
+    images = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
     for expected, actual in zip(reference(images), backbone(images)):
-        torch.testing.assert_close(actual, expected, atol=1e-4, rtol=1e-4)
+        # float32 through 50 layers: the two orders of summation differ by up to 1.6e-6 of the
+        # largest feature (measured on seeds 0-5, features up to ~240); 1e-5 of it is the bound.
+        tolerance = 1e-5 * expected.abs().max().item()
+        torch.testing.assert_close(actual, expected, atol=tolerance, rtol=0)
 
 
 @torch.no_grad()

@@ -1,4 +1,5 @@
-"""Atomic text writes and the choice of the checkpoint ``--resume`` continues from."""
+"""The atomic file backend, atomic text writes and the choice of the checkpoint ``--resume``
+continues from."""
 
 import logging
 import os
@@ -9,7 +10,9 @@ from mmengine.config import Config
 
 from maskfreevis.utils import checkpoint_files
 from maskfreevis.utils.checkpoint_files import (
+    ATOMIC_BACKEND,
     PARTIAL_SUFFIX,
+    AtomicLocalBackend,
     find_resumable_checkpoint,
     newest_checkpoint_in,
     resolve_auto_resume,
@@ -95,3 +98,39 @@ def test_explicit_settings_are_left_alone(tmp_path, resume, load_from):
     assert resolve_auto_resume(cfg) is None
     assert cfg.resume == resume and cfg.load_from == load_from
     assert osp.isfile(tmp_path / 'iter_4.pth')
+
+
+def test_the_backend_is_registered_for_backend_args():
+    from mmengine.fileio import get_file_backend
+
+    assert isinstance(
+        get_file_backend('x', backend_args=dict(backend=ATOMIC_BACKEND)), AtomicLocalBackend
+    )
+
+
+def test_backend_writes_atomically_and_makes_folders(tmp_path):
+    backend = AtomicLocalBackend()
+    path = tmp_path / 'new' / 'iter_2.pth'
+    backend.put(b'old', path)
+    backend.put(b'new', path)
+    backend.put_text('text', tmp_path / 'note.txt')
+    assert path.read_bytes() == b'new' and (tmp_path / 'note.txt').read_text() == 'text'
+    assert not list(tmp_path.rglob('*' + PARTIAL_SUFFIX))
+
+
+def test_backend_removes_only_when_asked_and_keeps_what_it_is_told(tmp_path):
+    backend = AtomicLocalBackend()
+    old, kept, folder = (
+        touch(tmp_path / 'iter_2.pth'),
+        touch(tmp_path / 'iter_4.pth'),
+        tmp_path / 'ds',
+    )
+    folder.mkdir()
+    backend.remove(old)
+    backend.remove(kept)
+    backend.rmtree(str(folder))
+    backend.remove(str(tmp_path / 'gone.pth'))
+    assert osp.isfile(old) and folder.is_dir()
+    assert backend.apply_removals(keep=(kept,)) == [old, str(folder)]
+    assert not osp.exists(old) and osp.isfile(kept) and not folder.exists()
+    assert backend.apply_removals() == []

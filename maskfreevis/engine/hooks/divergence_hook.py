@@ -135,7 +135,8 @@ class DivergenceHook(Hook):
         self._recent.append(loss)
         if len(self._recent) < self.window:
             return None  # no reference yet; an explosion this early shows in the weights
-        median = float(torch.tensor(list(self._recent)).median())
+        # the lower median (as torch.median), in Python: no tensor, no device
+        median = sorted(self._recent)[(len(self._recent) - 1) // 2]
         if self._reference is None or median < self._reference:
             self._reference, self._reference_iter = median, iteration
         self._exploding = self._exploding + 1 if loss > self.max_loss_ratio * self._reference else 0

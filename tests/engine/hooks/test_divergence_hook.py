@@ -3,6 +3,7 @@
 import os
 
 import pytest
+import torch
 
 from maskfreevis.engine.hooks import DivergenceHook, TrainingDivergedError
 
@@ -72,3 +73,68 @@ def test_exploding_weights_stop_at_once(train_toy, tmp_path):
 def test_thresholds_are_checked():
     with pytest.raises(ValueError, match='max_loss_ratio > 1'):
         DivergenceHook(max_loss_ratio=0.5)
+
+
+def test_weights_are_checked_early_every_interval_and_before_each_save(train_toy, tmp_path):
+    """window 5, interval 4, a checkpoint at iteration 10 only (and the last, 12)."""
+    checked = []
+    original = DivergenceHook._weight_problem
+
+    def spy(hook, runner):
+        checked.append(runner.iter + 1)
+        return original(hook, runner)
+
+    DivergenceHook._weight_problem = spy
+    try:
+        train_toy(
+            tmp_path,
+            12,
+            custom_hooks=[dict(type='DivergenceHook', weight_check_interval=4)],
+            default_hooks=dict(
+                checkpoint=dict(type='SafeCheckpointHook', by_epoch=False, interval=10)
+            ),
+        )
+    finally:
+        DivergenceHook._weight_problem = original
+    assert checked == [1, 2, 3, 4, 5, 8, 10, 12]
+
+
+def test_between_weight_checks_an_iteration_costs_no_device_sync(train_toy, tmp_path):
+    """The losses come from the values RuntimeInfoHook logged: checking them reads no tensor."""
+    runner = train_toy(tmp_path, 8, custom_hooks=[dict(type='DivergenceHook')])
+    hook = next(hook for hook in runner.hooks if isinstance(hook, DivergenceHook))
+    outputs = dict(loss=torch.tensor(1.0), loss_cls=torch.tensor(0.5))
+    runner.message_hub.update_scalar('train/loss', 1.0)
+    runner.message_hub.update_scalar('train/loss_cls', 0.5)
+    with torch.profiler.profile() as profile:
+        hook.after_train_iter(runner, 8, outputs=outputs)  # iteration 9: no weight check due
+    reads = [
+        e.name for e in profile.events() if e.name in ('aten::item', 'aten::_local_scalar_dense')
+    ]
+    assert reads == []
+
+
+def test_weights_that_explode_between_checks_are_never_saved(train_toy, tmp_path):
+    """The step of iteration 3 blows the weights up; no check is due then, but the save is."""
+    from mmengine.hooks import Hook
+
+    class Explode(Hook):
+        priority = 'HIGHEST'
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+            if runner.iter + 1 == 3:
+                with torch.no_grad():
+                    runner.model.linear.weight.mul_(1e6)
+
+    with pytest.raises(TrainingDivergedError, match='iteration 3: exploding weights') as error:
+        train_toy(
+            tmp_path,
+            10,
+            extra_hooks=[Explode()],
+            custom_hooks=[dict(type='DivergenceHook', window=1, weight_check_interval=100)],
+            default_hooks=dict(
+                checkpoint=dict(type='SafeCheckpointHook', by_epoch=False, interval=3)
+            ),
+        )
+    assert 'No checkpoint of this run has been saved' in str(error.value)
+    assert saved(tmp_path) == []
