@@ -29,7 +29,7 @@ from .annotation_checks import (
     sanitize_xywh_boxes,
     segmentation_problems,
 )
-from .categories import read_categories, select_classes
+from .categories import check_class_names, read_categories, select_classes
 from .vis_json_formats import ParsedVideoJson, parse_video_json
 
 
@@ -95,6 +95,7 @@ class BoxVISDataset(BaseVideoDataset):
     def load_data_list(self) -> List[dict]:
         """Parse the json into one dict per video (see the class docstring)."""
         self._skips = SkipCounter(f'{type(self).__name__}({self.ann_file})')
+        check_class_names(self._metainfo.get('classes'), self.ann_file)
         data = load_annotation_json(self.ann_file, self.backend_args)
         data_format, parsed = parse_video_json(
             data, self.ann_file, self._skips, require_annotations=not self.test_mode

@@ -248,6 +248,38 @@ def read_categories(categories: Any, ann_file: str) -> Dict[int, str]:
     return dict(sorted(names_by_id.items()))
 
 
+def check_class_names(requested: Any, ann_file: str) -> Optional[Tuple[str, ...]]:
+    """``metainfo['classes']`` as a tuple of names, or None when not given.
+
+    Raises:
+        AnnotationError: a string instead of a sequence of names (it would be read one
+            character per class), names that are not non-empty strings, or a name twice.
+    """
+    if requested is None:
+        return None
+    if isinstance(requested, str):
+        raise AnnotationError(
+            f'{ann_file}: metainfo classes must be a tuple or list of class names, got the '
+            f'string {requested!r} (it would be read one character per class); for one class '
+            f'write classes=({requested!r},)'
+        )
+    if not isinstance(requested, Sequence) or not requested:
+        raise AnnotationError(
+            f'{ann_file}: metainfo classes must be a non-empty tuple or list of class names, '
+            f'got {requested!r}'
+        )
+    bad = [name for name in requested if not isinstance(name, str) or not name]
+    if bad:
+        raise AnnotationError(
+            f'{ann_file}: metainfo classes must be class names (non-empty strings), got '
+            f'{bad[0]!r} in {tuple(requested)!r}'
+        )
+    twice = sorted({name for name in requested if list(requested).count(name) > 1})
+    if twice:
+        raise AnnotationError(f'{ann_file}: metainfo classes name {twice} more than once')
+    return tuple(requested)
+
+
 def select_classes(
     names_by_id: Mapping[int, str], requested: Optional[Sequence[str]], ann_file: str
 ) -> Tuple[Tuple[str, ...], Dict[int, int]]:
@@ -262,10 +294,11 @@ def select_classes(
         ``(classes, cat2label)``; ids of categories left out by ``requested`` are absent from
         ``cat2label`` (their annotations are dropped and counted by the caller).
     """
+    requested = check_class_names(requested, ann_file)
     if requested is None:
         classes = tuple(names_by_id.values())
     else:
-        classes = tuple(requested)
+        classes = requested
         unknown = [name for name in classes if name not in names_by_id.values()]
         if unknown:
             raise AnnotationError(

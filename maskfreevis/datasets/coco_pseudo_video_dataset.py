@@ -19,6 +19,7 @@ from .box_vis_dataset import BoxVISDataset
 from .categories import (  # noqa: F401
     COCO_TO_YTVIS_2019,
     COCO_TO_YTVIS_2021,
+    check_class_names,
     coco_class_table,
     map_categories,
     read_categories,
@@ -151,7 +152,8 @@ class CocoPseudoVideoDataset(BoxVISDataset):
 
     def _map_classes(self, names_by_id: Dict[int, str]) -> None:
         """Set ``classes`` (target classes) and ``cat2label`` (source id -> target label)."""
-        requested = self._metainfo.get('classes') or self.table_classes
+        requested = check_class_names(self._metainfo.get('classes'), self.ann_file)
+        requested = requested or self.table_classes
         if self.class_mapping is not None and requested is None:
             raise AnnotationError(
                 'CocoPseudoVideoDataset with class_mapping needs '

@@ -584,3 +584,14 @@ def test_frames_loaded_as_stored_may_carry_an_orientation(tmp_path, vis_root, vi
     frames = dataset.prepare_data(0)['inputs']
     assert tuple(frames.shape[-2:]) == (vis.FRAME_H, vis.FRAME_W)
     assert build(ann_file, vis_root, pipeline=LOAD_CLIP, test_mode=True, check_files=False)
+
+
+def test_a_string_as_metainfo_classes_is_refused(tmp_path, vis_root, vis, box_only):
+    """classes='cat' was read as ('c', 'a', 't'): "classes ['c', 'a', 't'] are not among ..."."""
+    ann_file = vis.dump_json(str(tmp_path / 'train.json'), box_only)
+    with pytest.raises(AnnotationError) as error:
+        build(ann_file, vis_root, metainfo=dict(classes='cat'))
+    assert str(error.value) == (
+        f'{ann_file}: metainfo classes must be a tuple or list of class names, got the string '
+        "'cat' (it would be read one character per class); for one class write classes=('cat',)"
+    )

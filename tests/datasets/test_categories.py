@@ -3,7 +3,13 @@
 import pytest
 from mmdet.datasets import CocoDataset, YouTubeVISDataset
 
-from maskfreevis.datasets.categories import COCO_TO_VIDEO_CLASSES, VIDEO_CLASSES, coco_class_table
+from maskfreevis.datasets import AnnotationError
+from maskfreevis.datasets.categories import (
+    COCO_TO_VIDEO_CLASSES,
+    VIDEO_CLASSES,
+    check_class_names,
+    coco_class_table,
+)
 
 
 @pytest.fixture
@@ -47,3 +53,20 @@ def test_coco_class_table_by_name():
     assert coco_class_table('youtube_vis_2019')[1]['car'] == 'sedan'
     with pytest.raises(ValueError, match=r"unknown class table 'ytvis'.*'ovis'"):
         coco_class_table('ytvis')
+
+
+@pytest.mark.parametrize(
+    'requested, message',
+    [
+        ('ellipse', "got the string 'ellipse' .*; for one class write classes=\\('ellipse',\\)"),
+        ((), 'must be a non-empty tuple or list'),
+        (('cat', 3), 'must be class names \\(non-empty strings\\), got 3'),
+        (('cat', ''), "got '' in"),
+        (('cat', 'dog', 'cat'), "name \\['cat'\\] more than once"),
+    ],
+)
+def test_class_names_that_are_not_a_list_of_names_are_refused(requested, message):
+    with pytest.raises(AnnotationError, match=f'a.json: metainfo classes .*{message}'):
+        check_class_names(requested, 'a.json')
+    assert check_class_names(['cat'], 'a.json') == ('cat',)
+    assert check_class_names(None, 'a.json') is None
