@@ -5,6 +5,8 @@ works.
 """
 
 import argparse
+import os
+import os.path as osp
 from typing import Optional, Sequence
 
 import mmengine
@@ -12,16 +14,42 @@ import mmengine
 from maskfreevis.apis.cli import add_common_args, load_config, parse_launch_args
 from maskfreevis.engine import build_runner
 
+# the formats mmengine.dump writes, by file extension
+OUT_FORMATS = ('json', 'yaml', 'yml', 'pkl', 'pickle')
+
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test (and evaluate) a MaskFreeVIS model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
-        '--out', help='dump the evaluation metrics to this json file (written by rank 0)'
+        '--out',
+        help='dump the evaluation metrics to this file: .json, .yaml/.yml or .pkl/.pickle '
+        '(written by rank 0)',
     )
     add_common_args(parser)
-    return parse_launch_args(parser, argv)
+    args = parse_launch_args(parser, argv)
+    if args.out is not None:
+        check_out_path(parser, args.out)
+    return args
+
+
+def check_out_path(parser: argparse.ArgumentParser, out: str) -> None:
+    """Refuse an ``--out`` that cannot be written before the test runs, not after it."""
+    extension = osp.splitext(out)[1].lower().lstrip('.')
+    if extension not in OUT_FORMATS:
+        parser.error(
+            f'--out {out}: the metrics are written as json, yaml or pickle, chosen by the '
+            f'extension (.{", .".join(OUT_FORMATS)}), e.g. --out metrics.json; got '
+            f'{"." + extension if extension else "no extension"}'
+        )
+    if osp.isdir(out):
+        parser.error(
+            f'--out {out} is a folder; give a file path, e.g. {osp.join(out, "metrics.json")}'
+        )
+    folder = osp.dirname(osp.abspath(out))
+    if not osp.isdir(folder):
+        parser.error(f'--out {out}: its folder {folder} does not exist')
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
@@ -31,7 +59,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     runner = build_runner(cfg)
     metrics = runner.test()
     if args.out is not None and runner.rank == 0:
-        mmengine.dump(metrics, args.out)
+        # through a partial file, so an interrupt never leaves half a metrics file
+        partial = args.out + '.partial'
+        mmengine.dump(metrics, partial, file_format=osp.splitext(args.out)[1].lower().lstrip('.'))
+        os.replace(partial, args.out)
 
 
 if __name__ == '__main__':

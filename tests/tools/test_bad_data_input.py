@@ -219,3 +219,24 @@ def test_an_option_of_the_wrong_type_is_named_before_the_datasets_load(tiny_data
         f'integer in the config ({DEMO_CONFIG}: 800)' in output
     )
     assert 'BoxVISDataset' not in output
+
+
+@pytest.mark.parametrize(
+    'out, expected',
+    [
+        (
+            'metrics.txt',
+            'chosen by the extension (.json, .yaml, .yml, .pkl, .pickle), e.g. --out '
+            'metrics.json; got .txt',
+        ),
+        ('metrics', 'got no extension'),
+        ('missing_folder/m.json', 'its folder'),
+    ],
+)
+def test_an_out_file_that_cannot_be_written_is_refused_before_the_test(tmp_path, out, expected):
+    """It failed after the whole test."""
+    output = run_failing(
+        [PYTHON, 'tools/test.py', DEMO_CONFIG, 'iter_2.pth', '--out', str(tmp_path / out)]
+    )
+    assert 'test.py: error: --out ' in output and expected in output
+    assert 'Load checkpoint' not in output and 'Traceback' not in output
