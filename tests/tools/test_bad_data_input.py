@@ -240,3 +240,45 @@ def test_an_out_file_that_cannot_be_written_is_refused_before_the_test(tmp_path,
     )
     assert 'test.py: error: --out ' in output and expected in output
     assert 'Load checkpoint' not in output and 'Traceback' not in output
+
+
+def test_box_only_converter_takes_a_cocovid_json(tiny_dataset, tmp_path):
+    """It failed with "videos[0] has no key 'file_names'"; the result trains as CocoVID."""
+    with open(osp.join(tiny_dataset, 'annotations', 'train_with_masks.json')) as handle:
+        data = json.load(handle)
+    videos, images, annotations = [], [], []
+    for video in data['videos']:
+        videos.append(dict(id=video['id'], name=video['name']))
+        for frame, name in enumerate(video['file_names']):
+            images.append(
+                dict(
+                    id=len(images) + 1,
+                    file_name=name,
+                    video_id=video['id'],
+                    frame_id=frame,
+                    width=video['width'],
+                    height=video['height'],
+                )
+            )
+            for track in data['annotations']:
+                if track['video_id'] == video['id'] and track['bboxes'][frame] is not None:
+                    annotations.append(
+                        dict(
+                            id=len(annotations) + 1,
+                            image_id=len(images),
+                            video_id=video['id'],
+                            category_id=track['category_id'],
+                            instance_id=track['id'],
+                            bbox=track['bboxes'][frame],
+                            segmentation=track['segmentations'][frame],
+                        )
+                    )
+    source, target = str(tmp_path / 'cocovid.json'), str(tmp_path / 'box_only.json')
+    with open(source, 'w') as handle:
+        json.dump(dict(data, videos=videos, images=images, annotations=annotations), handle)
+    result = run_tool([PYTHON, 'tools/dataset_converters/ytvis_to_box_only.py', source, target])
+    assert f'{len(annotations)} annotations written without masks to {target}' in result.stdout
+    with open(target) as handle:
+        written = json.load(handle)
+    assert [a['bbox'] for a in written['annotations']] == [a['bbox'] for a in annotations]
+    assert not any('segmentation' in a for a in written['annotations'])

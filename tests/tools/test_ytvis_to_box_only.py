@@ -4,6 +4,8 @@ import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
 
+from maskfreevis.datasets import AnnotationError
+
 
 @pytest.fixture(scope='module')
 def converter(load_tool):
@@ -143,3 +145,49 @@ def test_unreadable_input_and_missing_output_folder_are_named(converter, tmp_pat
     with pytest.raises(SystemExit):
         converter.main([str(truncated), str(tmp_path / 'missing' / 'out.json')])
     assert 'does not exist' in capsys.readouterr().err
+
+
+def test_cocovid_and_coco_image_jsons_lose_their_masks(converter, tmp_path):
+    """A CocoVID json failed with "videos[0] has no key 'file_names'"."""
+    images = [
+        dict(id=10 + f, file_name=f'v/{f}.jpg', video_id=1, frame_id=f, height=20, width=30)
+        for f in range(2)
+    ]
+    cocovid = dict(
+        videos=[dict(id=1, name='v')],
+        images=images,
+        annotations=[
+            dict(
+                id=1,
+                image_id=10,
+                video_id=1,
+                category_id=1,
+                instance_id=7,
+                bbox=[1.0, 1.0, 4.0, 4.0],
+                segmentation=rle_of_rectangle(1, 5, 1, 5),
+            ),
+            dict(
+                id=2,
+                image_id=11,
+                video_id=1,
+                category_id=1,
+                instance_id=7,
+                segmentation=rle_of_rectangle(4, 10, 6, 16),
+            ),
+        ],
+        categories=[dict(id=1, name='thing')],
+    )
+    box_only = converter.to_box_only(cocovid, source='vid.json')
+    assert [ann['bbox'] for ann in box_only['annotations']] == [
+        [1.0, 1.0, 4.0, 4.0],
+        [6.0, 4.0, 10.0, 6.0],
+    ]
+    assert not any('segmentation' in ann for ann in box_only['annotations'])
+    assert 'segmentation' in cocovid['annotations'][0], 'input must not be modified'
+    coco = dict(cocovid, images=[{k: v for k, v in i.items() if k != 'video_id'} for i in images])
+    assert len(converter.to_box_only(coco)['annotations']) == 2
+    cocovid['annotations'][1].pop('segmentation')
+    with pytest.raises(
+        AnnotationError, match='vid.json: annotation 2 has neither a bbox nor a mask'
+    ):
+        converter.to_box_only(cocovid, source='vid.json')

@@ -4,11 +4,14 @@
 
 Every annotation keeps (or, when missing, gets) its per-frame ``bboxes`` ``[x, y, w, h]`` and loses
 ``segmentations`` (set to ``null``). A frame whose box is missing but whose mask exists gets the
-mask's tight box (pycocotools ``toBbox``). The input file is never modified: OUT must not be IN
-(nor resolve to it), and OUT is written to a temporary file renamed when complete. The result is
-checked with the dataset's own parser, so what the converter writes, training loads: an
-annotation whose ``bboxes`` or ``segmentations`` list does not have one entry per frame of its
-video is refused, naming it.
+mask's tight box (pycocotools ``toBbox``). mmdet's CocoVID json (``images`` with ``video_id``, one
+annotation per object and frame) and a COCO image json are converted the same way, per
+annotation: ``bbox`` kept (or derived from the mask), ``segmentation`` removed.
+
+The input file is never modified: OUT must not be IN (nor resolve to it), and OUT is written to a
+temporary file renamed when complete. The result is checked with the dataset's own parser, so what
+the converter writes, training loads: an annotation whose ``bboxes`` or ``segmentations`` list does
+not have one entry per frame of its video is refused, naming it.
 """
 
 import argparse
@@ -63,6 +66,39 @@ def _per_frame_list(ann: dict, key: str, num_frames: int, source: str) -> list:
     return values
 
 
+def per_image_to_box_only(dataset: dict, source: str = '<json>') -> dict:
+    """A CocoVID or COCO image json without masks: each annotation keeps its ``bbox`` (or gets
+    its mask's tight box) and loses ``segmentation``.
+
+    Raises:
+        AnnotationError: an annotation of an unknown image, or one with neither a box nor a
+            mask, naming it; for CocoVID anything training would refuse.
+    """
+    require_keys(dataset, ('images', 'annotations'), source, 'the top-level object')
+    sizes = {}
+    for index, image in enumerate(dataset['images'] or []):
+        require_keys(image, ('id', 'width', 'height'), source, f'images[{index}]')
+        sizes[image['id']] = (image['height'], image['width'])
+    annotations = []
+    for index, ann in enumerate(dataset['annotations'] or []):
+        has_id = isinstance(ann, dict) and 'id' in ann
+        what = f'annotation {ann["id"]}' if has_id else f'annotations[{index}]'
+        require_keys(ann, ('image_id',), source, what)
+        if ann['image_id'] not in sizes:
+            raise AnnotationError(f'{source}: {what} refers to unknown image {ann["image_id"]}')
+        box = ann.get('bbox')
+        if box is None:
+            box = segmentation_to_box(ann.get('segmentation'), *sizes[ann['image_id']])
+        if box is None:
+            raise AnnotationError(f'{source}: {what} has neither a bbox nor a mask')
+        annotations.append({**{k: v for k, v in ann.items() if k != 'segmentation'}, 'bbox': box})
+    box_only = dict(dataset, annotations=annotations)
+    images = dataset['images'] or []
+    if images and isinstance(images[0], dict) and 'video_id' in images[0]:  # CocoVID
+        parse_video_json(box_only, source, SkipCounter(source), require_annotations=True)
+    return box_only
+
+
 def to_box_only(dataset: dict, source: str = '<json>') -> dict:
     """Return a copy of ``dataset`` without masks (see module docstring).
 
@@ -71,6 +107,8 @@ def to_box_only(dataset: dict, source: str = '<json>') -> dict:
         AnnotationError: per-frame lists of the wrong length, or anything else the dataset's
             parser refuses; the message names ``source`` and the annotation.
     """
+    if isinstance(dataset, dict) and 'images' in dataset:
+        return per_image_to_box_only(dataset, source)
     for key in ('videos', 'annotations'):
         if key not in dataset:
             raise KeyError(f'{source}: missing top-level key {key!r} (not a YouTube-VIS json?)')
