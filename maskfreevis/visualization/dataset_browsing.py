@@ -190,6 +190,17 @@ def browse_dataset(
     """
     if output not in ('images', 'mp4'):
         raise ValueError(f"output must be 'images' or 'mp4', got {output!r}")
+    for name, value in (('upscale', upscale), ('num_clips', num_clips)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f'{name} must be a positive integer, got {value!r}')
+    if output == 'mp4' and not fps > 0:
+        raise ValueError(f'fps must be positive, got {fps!r}')
+    if indices is not None:
+        outside = [index for index in indices if not 0 <= index < len(dataset)]
+        if outside:
+            raise ValueError(
+                f'video indices {outside} are outside the dataset (0..{len(dataset) - 1})'
+            )
     if indices is None:
         indices = sample_video_indices(len(dataset), num_clips, seed)
     class_names = dataset.metainfo['classes']

@@ -4,6 +4,7 @@ with ``--cfg-options``."""
 import os
 
 import cv2
+import pytest
 
 from .conftest import DEMO_CONFIG
 
@@ -44,3 +45,24 @@ def test_same_seed_same_clips(load_tool, tiny_dataset, tmp_path):
         )
         images.append([cv2.imread(str(path)) for path in sorted((tmp_path / run).iterdir())])
     assert all((a == b).all() for a, b in zip(*images)) and len(images[0]) == 2
+
+
+@pytest.mark.parametrize(
+    'option, value', [('--upscale', '0'), ('--num-clips', '-1'), ('--fps', '0')]
+)
+def test_sizes_that_draw_nothing_are_refused_before_the_dataset_loads(
+    load_tool, tmp_path, capsys, option, value
+):
+    """--upscale 0 failed with a bare error from inside the drawing."""
+    with pytest.raises(SystemExit):
+        load_tool(TOOL).main([DEMO_CONFIG, '--out-dir', str(tmp_path / 'b'), option, value])
+    assert f'argument {option}: must be a positive' in capsys.readouterr().err
+    assert not (tmp_path / 'b').exists()
+
+
+def test_indices_outside_the_dataset_are_named(load_tool, tiny_dataset, tmp_path):
+    argv = [DEMO_CONFIG, '--out-dir', str(tmp_path / 'b'), '--indices', '0', '9']
+    with pytest.raises(ValueError, match=r'video indices \[9\] are outside the dataset \(0..3\)'):
+        load_tool(TOOL).main(
+            [*argv, '--cfg-options', f'train_dataloader.dataset.data_root={tiny_dataset}']
+        )

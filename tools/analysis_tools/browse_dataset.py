@@ -8,10 +8,27 @@ boxes, instance ids and classes, so annotations can be checked before training.
 import argparse
 from typing import Optional, Sequence
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.runner import set_random_seed
 
+from maskfreevis.apis.config_loading import read_config
 from maskfreevis.visualization.dataset_browsing import browse_dataset, build_dataset_from_config
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be a positive integer, got {text}')
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a number > 0."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f'must be a positive number, got {text}')
+    return value
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -19,7 +36,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('config', help='config whose <split>_dataloader.dataset is drawn')
     parser.add_argument('--out-dir', required=True, help='folder for the images / the MP4')
     parser.add_argument('--split', default='train', choices=['train', 'val', 'test'])
-    parser.add_argument('--num-clips', type=int, default=8, help='clips to draw')
+    parser.add_argument('--num-clips', type=positive_int, default=8, help='clips to draw')
     parser.add_argument(
         '--seed', type=int, default=0, help='seed of the video choice and of the pipeline'
     )
@@ -27,8 +44,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--indices', type=int, nargs='+', help='draw these video indices instead of random ones'
     )
     parser.add_argument('--output', default='images', choices=['images', 'mp4'])
-    parser.add_argument('--upscale', type=int, default=2, help='frame magnification')
-    parser.add_argument('--fps', type=float, default=2.0, help='frames per second of the MP4')
+    parser.add_argument(
+        '--upscale', type=positive_int, default=2, help='frame magnification (1, 2, ...)'
+    )
+    parser.add_argument(
+        '--fps', type=positive_float, default=2.0, help='frames per second of the MP4'
+    )
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -40,9 +61,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = read_config(args.config, args.cfg_options)
     dataset = build_dataset_from_config(cfg, args.split)
     set_random_seed(args.seed)  # the same clips, frames and augmentations on every run
     written = browse_dataset(
