@@ -20,6 +20,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 __all__ = [
+    'PADDING_MODES',
+    'check_padding_mode',
     'grid_offsets',
     'overlap_slices',
     'PairGeometry',
@@ -32,6 +34,21 @@ __all__ = [
 Offset = Tuple[int, int]
 GridSlices = Tuple[slice, slice]
 FramePair = Tuple[int, int]
+
+# What lies outside the image, and on the batch padding, for the colour losses: 'exclude' (pairs
+# reaching there do not exist), 'zeros' (the release's zero padding: pixels of Lab 0 whose
+# log-probabilities are 0, so their terms are 0 but they count in the normaliser).
+PADDING_MODES = ('exclude', 'zeros')
+
+
+def check_padding_mode(padding_mode: str) -> str:
+    """``padding_mode`` if it is one of :data:`PADDING_MODES`, else a ValueError naming them."""
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(
+            "padding_mode must be 'exclude' (out-of-image and padded pixels do not exist) or "
+            f"'zeros' (the release: they are Lab 0 with log-probabilities 0), got {padding_mode!r}"
+        )
+    return padding_mode
 
 
 def grid_offsets(grid_size: int, dilation: int, include_centre: bool) -> List[Offset]:

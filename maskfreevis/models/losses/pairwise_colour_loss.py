@@ -27,7 +27,8 @@ def _similar_neighbours(lab: Tensor, geometry: PairGeometry, threshold: float) -
         ``(G, K, h, w)`` bool, also where q leaves the image (against Lab 0).
     """
     neighbours = gather_partners(lab.unsqueeze(2), geometry)[:, :, 0]  # (G, 3, K, h, w)
-    distance = (lab.unsqueeze(2) - neighbours).square().sum(dim=1).sqrt()
+    difference = lab.unsqueeze(2) - neighbours
+    distance = (difference * difference).sum(dim=1).sqrt()
     return torch.exp(-0.5 * distance) >= threshold
 
 
