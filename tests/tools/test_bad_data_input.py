@@ -118,24 +118,35 @@ def test_demo_refuses_to_generate_into_a_users_dataset(tiny_dataset, tmp_path):
     assert snapshot(root) == before
 
 
-def test_cut_short_rle_in_the_ground_truth_is_refused_before_inference(
-    tiny_dataset, checkpoint, tmp_path
+def cut_rle(segmentation):
+    return dict(segmentation, counts=segmentation['counts'][: len(segmentation['counts']) // 2])
+
+
+@pytest.mark.parametrize(
+    'damage, expected',
+    [
+        (cut_rle, 'the mask is cut short or corrupt'),
+        (lambda _: [[10, 10, 30, 20]], 'polygon 0 must list at least 3 points'),
+    ],
+    ids=['cut-short RLE', '2-point polygon'],
+)
+def test_bad_ground_truth_masks_are_refused_before_inference(
+    tiny_dataset, checkpoint, tmp_path, damage, expected
 ):
-    """pycocotools looped forever at "Evaluate annotation type *segm*", after the inference."""
+    """pycocotools looped forever on the cut-short RLE at "Evaluate annotation type *segm*", and
+    failed inside on the polygon - both after the whole inference."""
     root = copy_dataset(tiny_dataset, tmp_path / 'data')
     ann_file = osp.join(root, 'annotations', 'val.json')
 
-    def cut(data):
-        rle = data['annotations'][0]['segmentations'][1]
-        rle['counts'] = rle['counts'][: len(rle['counts']) // 2]
+    def edit(data):
+        segmentations = data['annotations'][0]['segmentations']
+        frame = next(f for f, s in enumerate(segmentations) if s is not None)
+        segmentations[frame] = damage(segmentations[frame])
 
-    edit_json(ann_file, cut)
+    edit_json(ann_file, edit)
     output = run_failing(evaluate_args(str(tmp_path / 'work'), root, checkpoint), timeout=300)
-    assert (
-        f'AnnotationError: {ann_file}: 1 bad segmentation(s): video 1 frame 1, annotation id 1: '
-        in output
-    )
-    assert 'the mask is cut short or corrupt' in output
+    assert f'AnnotationError: {ann_file}: 1 bad segmentation(s): video 1 frame ' in output
+    assert expected in output
     assert 'Evaluate annotation type' not in output
 
 
