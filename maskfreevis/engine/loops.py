@@ -144,7 +144,7 @@ class InterruptibleIterBasedTrainLoop(IterBasedTrainLoop):
                 )
             saving = 'saving a checkpoint, ' if self._saves_on_interrupt() else ''
             print(
-                f'{name} received: finishing this iteration ({self._iter + 1}), {saving}then '
+                f'{name} received: finishing this iteration, {saving}then '
                 f'stopping (send it again after {self.REPEAT_GRACE_S:.0f} s to stop at once'
                 f'{", without a checkpoint" if saving else ""}).',
                 flush=True,

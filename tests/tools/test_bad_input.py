@@ -210,7 +210,7 @@ def test_interrupt_saves_a_checkpoint_that_resumes(tiny_dataset, tmp_path):
         lines.append(line)
         if 'Iter(train) [  3/400]' in line:
             process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=600) != 0
+    assert process.wait(timeout=600) == 128 + signal.SIGINT
     output = ''.join(lines)
     assert 'SIGINT received: finishing this iteration, saving a checkpoint' in output
     with open(osp.join(work_dir, 'last_checkpoint')) as handle:
@@ -223,6 +223,125 @@ def test_interrupt_saves_a_checkpoint_that_resumes(tiny_dataset, tmp_path):
         torch.load(osp.join(work_dir, f'iter_{step + 1}.pth'), weights_only=True)['meta']['iter']
         == step + 1
     )
+
+
+# A validation hook that takes 20 s per batch: time to interrupt it.
+SLOW_VALIDATION = """
+import time
+from mmdet.registry import HOOKS
+from mmengine.hooks import Hook
+
+@HOOKS.register_module()
+class SlowValidationHook(Hook):
+    priority = 'LOWEST'
+
+    def after_val_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        time.sleep(20)
+"""
+
+
+@pytest.mark.parametrize('signum', [signal.SIGTERM, signal.SIGINT])
+def test_interrupt_during_the_final_validation_stops_at_once(tiny_dataset, tmp_path, signum):
+    """The final validation used to run to its end and exit 0 after 'saving a checkpoint, then
+    stopping'; now it stops within a batch, with 128 + the signal and the last checkpoint."""
+    import time
+
+    (tmp_path / 'slow_validation.py').write_text(SLOW_VALIDATION)
+    config = tmp_path / 'slow_validation_config.py'
+    config.write_text(
+        f'_base_ = {DEMO_CONFIG!r}\n'
+        "custom_imports = dict(imports=['maskfreevis', 'slow_validation'], "
+        'allow_failed_imports=False)\n'
+        "custom_hooks = [dict(type='WorkDirGuardHook'), dict(type='CheckpointMatchHook'), "
+        "dict(type='DivergenceHook'), dict(type='SlowValidationHook')]\n"
+    )
+    work_dir = str(tmp_path / 'work')
+    args = train_args(work_dir, tiny_dataset, 2, 'train_cfg.val_interval=2')
+    args[2] = str(config)
+    env = dict(tool_env(), PYTHONPATH=str(tmp_path))
+    process = subprocess.Popen(
+        args, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    lines, signalled = [], None
+    for line in process.stdout:
+        lines.append(line)
+        if signalled is None and 'Iter(val) [1/2]' in line:
+            process.send_signal(signum)
+            signalled = time.monotonic()
+    returncode = process.wait(timeout=600)
+    elapsed = time.monotonic() - signalled
+    output = ''.join(lines)
+    assert returncode == 128 + signum, output[-3000:]
+    assert elapsed < 15, f'took {elapsed:.0f} s: the 20 s validation batch ran on'
+    name = signal.Signals(signum).name
+    assert f'Validation after iteration 2 stopped by {name}' in output
+    assert f'The last checkpoint is {work_dir}/iter_2.pth' in output
+    assert checkpoints_in(work_dir) == ['iter_2.pth']
+
+
+def test_a_second_fresh_run_in_a_work_dir_is_refused_before_it_writes(
+    tiny_dataset, trained, tmp_path
+):
+    work_dir = str(tmp_path / 'work')
+    shutil.copytree(trained, work_dir)
+    before = {
+        name: open(osp.join(work_dir, name), 'rb').read()
+        for name in os.listdir(work_dir)
+        if osp.isfile(osp.join(work_dir, name))
+    }
+    folders = sorted(name for name in os.listdir(work_dir) if osp.isdir(osp.join(work_dir, name)))
+    output = run_failing(train_args(work_dir, tiny_dataset, 2))
+    assert f'work_dir {work_dir} already holds checkpoints of an earlier run' in output
+    assert '--resume' in output and '--overwrite-work-dir' in output
+    after = {name: open(osp.join(work_dir, name), 'rb').read() for name in before}
+    assert after == before, 'checkpoints, last_checkpoint and the config copy are untouched'
+    assert (
+        sorted(name for name in os.listdir(work_dir) if osp.isdir(osp.join(work_dir, name)))
+        == folders
+    )
+    result = run_tool(train_args(work_dir, tiny_dataset, 2) + ['--overwrite-work-dir'])
+    assert result.returncode == 0
+
+
+def test_a_second_run_in_a_work_dir_in_use_is_refused(tiny_dataset, tmp_path):
+    """Two trainings started 2 s apart in one work_dir: the second stops, naming the first."""
+    import time
+
+    work_dir = str(tmp_path / 'work')
+    first = subprocess.Popen(
+        train_args(work_dir, tiny_dataset, 400, 'default_hooks.checkpoint.interval=1000'),
+        cwd=REPO_ROOT,
+        env=tool_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for line in first.stdout:
+            if 'Iter(train) [  1/400]' in line:
+                break
+        time.sleep(2)
+        output = run_failing(train_args(work_dir, tiny_dataset, 2, 'overwrite_work_dir=True'))
+        assert (
+            f'work_dir {work_dir} is in use by another training run (pid {first.pid} on' in output
+        )
+        assert 'tools/train.py' in output
+        assert first.poll() is None, 'the first run goes on'
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=600)
+    assert first.returncode == 128 + signal.SIGINT
+    assert not osp.exists(osp.join(work_dir, 'training.lock')), 'released by the interrupted run'
+
+
+def test_a_work_dir_that_is_a_file_is_named(tiny_dataset, tmp_path):
+    a_file = tmp_path / 'results.txt'
+    a_file.write_text('mine')
+    output = run_failing(train_args(str(a_file), tiny_dataset, 2))
+    assert (
+        f'work_dir {a_file} is an existing file, not a folder' in output and '--work-dir' in output
+    )
+    assert a_file.read_text() == 'mine'
 
 
 # Checkpoints ------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Hook that claims the work_dir for a training run (:mod:`maskfreevis.engine.work_dir_guard`)."""
 
+import atexit
 from typing import Optional
 
 from mmdet.registry import HOOKS
@@ -19,9 +20,10 @@ class WorkDirGuardHook(Hook):
     * A run that does not resume, in a work_dir that holds checkpoints, stops with
       :class:`~maskfreevis.engine.work_dir_guard.WorkDirError` naming the folder and the ways
       on (``--resume``, another ``--work-dir``, ``overwrite_work_dir = True``).
-    * ``training.lock`` in the work_dir marks it as used by this run until training ends; a
-      second run there stops naming the first one's pid, host and command. A lock left by a run
-      that died is taken over (same host, process gone).
+    * ``training.lock`` in the work_dir marks it as used by this run until training ends, or
+      until the process exits (a run stopped by an interrupt or an error); a second run there
+      stops naming the first one's pid, host and command. A lock left by a process that was
+      killed is taken over (same host, process gone).
 
     Runs before any other hook's ``before_train`` (``priority='VERY_HIGH'``), so nothing is
     written into the work_dir of a refused run after mmengine's own start-up (its log folder and
@@ -46,6 +48,8 @@ class WorkDirGuardHook(Hook):
                 )
                 self._lock = WorkDirLock(runner.work_dir)
                 self._lock.acquire()
+                # mmengine calls no hook when training stops by an exception
+                atexit.register(self._lock.release)
             except WorkDirError as error:
                 problem = error
         if any_process(problem is not None):
@@ -57,4 +61,5 @@ class WorkDirGuardHook(Hook):
         """Release the lock."""
         if self._lock is not None:
             self._lock.release()
+            atexit.unregister(self._lock.release)
             self._lock = None
