@@ -311,3 +311,102 @@ def test_old_spellings_stay_registered_and_warn_once(monkeypatch):
         warnings.simplefilter('error')  # a second use does not warn again
         MODELS.build(dict(type='PairwiseColorLoss'))
         deprecated_names.color_neighbour_weights(lab)
+
+
+# ------------------------------------------------------------- padding_mode='zeros' (release)
+def consistency_term(a, b):
+    """``-log(s_a s_b + (1 - s_a)(1 - s_b))``, differentiable (float64 inputs)."""
+    return -torch.log(torch.sigmoid(a) * torch.sigmoid(b) + torch.sigmoid(-a) * torch.sigmoid(-b))
+
+
+def row_lab(*lightness):
+    """A 1-row Lab frame ``(1, 3, 1, w)`` of the given L values (a = b = 0)."""
+    lab = torch.zeros(1, 3, 1, len(lightness))
+    lab[0, 0, 0] = torch.tensor(lightness)
+    return lab
+
+
+def check_value_and_gradient(loss_fn, logits64, expected_fn):
+    """``loss_fn`` on float32 logits against ``expected_fn`` in float64: value and gradient."""
+    logits64 = logits64.clone().requires_grad_(True)
+    expected = expected_fn(logits64[0, 0])
+    expected.backward()
+    logits = logits64.detach().float().requires_grad_(True)
+    loss = loss_fn(logits)
+    loss.backward()
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
+    torch.testing.assert_close(logits.grad.double(), logits64.grad, rtol=1e-5, atol=1e-7)
+
+
+def test_zero_padding_counts_dark_neighbours_outside_the_image():
+    # The release's formula (reference 2.3): w = [exp(-||lab(p) - lab(q)|| / 2) >= 0.3] * box(p)
+    # with Lab 0 outside the image, term -log(s_p s_q + (1-s_p)(1-s_q)) with log-probabilities 0
+    # outside, i.e. a term of 0. A 1 x 3 frame, all in the box, 8 neighbours at dilation 1.
+    # Pixel 0 (L = 1, distance 1 to black: similarity e^-0.5 = 0.61) has 7 neighbours outside,
+    # all similar; pixels 1 and 2 (L = 50, 50.5) are similar to each other only.
+    # sum(w) = 7 + 1 + 1 = 9; numerator c(x1, x2) + c(x2, x1).
+    lab, boxes = row_lab(1.0, 50.0, 50.5), torch.ones(1, 1, 3)
+    logits64 = torch.tensor([[[0.7, -1.2, 2.0]]], dtype=torch.float64)
+
+    def release(padding_mode):
+        return lambda x: pairwise_colour_loss(
+            x, lab, boxes, kernel_size=3, dilation=1, padding_mode=padding_mode
+        )
+
+    check_value_and_gradient(
+        release('zeros'), logits64, lambda x: 2 * consistency_term(x[1], x[2]) / 9
+    )
+    # ours: the neighbours outside do not exist, sum(w) = 2
+    check_value_and_gradient(release('exclude'), logits64, lambda x: consistency_term(x[1], x[2]))
+    assert colour_neighbour_weights(lab, 3, 1, padding_mode='zeros').sum() == 9
+    assert colour_neighbour_weights(lab, 3, 1).sum() == 2
+
+
+def test_zero_padding_makes_the_batch_padding_black():
+    # Pixel 2 is batch padding: its Lab (L = 80) reads as 0, and it takes part as a neighbour
+    # with the logit predicted there. Pixels 0 and 1 (L = 1, 2) are in the box.
+    # zeros: p = 0: 7 neighbours outside (distance 1) + pixel 1 (distance 1): 8, term c(x0, x1);
+    #        p = 1: 6 outside (distance 2, similarity e^-1 = 0.37) + pixel 0 (distance 1) +
+    #        pixel 2 (black padding, distance 2): 8, terms c(x1, x0) + c(x1, x2).
+    #        loss = (2 c(x0, x1) + c(x1, x2)) / 16
+    # exclude: p = 0 -> pixel 1 and p = 1 -> pixel 0 only: loss = c(x0, x1)
+    lab, boxes = row_lab(1.0, 2.0, 80.0), torch.tensor([[[1.0, 1.0, 0.0]]])
+    valid = torch.tensor([[[True, True, False]]])
+    logits64 = torch.tensor([[[1.5, -0.4, 3.0]]], dtype=torch.float64)
+
+    def loss_fn(padding_mode):
+        return lambda x: pairwise_colour_loss(
+            x, lab, boxes, 3, 1, valid_masks=valid, padding_mode=padding_mode
+        )
+
+    check_value_and_gradient(
+        loss_fn('zeros'),
+        logits64,
+        lambda x: (2 * consistency_term(x[0], x[1]) + consistency_term(x[1], x[2])) / 16,
+    )
+    check_value_and_gradient(loss_fn('exclude'), logits64, lambda x: consistency_term(x[0], x[1]))
+
+
+def test_zero_padding_mode_is_a_module_setting_and_checked():
+    loss = MODELS.build(dict(type='PairwiseColourLoss', dilation=1, padding_mode='zeros'))
+    lab, boxes = row_lab(1.0, 50.0, 50.5), torch.ones(1, 1, 3)
+    logits = torch.tensor([[[0.7, -1.2, 2.0]]])
+    expected = pairwise_colour_loss(logits, lab, boxes, 3, 1, padding_mode='zeros')
+    assert loss(logits, lab, boxes).item() == pytest.approx(5.0 * expected.item())
+    assert loss.neighbour_weights(lab).sum() == 9
+    with pytest.raises(ValueError, match="padding_mode must be 'exclude' .* or 'zeros'"):
+        PairwiseColourLoss(padding_mode='release')
+
+
+def test_trusted_frame_indices_are_not_read_on_the_host():
+    from maskfreevis.analysis.profiling import HostSyncRecorder
+
+    logits, lab, boxes = textured_frames(4, 6, 8, seed=9)
+    frame_of = torch.tensor([0, 1, 1, 0])
+    logits.requires_grad_(True)
+    with HostSyncRecorder() as recorder:
+        loss = pairwise_colour_loss(logits, lab[:2], boxes, frame_of=frame_of, check_indices=False)
+        loss.backward()
+    assert recorder.records == []
+    with pytest.raises(ValueError, match=r'frame_of values must lie in \[0, 2\)'):
+        pairwise_colour_loss(logits, lab[:2], boxes, frame_of=torch.tensor([0, 1, 2, 0]))

@@ -403,3 +403,150 @@ def test_warmup_iters_moved_to_the_criterion():
 def test_module_rejects_unknown_pairing():
     with pytest.raises(ValueError, match='pairing'):
         TemporalKNNPatchLoss(pairing='dense')
+
+
+# ------------------------------------------------------------- padding_mode='zeros' (release)
+def consistency_term(a, b):
+    """``-log(s_a s_b + (1 - s_a)(1 - s_b))``, differentiable (float64 inputs)."""
+    return -torch.log(torch.sigmoid(a) * torch.sigmoid(b) + torch.sigmoid(-a) * torch.sigmoid(-b))
+
+
+def lightness_clip(frame_a, frame_b):
+    """``(1, 2, 3, 1, w)`` Lab of a 2-frame clip of one row, given the L values (a = b = 0)."""
+    lab = torch.zeros(1, 2, 3, 1, len(frame_a))
+    lab[0, 0, 0, 0] = torch.tensor(frame_a)
+    lab[0, 1, 0, 0] = torch.tensor(frame_b)
+    return lab
+
+
+def check_value_and_gradient(loss_fn, logits64, expected_fn):
+    """``loss_fn`` on float32 logits against ``expected_fn(x_a, x_b)`` (the instance's frames
+    a = 0 and b = 1, rows flattened) in float64: value and gradient."""
+    logits64 = logits64.clone().requires_grad_(True)
+    expected = expected_fn(logits64[0, 0].flatten(), logits64[0, 1].flatten())
+    expected.backward()
+    logits = logits64.detach().float().requires_grad_(True)
+    loss = loss_fn(logits)
+    loss.backward()
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
+    torch.testing.assert_close(logits.grad.double(), logits64.grad, rtol=1e-5, atol=1e-7)
+
+
+def test_zero_padding_lets_candidates_outside_the_image_into_the_top_k():
+    # The release's formulas (reference 1.2-1.4): descriptors unfolded with zero padding, so a
+    # candidate outside the image has descriptor 0; top-5 of the 9 similarities, >= 0.05; the
+    # term of a zero-padded candidate is 0 (log-probabilities 0) but it counts in sum(w).
+    # 1 x 2 frames, patch 1 (the descriptor is the pixel's Lab), 3 x 3 grid at dilation 1.
+    # Target p = 0 (L = 1): candidate a0 (L = 1.2, similarity e^-0.1 = 0.90), a1 (L = 60.3, ~0)
+    #   and 7 outside (distance 1: e^-0.5 = 0.61): top-5 = a0 + 4 outside -> 5 weights.
+    # Target p = 1 (L = 60): a1 (L = 60.3: 0.86); a0 and the outside ones are ~0 -> 1 weight.
+    # zeros: (c(b0, a0) + c(b1, a1)) / 6; exclude: the same terms over 2.
+    lab = lightness_clip([1.2, 60.3], [1.0, 60.0])
+    boxes = torch.ones(1, 2, 1, 2)
+    logits64 = torch.tensor([[[[0.4, -2.0]], [[1.1, 0.3]]]], dtype=torch.float64)
+
+    def loss_fn(padding_mode):
+        return lambda x: temporal_knn_patch_loss(
+            x, lab, boxes, [(0, 1)], patch_size=1, dilation=1, padding_mode=padding_mode
+        )
+
+    def terms(x_a, x_b):
+        return consistency_term(x_b[0], x_a[0]) + consistency_term(x_b[1], x_a[1])
+
+    check_value_and_gradient(loss_fn('zeros'), logits64, lambda x_a, x_b: terms(x_a, x_b) / 6)
+    check_value_and_gradient(loss_fn('exclude'), logits64, lambda x_a, x_b: terms(x_a, x_b) / 2)
+    selection = knn_patch_selection(lab, [(0, 1)], 1, 3, 1, padding_mode='zeros')
+    assert selection.sum().item() == 6
+    # ties among the outside candidates go to the earlier ones in raster order
+    assert selection[0, 0, :, 0, 0].tolist() == [1, 1, 1, 1, 1, 0, 0, 0, 0]
+
+
+def test_zero_padded_candidate_descriptor_is_all_zero():
+    # 1 x 1 frames, 3 x 3 patches: the target's descriptor is its Lab at the centre and zeros
+    # around. A candidate outside the image is an all-zero descriptor (the release unfolds the
+    # zero-padded descriptor map), at distance ||P_b|| = 1: similarity e^-0.5 = 0.61 >= 0.55;
+    # its zero-extended patch would hold a's pixel too (distance 1.49, 0.48 < 0.55).
+    # The centre candidate (L 1.1 vs 1: 0.95) + 4 outside are the top-5: loss c(b, a) / 5.
+    lab = lightness_clip([1.1], [1.0])
+    boxes = torch.ones(1, 2, 1, 1)
+    logits64 = torch.tensor([[[[0.9]], [[-0.6]]]], dtype=torch.float64)
+
+    def loss_fn(padding_mode):
+        return lambda x: temporal_knn_patch_loss(
+            x, lab, boxes, [(0, 1)], dilation=1, threshold=0.55, padding_mode=padding_mode
+        )
+
+    check_value_and_gradient(
+        loss_fn('zeros'), logits64, lambda x_a, x_b: consistency_term(x_b[0], x_a[0]) / 5
+    )
+    check_value_and_gradient(
+        loss_fn('exclude'), logits64, lambda x_a, x_b: consistency_term(x_b[0], x_a[0])
+    )
+
+
+def test_zero_padding_reads_the_batch_padding_as_black_pixels():
+    # with padding_mode='zeros' valid_masks only blanks the padding's Lab: padded pixels take
+    # part like any other pixel
+    logits, lab, boxes, clip_of = moving_objects_clip(3, 6, 8, 0.3, seed=3)
+    valid = torch.ones(2, 3, 6, 8, dtype=torch.bool)
+    valid[1, :, 4:] = False
+    boxes[2] = 0
+    boxes[2, :, 4:, 2:5] = 1  # instance 2 (clip 1) is boxed over the padding
+    pairs = all_frame_pairs(3)
+    padded = temporal_knn_patch_loss(
+        logits, lab, boxes, pairs, clip_of, valid_masks=valid, padding_mode='zeros'
+    )
+    black = lab * valid[:, :, None]
+    assert (
+        padded.item()
+        == temporal_knn_patch_loss(
+            logits, black, boxes, pairs, clip_of, padding_mode='zeros'
+        ).item()
+    )
+    assert (
+        padded.item()
+        != temporal_knn_patch_loss(logits, lab, boxes, pairs, clip_of, valid_masks=valid).item()
+    )
+
+
+def test_zero_padding_mode_is_a_module_setting_and_checked():
+    lab = lightness_clip([1.2, 60.3], [1.0, 60.0])
+    boxes = torch.ones(1, 2, 1, 2)
+    logits = torch.tensor([[[[0.4, -2.0]], [[1.1, 0.3]]]])
+    module = MODELS.build(
+        dict(
+            type='TemporalKNNPatchLoss',
+            patch_size=1,
+            dilation=1,
+            pairing='all',
+            loss_weight=1.0,
+            padding_mode='zeros',
+        )
+    )
+    expected = temporal_knn_patch_loss(
+        logits, lab, boxes, [(0, 1)], patch_size=1, dilation=1, padding_mode='zeros'
+    )
+    assert module(logits, lab, boxes).item() == expected.item()
+    assert module.candidate_selection(lab).sum().item() == 6
+    with pytest.raises(ValueError, match="padding_mode must be 'exclude' .* or 'zeros'"):
+        TemporalKNNPatchLoss(padding_mode='zero')
+
+
+def test_trusted_clip_indices_are_not_read_on_the_host():
+    from maskfreevis.analysis.profiling import HostSyncRecorder
+
+    logits, lab, boxes, clip_of = moving_objects_clip(3, 6, 8, 0.3, seed=5)
+    logits.requires_grad_(True)
+    selection = knn_patch_selection(lab, cyclic_frame_pairs(3))
+    with HostSyncRecorder() as recorder:
+        loss = temporal_knn_patch_loss(
+            logits,
+            lab,
+            boxes,
+            cyclic_frame_pairs(3),
+            clip_of,
+            selection=selection,
+            check_indices=False,
+        )
+        loss.backward()
+    assert recorder.records == []
