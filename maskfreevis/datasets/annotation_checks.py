@@ -116,6 +116,21 @@ def require_keys(record: Mapping, keys: Sequence[str], ann_file: str, what: str)
             raise AnnotationError(f"{ann_file}: {what} has no key '{key}'")
 
 
+def crowd_flag(annotation: Mapping, ann_file: str, what: str) -> bool:
+    """An annotation's ``iscrowd``: 0 / 1 (or false / true; absent or null is 0).
+
+    Raises:
+        AnnotationError: any other value, e.g. the string ``"0"``, which Python reads as true
+            (every such box would be ignored in training without a word).
+    """
+    value = annotation.get('iscrowd', 0)
+    if value is None:
+        return False
+    if isinstance(value, (bool, int, np.integer)) and value in (0, 1):
+        return bool(value)
+    raise AnnotationError(f"{ann_file}: {what}: 'iscrowd' must be 0 or 1, got {value!r}")
+
+
 def as_int_array(values: Sequence[Any], ann_file: str, what: str) -> np.ndarray:
     """Convert json ids to an ``int64`` array of shape (N,), with a clear error for non-integers."""
     array = np.asarray(values, dtype=object)

@@ -2,6 +2,7 @@
 
 import logging
 import os.path as osp
+from collections import Counter
 from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -109,9 +110,24 @@ class BoxVISDataset(BaseVideoDataset):
         self.cat_ids = [cat_id for cat_id in names_by_id if cat_id in self.cat2label]
         self._check_annotation_ids(parsed, names_by_id)
 
+        self._count_repeated_frames(parsed)
         keep, boxes_xyxy, labels = self._validate_rows(parsed)
         instance_ids = self._number_tracks(parsed, keep)
         return self._build_videos(parsed, keep, boxes_xyxy, labels, instance_ids)
+
+    def _count_repeated_frames(self, parsed: ParsedVideoJson) -> None:
+        """Videos that list one frame file twice (an export error, or a deliberate pause):
+        kept as listed, counted and logged with examples."""
+        repeated = []
+        for video in parsed.videos:
+            twice = [name for name, count in Counter(video.file_names).items() if count > 1]
+            if twice:
+                repeated.append(f'video {video.video_id}: {twice[0]}')
+        self._skips.add(
+            'videos listing one frame file more than once (kept as listed)',
+            len(repeated),
+            repeated,
+        )
 
     def _read_class_names(self, data: dict, parsed: ParsedVideoJson) -> Dict[int, str]:
         """``{category_id: name}``; without ``categories`` only an annotation-free split loads."""
@@ -268,6 +284,7 @@ class BoxVISDataset(BaseVideoDataset):
         pairs = np.stack([parsed.video_index[keep], parsed.track_keys[keep]], axis=1)
         _, inverse = np.unique(pairs, axis=0, return_inverse=True)
         instance_ids[keep] = inverse.reshape(-1) + 1
+        self._check_one_category_per_track(parsed, keep, inverse.reshape(-1))
         triples = np.concatenate([pairs, parsed.frame_index[keep, None]], axis=1)
         _, first, counts = np.unique(triples, axis=0, return_index=True, return_counts=True)
         if (counts > 1).any():
@@ -277,6 +294,28 @@ class BoxVISDataset(BaseVideoDataset):
                 f'{parsed.track_keys[row]} has more than one box in this frame'
             )
         return instance_ids
+
+    def _check_one_category_per_track(
+        self, parsed: ParsedVideoJson, keep: np.ndarray, track_of_row: np.ndarray
+    ) -> None:
+        """A CocoVID instance keeps one ``category_id`` over its frames (training refused the
+        clip only when it sampled both frames; the evaluation would score one track twice)."""
+        categories = parsed.category_ids[keep]
+        pairs = np.unique(np.stack([track_of_row, categories], axis=1), axis=0)
+        tracks, counts = np.unique(pairs[:, 0], return_counts=True)
+        if (counts == 1).all():
+            return
+        track = tracks[counts > 1][0]
+        rows = np.flatnonzero(keep)[track_of_row == track]
+        first = rows[0]
+        other = rows[np.flatnonzero(parsed.category_ids[rows] != parsed.category_ids[first])[0]]
+        where = self._describe_rows(parsed, np.array([first, other]))
+        raise AnnotationError(
+            f'{self.ann_file}: instance {parsed.track_keys[first]} of video '
+            f'{parsed.videos[parsed.video_index[first]].video_id} changes its category: '
+            f'{parsed.category_ids[first]} at {where[0]}, {parsed.category_ids[other]} at '
+            f'{where[1]}; an instance (track) has one category'
+        )
 
     def _build_videos(
         self,

@@ -240,6 +240,11 @@ def read_categories(categories: Any, ann_file: str) -> Dict[int, str]:
     for index, category in enumerate(categories):
         require_keys(category, ('id', 'name'), ann_file, f'categories[{index}]')
         cat_id, name = category['id'], category['name']
+        if not isinstance(name, str) or not name:
+            raise AnnotationError(
+                f"{ann_file}: categories[{index}] (id {cat_id!r}): 'name' must be a non-empty "
+                f'string, got {name!r}'
+            )
         if cat_id in names_by_id:
             raise AnnotationError(f'{ann_file}: duplicate category id {cat_id}')
         if name in names_by_id.values():

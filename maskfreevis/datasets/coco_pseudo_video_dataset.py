@@ -10,6 +10,7 @@ from .annotation_checks import (
     AnnotationError,
     SkipCounter,
     as_int_array,
+    crowd_flag,
     load_annotation_json,
     require_keys,
 )
@@ -142,7 +143,7 @@ class CocoPseudoVideoDataset(BoxVISDataset):
             instance = dict(
                 bbox=boxes_xyxy[row].tolist(),
                 bbox_label=int(labels[row]),
-                ignore_flag=int(bool(ann.get('iscrowd', 0))),
+                ignore_flag=int(crowd_flag(ann, self.ann_file, f'annotation id {ann["id"]}')),
                 instance_id=instance_id,
             )
             if ann.get('segmentation'):

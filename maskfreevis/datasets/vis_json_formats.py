@@ -16,7 +16,13 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 import numpy as np
 import pycocotools.mask as mask_utils
 
-from .annotation_checks import AnnotationError, SkipCounter, as_int_array, require_keys
+from .annotation_checks import (
+    AnnotationError,
+    SkipCounter,
+    as_int_array,
+    crowd_flag,
+    require_keys,
+)
 
 YOUTUBE_VIS_FORMAT = 'youtube_vis'
 COCOVID_FORMAT = 'cocovid'
@@ -121,8 +127,9 @@ def _boxes_array(boxes: List[Any], ann_file: str, describe: Callable[[int], str]
                 continue
         except (TypeError, ValueError):
             pass
+        hint = '; write null for a frame without the object' if box in ([], None) else ''
         raise AnnotationError(
-            f'{ann_file}: {describe(index)}: box must be [x, y, w, h], got {box!r}'
+            f'{ann_file}: {describe(index)}: box must be [x, y, w, h], got {box!r}{hint}'
         )
     raise AnnotationError(f'{ann_file}: malformed boxes')
 
@@ -266,7 +273,7 @@ def parse_youtube_vis_json(
         columns['category_ids'].append(np.full(len(present), ann['category_id'], dtype=object))
         columns['track_keys'].append(np.full(len(present), ann['id'], dtype=object))
         columns['ann_ids'].append(np.full(len(present), ann['id'], dtype=object))
-        columns['iscrowd'].append(np.full(len(present), bool(ann.get('iscrowd', 0))))
+        columns['iscrowd'].append(np.full(len(present), crowd_flag(ann, ann_file, what)))
         segmentations.extend(_non_empty(segs[f]) for f in present)
     skips.add(
         'masks on frames without a box (mask ignored)', num_masks_without_box, masks_without_box
@@ -384,7 +391,7 @@ def parse_cocovid_json(
         columns['category_ids'].append(ann['category_id'])
         columns['track_keys'].append(ann['instance_id'])
         columns['ann_ids'].append(ann['id'])
-        columns['iscrowd'].append(bool(ann.get('iscrowd', 0)))
+        columns['iscrowd'].append(crowd_flag(ann, ann_file, what))
         segmentations.append(_non_empty(ann.get('segmentation')))
     skips.add("annotations flagged 'ignore' (skipped)", num_ignored, ignored)
     ann_ids = columns['ann_ids']

@@ -595,3 +595,72 @@ def test_a_string_as_metainfo_classes_is_refused(tmp_path, vis_root, vis, box_on
         f'{ann_file}: metainfo classes must be a tuple or list of class names, got the string '
         "'cat' (it would be read one character per class); for one class write classes=('cat',)"
     )
+
+
+@pytest.mark.parametrize('layout', ['youtube_vis', 'cocovid'])
+def test_iscrowd_that_is_not_0_or_1_is_refused(tmp_path, vis_root, vis, box_only, layout):
+    """ "iscrowd": "0" is true in Python: every box was ignored in training, without a word."""
+    data = copy.deepcopy(box_only)
+    for ann in data['annotations']:
+        ann['iscrowd'] = '0'
+    if layout == 'cocovid':
+        data = vis.to_cocovid(data)
+        for ann in data['annotations']:
+            ann['iscrowd'] = '0'
+    ann_file = vis.dump_json(str(tmp_path / 'train.json'), data)
+    with pytest.raises(
+        AnnotationError, match="annotation id [0-9]+: 'iscrowd' must be 0 or 1, got '0'"
+    ):
+        build(ann_file, vis_root)
+    for ann in data['annotations']:
+        ann['iscrowd'] = None  # absent: not a crowd
+    ann_file = vis.dump_json(str(tmp_path / 'train.json'), data)
+    video = build(ann_file, vis_root).get_data_info(0)
+    assert all(i['ignore_flag'] == 0 for f in video['images'] for i in f['instances'])
+
+
+def test_category_names_must_be_strings(tmp_path, vis_root, vis, box_only):
+    data = copy.deepcopy(box_only)
+    data['categories'][0]['name'] = 5
+    ann_file = vis.dump_json(str(tmp_path / 'train.json'), data)
+    with pytest.raises(
+        AnnotationError, match=r"categories\[0\] \(id 2\): 'name' must be a non-empty string, got 5"
+    ):
+        build(ann_file, vis_root)
+
+
+def test_an_empty_list_as_a_box_says_to_write_null(tmp_path, vis_root, vis, box_only):
+    data = copy.deepcopy(box_only)
+    data['annotations'][1]['bboxes'][0] = []
+    ann_file = vis.dump_json(str(tmp_path / 'train.json'), data)
+    with pytest.raises(
+        AnnotationError,
+        match=r'annotation id 12 frame 0: box must be \[x, y, w, h\], got \[\]; write null for a '
+        'frame without the object',
+    ):
+        build(ann_file, vis_root)
+
+
+def test_a_frame_file_listed_twice_in_a_video_is_counted(tmp_path, vis_root, vis, box_only):
+    data = copy.deepcopy(box_only)
+    names = data['videos'][0]['file_names']
+    names[3] = names[2]
+    dataset = build(vis.dump_json(str(tmp_path / 'train.json'), data), vis_root)
+    reason = 'videos listing one frame file more than once (kept as listed)'
+    assert dataset.skip_counts[reason] == 1
+    assert dataset._skips.examples[reason] == ['video 1: vid_a/00002.jpg']
+
+
+def test_a_cocovid_instance_that_changes_category_is_refused(tmp_path, vis_root, vis, box_only):
+    """Training refused it only in a clip holding both frames, maybe hours in."""
+    data = vis.to_cocovid(box_only)
+    cat_track = [a for a in data['annotations'] if a['instance_id'] == 11]
+    cat_track[4]['category_id'] = 2
+    ann_file = vis.dump_json(str(tmp_path / 'vid.json'), data)
+    with pytest.raises(AnnotationError) as error:
+        build(ann_file, vis_root)
+    assert str(error.value) == (
+        f'{ann_file}: instance 11 of video 1 changes its category: 1 at video 1 frame 0, '
+        f'annotation id {cat_track[0]["id"]}, 2 at video 1 frame 4, annotation id '
+        f'{cat_track[4]["id"]}; an instance (track) has one category'
+    )
