@@ -41,3 +41,19 @@ def test_corrupt_mask_is_not_layout_ok(load_tool, tmp_path, capsys):
     error = capsys.readouterr().err
     assert 'cut.zip: track 0 (video 1) frame 1: RLE counts sum to 13, not height x width' in error
     assert 'layout ok' not in error
+
+
+def test_an_empty_or_partial_submission_is_said(load_tool, tmp_path, capsys):
+    path = write_zip(tmp_path / 'empty.zip', [])
+    assert load_tool(TOOL).main([path]) == 0
+    assert 'holds no track at all' in capsys.readouterr().out
+    val_json = tmp_path / 'valid.json'
+    videos = [dict(id=v, height=4, width=6, file_names=['a.jpg', 'b.jpg']) for v in (1, 2, 3)]
+    val_json.write_text(json.dumps(dict(videos=videos)))
+    tracks = [dict(video_id=2, category_id=3, score=0.5, segmentations=[RLE, None])]
+    path = write_zip(tmp_path / 'partial.zip', tracks)
+    assert load_tool(TOOL).main([path, '--val-json', str(val_json)]) == 0
+    assert (
+        f'warning: 2 of the 3 videos of {val_json} have no track (e.g. video 1); they score as '
+        'missed' in capsys.readouterr().out
+    )

@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 
 from maskfreevis.datasets.categories import VIDEO_CLASSES
 from maskfreevis.evaluation import SubmissionError, check_submission_zip
+from maskfreevis.evaluation.submission import video_sizes_from_json
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -32,8 +33,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except SubmissionError as error:
         print(f'not a valid submission: {error}', file=sys.stderr)
         return 1
-    videos = len({track['video_id'] for track in tracks})
-    print(f'{args.zip}: {len(tracks)} tracks over {videos} videos, layout ok')
+    videos = {track['video_id'] for track in tracks}
+    print(f'{args.zip}: {len(tracks)} tracks over {len(videos)} videos, layout ok')
+    if not tracks:
+        print(f'warning: {args.zip} holds no track at all; every video would score 0')
+    elif args.val_json:
+        expected = video_sizes_from_json(args.val_json)
+        missing = sorted(set(expected) - videos)
+        if missing:
+            print(
+                f'warning: {len(missing)} of the {len(expected)} videos of {args.val_json} have '
+                f'no track (e.g. video {missing[0]}); they score as missed'
+            )
     return 0
 
 
