@@ -11,6 +11,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmcv.ops import point_sample
+from mmdet.models.task_modules.assigners import HungarianAssigner
 from mmdet.models.utils import get_uncertain_point_coords_with_randomness
 from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.utils import ConfigType, InstanceList, OptConfigType, reduce_mean
@@ -132,6 +133,10 @@ class MaskFreeCriterion(nn.Module):
         self.mask_stride = int(mask_stride)
         loss_cls = _with_class_weight(loss_cls, num_classes)
         self.class_weight = list(loss_cls['class_weight'])
+        # on the criterion's device, not copied there every decoder layer (not in checkpoints)
+        self.register_buffer(
+            'class_weight_tensor', torch.tensor(self.class_weight), persistent=False
+        )
         self.loss_cls = MODELS.build(loss_cls)
         self.loss_proj = MODELS.build(loss_proj)
         self.loss_pair = MODELS.build(loss_pair)
@@ -280,8 +285,13 @@ class MaskFreeCriterion(nn.Module):
                 ),
                 img_meta=target.metainfo,
             )
-        # what mmdet's MaskPseudoSampler keeps: every query assigned an instance
-        matched = torch.nonzero(assign_result.gt_inds > 0, as_tuple=False).squeeze(-1).unique()
+        assigner = self.mask_assigner if target.mask_supervised else self.assigner
+        # a Hungarian assigner matches min(Q, I) queries: known on the host without reading
+        # the assignment
+        num_matched = (
+            min(len(cls_score), len(target)) if isinstance(assigner, HungarianAssigner) else None
+        )
+        matched = _assigned_queries(assign_result.gt_inds, num_matched)
         return matched, assign_result.gt_inds[matched] - 1
 
     def _assign_by_masks(self, cls_score: Tensor, mask_pred: Tensor, target: InstanceData):
@@ -322,23 +332,22 @@ class MaskFreeCriterion(nn.Module):
         Returns:
             ``loss_cls`` and every box and mask key.
         """
-        num_clips, num_queries = cls_scores.shape[:2]
+        num_queries = cls_scores.shape[1]
         labels = [target.labels.new_full((num_queries,), self.num_classes) for target in targets]
-        positive = torch.zeros((num_clips, num_queries), dtype=torch.bool, device=cls_scores.device)
+        matched_queries = []  # per clip, its matched queries in ascending order
         matched_targets = []  # per clip, the box or GT masks of its matched queries
         for clip, target in enumerate(targets):
             matched, instance = self._match(cls_scores[clip], mask_preds[clip], target)
             labels[clip][matched] = target.labels[instance]
-            positive[clip, matched] = True
+            matched_queries.append(matched)
             matched_targets.append(target.masks[instance])
         labels = torch.stack(labels).flatten()
-        class_weight = cls_scores.new_tensor(self.class_weight)
         losses = dict(
             loss_cls=self.loss_cls(
                 cls_scores.flatten(0, 1),
                 labels,
                 torch.ones_like(labels),
-                avg_factor=class_weight[labels].sum(),
+                avg_factor=self.class_weight_tensor[labels].sum(),
             )
         )
         box_clips = [b for b, target in enumerate(targets) if not target.mask_supervised]
@@ -346,7 +355,7 @@ class MaskFreeCriterion(nn.Module):
         losses.update(
             self._box_losses(
                 mask_preds,
-                positive,
+                matched_queries,
                 matched_targets,
                 box_clips,
                 lab,
@@ -355,13 +364,13 @@ class MaskFreeCriterion(nn.Module):
                 factors,
             )
         )
-        losses.update(self._mask_losses(mask_preds, positive, matched_targets, mask_clips))
+        losses.update(self._mask_losses(mask_preds, matched_queries, matched_targets, mask_clips))
         return losses
 
     def _box_losses(
         self,
         mask_preds: Tensor,
-        positive: Tensor,
+        matched_queries: List[Tensor],
         matched_targets: List[Tensor],
         box_clips: List[int],
         lab: Optional[Tensor],
@@ -372,7 +381,8 @@ class MaskFreeCriterion(nn.Module):
         """Projection, pairwise and TK losses of the matched queries of box-supervised clips.
 
         Args:
-            mask_preds: ``(B, Q, T, h, w)`` logits; positive: ``(B, Q)`` matched queries.
+            mask_preds: ``(B, Q, T, h, w)`` logits.
+            matched_queries: per clip its ``(num_pos,)`` matched queries, ascending.
             matched_targets: per clip ``(num_pos, T, h, w)`` box masks (box clips).
             box_clips: indices of the box-supervised clips.
             lab, valid_masks, colour_cues, factors: see :meth:`_layer_losses`.
@@ -380,13 +390,11 @@ class MaskFreeCriterion(nn.Module):
         Returns:
             ``loss_proj, loss_pair, loss_tk`` scalars.
         """
-        selected = positive & _clip_flags(box_clips, positive)[:, None]
-        logits = mask_preds[selected]  # (N, T, h, w), clip-major then query order
+        clip_of, logits = _matched_logits(mask_preds, matched_queries, box_clips)
         if logits.shape[0] == 0:
             zero = _graph_zero(mask_preds)
             return {key: zero for key in BOX_LOSS_KEYS}
         box_masks = torch.cat([matched_targets[b] for b in box_clips]).to(logits.dtype)
-        clip_of = selected.nonzero()[:, 0]
         num_frames = logits.shape[1]
         # instance-frame -> frame of the batch, to share each frame's colour similarities
         frame_of = (
@@ -403,6 +411,7 @@ class MaskFreeCriterion(nn.Module):
                 frame_of=frame_of,
                 neighbour_weights=colour_cues['pair'],
                 weight_scale=factors['loss_pair'],
+                check_indices=False,  # built here, in range
             ),
             loss_tk=self.loss_tk(
                 logits,
@@ -412,13 +421,14 @@ class MaskFreeCriterion(nn.Module):
                 valid_masks=valid_masks,
                 selection=colour_cues['tk'],
                 weight_scale=factors['loss_tk'],
+                check_indices=False,
             ),
         )
 
     def _mask_losses(
         self,
         mask_preds: Tensor,
-        positive: Tensor,
+        matched_queries: List[Tensor],
         matched_targets: List[Tensor],
         mask_clips: List[int],
     ) -> Dict[str, Tensor]:
@@ -431,9 +441,9 @@ class MaskFreeCriterion(nn.Module):
         Returns:
             ``loss_mask, loss_dice`` scalars.
         """
-        logits = mask_preds[positive & _clip_flags(mask_clips, positive)[:, None]]
+        logits = _matched_logits(mask_preds, matched_queries, mask_clips)[1]
         # a collective: every rank must call it, with or without mask clips
-        num_masks = reduce_mean(mask_preds.new_tensor([float(logits.shape[0])]))
+        num_masks = reduce_mean(mask_preds.new_full((1,), float(logits.shape[0])))
         num_masks = num_masks.clamp(min=1.0)
         if logits.shape[0] == 0:
             zero = _graph_zero(mask_preds)
@@ -510,11 +520,45 @@ def _graph_zero(tensor: Tensor) -> Tensor:
     return tensor.sum() * 0 + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
-def _clip_flags(clips: List[int], positive: Tensor) -> Tensor:
-    """``(B,)`` bool, ``True`` for the listed clip indices."""
-    flags = torch.zeros(positive.shape[0], dtype=torch.bool, device=positive.device)
-    flags[clips] = True
-    return flags
+def _assigned_queries(gt_inds: Tensor, num_matched: Optional[int]) -> Tensor:
+    """The queries an assignment gives an instance (what mmdet's ``MaskPseudoSampler`` keeps).
+
+    Args:
+        gt_inds: ``(Q,)`` the assigner's ``gt_inds`` (0: background, i + 1: instance i).
+        num_matched: how many there are when the caller knows it (a Hungarian assigner matches
+            ``min(Q, I)``); then a stable sort puts them first, with no read of ``gt_inds`` on the
+            host. ``None``: found with ``nonzero`` (a host sync on an accelerator).
+
+    Returns:
+        ``(num_pos,)`` long query indices, ascending.
+    """
+    assigned = gt_inds > 0
+    if num_matched is None:
+        return assigned.nonzero().squeeze(-1)
+    order = torch.sort(assigned.to(torch.uint8), descending=True, stable=True)[1]
+    return order[:num_matched]
+
+
+def _matched_logits(
+    mask_preds: Tensor, matched_queries: List[Tensor], clips: List[int]
+) -> Tuple[Tensor, Tensor]:
+    """The mask logits of the matched queries of some clips, gathered by index (no host sync).
+
+    Args:
+        mask_preds: ``(B, Q, T, ...)`` logits.
+        matched_queries: per clip of the batch its ``(num_pos,)`` matched queries.
+        clips: which clips.
+
+    Returns:
+        ``clip_of (N,)`` the clip of each and ``(N, T, ...)`` logits, clip after clip in
+        ``clips`` order, queries ascending within a clip.
+    """
+    queries = [matched_queries[b] for b in clips]
+    if not queries:
+        empty = torch.zeros(0, dtype=torch.long, device=mask_preds.device)
+        return empty, mask_preds[empty, empty]
+    clip_of = torch.cat([torch.full_like(query, b) for b, query in zip(clips, queries)])
+    return clip_of, mask_preds[clip_of, torch.cat(queries)]
 
 
 def _with_class_weight(loss_cls: ConfigType, num_classes: int) -> ConfigType:

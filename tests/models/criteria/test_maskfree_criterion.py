@@ -431,3 +431,66 @@ def test_class_weight_follows_num_classes_or_is_checked():
         MODELS.build(cfg)
     cfg.track_head.criterion.loss_cls.class_weight = [2.0] * 3 + [0.5]  # a checked choice
     assert MODELS.build(cfg).track_head.criterion.class_weight == [2.0, 2.0, 2.0, 0.5]
+    # on the criterion's device as a buffer that checkpoints do not carry
+    assert criterion.class_weight_tensor.tolist() == pytest.approx([1.0, 1.0, 1.0, 0.1])
+    assert 'class_weight_tensor' not in criterion.state_dict()
+
+
+# ------------------------------------------------------------- host syncs
+def test_one_host_sync_per_step_the_finiteness_check(model, step_inputs, fresh_message_hub):
+    """No decoder layer's matching bookkeeping or losses read a device value on the host: the
+    only read of the whole call and its backward is the finiteness check (the Hungarian
+    solver's copy of each cost matrix is a sync on an accelerator, invisible on the CPU)."""
+    from maskfreevis.analysis.profiling import HostSyncRecorder
+
+    all_cls_scores, all_mask_preds, gts, lab, valid = step_inputs
+    outputs = [
+        [output.detach().requires_grad_(True) for output in layer_outputs]
+        for layer_outputs in (all_cls_scores, all_mask_preds)
+    ]
+    criterion = criterion_with(model)
+    with HostSyncRecorder() as recorder:
+        losses = criterion(*outputs, gts, lab, valid)
+        sum(losses.values()).backward()
+    assert len(outputs[1]) > 1 and losses['loss_tk'].item() > 0
+    assert recorder.by_place(lambda place: place.split(':')[0] + place.split(' ')[1]) == {
+        'maskfree_criterion.py_check_finite': 1
+    }
+
+
+@pytest.mark.parametrize('num_queries, num_gts', [(6, 3), (4, 4), (3, 5), (5, 0)])
+def test_assigned_queries_without_host_reads_equal_nonzero(num_queries, num_gts):
+    from maskfreevis.models.criteria.maskfree_criterion import _assigned_queries
+
+    gen = torch.Generator().manual_seed(num_queries * 10 + num_gts)
+    num_matched = min(num_queries, num_gts)
+    gt_inds = torch.zeros(num_queries, dtype=torch.long)
+    queries = torch.randperm(num_queries, generator=gen)[:num_matched]
+    gt_inds[queries] = torch.randperm(num_gts, generator=gen)[:num_matched] + 1
+    expected = torch.nonzero(gt_inds > 0).squeeze(-1)
+    assert _assigned_queries(gt_inds, num_matched).tolist() == expected.tolist()
+    assert _assigned_queries(gt_inds, None).tolist() == expected.tolist()
+
+
+def test_a_non_hungarian_assigner_keeps_every_assigned_query(model, step_inputs):
+    """Assigners that may leave instances unmatched are read with nonzero, as before."""
+    from mmdet.models.task_modules.assigners import AssignResult
+
+    class EveryOtherQuery:
+        """Assigns instance 0 to the even queries only (not a Hungarian assigner)."""
+
+        def assign(self, pred_instances, gt_instances, img_meta=None):
+            gt_inds = torch.zeros(len(pred_instances), dtype=torch.long)
+            gt_inds[::2] = 1
+            return AssignResult(len(gt_instances), gt_inds, None, labels=None)
+
+    criterion = criterion_with(model)
+    criterion.assigner = EveryOtherQuery()
+    all_cls_scores, all_mask_preds, gts, lab, valid = step_inputs
+    matched, instance = criterion._match(
+        all_cls_scores[-1][0],
+        all_mask_preds[-1][0],
+        criterion._clip_targets(gts[0], lab.shape[-2:]),
+    )
+    assert matched.tolist() == list(range(0, all_cls_scores[-1].shape[1], 2))
+    assert instance.unique().tolist() == [0]
