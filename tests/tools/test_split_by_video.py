@@ -83,7 +83,22 @@ def test_refuses_to_overwrite(tool, train_json, tmp_path, capsys):
         )
         == 1
     )
-    assert capsys.readouterr().err.count('refusing to write') == 2
+    error = capsys.readouterr().err
+    assert 'refusing to write' in error
+    assert (
+        f'--train-out and --val-out are one file ({tmp_path / "t.json"}); give two paths' in error
+    )
     assert train_json.read_text() == before
     with pytest.raises(SystemExit):
         tool.parse_args([str(train_json), '--train-out', 'a', '--val-out', 'b'])
+
+
+def test_a_cut_short_input_is_named(tool, train_json, tmp_path, capsys):
+    """It said only "Expecting value: line 1 column 13 (char 12)"."""
+    text = train_json.read_text()
+    train_json.write_text(text[: len(text) // 2])
+    args = [str(train_json), '--train-out', str(tmp_path / 't.json'), '--val-out']
+    assert tool.main(args + [str(tmp_path / 'v.json'), '--val-count', '1']) == 1
+    error = capsys.readouterr().err
+    assert f'split_by_video: error: {train_json}: invalid json at line 1' in error
+    assert 'is it complete' in error

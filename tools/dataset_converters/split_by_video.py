@@ -9,10 +9,15 @@ local mask AP with ``YouTubeVISLocalMetric``. Train on the local train split aft
 """
 
 import argparse
-import json
+import os.path as osp
 import sys
 
-from maskfreevis.datasets.converters.box_only_json import check_output_path, summarise, write_json
+from maskfreevis.datasets.annotation_checks import load_annotation_json
+from maskfreevis.datasets.converters.box_only_json import (
+    check_output_path,
+    summarise,
+    write_json,
+)
 from maskfreevis.datasets.converters.video_split import categories_missing_from, split_by_video
 
 
@@ -31,9 +36,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        check_output_path(args.val_out, [args.input, args.train_out])
-        with open(args.input) as stream:
-            data = json.load(stream)
+        check_output_path(args.train_out, [args.input])
+        check_output_path(args.val_out, [args.input])
+        if osp.realpath(args.train_out) == osp.realpath(args.val_out):
+            raise ValueError(
+                f'--train-out and --val-out are one file ({args.val_out}); give two paths'
+            )
+        data = load_annotation_json(args.input)
         train, val = split_by_video(
             data,
             val_ratio=args.val_ratio,
