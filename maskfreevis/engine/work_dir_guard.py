@@ -6,8 +6,8 @@ mmengine 0.10.7 trains into whatever ``work_dir`` it is given: a second run ther
 started together both exit 0 with only the later one's checkpoints left. Here:
 
 * :func:`check_no_earlier_run` refuses a fresh start (no ``resume``) in a work_dir that holds
-  checkpoints (``iter_N.pth``, ``epoch_N.pth``, ``best_*.pth``, ``last_checkpoint``) unless the
-  config says ``overwrite_work_dir = True``;
+  checkpoints (``iter_N.pth``, ``epoch_N.pth``, ``best_*.pth``, or a ``last_checkpoint`` naming
+  one) unless the config says ``overwrite_work_dir = True``;
 * :class:`WorkDirLock` is a lock file (``training.lock``, created atomically with ``O_EXCL``,
   holding the pid, host, process start time and command line). A lock whose process is gone (same
   host, the pid dead or reused) is stale and taken over with a message; one held by a live
@@ -62,14 +62,18 @@ def check_work_dir_is_folder(work_dir: str) -> None:
 
 
 def earlier_checkpoints(work_dir: str) -> List[str]:
-    """The checkpoint files (and ``last_checkpoint``) of earlier runs in ``work_dir``, sorted."""
+    """The checkpoint files of earlier runs in ``work_dir``, sorted, and ``last_checkpoint`` when
+    it names a checkpoint that exists (possibly in another ``out_dir``)."""
     if not osp.isdir(work_dir):
         return []
-    return sorted(
-        name
-        for name in os.listdir(work_dir)
-        if name == 'last_checkpoint' or _CHECKPOINT_FILE.match(name)
-    )
+    found = [name for name in os.listdir(work_dir) if _CHECKPOINT_FILE.match(name)]
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        with open(pointer) as handle:
+            named = handle.read().strip()
+        if named and osp.isfile(named):
+            found.append('last_checkpoint')
+    return sorted(found)
 
 
 def check_no_earlier_run(work_dir: str, resume: bool, overwrite: bool) -> None:

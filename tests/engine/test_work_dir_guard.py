@@ -45,8 +45,11 @@ def write_lock(work_dir, pid: int, host: str = None, process_start: str = None) 
 
 
 def test_earlier_checkpoints_are_the_checkpoint_files(tmp_path):
-    for name in ('iter_4.pth', 'best_acc_iter_2.pth', 'last_checkpoint', 'init.pth', 'run.py'):
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'gone.pth'))
+    assert earlier_checkpoints(str(tmp_path)) == [], 'a stale pointer protects nothing'
+    for name in ('iter_4.pth', 'best_acc_iter_2.pth', 'init.pth', 'run.py'):
         (tmp_path / name).write_text('x')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_4.pth'))
     (tmp_path / '20260101_000000').mkdir()
     assert earlier_checkpoints(str(tmp_path)) == [
         'best_acc_iter_2.pth',
@@ -139,7 +142,7 @@ def test_the_tool_check_runs_all_checks(tmp_path, other_process):
         check_work_dir_for_training(cfg)
     os.kill(other_process.pid, signal.SIGKILL)
     other_process.wait()
-    (tmp_path / 'last_checkpoint').write_text('x')
+    (tmp_path / 'iter_2.pth').write_text('x')
     with pytest.raises(WorkDirError, match='already holds checkpoints'):
         check_work_dir_for_training(cfg)
     check_work_dir_for_training(Config(dict(work_dir=str(tmp_path), resume=True)))
