@@ -3,15 +3,18 @@
 The video is one sample: all its frames go through the config's test pipeline together and through
 one forward pass (the offline Mask2Former-VIS inference), so instance ids are consistent over the
 video. Long videos that do not fit in memory: :func:`maskfreevis.apis.inference_video` runs
-windows of frames and streams per-frame results.
+windows of frames and streams per-frame results. Frames are read by
+:class:`~maskfreevis.apis.VideoSource` (frame files decoded by OpenCV, their EXIF orientation
+applied; arrays must be uint8) and enter the pipeline as arrays, so every kind of input is decoded
+and checked one way. Running out of memory raises :class:`InferenceMemoryError`, which says how
+many frames of what size were in the pass and how to run fewer.
 """
 
 import copy
 import os
-import os.path as osp
-from typing import List, Optional, Sequence, Union
+import re
+from typing import List, Optional, Union
 
-import numpy as np
 import torch
 import torch.nn as nn
 from mmcv.transforms import Compose
@@ -21,11 +24,12 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
-from ..datasets.annotation_checks import diagnose_frames
 from ..utils.checkpoint_match import load_model_checkpoint
 from .video_source import (
     IMAGE_EXTENSIONS,
     VIDEO_EXTENSIONS,
+    VideoInput,
+    VideoSource,
     list_video_frames,
     read_video_file,
 )
@@ -33,6 +37,10 @@ from .video_source import (
 __all__ = [
     'init_vis_model',
     'inference_vis',
+    'check_device',
+    'model_device',
+    'is_allocation_failure',
+    'InferenceMemoryError',
     'list_video_frames',
     'read_video_file',
     'IMAGE_EXTENSIONS',
@@ -42,13 +50,105 @@ __all__ = [
 # Test-pipeline steps that need annotations; inference has none.
 _ANNOTATION_TRANSFORMS = {'LoadTrackAnnotations', 'LoadAnnotations', 'ClipBoxesToImage'}
 _FILE_LOADERS = {'LoadImageFromFile', 'mmdet.LoadImageFromFile'}
+# How torch's CPU allocator, CUDA and C++ report an allocation that failed.
+_ALLOCATION_FAILURE = re.compile(
+    r"can't allocate memory|out of memory|DefaultCPUAllocator|Cannot allocate memory|bad_alloc",
+    re.IGNORECASE,
+)
 
-VideoInput = Union[str, Sequence[str], Sequence[np.ndarray]]
+
+class InferenceMemoryError(MemoryError):
+    """A forward pass ran out of memory; the message names the frames it held and the way out.
+
+    Attributes:
+        frames: frames in the pass that failed.
+        frame_size: their (H, W).
+        device: the device it ran on.
+    """
+
+    def __init__(self, message: str, frames: int, frame_size, device: str) -> None:
+        super().__init__(message)
+        self.frames = frames
+        self.frame_size = tuple(frame_size)
+        self.device = device
+
+
+def is_allocation_failure(error: BaseException) -> bool:
+    """Whether ``error`` is a failed memory allocation (numpy, torch CPU or CUDA)."""
+    if isinstance(error, MemoryError):
+        return True
+    cuda_oom = getattr(torch, 'OutOfMemoryError', None) or getattr(
+        torch.cuda, 'OutOfMemoryError', ()
+    )
+    if cuda_oom and isinstance(error, cuda_oom):
+        return True
+    return isinstance(error, RuntimeError) and bool(_ALLOCATION_FAILURE.search(str(error)))
+
+
+def _available_devices() -> List[str]:
+    devices = ['cpu']
+    if torch.cuda.is_available():
+        devices += [f'cuda:{index}' for index in range(torch.cuda.device_count())]
+    return devices
+
+
+def check_device(device: Union[str, torch.device], what: str = 'device') -> str:
+    """Refuse a device that torch does not know or that this machine lacks, before any work.
+
+    Args:
+        device: e.g. ``'cpu'``, ``'cuda'``, ``'cuda:1'``.
+        what: how the error names the setting (a command line passes ``'--device'``).
+
+    Returns:
+        ``device`` as a string.
+
+    Raises:
+        ValueError: naming the value, the devices available here and the fix.
+    """
+    text = str(device)
+    available = ', '.join(_available_devices())
+    try:
+        parsed = torch.device(text)
+    except (RuntimeError, TypeError) as error:
+        guess = " (did you mean 'cuda'?)" if text.lower().startswith('gpu') else ''
+        raise ValueError(
+            f"{what} {text!r} is not a device torch knows{guess}; give 'cpu', 'cuda' or "
+            f"'cuda:N' (available here: {available})"
+        ) from error
+    if parsed.type == 'cpu':
+        return text
+    if parsed.type != 'cuda':
+        raise ValueError(
+            f"{what} {text!r}: inference runs on 'cpu' or 'cuda' devices (available here: "
+            f'{available})'
+        )
+    if not torch.cuda.is_available():
+        if torch.version.cuda is None:
+            reason = f'this torch ({torch.__version__}) is a CPU-only build'
+            fix = (
+                f'use {what} cpu, or install a CUDA build of torch '
+                '(https://pytorch.org/get-started/locally/)'
+            )
+        else:
+            hidden = os.environ.get('CUDA_VISIBLE_DEVICES')
+            reason = f'torch {torch.__version__} (CUDA {torch.version.cuda}) sees no GPU' + (
+                f' (CUDA_VISIBLE_DEVICES={hidden!r})' if hidden is not None else ''
+            )
+            fix = f'check the driver with nvidia-smi, or use {what} cpu'
+        raise ValueError(
+            f'{what} {text!r} is not available: {reason}; {fix} (available here: {available})'
+        )
+    if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+        raise ValueError(
+            f'{what} {text!r} is not available: this machine has {torch.cuda.device_count()} '
+            f'CUDA device(s) (available here: {available})'
+        )
+    return text
 
 
 def init_vis_model(
-    config: Union[str, Config],
-    checkpoint: Optional[str] = None,
+    config: Union[str, bytes, os.PathLike, Config],
+    checkpoint: Union[str, bytes, os.PathLike, None] = None,
     device: str = 'cpu',
     cfg_options: Optional[dict] = None,
 ) -> nn.Module:
@@ -62,9 +162,12 @@ def init_vis_model(
     ``cfg_options``.
 
     Args:
-        config: config file path or a loaded :class:`Config`.
+        config: config file path (``str``, ``bytes`` or ``os.PathLike``) or a loaded
+            :class:`Config`.
         checkpoint: path or URL of the weights; None keeps the random initialisation.
-        device: torch device string, e.g. ``'cpu'`` or ``'cuda:0'``.
+        device: torch device string, e.g. ``'cpu'`` or ``'cuda:0'``; one that torch does not
+            know or this machine lacks is refused before the model is built
+            (:func:`check_device`).
         cfg_options: overrides merged into the config (``--cfg-options`` style dotted keys).
 
     Returns:
@@ -72,8 +175,9 @@ def init_vis_model(
         the checkpoint's meta when present, else from the config's test dataset ``metainfo``,
         else None).
     """
-    if isinstance(config, (str, os.PathLike)):
-        config = Config.fromfile(str(config))
+    check_device(device)
+    if isinstance(config, (str, bytes, os.PathLike)):
+        config = Config.fromfile(os.fsdecode(config))
     elif not isinstance(config, Config):
         raise TypeError(f'config must be a file path or a Config, got {type(config).__name__}')
     config = copy.deepcopy(config)
@@ -83,6 +187,7 @@ def init_vis_model(
     model = MODELS.build(config.model)
     dataset_meta = None
     if checkpoint is not None:
+        checkpoint = os.fsdecode(checkpoint)
         loaded = load_model_checkpoint(model, checkpoint, config, map_location='cpu')
         dataset_meta = (
             loaded.get('meta', {}).get('dataset_meta') if isinstance(loaded, dict) else None
@@ -93,31 +198,6 @@ def init_vis_model(
     model.cfg = config
     model.dataset_meta = dataset_meta
     return model.to(device).eval()
-
-
-def _read_video_path(path: str) -> Union[List[str], List[np.ndarray]]:
-    """A frame directory's sorted frame paths, or a video file's decoded frames."""
-    if osp.isfile(path) and path.lower().endswith(VIDEO_EXTENSIONS):
-        return read_video_file(path)
-    return list_video_frames(path)
-
-
-def _check_frame_arrays(frames: Sequence[np.ndarray]) -> None:
-    """(H, W, 3) arrays, all of one size (they are stacked into one clip)."""
-    for index, frame in enumerate(frames):
-        if not (isinstance(frame, np.ndarray) and frame.ndim == 3 and frame.shape[2] == 3):
-            raise ValueError(
-                f'frame {index} must be an (H, W, 3) array, got '
-                f'{getattr(frame, "shape", type(frame).__name__)}'
-            )
-    sizes = [frame.shape[:2] for frame in frames]
-    if len(set(sizes)) > 1:
-        other = next(index for index, size in enumerate(sizes) if size != sizes[0])
-        raise ValueError(
-            f'all frames of a video must have one size: frame 0 is '
-            f'{sizes[0][1]}x{sizes[0][0]} (w x h), frame {other} is '
-            f'{sizes[other][1]}x{sizes[other][0]}'
-        )
 
 
 def _strip_annotation_steps(transforms: List[dict], from_arrays: bool) -> List[dict]:
@@ -149,58 +229,61 @@ def build_inference_pipeline(cfg: Config, from_arrays: bool) -> Compose:
     return Compose(_strip_annotation_steps(list(pipeline), from_arrays))
 
 
+def model_device(model: nn.Module) -> str:
+    """The device of the model's first parameter (``'cpu'`` for a model without any)."""
+    parameter = next(iter(model.parameters()), None)
+    return 'cpu' if parameter is None else str(parameter.device)
+
+
+def _sizes(frames) -> str:
+    height, width = frames[0].shape[:2]
+    return f'{len(frames)} frame(s) of {width}x{height}'
+
+
 def inference_vis(model: nn.Module, video: VideoInput) -> List[InstanceData]:
     """Segment and track the instances of one whole video.
 
     Args:
         model: a model from :func:`init_vis_model` (or any VIS model with ``model.cfg``).
-        video: a directory of frames (sorted by name), a video file (decoded with OpenCV), a
-            list of frame paths, or a list of (H, W, 3) uint8 **BGR** arrays (OpenCV order, as
-            ``mmcv.imread`` returns), all of one size.
+        video: anything :class:`~maskfreevis.apis.VideoSource` reads: a directory of frames, a
+            video file (decoded with OpenCV), a list of frame paths, or a list of (H, W, 3)
+            uint8 **BGR** arrays (OpenCV order, as ``mmcv.imread`` returns), all of one size.
 
     Returns:
         One ``InstanceData`` per frame with ``masks`` (N, H, W) bool at the frame's original size,
         ``scores`` (N,), ``labels`` (N,), ``instances_id`` (N,) (the same id is the same object in
         every frame) and ``bboxes`` (N, 4) xyxy.
+
+    Raises:
+        InferenceMemoryError: the pass ran out of memory (the message says how to run fewer
+            frames at a time).
     """
-    if isinstance(video, (str, os.PathLike)):
-        video = _read_video_path(str(video))
-    frames = list(video)
-    if not frames:
-        raise ValueError('inference_vis got a video without frames')
-    from_arrays = not isinstance(frames[0], (str, os.PathLike))
-    if from_arrays:
-        _check_frame_arrays(frames)
-    else:
-        missing = [str(f) for f in frames if not osp.isfile(f)]
-        if missing:
-            raise FileNotFoundError(
-                f'{len(missing)} frame file(s) do not exist, first: {missing[0]!r}'
-            )
+    frames = list(video if isinstance(video, VideoSource) else VideoSource(video))
     init_default_scope(model.cfg.get('default_scope', 'mmdet'))
-    pipeline = build_inference_pipeline(model.cfg, from_arrays)
+    pipeline = build_inference_pipeline(model.cfg, from_arrays=True)
     num_frames = len(frames)
     sample = dict(
+        img=frames,
         frame_id=list(range(num_frames)),
         img_id=list(range(num_frames)),
         video_id=[0] * num_frames,
         video_length=[num_frames] * num_frames,
         ori_video_length=[num_frames] * num_frames,
     )
-    if from_arrays:
-        sample['img'] = [np.ascontiguousarray(f) for f in frames]
-    else:
-        sample['img_path'] = [str(f) for f in frames]
+    device = model_device(model)
     try:
-        packed = pipeline(sample)
-    except Exception as error:  # noqa: BLE001  re-raised naming the frames at fault
-        if from_arrays:
+        data = pseudo_collate([pipeline(sample)])
+        with torch.no_grad():
+            results = model.test_step(data)
+    except Exception as error:  # noqa: BLE001  re-raised saying which pass ran out of memory
+        if not is_allocation_failure(error):
             raise
-        problems = diagnose_frames(sample['img_path'])
-        if not problems:
-            raise
-        raise ValueError(f"cannot load the video's frames: {'; '.join(problems)}") from error
-    data = pseudo_collate([packed])
-    with torch.no_grad():
-        results = model.test_step(data)
+        raise InferenceMemoryError(
+            f'out of memory segmenting {_sizes(frames)} in one pass on {device}: run fewer '
+            'frames at a time, e.g. inference_video(model, video, window=16) (demo/video_demo.py: '
+            f'--window 16, or --window auto to size it from the free memory). ({error})',
+            frames=num_frames,
+            frame_size=frames[0].shape[:2],
+            device=device,
+        ) from error
     return [frame.pred_track_instances for frame in results[0].video_data_samples]

@@ -20,10 +20,16 @@ import torch
 import torch.nn as nn
 from scipy.optimize import linear_sum_assignment
 
-from .inference import inference_vis
+from .inference import InferenceMemoryError, inference_vis, is_allocation_failure, model_device
 from .video_source import VideoInput, VideoSource
 
-__all__ = ['FrameResult', 'inference_video', 'select_instances', 'associate_instances']
+__all__ = [
+    'FrameResult',
+    'inference_video',
+    'check_window_arguments',
+    'select_instances',
+    'associate_instances',
+]
 
 # Candidates of one window that cover the same object (Mask2Former-VIS returns its top
 # (query, class) pairs, so one query comes back once per likely class).
@@ -192,6 +198,62 @@ class _Window:
         )
 
 
+def check_window_arguments(
+    window: Optional[int],
+    overlap: int,
+    score_thr: float,
+    max_instances: int,
+    match_iou: float = MATCH_IOU,
+    names: Optional[dict] = None,
+) -> None:
+    """Refuse window, overlap, threshold and count values that would fail or be silently wrong.
+
+    Args:
+        window, overlap, score_thr, max_instances, match_iou: as :func:`inference_video` takes.
+        names: how the errors name each argument (a command line passes its options, e.g.
+            ``{'window': '--window'}``); by default the argument names.
+
+    Raises:
+        ValueError: naming the argument, its value and the valid range.
+    """
+    names = dict(names or {})
+
+    def name(key: str) -> str:
+        return names.get(key, key)
+
+    def whole_number(key: str, value) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f'{name(key)} must be a whole number, got {value!r}')
+        return int(value)
+
+    def fraction(key: str, value, low_open: bool = False) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+            raise ValueError(f'{name(key)} must be a number in [0, 1], got {value!r}')
+        if not (0 < value <= 1 if low_open else 0 <= value <= 1):  # NaN fails both
+            interval = '(0, 1]' if low_open else '[0, 1]'
+            raise ValueError(f'{name(key)} must lie in {interval} (a score), got {value!r}')
+
+    overlap = whole_number('overlap', overlap)
+    if window is not None:
+        window = whole_number('window', window)
+        if window < 2:
+            raise ValueError(
+                f'{name("window")} must be at least 2 frames, got {window} (the whole video at '
+                'once: window=None, --window 0)'
+            )
+        if not 1 <= overlap < window:
+            raise ValueError(
+                f'{name("overlap")} must be at least 1 and less than the window ({window}), got '
+                f'{overlap}: consecutive windows share these frames to carry the ids over'
+            )
+    elif overlap < 0:
+        raise ValueError(f'{name("overlap")} must be at least 0, got {overlap}')
+    fraction('score_thr', score_thr)
+    fraction('match_iou', match_iou, low_open=True)
+    if whole_number('max_instances', max_instances) < 1:
+        raise ValueError(f'{name("max_instances")} must be at least 1, got {max_instances}')
+
+
 def inference_video(
     model: nn.Module,
     video: VideoInput,
@@ -203,46 +265,95 @@ def inference_video(
 ) -> Iterator[FrameResult]:
     """Segment and track the instances of a video; yields one :class:`FrameResult` per frame.
 
+    The arguments are checked when it is called (:func:`check_window_arguments`), the video is
+    read as the results are consumed.
+
     Args:
         model: a model from :func:`maskfreevis.apis.init_vis_model`.
-        video: a video file (decoded with OpenCV, frame by frame), a directory of frames (sorted
-            by name), a list of frame paths, a list of (H, W, 3) uint8 **BGR** arrays, or a
-            :class:`~maskfreevis.apis.VideoSource` of any of these.
+        video: a video file (decoded with OpenCV, frame by frame), a directory of frames (natural
+            order of the names), a list of frame paths, a list of (H, W, 3) uint8 **BGR** arrays,
+            or a :class:`~maskfreevis.apis.VideoSource` of any of these.
         window: frames per forward pass; None runs the whole video at once (memory grows with
             the video's length; the evaluation setting).
         overlap: frames shared by consecutive windows, on which instances are associated
             (1 ≤ overlap < window; unused without a window).
-        score_thr: instances scoring below this are dropped.
-        max_instances: at most this many instances per window.
+        score_thr: instances scoring below this are dropped (in [0, 1]).
+        max_instances: at most this many instances per window (≥ 1).
         match_iou: lowest mask IoU over the shared frames for two windows' instances to be one
             object; an instance without a match gets a new id.
 
     Yields:
         The frames' results in order, instance ids consistent over the whole video. An instance
         is listed in a frame only where its mask is not empty there.
+
+    Raises:
+        InferenceMemoryError: a window (or the whole video) did not fit in memory; the message
+            names the window and a smaller one.
     """
-    if window is not None:
-        if int(window) < 2:
-            raise ValueError(f'window must be at least 2 frames, got {window}')
-        if not 1 <= int(overlap) < int(window):
-            raise ValueError(
-                f'overlap must be at least 1 and less than the window ({window}), got {overlap}'
-            )
+    check_window_arguments(window, overlap, score_thr, max_instances, match_iou)
     source = video if isinstance(video, VideoSource) else VideoSource(video)
+    return _stream_results(
+        model,
+        source,
+        None if window is None else int(window),
+        int(overlap),
+        score_thr,
+        int(max_instances),
+        match_iou,
+    )
+
+
+def _out_of_memory(
+    frames: int, frame_size, device: str, window: Optional[int], cause: BaseException
+) -> InferenceMemoryError:
+    """The error of a window that did not fit, with the window to try next."""
+    height, width = frame_size
+    smaller = max(2, frames // 2)
+    if window is None:
+        what = f'the whole video ({frames} frames of {width}x{height}) in one pass'
+    else:
+        what = f'a window of {frames} frames of {width}x{height} (window={window})'
+    return InferenceMemoryError(
+        f'out of memory segmenting {what} on {device}: use a smaller window, e.g. '
+        f'window={smaller} (demo/video_demo.py: --window {smaller}), or --window auto, which '
+        f'sizes it from the free memory. ({cause})',
+        frames=frames,
+        frame_size=frame_size,
+        device=device,
+    )
+
+
+def _stream_results(
+    model: nn.Module,
+    source: VideoSource,
+    window: Optional[int],
+    overlap: int,
+    score_thr: float,
+    max_instances: int,
+    match_iou: float,
+) -> Iterator[FrameResult]:
     frames = iter(source)
     if window is None:
         window_frames: List[np.ndarray] = list(frames)
         overlap = 0
         stride = len(window_frames)
     else:
-        window_frames = _take(frames, int(window))
-        stride = int(window) - int(overlap)
+        window_frames = _take(frames, window)
+        stride = window - overlap
     next_id = 0
     start = 0
     previous_tail: Optional[torch.Tensor] = None  # (N, overlap, H, W) masks on the shared frames
     previous_ids = np.zeros(0, dtype=np.int64)
     while window_frames:
-        current = _Window(inference_vis(model, window_frames), score_thr, max_instances)
+        try:
+            current = _Window(inference_vis(model, window_frames), score_thr, max_instances)
+        except Exception as error:  # noqa: BLE001  re-raised naming the window that did not fit
+            if not is_allocation_failure(error):
+                raise
+            cause = error.__cause__ if isinstance(error, InferenceMemoryError) else error
+            raise _out_of_memory(
+                len(window_frames), window_frames[0].shape[:2], model_device(model), window, cause
+            ) from cause
         if previous_tail is not None:
             old, new = associate_instances(previous_tail, current.masks[:, :overlap], match_iou)
             current.ids[new] = previous_ids[old]

@@ -1,12 +1,16 @@
 """``init_vis_model`` / ``inference_vis`` on a tiny Mask2Former-VIS from an in-memory config."""
 
+import os
 import os.path as osp
+import re
 
 import cv2
 import numpy as np
 import pytest
 import torch
+import torch.nn as nn
 from mmengine.config import Config
+from PIL import Image
 
 from maskfreevis.apis import inference_vis, init_vis_model, list_video_frames
 from tests.model_converters.small_targets import small_video_model_cfg
@@ -106,11 +110,11 @@ def test_checkpoint_round_trip(model, video_dir, tmp_path):
 
 
 def test_bad_inputs_are_clear_errors(model, video_dir):
-    with pytest.raises(ValueError, match='without frames'):
+    with pytest.raises(ValueError, match='the video has no frames'):
         inference_vis(model, [])
     with pytest.raises(FileNotFoundError, match='missing.jpg'):
         inference_vis(model, [osp.join(video_dir, 'missing.jpg')])
-    with pytest.raises(ValueError, match=r'frame 1 must be an \(H, W, 3\) array'):
+    with pytest.raises(ValueError, match=r'frame 1 of the frame list must be an \(H, W, 3\)'):
         inference_vis(model, [np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.uint8)])
     with pytest.raises(TypeError, match='config must be'):
         init_vis_model(42)
@@ -138,11 +142,11 @@ def test_unreadable_video_file_and_image_file_are_named(model, video_dir, tmp_pa
 
 def test_frames_of_different_sizes_are_named(model, video_dir, tmp_path):
     arrays = [np.zeros((HEIGHT, WIDTH, 3), np.uint8), np.zeros((20, 30, 3), np.uint8)]
-    with pytest.raises(ValueError, match=r'frame 0 is 56x40 \(w x h\), frame 1 is 30x20'):
+    with pytest.raises(ValueError, match=r'frame 0 of the frame list is 56x40 \(w x h\), frame 1'):
         inference_vis(model, arrays)
     small = str(tmp_path / 'small.jpg')
     cv2.imwrite(small, arrays[1])
-    with pytest.raises(ValueError, match='the frames differ in size .*small.jpg: 30x20'):
+    with pytest.raises(ValueError, match=r'frame 2 \(.*small.jpg\) is 30x20'):
         inference_vis(model, list_video_frames(video_dir)[:2] + [small])
 
 
@@ -189,3 +193,169 @@ def test_crafted_checkpoint_is_refused_unless_listed(
     # The opt-in the message names works on this path too.
     init_vis_model(tiny_vis_config(), checkpoint=path, cfg_options=dict(trusted_checkpoints=[path]))
     assert osp.isdir(marker)
+
+
+def test_bytes_and_pathlike_paths_are_accepted(model, video_dir, tmp_path):
+    import pathlib
+
+    path = str(tmp_path / 'weights.pth')
+    torch.save(dict(state_dict=model.state_dict()), path)
+    config_file = str(tmp_path / 'tiny.py')
+    tiny_vis_config().dump(config_file)
+    loaded = init_vis_model(os.fsencode(config_file), checkpoint=os.fsencode(path))
+    expected = inference_vis(model, video_dir)
+    frames = list_video_frames(video_dir)
+    for video in (
+        os.fsencode(video_dir),
+        pathlib.Path(video_dir),
+        [os.fsencode(f) for f in frames],
+    ):
+        for a, b in zip(expected, inference_vis(loaded, video)):
+            assert torch.equal(a.masks, b.masks)
+
+
+@pytest.mark.parametrize(
+    'device, message',
+    [
+        ('gpu', r"device 'gpu' is not a device torch knows \(did you mean 'cuda'\?\).*cpu"),
+        ('cuda:99', r"device 'cuda:99' is not available"),
+        ('mps', r"device 'mps': inference runs on 'cpu' or 'cuda'"),
+    ],
+)
+def test_unknown_or_absent_device_is_refused_before_the_model_is_built(device, message):
+    with pytest.raises(ValueError, match=message):
+        init_vis_model(
+            Config(dict(model=dict(type='NotBuiltBecauseTheDeviceIsChecked'))), device=device
+        )
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='a CPU-only torch says so')
+def test_cuda_on_a_cpu_only_torch_names_the_build_and_the_fix():
+    with pytest.raises(ValueError) as error:
+        init_vis_model(tiny_vis_config(), device='cuda')
+    text = str(error.value)
+    assert "device 'cuda' is not available" in text and 'CPU-only build' in text
+    assert 'available here: cpu' in text and 'pytorch.org' in text
+
+
+@pytest.mark.parametrize(
+    'frame, dtype, fix',
+    [
+        (np.full((HEIGHT, WIDTH, 3), 0.5, np.float32), 'float32', r'\(frame \* 255\)\.round\(\)'),
+        (np.full((HEIGHT, WIDTH, 3), 128.0), 'float64', r'frame\.round\(\)\.clip\(0, 255\)'),
+        (np.full((HEIGHT, WIDTH, 3), 40000, np.uint16), 'uint16', r'\(frame // 257\)'),
+        (np.ones((HEIGHT, WIDTH, 3), bool), 'bool', r'frame\.astype\(np\.uint8\) \* 255'),
+        (np.full((HEIGHT, WIDTH, 3), 7, np.int64), 'int64', r'frame\.astype\(np\.uint8\)'),
+    ],
+)
+def test_non_uint8_frames_are_refused_with_the_conversion(model, frame, dtype, fix):
+    frames = [np.zeros((HEIGHT, WIDTH, 3), np.uint8), frame]
+    with pytest.raises(
+        ValueError, match=f'frame 1 of the frame list is {dtype} \\(values '
+    ) as error:
+        inference_vis(model, frames)
+    assert re.search(fix, str(error.value)), str(error.value)
+    assert 'not cast' in str(error.value)
+
+
+def test_nan_frames_and_other_shapes_are_refused_with_the_fix(model):
+    nan = np.full((HEIGHT, WIDTH, 3), np.nan, np.float32)
+    with pytest.raises(ValueError, match=r'float32 \(values nan to nan\).*np\.nan_to_num'):
+        inference_vis(model, [nan])
+    with pytest.raises(ValueError, match=r'COLOR_GRAY2BGR'):
+        inference_vis(model, [np.zeros((HEIGHT, WIDTH), np.uint8)])
+    with pytest.raises(ValueError, match=r'COLOR_BGRA2BGR'):
+        inference_vis(model, [np.zeros((HEIGHT, WIDTH, 4), np.uint8)])
+    with pytest.raises(ValueError, match=r'for a single frame pass \[frame\]'):
+        inference_vis(model, np.zeros((HEIGHT, WIDTH, 3), np.uint8))
+    with pytest.raises(TypeError, match='video must be a video file, .* got int'):
+        inference_vis(model, 42)
+
+
+def exif_rotated_jpeg(path: str, pixels: np.ndarray, orientation: int) -> None:
+    """Write ``pixels`` (BGR) as a JPEG whose EXIF orientation tag says how to turn it."""
+    image = Image.fromarray(np.ascontiguousarray(pixels[..., ::-1]))
+    exif = image.getexif()
+    exif[0x0112] = orientation
+    image.save(path, exif=exif.tobytes(), quality=95)
+
+
+def test_exif_orientation_is_applied_alike_on_every_path(model, tmp_path):
+    """A JPEG tagged 'turn 90° clockwise' is segmented as a viewer shows it: the masks have the
+    turned size whether the frames come as a folder, as paths or through inference_video."""
+    from maskfreevis.apis import inference_video
+
+    rng = np.random.default_rng(1)
+    folder = tmp_path / 'portrait'
+    folder.mkdir()
+    raw = [rng.integers(0, 255, (HEIGHT, WIDTH, 3), dtype=np.uint8) for _ in range(2)]
+    for index, pixels in enumerate(raw):
+        exif_rotated_jpeg(str(folder / f'{index}.jpg'), pixels, orientation=6)
+    as_shown = cv2.imread(str(folder / '0.jpg'))
+    assert as_shown.shape == (WIDTH, HEIGHT, 3)  # OpenCV turns it: 40x56 stored, 56 rows shown
+    from_folder = inference_vis(model, str(folder))
+    from_paths = inference_vis(model, list_video_frames(str(folder)))
+    turned = [cv2.imread(p) for p in list_video_frames(str(folder))]
+    from_arrays = inference_vis(model, turned)
+    streamed = list(inference_video(model, str(folder), score_thr=0.0))
+    for a, b, c in zip(from_folder, from_paths, from_arrays):
+        assert a.masks.shape[1:] == (WIDTH, HEIGHT)
+        assert torch.equal(a.masks, b.masks) and torch.equal(a.masks, c.masks)
+    assert streamed[0].masks.shape[1:] == (WIDTH, HEIGHT) and streamed[0].image.shape[:2] == (
+        WIDTH,
+        HEIGHT,
+    )
+
+
+def test_mixed_exif_orientations_are_explained(model, tmp_path):
+    rng = np.random.default_rng(2)
+    folder = tmp_path / 'mixed'
+    folder.mkdir()
+    exif_rotated_jpeg(str(folder / '0.jpg'), rng.integers(0, 255, (HEIGHT, WIDTH, 3), np.uint8), 1)
+    exif_rotated_jpeg(str(folder / '1.jpg'), rng.integers(0, 255, (HEIGHT, WIDTH, 3), np.uint8), 6)
+    with pytest.raises(ValueError) as error:
+        inference_vis(model, str(folder))
+    text = str(error.value)
+    assert 'frame 1 (' in text and '1.jpg) is 40x56' in text
+    assert 'carries EXIF orientation 6 (turned 90° clockwise)' in text and 'auto-orient' in text
+
+
+class _AllocationFailingModel(nn.Module):
+    """Stands for a model whose forward pass needs more memory than there is."""
+
+    def __init__(self, cfg: Config, error: BaseException) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.error = error
+
+    def test_step(self, data):
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    'error',
+    [
+        RuntimeError(
+            '[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough memory: '
+            'you tried to allocate 35389440000 bytes. Error code 12 (Cannot allocate memory)'
+        ),
+        MemoryError('Unable to allocate 33.0 GiB for an array'),
+    ],
+)
+def test_out_of_memory_names_the_pass_and_the_window_to_use(error):
+    from maskfreevis.apis.inference import InferenceMemoryError
+
+    failing = _AllocationFailingModel(tiny_vis_config(), error)
+    frames = [np.zeros((HEIGHT, WIDTH, 3), np.uint8)] * 5
+    with pytest.raises(InferenceMemoryError) as raised:
+        inference_vis(failing, frames)
+    text = str(raised.value)
+    assert 'out of memory segmenting 5 frame(s) of 56x40 in one pass on cpu' in text
+    assert 'window=16' in text and '--window' in text and str(error) in text
+    assert raised.value.__cause__ is error
+
+
+def test_other_errors_of_the_model_pass_through_unchanged():
+    failing = _AllocationFailingModel(tiny_vis_config(), RuntimeError('shape mismatch'))
+    with pytest.raises(RuntimeError, match='^shape mismatch$'):
+        inference_vis(failing, [np.zeros((HEIGHT, WIDTH, 3), np.uint8)])

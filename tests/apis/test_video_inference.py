@@ -191,3 +191,65 @@ def test_frames_are_read_as_needed_and_results_streamed():
     for result in results:
         assert source.read <= result.frame_index + 8 + 6
     assert source.read == 60
+
+
+@pytest.mark.parametrize(
+    'arguments, message',
+    [
+        (
+            dict(window=8, overlap=-2),
+            r'overlap must be at least 1 and less than the window \(8\), got -2',
+        ),
+        (
+            dict(window=3, overlap=5),
+            r'overlap must be at least 1 and less than the window \(3\), got 5',
+        ),
+        (dict(window=0), r'window must be at least 2 frames, got 0 \(the whole video at once'),
+        (dict(window=4.5), r'window must be a whole number, got 4.5'),
+        (dict(overlap=-1), r'overlap must be at least 0, got -1'),
+        (dict(score_thr=1.5), r'score_thr must lie in \[0, 1\] \(a score\), got 1.5'),
+        (dict(score_thr=float('nan')), r'score_thr must lie in \[0, 1\] \(a score\), got nan'),
+        (dict(score_thr='0.3'), r"score_thr must be a number in \[0, 1\], got '0.3'"),
+        (dict(max_instances=0), r'max_instances must be at least 1, got 0'),
+        (dict(max_instances=-1), r'max_instances must be at least 1, got -1'),
+        (dict(match_iou=0), r'match_iou must lie in \(0, 1\]'),
+    ],
+)
+def test_bad_arguments_are_refused_when_called_before_any_frame_is_read(arguments, message):
+    source = CountingSource(crossing_video(3))
+    with pytest.raises(ValueError, match=message):
+        inference_video(ColourOracleVIS([RED]), source, **arguments)
+    assert source.read == 0
+
+
+class RunsOutOfMemoryAbove(ColourOracleVIS):
+    """The oracle, with an allocator that fails on passes of more than ``limit`` frames."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__([RED])
+        self.limit = limit
+
+    def test_step(self, data: dict) -> list:
+        frames = len(data['inputs'][0])
+        if frames > self.limit:
+            raise RuntimeError(
+                '[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough '
+                f'memory: you tried to allocate {frames * 10**9} bytes.'
+            )
+        return super().test_step(data)
+
+
+def test_a_window_that_does_not_fit_names_itself_and_a_smaller_one():
+    from maskfreevis.apis.inference import InferenceMemoryError
+
+    frames = crossing_video(30)
+    with pytest.raises(InferenceMemoryError) as error:
+        list(inference_video(RunsOutOfMemoryAbove(limit=10), frames, window=16, overlap=2))
+    text = str(error.value)
+    assert 'a window of 16 frames of 96x64 (window=16) on cpu' in text
+    assert 'window=8 (demo/video_demo.py: --window 8)' in text and '--window auto' in text
+    assert 'DefaultCPUAllocator' in text and error.value.frames == 16
+    with pytest.raises(InferenceMemoryError, match=r'the whole video \(30 frames of 96x64\)'):
+        list(inference_video(RunsOutOfMemoryAbove(limit=10), frames))
+    # the window it suggests runs
+    assert len(list(inference_video(RunsOutOfMemoryAbove(limit=10), frames, window=8))) == 30

@@ -1,4 +1,7 @@
-"""VideoFileWriter: frames in, a video file that decodes to the same frames."""
+"""VideoFileWriter: frames in, a video file that decodes to the same frames, written atomically."""
+
+import os
+import os.path as osp
 
 import cv2
 import numpy as np
@@ -60,3 +63,84 @@ def test_a_frame_of_another_size_is_refused_naming_the_file(codec, tmp_path):
 def test_unknown_codec_is_refused(tmp_path):
     with pytest.raises(ValueError, match="'h265'"):
         VideoFileWriter(str(tmp_path / 'x.mp4'), fps=5.0, codec='h265')
+
+
+def _folder_entries(folder) -> list:
+    return sorted(os.listdir(folder))
+
+
+def test_written_atomically_an_earlier_file_stays_until_the_new_one_is_complete(tmp_path):
+    path = str(tmp_path / 'out.mp4')
+    with VideoFileWriter(path, fps=5.0) as writer:
+        for _ in range(3):
+            writer.write(np.full((16, 24, 3), 50, np.uint8))
+    earlier = open(path, 'rb').read()
+    with VideoFileWriter(path, fps=5.0) as writer:
+        for _ in range(7):
+            writer.write(np.full((16, 24, 3), 200, np.uint8))
+            assert open(path, 'rb').read() == earlier  # the name still holds the earlier video
+        partial = writer.partial_path
+        assert osp.dirname(partial) == str(tmp_path) and osp.basename(partial).startswith('.out.')
+    assert len(list(VideoSource(path))) == 7 and not osp.exists(partial)
+    assert _folder_entries(tmp_path) == ['out.mp4']
+
+
+@pytest.mark.parametrize('interruption', [KeyboardInterrupt, RuntimeError])
+def test_an_interrupted_write_leaves_the_earlier_file_and_no_partial(interruption, tmp_path):
+    path = str(tmp_path / 'out.mp4')
+    with VideoFileWriter(path, fps=5.0) as writer:
+        writer.write(np.zeros((16, 24, 3), np.uint8))
+    earlier = open(path, 'rb').read()
+    with pytest.raises(interruption):
+        with VideoFileWriter(path, fps=5.0) as writer:
+            writer.write(np.zeros((16, 24, 3), np.uint8))
+            raise interruption()
+    assert open(path, 'rb').read() == earlier
+    assert _folder_entries(tmp_path) == ['out.mp4']
+
+
+def test_a_writer_without_frames_writes_nothing(tmp_path):
+    with VideoFileWriter(str(tmp_path / 'none.mp4'), fps=5.0):
+        pass
+    assert _folder_entries(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    'name, codec, message',
+    [
+        ('result', 'mp4v', r"'.*result' has no extension; codec 'mp4v' is written into "),
+        ('clip.gif', 'mp4v', r"extension '.gif'.*e.g. '.*clip.mp4'"),
+        ('clip.webm', 'mp4v', r"extension '.webm'; codec 'mp4v'"),
+        ('clip.webm', 'avc1', r"extension '.webm'; codec 'avc1'"),
+        ('clip.mov', 'vp09', r"extension '.mov'; codec 'vp09'"),
+    ],
+)
+def test_an_extension_the_codec_cannot_be_written_into_is_refused_at_once(
+    name, codec, message, tmp_path
+):
+    with pytest.raises(ValueError, match=message):
+        VideoFileWriter(str(tmp_path / name), fps=5.0, codec=codec)
+    assert _folder_entries(tmp_path) == []
+
+
+@pytest.mark.parametrize('fps', [0, -5, float('nan'), float('inf'), '25'])
+def test_a_bad_fps_is_refused_at_once(fps, tmp_path):
+    with pytest.raises(ValueError, match=r'fps of the video file .* must be a positive number'):
+        VideoFileWriter(str(tmp_path / 'x.mp4'), fps=fps)
+
+
+def test_folders_in_the_way_are_named(tmp_path):
+    (tmp_path / 'taken.mp4').mkdir()
+    with pytest.raises(IsADirectoryError, match=r"'.*taken.mp4' is a folder"):
+        VideoFileWriter(str(tmp_path / 'taken.mp4'), fps=5.0)
+    (tmp_path / 'notes.txt').write_text('a file, not a folder')
+    with pytest.raises(NotADirectoryError, match=r"'.*notes.txt' is a file, not a folder"):
+        VideoFileWriter(str(tmp_path / 'notes.txt' / 'sub' / 'x.mp4'), fps=5.0)
+
+
+def test_a_non_uint8_frame_is_refused(tmp_path):
+    with VideoFileWriter(str(tmp_path / 'x.mp4'), fps=5.0) as writer:
+        with pytest.raises(ValueError, match=r'frame 0 .* must be an \(H, W, 3\) uint8 array'):
+            writer.write(np.zeros((4, 8, 3), np.float32))
+        writer.write(np.zeros((4, 8, 3), np.uint8))
+    assert len(list(VideoSource(str(tmp_path / 'x.mp4')))) == 1
