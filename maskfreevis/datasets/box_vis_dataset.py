@@ -108,12 +108,23 @@ class BoxVISDataset(BaseVideoDataset):
         )
         self._metainfo['classes'] = classes
         self.cat_ids = [cat_id for cat_id in names_by_id if cat_id in self.cat2label]
+        self._record_category_ids(len(classes))
         self._check_annotation_ids(parsed, names_by_id)
 
         self._count_repeated_frames(parsed)
         keep, boxes_xyxy, labels = self._validate_rows(parsed)
         instance_ids = self._number_tracks(parsed, keep)
         return self._build_videos(parsed, keep, boxes_xyxy, labels, instance_ids)
+
+    def _record_category_ids(self, num_classes: int) -> None:
+        """Test splits whose category ids are not 1..K in class order get ``category_ids``
+        (label -> json id) in their metainfo: written results (the submission) then carry the
+        json's ids, where mmdet writes label + 1. Left out otherwise, so that the metainfo of
+        training sets (compared by ``ConcatDataset`` in joint training) stays as it was."""
+        id_of_label = {label: cat_id for cat_id, label in self.cat2label.items()}
+        category_ids = tuple(id_of_label[label] for label in range(num_classes))
+        if self.test_mode and category_ids != tuple(range(1, num_classes + 1)):
+            self._metainfo['category_ids'] = category_ids
 
     def _count_repeated_frames(self, parsed: ParsedVideoJson) -> None:
         """Videos that list one frame file twice (an export error, or a deliberate pause):

@@ -664,3 +664,13 @@ def test_a_cocovid_instance_that_changes_category_is_refused(tmp_path, vis_root,
         f'annotation id {cat_track[0]["id"]}, 2 at video 1 frame 4, annotation id '
         f'{cat_track[4]["id"]}; an instance (track) has one category'
     )
+
+
+def test_test_splits_record_category_ids_that_are_not_1_to_k(tmp_path, vis_root, vis, box_only):
+    """The submission is written with the json's ids; training sets keep the metainfo that
+    ConcatDataset compares in joint training."""
+    ann_file = vis.dump_json(str(tmp_path / 'val.json'), box_only)
+    assert 'category_ids' not in build(ann_file, vis_root, test_mode=True).metainfo
+    dogs_only = build(ann_file, vis_root, test_mode=True, metainfo=dict(classes=('dog',)))
+    assert dogs_only.metainfo['category_ids'] == (2,)
+    assert 'category_ids' not in build(ann_file, vis_root, metainfo=dict(classes=('dog',))).metainfo

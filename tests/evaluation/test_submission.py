@@ -135,3 +135,14 @@ def test_not_a_zip_is_named(tmp_path):
 def test_missing_zip_is_named(tmp_path):
     with pytest.raises(SubmissionError, match='absent.zip: cannot be read'):
         check_submission_zip(str(tmp_path / 'absent.zip'))
+
+
+def test_the_submission_carries_the_jsons_category_ids(tmp_path, val_json):
+    """mmdet wrote label + 1: wrong for a json whose ids are not 1..K in class order."""
+    metric = YouTubeVISLocalMetric(format_only=True, outfile_prefix=str(tmp_path / 'results'))
+    metric.dataset_meta = dict(classes=('car', 'person'), category_ids=(7, 3))
+    predictions = [track(CAR, BOX_A, frames=(0, 1)), track(PERSON, BOX_B, score=0.8)]
+    metric.process({}, [make_video(GT, predictions, True).to_dict()])
+    metric.evaluate(size=1)
+    tracks = check_submission_zip(str(tmp_path / 'results.submission_file.zip'))
+    assert [t['category_id'] for t in tracks] == [7, 3]

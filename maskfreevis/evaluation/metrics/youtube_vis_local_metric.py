@@ -68,6 +68,9 @@ class YouTubeVISLocalMetric(YouTubeVISMetric):
       ``<outfile_prefix>.submission_file.zip`` holding ``results.json``, a list of
       ``{video_id, category_id, score, segmentations}`` with one RLE (``counts`` a str) or
       ``None`` per frame (check one with :func:`maskfreevis.evaluation.check_submission_zip`);
+      ``category_id`` is the json's id of the class (the dataset's ``category_ids`` metainfo;
+      mmdet writes label + 1, wrong for ids that are not 1..K in class order, e.g. with
+      ``metainfo=dict(classes=...)`` choosing a subset);
     * ``format_only=True`` without ``outfile_prefix`` warns that the predictions are not kept
       (mmdet writes them into a temporary folder it deletes at once).
     """
@@ -138,10 +141,20 @@ class YouTubeVISLocalMetric(YouTubeVISMetric):
                 level=logging.WARNING,
             )
             return
+        # mmdet writes label + 1 as the category id: the json's ids only when they are 1..K in
+        # class order; the dataset's category_ids (label -> json id) give them in any case
+        category_ids = (self.dataset_meta or {}).get('category_ids')
         # the server's layout: video_id, category_id, score, segmentations (no boxes)
         super().save_pred_results(
             [
-                {key: value for key, value in track.items() if key != 'bboxes'}
+                {
+                    **{key: value for key, value in track.items() if key != 'bboxes'},
+                    **(
+                        {'category_id': int(category_ids[track['category_id'] - 1])}
+                        if category_ids
+                        else {}
+                    ),
+                }
                 for track in pred_results
             ]
         )
