@@ -13,7 +13,7 @@ many frames of what size were in the pass and how to run fewer.
 import copy
 import os
 import re
-from typing import List, Optional, Union
+from typing import List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -39,6 +39,7 @@ __all__ = [
     'inference_vis',
     'check_device',
     'model_device',
+    'model_input_size',
     'is_allocation_failure',
     'InferenceMemoryError',
     'list_video_frames',
@@ -229,10 +230,55 @@ def build_inference_pipeline(cfg: Config, from_arrays: bool) -> Compose:
     return Compose(_strip_annotation_steps(list(pipeline), from_arrays))
 
 
+def _find_resize(transforms) -> Optional[dict]:
+    for transform in transforms or []:
+        kind = str(transform.get('type', ''))
+        if kind.split('.')[-1] == 'Resize':
+            return transform
+        found = _find_resize(transform.get('transforms'))
+        if found is not None:
+            return found
+    return None
+
+
+def model_input_size(cfg: Config, frame_size: Tuple[int, int], pad: bool = True) -> Tuple[int, int]:
+    """(h, w) the model sees for a frame of ``frame_size`` (H, W): the test pipeline's
+    ``Resize`` (``scale``, ``keep_ratio``; as mmcv rounds), then (with ``pad``) padding to the
+    data preprocessor's ``pad_size_divisor``."""
+    height, width = frame_size
+    pipeline = cfg.get('test_dataloader', {}).get('dataset', {}).get('pipeline', [])
+    resize = _find_resize(pipeline)
+    if resize is not None and resize.get('scale') is not None:
+        scale = resize['scale']
+        scale = (scale, scale) if isinstance(scale, (int, float)) else tuple(scale)
+        if resize.get('keep_ratio', False):
+            factor = min(max(scale) / max(height, width), min(scale) / min(height, width))
+            height, width = int(height * factor + 0.5), int(width * factor + 0.5)
+        else:
+            width, height = int(scale[0]), int(scale[1])
+    if not pad:
+        return height, width
+    divisor = int(cfg.get('model', {}).get('data_preprocessor', {}).get('pad_size_divisor', 1))
+    divisor = max(divisor, 1)
+    return -(-height // divisor) * divisor, -(-width // divisor) * divisor
+
+
 def model_device(model: nn.Module) -> str:
     """The device of the model's first parameter (``'cpu'`` for a model without any)."""
     parameter = next(iter(model.parameters()), None)
     return 'cpu' if parameter is None else str(parameter.device)
+
+
+def _check_model_input(cfg: Config, frame_size: Tuple[int, int]) -> None:
+    """Refuse frames whose shape the test pipeline's resize would squeeze to nothing."""
+    in_height, in_width = model_input_size(cfg, frame_size, pad=False)
+    if min(in_height, in_width) < 1:
+        height, width = frame_size
+        raise ValueError(
+            f'frames of {width}x{height} (w x h) are too elongated for this model: its test '
+            f'pipeline resizes them to {in_width}x{in_height}; pad them towards the shape it '
+            'was trained on, e.g. cv2.copyMakeBorder(frame, 0, pad, 0, 0, cv2.BORDER_CONSTANT)'
+        )
 
 
 def _sizes(frames) -> str:
@@ -259,6 +305,7 @@ def inference_vis(model: nn.Module, video: VideoInput) -> List[InstanceData]:
             frames at a time).
     """
     frames = list(video if isinstance(video, VideoSource) else VideoSource(video))
+    _check_model_input(model.cfg, frames[0].shape[:2])
     init_default_scope(model.cfg.get('default_scope', 'mmdet'))
     pipeline = build_inference_pipeline(model.cfg, from_arrays=True)
     num_frames = len(frames)

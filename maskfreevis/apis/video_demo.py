@@ -49,7 +49,7 @@ from tqdm import tqdm
 
 from ..visualization.drawing import draw_instances
 from ..visualization.video_file import VideoFileWriter, check_video_output
-from .inference import check_device, init_vis_model
+from .inference import check_device, init_vis_model, model_input_size
 from .video_inference import check_window_arguments, inference_video
 from .video_source import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, VideoInput, VideoSource
 
@@ -196,37 +196,6 @@ def check_outputs(
             )
     for option, output in outputs:
         _check_writable_folder(output, option)
-
-
-def _find_resize(transforms) -> Optional[dict]:
-    for transform in transforms or []:
-        kind = str(transform.get('type', ''))
-        if kind.split('.')[-1] == 'Resize':
-            return transform
-        found = _find_resize(transform.get('transforms'))
-        if found is not None:
-            return found
-    return None
-
-
-def model_input_size(cfg: Config, frame_size: Tuple[int, int]) -> Tuple[int, int]:
-    """(h, w) the model sees for a frame of ``frame_size`` (H, W): the test pipeline's
-    ``Resize`` (``scale``, ``keep_ratio``), then padding to the data preprocessor's
-    ``pad_size_divisor``."""
-    height, width = frame_size
-    pipeline = cfg.get('test_dataloader', {}).get('dataset', {}).get('pipeline', [])
-    resize = _find_resize(pipeline)
-    if resize is not None and resize.get('scale') is not None:
-        scale = resize['scale']
-        scale = (scale, scale) if isinstance(scale, (int, float)) else tuple(scale)
-        if resize.get('keep_ratio', False):
-            factor = min(max(scale) / max(height, width), min(scale) / min(height, width))
-            height, width = int(height * factor + 0.5), int(width * factor + 0.5)
-        else:
-            width, height = int(scale[0]), int(scale[1])
-    divisor = int(cfg.get('model', {}).get('data_preprocessor', {}).get('pad_size_divisor', 1))
-    divisor = max(divisor, 1)
-    return -(-height // divisor) * divisor, -(-width // divisor) * divisor
 
 
 def frame_memory_cost(cfg: Config, frame_size: Tuple[int, int]) -> int:

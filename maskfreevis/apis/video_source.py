@@ -166,11 +166,11 @@ def _unreadable_video_error(path: str) -> ValueError:
 
 
 def _truncation_message(path: str, decoded: int, listed: int) -> str:
-    where = f'after frame {decoded - 1}' if decoded else 'before the first frame'
     return (
         f'video file {path!r}: only {decoded} of the {listed} frames its container lists could '
-        f'be decoded (decoding stopped {where}); the file is cut short or damaged, and frames '
-        f'{decoded} to {listed - 1} are missing from the results'
+        f'be decoded; the file is cut short (decoding stopped after frame {decoded - 1}) or has '
+        'damaged frames that were skipped (the frame indices after them are then early); the '
+        f'results cover the {decoded} frames that decoded'
     )
 
 
@@ -350,6 +350,10 @@ class VideoSource:
         self.num_frames = len(self._frames)
 
     def _open_video_file(self, path: str) -> None:
+        if '://' in path:
+            raise ValueError(
+                f'{path!r} is a URL: videos are read from local files; download it first'
+            )
         if not osp.isfile(path):
             raise FileNotFoundError(f'video file {path!r} does not exist')
         self._file = path

@@ -272,6 +272,17 @@ def test_nan_frames_and_other_shapes_are_refused_with_the_fix(model):
         inference_vis(model, 42)
 
 
+@pytest.mark.parametrize('shape', [(4000, 16, 3), (4, 3000, 3)])
+def test_frames_too_elongated_for_the_model_input_are_named(model, shape):
+    """The test pipeline's resize (keep ratio, 96 x 64) would make one side 0 pixels (OpenCV's
+    assertion `inv_scale_x > 0` before)."""
+    height, width = shape[:2]
+    with pytest.raises(
+        ValueError, match=f'frames of {width}x{height} .* too elongated.*copyMakeBorder'
+    ):
+        inference_vis(model, [np.zeros(shape, np.uint8)] * 2)
+
+
 def exif_rotated_jpeg(path: str, pixels: np.ndarray, orientation: int) -> None:
     """Write ``pixels`` (BGR) as a JPEG whose EXIF orientation tag says how to turn it."""
     image = Image.fromarray(np.ascontiguousarray(pixels[..., ::-1]))

@@ -203,6 +203,8 @@ def test_bytes_and_pathlike_paths_and_a_frame_array(tmp_path):
         VideoSource(clip[0])
     with pytest.raises(TypeError, match='got NoneType'):
         VideoSource(None)
+    with pytest.raises(ValueError, match=r"'https://example.com/clip.mp4' is a URL: .*download"):
+        VideoSource('https://example.com/clip.mp4')
 
 
 @pytest.mark.parametrize(

@@ -309,7 +309,7 @@ def test_a_video_cut_short_is_processed_as_far_as_it_decodes_and_said_so(
     assert 0 < decoded < 320 and results['frames_listed'] == 320
     warning = (
         f"video file '{cut}': only {decoded} of the 320 frames its container lists could be "
-        f'decoded (decoding stopped after frame {decoded - 1})'
+        f'decoded; the file is cut short (decoding stopped after frame {decoded - 1})'
     )
     assert f'video_demo.py: WARNING: {warning}' in result.stderr
     assert results['warnings'][0].startswith(warning)
