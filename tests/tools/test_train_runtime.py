@@ -1,13 +1,14 @@
 """The config declares what runs: mmengine's plain ``Runner.from_cfg`` on the demo config gets the
 hooks of ``tools/train.py``, trains and resumes, and writes the same checkpoints."""
 
+import glob
 import os.path as osp
 
 import pytest
 import torch
 from mmengine.config import Config, DictAction
 
-from .conftest import DEMO_CONFIG, PYTHON, run_tool, tiny_run_options
+from .conftest import DEMO_CONFIG, PYTHON, REPO_ROOT, run_tool, tiny_run_options
 
 # Trains the demo config the way a notebook user would: mmengine's Runner, nothing of ours.
 PLAIN_RUNNER = """
@@ -93,3 +94,22 @@ def test_plain_runner_trains_resumes_and_saves_what_the_tools_save(tiny_dataset,
             torch.testing.assert_close(written['state_dict'][name], value, rtol=0, atol=0)
         assert written['message_hub'].keys() == expected['message_hub'].keys()
     assert not osp.exists(osp.join(plain, 'training.lock')), 'released after training'
+
+
+SHIPPED_CONFIGS = sorted(
+    glob.glob(osp.join(REPO_ROOT, 'configs', 'maskfreevis', '*.py'))
+    + glob.glob(osp.join(REPO_ROOT, 'projects', '*', 'configs', '*.py'))
+)
+
+
+@pytest.mark.parametrize('config', SHIPPED_CONFIGS, ids=osp.basename)
+def test_every_shipped_config_declares_the_runtime(config):
+    cfg = Config.fromfile(config)
+    assert cfg.runner_type == 'CheckpointPolicyRunner'
+    assert cfg.train_cfg.type == 'InterruptibleIterBasedTrainLoop'
+    assert cfg.default_hooks.checkpoint.type == 'SafeCheckpointHook'
+    assert [hook.type for hook in cfg.custom_hooks] == [
+        'WorkDirGuardHook',
+        'CheckpointMatchHook',
+        'DivergenceHook',
+    ]
