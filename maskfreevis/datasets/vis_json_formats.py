@@ -108,6 +108,11 @@ def _image_size(record: Mapping, ann_file: str, what: str) -> Tuple[int, int]:
     return int(size[0]), int(size[1])
 
 
+def _is_file_name(name: Any) -> bool:
+    """A frame's file name: a non-empty string."""
+    return isinstance(name, str) and bool(name)
+
+
 def _non_empty(segmentation: Any) -> Optional[Any]:
     """An empty polygon list / RLE dict means "no mask" (as in mmdet)."""
     return segmentation if segmentation else None
@@ -192,6 +197,12 @@ def parse_youtube_vis_json(
         what = f'video id {video["id"]}'
         if not isinstance(file_names, list) or len(file_names) == 0:
             raise AnnotationError(f"{ann_file}: {what}: 'file_names' must be a non-empty list")
+        bad = next((i for i, name in enumerate(file_names) if not _is_file_name(name)), None)
+        if bad is not None:
+            raise AnnotationError(
+                f"{ann_file}: {what}: 'file_names' must list a file name (a non-empty string) "
+                f'per frame; frame {bad} is {file_names[bad]!r}'
+            )
         if video.get('length') is not None and video['length'] != len(file_names):
             raise AnnotationError(
                 f"{ann_file}: {what}: 'length' {video['length']} != {len(file_names)} 'file_names'"
@@ -317,6 +328,11 @@ def parse_cocovid_json(
         require_keys(
             image, ('id', 'file_name', 'video_id', 'frame_id', 'width', 'height'), ann_file, what
         )
+        if not _is_file_name(image['file_name']):
+            raise AnnotationError(
+                f"{ann_file}: {what}: 'file_name' must be a non-empty string, got "
+                f'{image["file_name"]!r}'
+            )
         video_id = image['video_id']
         if declared_videos and video_id not in declared_videos:
             raise AnnotationError(

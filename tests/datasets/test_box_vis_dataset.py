@@ -674,3 +674,25 @@ def test_test_splits_record_category_ids_that_are_not_1_to_k(tmp_path, vis_root,
     dogs_only = build(ann_file, vis_root, test_mode=True, metainfo=dict(classes=('dog',)))
     assert dogs_only.metainfo['category_ids'] == (2,)
     assert 'category_ids' not in build(ann_file, vis_root, metainfo=dict(classes=('dog',))).metainfo
+
+
+@pytest.mark.parametrize('name', [None, 5, ''])
+@pytest.mark.parametrize('layout', ['youtube_vis', 'cocovid'])
+def test_a_file_name_that_is_not_a_name_is_refused(tmp_path, vis_root, vis, box_only, name, layout):
+    """null or a number failed inside os.path.join: "join() argument must be str ..."."""
+    data = copy.deepcopy(box_only)
+    if layout == 'cocovid':
+        data = vis.to_cocovid(data)
+        image = next(i for i in data['images'] if i['video_id'] == 1 and i['frame_id'] == 1)
+        image['file_name'] = name
+        expected = f"image id {image['id']}: 'file_name' must be a non-empty string, got {name!r}"
+    else:
+        data['videos'][0]['file_names'][1] = name
+        expected = (
+            "video id 1: 'file_names' must list a file name (a non-empty string) per frame; "
+            f'frame 1 is {name!r}'
+        )
+    ann_file = vis.dump_json(str(tmp_path / 'train.json'), data)
+    with pytest.raises(AnnotationError) as error:
+        build(ann_file, vis_root)
+    assert str(error.value) == f'{ann_file}: {expected}'
