@@ -149,6 +149,10 @@ MIN_LARGEST_PIECE_FRACTION = 0.9
 MIN_VISIBLE_FRACTION = 0.8
 
 _EDGES = ('left', 'right', 'top', 'bottom')
+# 'own': objects keep their own pixels; 'photo': each object's shape is filled with a piece of a
+# photograph of the split (never the video's background photo), so objects and backgrounds share
+# the statistics of natural texture: the hard case for colour priors
+OBJECT_TEXTURES = ('own', 'photo')
 
 
 class MissingMaterialError(FileNotFoundError):
@@ -187,6 +191,7 @@ class RealImageryVISSettings:
     noise_std: float = 2.0
     jpeg_quality: int = 90
     min_visible_pixels: int = 40
+    object_texture: str = 'own'
 
     def __post_init__(self) -> None:
         problems = []
@@ -232,6 +237,10 @@ class RealImageryVISSettings:
             problems.append(f'jpeg_quality must be in [1, 100], got {self.jpeg_quality}')
         if self.min_visible_pixels < 1:
             problems.append(f'min_visible_pixels must be >= 1, got {self.min_visible_pixels}')
+        if self.object_texture not in OBJECT_TEXTURES:
+            problems.append(
+                f'object_texture must be one of {OBJECT_TEXTURES}, got {self.object_texture!r}'
+            )
         if problems:
             raise ValueError('invalid RealImageryVISSettings: ' + '; '.join(problems))
 
@@ -520,6 +529,25 @@ def _place_object(
     return _Placement(source, affines)
 
 
+def _texture_to_patch(
+    rng: np.random.Generator, photo_shape: Tuple[int, int], source: ObjectSource
+) -> np.ndarray:
+    """A (3, 3) affine from photo pixels to ``source``'s patch pixels that lays a random piece
+    of the photo (15-50 % of its shorter side) over the object's box, randomly mirrored."""
+    photo_h, photo_w = photo_shape
+    piece = rng.uniform(0.15, 0.5) * min(photo_h, photo_w)
+    scale = float(source.box_size.max()) / piece  # photo pixels -> patch pixels
+    half_box = source.box_size / (2 * scale)  # the box in photo pixels
+    low = half_box
+    high = np.maximum(np.array([photo_w, photo_h]) - 1 - half_box, low)
+    centre = rng.uniform(low, high)
+    mirror = -1.0 if rng.random() < 0.5 else 1.0
+    affine = np.eye(3)
+    affine[0, 0], affine[1, 1] = mirror * scale, scale
+    affine[:2, 2] = source.box_centre - affine[:2, :2] @ centre
+    return affine
+
+
 # --------------------------------------------------------------------------------------------
 # rendering
 
@@ -553,6 +581,15 @@ def render_real_imagery_video(
         source = sources[int(rng.integers(0, len(sources)))]
         placements.append(_place_object(rng, source, camera_motion, settings))
 
+    # (T, 3, 3) photo pixels -> frame pixels of the texture of each object, or None
+    textures: List[Optional[Tuple[List[np.ndarray], np.ndarray]]] = [None] * num_objects
+    if settings.object_texture == 'photo':
+        others = [name for name in names if name != background]
+        for k, placement in enumerate(placements):
+            texture = material.backgrounds[others[int(rng.integers(0, len(others)))]]
+            to_patch = _texture_to_patch(rng, texture[0].shape[:2], placement.source)
+            textures[k] = (texture, placement.affines @ to_patch)
+
     ramp = _ease(num_frames)[:, None]
     gain = rng.uniform(-1, 1, 2) * settings.max_brightness_change + 1
     contrast = rng.uniform(-1, 1, 2) * settings.max_contrast_change + 1
@@ -573,7 +610,14 @@ def render_real_imagery_video(
                 placement.source.pyramid, placement.affines[f], w, h, cv2.BORDER_CONSTANT
             )
             alpha = layer[..., 3:]
-            image = image * (1 - alpha) + layer[..., :3]
+            colour = layer[..., :3]
+            if textures[k] is not None:
+                texture, texture_affines = textures[k]
+                texture_layer = _warp_from_pyramid(
+                    texture, texture_affines[f], w, h, cv2.BORDER_REFLECT_101
+                )
+                colour = texture_layer * alpha  # premultiplied, as the object's own pixels
+            image = image * (1 - alpha) + colour
             covered[k, f] = alpha[..., 0] >= 0.5
         image = ((image - 128) * contrasts[f] + 128) * gains[f]
         if blur_sigma >= 0.3:  # below that the kernel is practically an identity
@@ -671,6 +715,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         RealImageryVISSettings,
         generate_real_imagery_vis,
         'data/real_imagery_vis',
+        choices=dict(object_texture=OBJECT_TEXTURES),
     )
 
 

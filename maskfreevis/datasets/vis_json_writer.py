@@ -381,6 +381,7 @@ def generator_command_line(
     settings_type: type,
     generate: Callable[..., Dict[str, str]],
     default_out: str,
+    choices: Optional[Dict[str, Sequence[str]]] = None,
 ) -> Dict[str, str]:
     """The command line of a dataset generator: sizes and seed in, the written json paths out.
 
@@ -391,6 +392,7 @@ def generator_command_line(
             ``num_val_videos``, ``num_frames``, ``height``, ``width``, ``max_objects``).
         generate: ``generate(out_dir, seed, settings, show_progress=...) -> paths``.
         default_out: the default output folder.
+        choices: further settings fields offered as ``--<field-name>``, with their choices.
     """
     defaults = settings_type()
     parser = argparse.ArgumentParser(description=description)
@@ -402,6 +404,10 @@ def generator_command_line(
     parser.add_argument('--height', type=int, default=defaults.height)
     parser.add_argument('--width', type=int, default=defaults.width)
     parser.add_argument('--max-objects', type=int, default=defaults.max_objects)
+    for name, options in (choices or {}).items():
+        parser.add_argument(
+            '--' + name.replace('_', '-'), choices=list(options), default=getattr(defaults, name)
+        )
     parser.add_argument('--quiet', action='store_true', help='no progress bar')
     args = parser.parse_args(argv)
     settings = settings_type(
@@ -411,6 +417,7 @@ def generator_command_line(
         height=args.height,
         width=args.width,
         max_objects=args.max_objects,
+        **{name: getattr(args, name) for name in choices or {}},
     )
     paths = generate(args.out, args.seed, settings, show_progress=not args.quiet)
     for name, path in paths.items():

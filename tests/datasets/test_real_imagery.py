@@ -302,7 +302,39 @@ def test_cli(tmp_path):
     assert data['videos'][0]['length'] == 2 and data['info']['seed'] == 5
 
 
+def test_photo_textured_objects_keep_shapes_and_change_their_pixels():
+    own = RealImageryVISSettings(num_frames=3, noise_std=0)
+    photo = RealImageryVISSettings(num_frames=3, noise_std=0, object_texture='photo')
+    changed = 0
+    for index in range(4):
+        plain = render_real_imagery_video(video_rng(0, 'train', index), own, 'train')
+        textured = render_real_imagery_video(video_rng(0, 'train', index), photo, 'train')
+        # the same objects, poses and occlusions: only their pixels differ
+        np.testing.assert_array_equal(plain.visible, textured.visible)
+        assert plain.category_ids == textured.category_ids
+        inside = plain.visible.any(0)
+        difference = np.abs(plain.frames.astype(int) - textured.frames.astype(int)).sum(-1)
+        changed += int((difference[inside] > 30).mean() > 0.5)
+    assert changed == 4  # most object pixels change in every video
+
+
+def test_cli_object_texture(tmp_path):
+    arguments = '--train-videos 1 --val-videos 1 --frames 2 --height 32 --width 48'
+    main(['--out', str(tmp_path), *arguments.split(), '--object-texture', 'photo', '--quiet'])
+    written = RealImageryVISSettings(
+        num_train_videos=1,
+        num_val_videos=1,
+        num_frames=2,
+        height=32,
+        width=48,
+        object_texture='photo',
+    )
+    assert real_imagery_dataset_exists(str(tmp_path), 0, written)
+
+
 def test_bad_settings_are_rejected():
+    with pytest.raises(ValueError, match="object_texture must be one of \\('own', 'photo'\\)"):
+        RealImageryVISSettings(object_texture='paint')
     with pytest.raises(ValueError, match='min_objects'):
         RealImageryVISSettings(min_objects=3, max_objects=2)
     with pytest.raises(ValueError, match='32x32'):
