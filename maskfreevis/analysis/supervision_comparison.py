@@ -1,12 +1,18 @@
 """Compare supervisions of one model (boxes with or without the colour terms, full masks).
 
-Every run is one ``tools/run_demo.py`` process writing ``results.json``; this module runs them
-(reusing finished ones), summarises the results per variant over training seeds and checks the
-targets: (1) reaches :data:`TARGET_RATIO` of the fully supervised (4), and (1) and (2) beat (3)
-by more than the seed spread; (1) vs (2) is reported.
+Every run is one ``tools/run_demo.py`` process writing ``results.json`` and the per-video matches
+of its evaluation (``eval_records.json``); this module runs them (reusing finished ones) and
+summarises them. The design is paired: for a training seed every variant draws the same
+initialisation and data order, and variants with the same first stage share it; all are scored
+on the same validation videos. So each contrast is a per-seed difference, reported with its mean,
+the 95 % t interval over seeds (training noise) and the 95 % bootstrap interval over the
+validation videos (evaluation noise, :mod:`maskfreevis.evaluation.video_bootstrap`). Targets:
+(1) - (3) above 0 by both intervals, and (1) reaching :data:`TARGET_RATIO` of the fully
+supervised (4); the other contrasts are reported.
 """
 
 import json
+import math
 import os
 import os.path as osp
 import subprocess
@@ -14,7 +20,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from scipy.stats import t as student_t
 from tqdm import tqdm
+
+from ..apis.demo import EVAL_RECORDS_FILE
+from ..evaluation.video_bootstrap import bootstrap_average_precision, percentile_interval
+from ..utils.checkpoint_files import write_text_atomically
 
 __all__ = [
     'VARIANTS',
@@ -22,9 +33,13 @@ __all__ = [
     'METRICS',
     'REPORTS',
     'TARGET_RATIO',
+    'CONTRASTS',
     'run_one',
     'run_all',
+    'paired_difference',
+    'video_bootstrap',
     'summarise',
+    'load_records',
     'to_markdown',
     'write_comparison',
 ]
@@ -52,9 +67,20 @@ VARIANT_CONFIGS = {
         'mask_sup': 'maskfreevis-masksup_r18_1xb4-800iter_synthetic.py',
     },
 }
+# photo-textured objects train the real-imagery demo's configs
+VARIANT_CONFIGS['real-imagery-textured'] = VARIANT_CONFIGS['real-imagery']
+# (better, worse, role): the paired contrasts; 'target' must lie above 0
+CONTRASTS = (
+    ('maskfreevis', 'proj_only', 'target'),
+    ('maskfreevis', 'no_tk', 'reported'),
+    ('no_tk', 'proj_only', 'reported'),
+)
+BOOTSTRAP_DRAWS = 1000
 METRICS = ('AP', 'AP50', 'AP75')
 METRIC_LABELS = dict(mean='IoU', above_0_5='share IoU > 0.5', class_accuracy='its class right')
-TARGET_RATIO = 0.85
+TARGET_RATIO = 0.70
+# block of results.json -> its view in eval_records.json
+RECORD_VIEWS = dict(mask_ap='per_category', mask_ap_class_agnostic='class_agnostic')
 # (block of results.json, its metrics, table title)
 REPORTS = (
     ('mask_ap', METRICS, 'Mask AP per category (YouTube-VIS)'),
@@ -138,20 +164,79 @@ def run_all(
     return runs
 
 
+def paired_difference(better: Sequence[float], worse: Sequence[float]) -> dict:
+    """Per-seed differences of two variants trained with the same seeds, and their mean's 95 %
+    t interval (``ci`` is None with fewer than 2 seeds)."""
+    differences = [b - w for b, w in zip(better, worse, strict=True)]
+    num = len(differences)
+    mean = sum(differences) / num
+    result = dict(per_seed=differences, mean=mean, sd=None, ci=None, n=num)
+    if num >= 2:
+        sd = math.sqrt(sum((d - mean) ** 2 for d in differences) / (num - 1))
+        half = float(student_t.ppf(0.975, num - 1)) * sd / math.sqrt(num)
+        result.update(sd=sd, ci=[mean - half, mean + half])
+    return result
+
+
+def video_bootstrap(
+    records: Dict[str, Dict[int, dict]],
+    seeds: Sequence[int],
+    num_draws: int = BOOTSTRAP_DRAWS,
+    seed: int = 0,
+) -> dict:
+    """Evaluation noise: the seed-mean AP of every variant and every contrast over the same
+    bootstrap draws of the validation videos (paired across variants and seeds).
+
+    Args:
+        records: variant -> seed -> :func:`~maskfreevis.evaluation.video_bootstrap.
+            video_match_records` of the run (one AP view).
+        seeds: the training seeds.
+
+    Returns:
+        ``variants``: variant -> 95 % percentile interval of its seed-mean AP; ``contrasts``:
+        ``'<better> - <worse>'`` -> the interval of the difference of seed means;
+        ``num_draws``, ``num_videos``.
+    """
+    variants = list(records)
+    models = [records[v][s] for v in variants for s in seeds]
+    draws = bootstrap_average_precision(models, num_draws, seed)
+    means = draws.reshape(num_draws, len(variants), len(seeds)).mean(axis=2)
+    result = dict(
+        num_draws=num_draws,
+        num_videos=len(models[0]['video_ids']),
+        variants={v: percentile_interval(means[:, i]) for i, v in enumerate(variants)},
+        contrasts={},
+    )
+    for better, worse, _ in CONTRASTS:
+        if better in variants and worse in variants:
+            difference = means[:, variants.index(better)] - means[:, variants.index(worse)]
+            result['contrasts'][f'{better} - {worse}'] = percentile_interval(difference)
+    return result
+
+
 def summarise(
     runs: Dict[str, Dict[int, dict]],
     seeds: Sequence[int],
     source: str = 'mask_ap',
     metrics: Sequence[str] = METRICS,
+    records: Optional[Dict[str, Dict[int, dict]]] = None,
 ) -> dict:
-    """Per variant: metrics per seed, means, seed spread; ratio (1)/(4); targets met or missed.
+    """Per variant: metrics per seed, means, seed spread; ratio (1)/(4); paired contrasts.
 
     Args:
         runs: variant -> seed -> the run's ``results.json`` (or ``{'error': ...}``).
         seeds: the training seeds.
         source: which block of ``results.json`` to read (``mask_ap``, ``mask_ap_class_agnostic``,
             ``best_prediction_iou``).
-        metrics: keys of that block; the targets are checked on ``metrics[0]``.
+        metrics: keys of that block; ratio and contrasts are computed on ``metrics[0]``.
+        records: variant -> seed -> per-video matches of this AP view (None: no bootstrap).
+
+    Returns:
+        ``table`` (per variant), ``ratio_1_to_4`` and ``target_ratio_met`` (when (1) and (4)
+        are complete), ``contrasts`` (:data:`CONTRASTS` with both variants complete, each a
+        :func:`paired_difference` plus ``video_ci`` when bootstrapped), ``bootstrap``, and the
+        verdicts ``target_contrast_met`` ((1) - (3) above 0 by both intervals) and
+        ``no_collapse`` ((1) - (3) not below 0 by both intervals).
     """
     table = {}
     for variant, by_seed in runs.items():
@@ -184,27 +269,31 @@ def summarise(
         }
         ratio = summary['ratio_1_to_4'][key]
         summary['target_ratio_met'] = ratio is not None and ratio >= TARGET_RATIO
-    # (1) and (2) must beat (3) by more than the seed spread; (1) vs (2) is only reported
-    pairs = (('maskfreevis', 'proj_only', True), ('no_tk', 'proj_only', True))
-    pairs += (('maskfreevis', 'no_tk', False),)
-    if all(table.get(k) and table[k]['complete'] for k in ('maskfreevis', 'no_tk', 'proj_only')):
-        margins = []
-        for better_key, worse_key, is_target in pairs:
-            better, worse = table[better_key], table[worse_key]
-            spread = max(better[f'spread_{key}'], worse[f'spread_{key}'])
-            gap = better[f'mean_{key}'] - worse[f'mean_{key}']
-            margins.append(
-                dict(
-                    better=better_key,
-                    worse=worse_key,
-                    gap=gap,
-                    seed_spread=spread,
-                    met=gap > spread,
-                    target=is_target,
-                )
-            )
-        summary['ordering'] = margins
-        summary['target_ordering_met'] = all(m['met'] for m in margins if m['target'])
+    complete = [
+        v for v in table if table[v]['complete'] and table[v].get(f'mean_{key}') is not None
+    ]
+    bootstrap = None
+    if records is not None and all(
+        records.get(v, {}).get(s) is not None for v in complete for s in seeds
+    ):
+        bootstrap = video_bootstrap({v: records[v] for v in complete}, seeds)
+        summary['bootstrap'] = bootstrap
+    contrasts = {}
+    for better, worse, role in CONTRASTS:
+        if better not in complete or worse not in complete:
+            continue
+        values = {v: [table[v]['per_seed'][s][key] for s in seeds] for v in (better, worse)}
+        contrast = dict(paired_difference(values[better], values[worse]), role=role)
+        if bootstrap is not None:
+            contrast['video_ci'] = bootstrap['contrasts'][f'{better} - {worse}']
+        contrasts[f'{better} - {worse}'] = contrast
+    summary['contrasts'] = contrasts
+    headline = contrasts.get('maskfreevis - proj_only')
+    if headline is not None and headline['ci'] is not None:
+        lows = [headline['ci'][0]] + ([headline['video_ci'][0]] if 'video_ci' in headline else [])
+        highs = [headline['ci'][1]] + ([headline['video_ci'][1]] if 'video_ci' in headline else [])
+        summary['target_contrast_met'] = min(lows) > 0
+        summary['no_collapse'] = min(highs) >= 0
     return summary
 
 
@@ -212,8 +301,12 @@ def _fmt(value: Optional[float]) -> str:
     return '–' if value is None else f'{value:.3f}'
 
 
+def _interval(interval: Optional[Sequence[float]]) -> str:
+    return '–' if interval is None else f'[{interval[0]:+.3f}, {interval[1]:+.3f}]'
+
+
 def to_markdown(summary: dict, seeds: Sequence[int], title: str) -> str:
-    """One comparison table (one metric block) with the ratio and target verdicts."""
+    """One comparison table (one metric block), its paired contrasts and the target verdicts."""
     metrics, key = summary['metrics'], summary['metrics'][0]
     names = [METRIC_LABELS.get(m, m) for m in metrics]
     head = (
@@ -222,8 +315,11 @@ def to_markdown(summary: dict, seeds: Sequence[int], title: str) -> str:
         + [f'mean {n}' for n in names]
         + [f'{names[0]} seed spread']
     )
+    bootstrap = summary.get('bootstrap')
+    if bootstrap:
+        head.append(f'{names[0]}: 95 % interval over videos')
     lines = [f'### {title}', '', '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
-    for row in summary['table'].values():
+    for variant, row in summary['table'].items():
         cells = [row['name']]
         for s in seeds:
             values = row['per_seed'][s]
@@ -231,6 +327,9 @@ def to_markdown(summary: dict, seeds: Sequence[int], title: str) -> str:
                 'failed' if values is None else ' / '.join(_fmt(values.get(m)) for m in metrics)
             )
         cells += [_fmt(row.get(f'mean_{m}')) for m in metrics] + [_fmt(row.get(f'spread_{key}'))]
+        if bootstrap:
+            interval = bootstrap['variants'].get(variant)
+            cells.append('–' if interval is None else f'[{interval[0]:.3f}, {interval[1]:.3f}]')
         lines.append('| ' + ' | '.join(cells) + ' |')
     lines.append('')
     if 'ratio_1_to_4' in summary:
@@ -241,19 +340,51 @@ def to_markdown(summary: dict, seeds: Sequence[int], title: str) -> str:
             + f' — target {names[0]} >= {TARGET_RATIO}: '
             f'**{"met" if summary["target_ratio_met"] else "missed"}**.'
         )
-    if 'ordering' in summary:
+        lines.append('')
+    if summary.get('contrasts'):
         number = {variant: label.split(' ')[0] for variant, label in VARIANTS.items()}
-        gaps = '; '.join(
-            f'{number[m["better"]]} - {number[m["worse"]]}: {m["gap"]:+.3f} vs seed spread '
-            f'{m["seed_spread"]:.3f}{"" if m["target"] else " (reported)"}'
-            for m in summary['ordering']
-        )
+        lines += [
+            f'Paired contrasts of {names[0]} (same seeds, same data order, same videos): per-seed '
+            'differences, their mean, its 95 % t interval over seeds (training noise) and its 95 % '
+            'bootstrap interval over the validation videos (evaluation noise).',
+            '',
+            '| contrast | per seed | mean | 95 % CI over seeds | 95 % CI over videos |',
+            '|---|---|---|---|---|',
+        ]
+        for name, contrast in summary['contrasts'].items():
+            better, worse = name.split(' - ')
+            lines.append(
+                f'| {number[better]} - {number[worse]} '
+                f'| {" / ".join(f"{d:+.3f}" for d in contrast["per_seed"])} '
+                f'| {contrast["mean"]:+.3f} | {_interval(contrast["ci"])} '
+                f'| {_interval(contrast.get("video_ci"))} |'
+            )
+        lines.append('')
+    if 'target_contrast_met' in summary:
         lines.append(
-            f'(1) > (3) and (2) > (3) by more than the seed spread (mean {names[0]}): '
-            f'{gaps} — **{"met" if summary["target_ordering_met"] else "missed"}**.'
+            '(1) - (3) above 0 by both intervals: '
+            f'**{"met" if summary["target_contrast_met"] else "missed"}**; (1) not below (3) '
+            f'beyond the noise (no collapse): **{"met" if summary["no_collapse"] else "missed"}**.'
         )
     lines.append('')
     return '\n'.join(lines)
+
+
+def load_records(
+    run_dirs: Dict[str, Dict[int, str]], view: str
+) -> Dict[str, Dict[int, Optional[dict]]]:
+    """variant -> seed -> the run's per-video matches of one AP view (``per_category`` or
+    ``class_agnostic`` of its ``eval_records.json``), None where the file is missing."""
+    records: Dict[str, Dict[int, Optional[dict]]] = {}
+    for variant, by_seed in run_dirs.items():
+        records[variant] = {}
+        for seed, run_dir in by_seed.items():
+            path = osp.join(run_dir, EVAL_RECORDS_FILE)
+            records[variant][seed] = None
+            if osp.isfile(path):
+                with open(path) as handle:
+                    records[variant][seed] = json.load(handle)[view]
+    return records
 
 
 def write_comparison(
@@ -262,21 +393,30 @@ def write_comparison(
     seeds: Sequence[int],
     command: str,
     wall_s: float,
+    run_dirs: Optional[Dict[str, Dict[int, str]]] = None,
 ) -> Tuple[dict, str]:
     """Summarise every block of :data:`REPORTS`; write ``comparison.json`` and
     ``comparison.md`` into ``out_dir``.
 
+    Args:
+        run_dirs: variant -> seed -> the run's folder, where its ``eval_records.json`` gives the
+            bootstrap over videos of the AP blocks (None: no bootstrap).
+
     Returns:
         The json content (``command``, ``wall_s``, ``summaries``, ``runs``) and the markdown.
     """
-    summaries = {source: summarise(runs, seeds, source, metrics) for source, metrics, _ in REPORTS}
+    summaries = {}
+    for source, metrics, _ in REPORTS:
+        view = RECORD_VIEWS.get(source)
+        records = load_records(run_dirs, view) if run_dirs and view else None
+        summaries[source] = summarise(runs, seeds, source, metrics, records)
     markdown = '\n'.join(
         to_markdown(summaries[source], seeds, title) for source, _, title in REPORTS
     )
     markdown += f'\nCommand: `{command}` (wall time {wall_s / 60:.1f} min).\n'
     result = dict(command=command, wall_s=wall_s, summaries=summaries, runs=runs)
-    with open(osp.join(out_dir, 'comparison.json'), 'w') as handle:
-        json.dump(result, handle, indent=2, default=str)
-    with open(osp.join(out_dir, 'comparison.md'), 'w') as handle:
-        handle.write(markdown)
+    write_text_atomically(
+        osp.join(out_dir, 'comparison.json'), json.dumps(result, indent=2, default=str)
+    )
+    write_text_atomically(osp.join(out_dir, 'comparison.md'), markdown)
     return result, markdown

@@ -16,6 +16,7 @@
    prediction) and ``contact_sheet.png``.
 """
 
+import functools
 import json
 import math
 import os
@@ -43,6 +44,7 @@ from maskfreevis.datasets.synthetic import (
 )
 from maskfreevis.engine import ProgressBarHook, build_runner
 from maskfreevis.evaluation import evaluate_mask_quality
+from maskfreevis.utils.checkpoint_files import write_text_atomically
 from maskfreevis.visualization import (
     draw_comparison_panels,
     gt_instances_of_video,
@@ -56,6 +58,7 @@ from .inference import inference_vis
 
 __all__ = [
     'METRIC_NAMES',
+    'EVAL_RECORDS_FILE',
     'DemoOptions',
     'DemoDataSettings',
     'DEMO_DATASETS',
@@ -83,6 +86,8 @@ DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 # least this height so the tags stay readable
 DRAWING_MIN_HEIGHT = 192
 SHEET_FRAMES_PER_ROW = 5
+# per-video matches of the final evaluation (maskfreevis.evaluation.video_bootstrap), per view
+EVAL_RECORDS_FILE = 'eval_records.json'
 # the key of a config whose training starts from another config's (relative to its own file)
 PRETRAINING_STAGE_KEY = 'pretraining_stage_config'
 DemoDataSettings = Union[RealImageryVISSettings, SyntheticVISSettings]
@@ -92,6 +97,12 @@ DEMO_DATASETS = {
         RealImageryVISSettings,
         'maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py',
         'data/real_imagery_vis',
+    ),
+    # the hard case for colour priors: the same objects' shapes filled with photographs
+    'real-imagery-textured': (
+        functools.partial(RealImageryVISSettings, object_texture='photo'),
+        'maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py',
+        'data/real_imagery_textured_vis',
     ),
     'synthetic': (
         SyntheticVISSettings,
@@ -402,8 +413,7 @@ def write_results(out_dir: str, summary: dict) -> Dict[str, str]:
         ``json`` and ``markdown``: the written paths.
     """
     json_path = osp.join(out_dir, 'results.json')
-    with open(json_path, 'w') as handle:
-        json.dump(summary, handle, indent=2)
+    write_text_atomically(json_path, json.dumps(summary, indent=2))
     t = summary['timings_s']
     best = summary['best_prediction_iou']
     rows = (
@@ -441,8 +451,7 @@ def write_results(out_dir: str, summary: dict) -> Dict[str, str]:
         '',
     ]
     md_path = osp.join(out_dir, 'results.md')
-    with open(md_path, 'w') as handle:
-        handle.write('\n'.join(lines))
+    write_text_atomically(md_path, '\n'.join(lines))
     return dict(json=json_path, markdown=md_path)
 
 
@@ -486,7 +495,13 @@ def run_demo(options: DemoOptions) -> dict:
         )
 
     agnostic_start = time.perf_counter()
-    agnostic = evaluate_mask_quality(runner.model, runner.val_dataloader, options.progress)
+    agnostic = evaluate_mask_quality(
+        runner.model, runner.val_dataloader, options.progress, with_records=True
+    )
+    # per-video matches of both AP views: the supervision comparison bootstraps them
+    records = agnostic.pop('records')
+    agnostic.pop('per_category')
+    write_text_atomically(osp.join(out_dir, EVAL_RECORDS_FILE), json.dumps(records))
     progress.timings['eval_s'] = (
         progress.timings.get('eval_s', 0.0) + time.perf_counter() - agnostic_start
     )

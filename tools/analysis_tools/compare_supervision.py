@@ -16,7 +16,8 @@ own process. The script writes ``comparison.md`` and ``comparison.json`` (mask A
 per seed, means, seed spread, the ratio (1)/(4) and whether the targets are met) under
 ``--out-dir``; the maths is :mod:`maskfreevis.analysis.supervision_comparison`.
 
-Full comparison (3 seeds)::
+Full comparison (5 seeds; the paired contrasts and their intervals: see
+:mod:`maskfreevis.analysis.supervision_comparison`)::
 
     python tools/analysis_tools/compare_supervision.py --out-dir work_dirs/compare_supervision
 
@@ -61,7 +62,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     )
     parser.add_argument('--data-root', default=None, help="default: the dataset's")
     parser.add_argument('--data-seed', type=int, default=0)
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help='training seeds')
+    parser.add_argument(
+        '--seeds', type=int, nargs='+', default=[0, 1, 2, 3, 4], help='training seeds'
+    )
     parser.add_argument('--variants', nargs='+', default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument('--parallel', type=int, default=2, help='runs at a time')
     parser.add_argument('--threads', type=int, default=1, help='torch threads per run')
@@ -153,8 +156,16 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
             run_dir = osp.join(out_dir, variant, f'seed{seed}')
             jobs[(variant, seed)] = (run_command(args, variant, seed, run_dir), run_dir)
     runs = run_all(jobs, args.parallel, args.threads, args.rerun)
+    run_dirs = {variant: {} for variant in args.variants}
+    for (variant, seed), (_, run_dir) in jobs.items():
+        run_dirs[variant][seed] = run_dir
     result, markdown = write_comparison(
-        out_dir, runs, args.seeds, format_command(__file__, argv), time.perf_counter() - start
+        out_dir,
+        runs,
+        args.seeds,
+        format_command(__file__, argv),
+        time.perf_counter() - start,
+        run_dirs,
     )
     print(markdown)
     return result
