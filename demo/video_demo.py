@@ -162,10 +162,11 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
             )
     except KeyboardInterrupt as error:
         what = 'stopped by SIGTERM' if isinstance(error, _Terminated) else 'interrupted'
-        print(
-            f'{PROG}: {what}; nothing was written: {outputs} keep what they held before',
-            file=sys.stderr,
-        )
+        if getattr(error, 'outputs_complete', False):
+            done = f'as the run ended: {outputs} were written completely'
+        else:
+            done = f'nothing was written: {outputs} keep what they held before'
+        print(f'{PROG}: {what}; {done}', file=sys.stderr)
         raise SystemExit(143 if isinstance(error, _Terminated) else 130) from None
     except (
         OSError,

@@ -431,6 +431,11 @@ def run_video_demo(
         A summary: ``frames``, ``instances`` (the ids seen), ``window``, ``overlap``, ``video``,
         ``json``, ``warnings`` (e.g. a video file that decoded to fewer frames than listed) and
         ``window_reason`` (how ``'auto'`` chose).
+
+    Raises:
+        KeyboardInterrupt: on Ctrl-C; the earlier outputs are kept, unless it came while the
+            finished outputs were being put in place: then both are new and complete, and the
+            exception's ``outputs_complete`` attribute is True.
     """
     out_video = os.fsdecode(out_video)
     out_json = None if out_json is None else os.fsdecode(out_json)
@@ -480,6 +485,7 @@ def run_video_demo(
     frames = 0
     writer = VideoFileWriter(out_video, out_fps, codec=codec)
     json_file = None
+    committed = False
     try:
         if out_json is not None:
             json_file = _ResultsJson(out_json)
@@ -525,7 +531,12 @@ def run_video_demo(
             writer.commit()
             if json_file is not None:
                 json_file.commit()
-    except BaseException:
+            committed = True
+    except BaseException as error:
+        if committed:
+            # an interrupt held back during the renames: both new outputs are complete
+            error.outputs_complete = True
+            raise
         writer.discard()
         if json_file is not None:
             json_file.discard()

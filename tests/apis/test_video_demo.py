@@ -228,3 +228,25 @@ def test_results_json_records_what_was_decoded(tmp_path):
     assert results['fps'] == 4 and results['window'] is None and results['overlap'] is None
     assert (results['frames_decoded'], results['frames_listed'], results['warnings']) == (3, 3, [])
     assert summary['warnings'] == [] and summary['window_reason'].startswith('auto: ~')
+
+
+def test_an_interrupt_while_the_outputs_are_put_in_place_leaves_both_new(tmp_path, monkeypatch):
+    """Ctrl-C arriving between the two renames takes effect after the second: the video and
+    the json are both the new ones, and the interrupt says so."""
+    from maskfreevis.visualization.video_file import VideoFileWriter
+
+    commit = VideoFileWriter.commit
+
+    def commit_then_ctrl_c(self):
+        os.kill(os.getpid(), signal.SIGINT)  # held back until both are in place
+        commit(self)
+
+    monkeypatch.setattr(VideoFileWriter, 'commit', commit_then_ctrl_c)
+    frames = [np.full((40, 56, 3), 10 * k, np.uint8) for k in range(3)]
+    out, out_json = str(tmp_path / 'out.mp4'), str(tmp_path / 'out.json')
+    with pytest.raises(KeyboardInterrupt) as interrupt:
+        run_video_demo(frames, tiny_vis_config(), None, out, out_json, progress=False)
+    assert interrupt.value.outputs_complete
+    with open(out_json) as handle:
+        assert json.load(handle)['frames_decoded'] == 3
+    assert sorted(os.listdir(tmp_path)) == ['out.json', 'out.mp4']
