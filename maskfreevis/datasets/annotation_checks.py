@@ -614,9 +614,7 @@ def _rle_header_problem(rle: Mapping, height: int, width: int) -> Optional[str]:
     if 'size' not in rle or 'counts' not in rle:
         return f'an RLE segmentation needs "size" and "counts", has {sorted(rle)}'
     size = rle['size']
-    if not isinstance(size, list) or [
-        int(v) if isinstance(v, (int, float)) else v for v in size
-    ] != [height, width]:
+    if not isinstance(size, list) or size != [height, width]:  # 32.0 equals 32
         return f'RLE size {size!r} is not the frame size [height, width] = [{height}, {width}]'
     counts = rle['counts']
     if isinstance(counts, str):
