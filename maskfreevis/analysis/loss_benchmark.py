@@ -48,6 +48,7 @@ __all__ = [
     'compare',
     'lab_timing',
     'layer_sharing_timing',
+    'loss_rows',
     'criterion_call',
     'criterion_host_syncs',
     'run_device',
@@ -98,17 +99,24 @@ def unfold_tk_loss(
     dilation: int = 3,
     topk: int = 5,
     threshold: float = 0.05,
+    padding_mode: str = 'exclude',
 ) -> Tensor:
     """TK-Loss computed with unfolded (N, K, H, W) tensors, release style.
+
+    With ``padding_mode='zeros'`` this is the release's formulation as written (reference
+    sections 1.2-1.6): zero-padded unfolds of the descriptors and of the log-probabilities,
+    top-k over all K candidates; with ``'exclude'`` candidates outside the image are masked
+    out, our default definition.
 
     Args:
         logits: ``(N, T, H, W)`` mask logits; lab: ``(B, T, 3, H, W)``; boxes: ``(N, T, H, W)``
             0/1; pairs: ``(a, b)`` frame pairs; clip_index: ``(N,)`` clip of each instance.
     """
     height, width = logits.shape[-2:]
-    in_image = (
-        unfold_grid(logits.new_ones(1, 1, height, width), grid_size, dilation)[:, 0] > 0
-    )  # (1, K, H, W)
+    exclude = padding_mode == 'exclude'
+    if exclude:
+        ones = logits.new_ones(1, 1, height, width)
+        in_image = unfold_grid(ones, grid_size, dilation)[:, 0] > 0  # (1, K, H, W)
     with torch.no_grad():
         union = (boxes.sum(dim=1) >= 1.0).float()  # (N, H, W)
         descriptors = [
@@ -120,10 +128,11 @@ def unfold_tk_loss(
             candidates = unfold_grid(descriptors[frame_a], grid_size, dilation)
             difference = descriptors[frame_b][:, :, None] - candidates
             similarity = torch.exp(-0.5 * torch.norm(difference, dim=1))
-            ranked = torch.where(in_image, similarity, similarity.new_tensor(-1.0))
-            top_index = torch.topk(ranked, topk, dim=1)[1]
-            nearest = torch.zeros_like(ranked).scatter(1, top_index, 1.0) > 0
-            keep = nearest & in_image & (similarity >= threshold)
+            if exclude:
+                similarity = torch.where(in_image, similarity, similarity.new_tensor(-1.0))
+            top_index = torch.topk(similarity, topk, dim=1)[1]
+            nearest = torch.zeros_like(similarity).scatter(1, top_index, 1.0) > 0
+            keep = nearest & (similarity >= threshold)
             weights = keep[clip_index].float() * union[:, None]
         log_fg_b = F.logsigmoid(logits[:, frame_b])[:, None]
         log_bg_b = F.logsigmoid(-logits[:, frame_b])[:, None]
@@ -143,8 +152,13 @@ def unfold_pairwise_loss(
     kernel_size: int = 3,
     dilation: int = 2,
     threshold: float = 0.3,
+    padding_mode: str = 'exclude',
 ) -> Tensor:
     """Colour pairwise loss with unfolded (M, 8, H, W) tensors, release style.
+
+    With ``padding_mode='zeros'`` this is the release's formulation as written (reference
+    section 2.3: zero-padded unfolds of Lab and log-probabilities); with ``'exclude'``
+    neighbours outside the image are masked out, our default definition.
 
     Args:
         logits: ``(M, H, W)``; lab: ``(M, 3, H, W)``; boxes: ``(M, H, W)`` 0/1.
@@ -156,11 +170,13 @@ def unfold_pairwise_loss(
     def unfold_without_centre(x: Tensor) -> Tensor:
         return unfold_grid(x, kernel_size, dilation)[:, :, not_centre]
 
-    in_image = unfold_without_centre(logits.new_ones(1, 1, height, width))[:, 0] > 0
     with torch.no_grad():
         difference = lab[:, :, None] - unfold_without_centre(lab)
         similarity = torch.exp(-0.5 * torch.norm(difference, dim=1))
-        weights = ((similarity >= threshold) & in_image).float() * boxes[:, None]
+        similar = similarity >= threshold
+        if padding_mode == 'exclude':
+            similar &= unfold_without_centre(logits.new_ones(1, 1, height, width))[:, 0] > 0
+        weights = similar.float() * boxes[:, None]
     log_fg = F.logsigmoid(logits)[:, None]
     log_bg = F.logsigmoid(-logits)[:, None]
     loss = unfold_consistency_loss(
@@ -398,6 +414,47 @@ def criterion_host_syncs(criterion: torch.nn.Module, args: tuple, kwargs: dict) 
     )
 
 
+def loss_rows(
+    device: str,
+    instances: int,
+    clips: int,
+    height: int,
+    width: int,
+    repeats: int,
+    padding_mode: str = 'exclude',
+) -> List[Dict]:
+    """Ours against the unfold baseline, both in one padding mode: TK with T = 3 all pairs,
+    pairwise on its N * T instance-frames, TK with T = 5 cyclic (:func:`compare` rows)."""
+    rows = []
+    suffix = ', zeros' if padding_mode == 'zeros' else ''
+    for num_frames, pairing in ((3, 'all'), (5, 'cyclic')):
+        batch = loss_batch(clips, instances // clips, num_frames, height, width, device)
+        pairs = all_frame_pairs(num_frames) if pairing == 'all' else cyclic_frame_pairs(num_frames)
+        lab, boxes, clip_index = batch['lab'], batch['boxes'], batch['clip_index']
+
+        def ours(x, lab=lab, boxes=boxes, pairs=pairs, ci=clip_index):
+            return temporal_knn_patch_loss(x, lab, boxes, pairs, ci, padding_mode=padding_mode)
+
+        def unfold(x, lab=lab, boxes=boxes, pairs=pairs, ci=clip_index):
+            return unfold_tk_loss(x, lab, boxes, pairs, ci, padding_mode=padding_mode)
+
+        name = f'TK T={num_frames} {pairing} ({len(pairs)} pairs){suffix}'
+        rows.append(compare(name, ours, unfold, batch['logits'], repeats, device))
+        if num_frames == 3:
+            frame_lab = lab[clip_index].flatten(0, 1)
+            frame_boxes = boxes.flatten(0, 1)
+
+            def ours_pw(x, lab=frame_lab, boxes=frame_boxes):
+                return pairwise_colour_loss(x.flatten(0, 1), lab, boxes, padding_mode=padding_mode)
+
+            def unfold_pw(x, lab=frame_lab, boxes=frame_boxes):
+                return unfold_pairwise_loss(x.flatten(0, 1), lab, boxes, padding_mode=padding_mode)
+
+            name = f'pairwise M=N*T={frame_lab.shape[0]}{suffix}'
+            rows.append(compare(name, ours_pw, unfold_pw, batch['logits'], repeats, device))
+    return rows
+
+
 def run_device(
     device: str,
     instances: int,
@@ -407,57 +464,19 @@ def run_device(
     repeats: int,
     layers: int,
     criterion_config: Optional[str] = None,
+    padding_modes: Sequence[str] = ('exclude', 'zeros'),
 ) -> Tuple[List[Dict], List[Dict]]:
     """Every comparison on one device.
 
     Returns:
-        The loss rows (TK with T = 3 all pairs and T = 5 cyclic, pairwise) and the other rows
+        The loss rows of each padding mode (:func:`loss_rows`) and the other rows
         (``rgb_to_lab`` at mask and input resolution, deep-supervision sharing and, given
         ``criterion_config``, the host syncs of one call of its criterion on 4 clips of 3
         frames, 128 x 192, as the demo trains).
     """
     rows = []
-    for num_frames, pairing in ((3, 'all'), (5, 'cyclic')):
-        batch = loss_batch(clips, instances // clips, num_frames, height, width, device)
-        pairs = all_frame_pairs(num_frames) if pairing == 'all' else cyclic_frame_pairs(num_frames)
-        lab, boxes, clip_index = batch['lab'], batch['boxes'], batch['clip_index']
-
-        def ours(x, lab=lab, boxes=boxes, pairs=pairs, ci=clip_index):
-            return temporal_knn_patch_loss(x, lab, boxes, pairs, ci)
-
-        def unfold(x, lab=lab, boxes=boxes, pairs=pairs, ci=clip_index):
-            return unfold_tk_loss(x, lab, boxes, pairs, ci)
-
-        rows.append(
-            compare(
-                f'TK T={num_frames} {pairing} ({len(pairs)} pairs)',
-                ours,
-                unfold,
-                batch['logits'],
-                repeats,
-                device,
-            )
-        )
-        if num_frames == 3:
-            frame_lab = lab[clip_index].flatten(0, 1)
-            frame_boxes = boxes.flatten(0, 1)
-
-            def ours_pw(x, lab=frame_lab, boxes=frame_boxes):
-                return pairwise_colour_loss(x.flatten(0, 1), lab, boxes)
-
-            def unfold_pw(x, lab=frame_lab, boxes=frame_boxes):
-                return unfold_pairwise_loss(x.flatten(0, 1), lab, boxes)
-
-            rows.append(
-                compare(
-                    f'pairwise M=N*T={frame_lab.shape[0]}',
-                    ours_pw,
-                    unfold_pw,
-                    batch['logits'],
-                    repeats,
-                    device,
-                )
-            )
+    for padding_mode in padding_modes:
+        rows.extend(loss_rows(device, instances, clips, height, width, repeats, padding_mode))
     other_rows = []
     for scale in (1, MASK_STRIDE):  # mask resolution (the release's use) and input
         generator = torch.Generator().manual_seed(1)
@@ -480,14 +499,14 @@ def format_table(device: str, rows: List[Dict], other_rows: List[Dict]) -> str:
     columns = (('ops', 1, '6.0f'), ('time', 1e-3, '7.1f'), ('saved', mib, '7.2f'))
     lines = [
         f'\n== device: {device}  (threads: {torch.get_num_threads()})',
-        f'{"case":<28}{"value":>9}{"rel diff":>10} | {"aten ops":>13}{"ratio":>7} | '
+        f'{"case":<34}{"value":>9}{"rel diff":>10} | {"aten ops":>13}{"ratio":>7} | '
         f'{"time ms":>15}{"ratio":>7} | {"saved MiB":>15}{"ratio":>7} | '
         f'{"peak MiB":>15}{"ratio":>7}',
-        f'{"":<47} | {"ours / unfold":>20} | {"ours / unfold":>22} | {"ours / unfold":>22} | '
+        f'{"":<53} | {"ours / unfold":>20} | {"ours / unfold":>22} | {"ours / unfold":>22} | '
         f'{"ours / unfold":>22}',
     ]
     for row in rows:
-        cells = [f'{row["case"]:<28}{row["value"]:>9.5f}{row["rel_diff"]:>10.1e}']
+        cells = [f'{row["case"]:<34}{row["value"]:>9.5f}{row["rel_diff"]:>10.1e}']
         for key, unit, fmt in columns + (('peak', mib, '7.2f'),):
             ours, unfold = row[f'{key}_ours'], row[f'{key}_unfold']
             cells.append(

@@ -3,7 +3,9 @@
 Side by side in one run, for the TK-Loss (T = 3 all pairs, T = 5 cyclic) and the colour pairwise
 loss, on CPU and (when present) CUDA: value agreement, aten ops dispatched by one forward +
 backward (each a kernel launch on a GPU), its time (median of repeats), bytes saved for backward
-and peak memory, as ratios ours / unfold against the targets; plus ``rgb_to_lab`` against the
+and peak memory, as ratios ours / unfold against the targets, in our padding mode and in the
+release's (``--padding-modes``; with ``zeros`` the baseline is the release's formulation as
+written); plus ``rgb_to_lab`` against the
 release's per-frame scikit-image round trip, deep supervision (``--layers`` decoder layers,
 colour cues shared vs recomputed per layer) and the host syncs of one criterion call of the demo
 model (``--criterion-config``). The measurements are :mod:`maskfreevis.analysis.loss_benchmark`.
@@ -20,6 +22,7 @@ from typing import Optional, Sequence
 import torch
 
 from maskfreevis.analysis.loss_benchmark import DEMO_CONFIG_NAME, format_table, run_device
+from maskfreevis.models.losses.neighbour_grid import PADDING_MODES
 
 CONFIG_DIR = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
 
@@ -37,6 +40,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=1, help='CPU threads (0 = torch default)')
     parser.add_argument(
         '--devices', nargs='+', default=None, help='default: cpu, plus cuda when available'
+    )
+    parser.add_argument(
+        '--padding-modes',
+        nargs='+',
+        choices=PADDING_MODES,
+        default=list(PADDING_MODES),
+        help="loss rows of each padding mode: 'exclude' (ours), 'zeros' (the release's)",
     )
     parser.add_argument(
         '--criterion-config',
@@ -69,6 +79,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             args.repeats,
             args.layers,
             None if args.criterion_config == 'none' else args.criterion_config,
+            args.padding_modes,
         )
         print(format_table(device, rows, other_rows))
 
