@@ -494,3 +494,43 @@ def test_a_non_hungarian_assigner_keeps_every_assigned_query(model, step_inputs)
     )
     assert matched.tolist() == list(range(0, all_cls_scores[-1].shape[1], 2))
     assert instance.unique().tolist() == [0]
+
+
+# ------------------------------------------------------------- mixed precision
+def test_demo_model_box_step_under_bfloat16_autocast_matches_float32():
+    """The release trains under AMP: a box-only training step of the demo model under CPU
+    bfloat16 autocast gives finite losses within 2 % of float32 (measured 0.05 % on the total,
+    at most 0.8 % on one term), because the losses run their log-sigmoids and colour distances
+    in float32 whatever the autocast."""
+    import os.path as osp
+
+    from tests.models.small_models import CONFIG_DIR, model_cfg_of
+
+    cfg = model_cfg_of(osp.join(CONFIG_DIR, 'maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py'))
+    cfg.track_head.criterion.warmup_iters = {}  # the TK term at full weight
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    model.train()
+    batch = synthetic_batch(
+        [ClipSpec(3, (128, 192), num_objects=2, seed=clip, video_id=clip) for clip in range(2)]
+    )
+
+    def step(autocast):
+        torch.manual_seed(1)
+        model.zero_grad()
+        data = model.data_preprocessor(batch, True)
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=autocast):
+            losses = model(**data, mode='loss')
+        sum(losses.values()).backward()
+        grads = [p.grad for p in model.parameters() if p.grad is not None]
+        assert all(torch.isfinite(grad).all() for grad in grads)
+        return losses
+
+    full, mixed = step(False), step(True)
+    for key in ('loss_proj', 'loss_pair', 'loss_tk', 'd0.loss_tk', 'd0.loss_pair'):
+        assert mixed[key].dtype == torch.float32 and torch.isfinite(mixed[key])
+        assert full[key].item() > 0
+        assert mixed[key].item() == pytest.approx(full[key].item(), rel=0.02), key
+    total_full = sum(value.item() for value in full.values())
+    total_mixed = sum(value.item() for value in mixed.values())
+    assert total_mixed == pytest.approx(total_full, rel=0.02)
