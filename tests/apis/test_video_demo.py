@@ -177,7 +177,16 @@ def test_an_output_folder_that_cannot_be_written_is_refused(inputs, tmp_path):
         check_outputs(video, config, checkpoint, osp.join(folder, 'x.mp4'))
 
 
-def test_interrupts_are_held_back_until_the_block_ends():
+@pytest.fixture()
+def ctrl_c_raises():
+    """Python's own SIGINT handler, whatever this process started with (a background job starts
+    with SIGINT ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_interrupts_are_held_back_until_the_block_ends(ctrl_c_raises):
     steps = []
     with pytest.raises(KeyboardInterrupt):
         with _interrupts_held_back():
@@ -230,7 +239,9 @@ def test_results_json_records_what_was_decoded(tmp_path):
     assert summary['warnings'] == [] and summary['window_reason'].startswith('auto: ~')
 
 
-def test_an_interrupt_while_the_outputs_are_put_in_place_leaves_both_new(tmp_path, monkeypatch):
+def test_an_interrupt_while_the_outputs_are_put_in_place_leaves_both_new(
+    tmp_path, monkeypatch, ctrl_c_raises
+):
     """Ctrl-C arriving between the two renames takes effect after the second: the video and
     the json are both the new ones, and the interrupt says so."""
     from maskfreevis.visualization.video_file import VideoFileWriter
