@@ -376,7 +376,10 @@ class VideoSource:
     def frame_size(self) -> Tuple[int, int]:
         """(H, W) of the frames, from the container or the first frame (as decoded)."""
         if self._frame_size is None:
-            first = self._frames[0]
+            if self._file is not None:  # the container did not say: decode the first frame
+                first = next(_decode_video_file(self._file, {}))
+            else:
+                first = self._frames[0]
             if isinstance(first, str):
                 first = _read_frame_file(first, 0)
             check_frame_array(first, self._frame_label(0))

@@ -223,3 +223,12 @@ def test_non_uint8_frame_is_named_with_its_index_range_and_fix(frame, expected):
     frames = [np.zeros((4, 4, 3), np.uint8)] * 2 + [frame]
     with pytest.raises(ValueError, match=f'frame 2 of the frame list is {expected}'):
         list(VideoSource(frames))
+
+
+def test_frame_size_is_known_before_reading_the_video(tmp_path):
+    clip = str(tmp_path / 'clip.avi')
+    write_clip(clip, [np.zeros((16, 24, 3), np.uint8)] * 2)
+    assert VideoSource(clip).frame_size == (16, 24)
+    cv2.imwrite(str(tmp_path / '0.png'), np.zeros((6, 10, 3), np.uint8))
+    assert VideoSource(str(tmp_path)).frame_size == (6, 10)
+    assert VideoSource([np.zeros((3, 5, 3), np.uint8)]).frame_size == (3, 5)
