@@ -29,6 +29,7 @@ from typing import Dict, List, Optional, Tuple, Union
 import cv2
 import torch
 from mmengine.config import Config
+from mmengine.runner import Runner
 from tqdm import tqdm
 
 import maskfreevis
@@ -248,6 +249,9 @@ def build_demo_config(
     if iters is not None:
         fit_schedule(cfg, iters)
     cfg.work_dir = work_dir
+    # the demo owns its output folder: a re-run (`make demo` twice, a stage retrained with other
+    # settings) replaces its own earlier run, which the work_dir guard otherwise refuses
+    cfg.overwrite_work_dir = True
     if 'visualizer' in cfg:
         # mmengine keeps one visualizer per name in a process: a fixed name would send the second
         # stage's scalars to the first stage's folder; unnamed, each Runner names its own
@@ -270,6 +274,17 @@ def pretraining_stage_path(cfg: Config) -> Optional[str]:
     if not osp.isfile(path):
         raise FileNotFoundError(f'{cfg.filename}: {PRETRAINING_STAGE_KEY} {stage!r}: no {path}')
     return path
+
+
+def _build_runner_with_progress(
+    cfg: Config, enabled: bool, description: str
+) -> Tuple[Runner, ProgressBarHook]:
+    """The Runner of ``cfg`` with a :class:`ProgressBarHook` declared in its ``custom_hooks``
+    (the config stays the whole truth), and that hook (metrics and timings after training)."""
+    progress = dict(type='ProgressBarHook', enabled=enabled, description=description)
+    cfg.custom_hooks = [*(cfg.get('custom_hooks', None) or []), progress]
+    runner = build_runner(cfg)
+    return runner, next(hook for hook in runner.hooks if isinstance(hook, ProgressBarHook))
 
 
 def _last_checkpoint(work_dir: str) -> str:
@@ -308,9 +323,7 @@ def train_pretraining_stage(
         if record.get('fingerprint') == fingerprint and osp.isfile(record['checkpoint']):
             print(f'reusing the pretraining stage in {work_dir}')
             return record['checkpoint'], dict(record['summary'], reused=True)
-    runner = build_runner(cfg)
-    progress = ProgressBarHook(enabled=options.progress, description='pretraining stage')
-    runner.register_hook(progress)
+    runner, progress = _build_runner_with_progress(cfg, options.progress, 'pretraining stage')
     runner.train()
     checkpoint = _last_checkpoint(runner.work_dir)
     summary = dict(
@@ -484,9 +497,7 @@ def run_demo(options: DemoOptions) -> dict:
             options, stage_config, osp.abspath(stage_dir)
         )
         cfg.load_from = checkpoint
-    runner = build_runner(cfg)
-    progress = ProgressBarHook(enabled=options.progress)
-    runner.register_hook(progress)
+    runner, progress = _build_runner_with_progress(cfg, options.progress, 'training')
     runner.train()  # validates once at the end (train_cfg.val_interval == max_iters)
     if not progress.metrics:
         raise RuntimeError(
