@@ -9,6 +9,7 @@ candidates only), so the values must agree; :func:`run_device` measures both sid
 sharing of the colour cues across decoder layers.
 """
 
+import os
 import re
 import statistics
 import time
@@ -33,8 +34,10 @@ from .profiling import (
     SYNC_OP_NAMES,
     HostSyncRecorder,
     aten_op_count,
+    contention_times,
     forward_backward,
     median_times,
+    parallel_sized_op_count,
     peak_bytes,
     profiled_op_counts,
     saved_bytes,
@@ -51,6 +54,8 @@ __all__ = [
     'loss_rows',
     'criterion_call',
     'criterion_host_syncs',
+    'training_step_contention',
+    'format_contention',
     'run_device',
     'format_table',
     'targets_met',
@@ -453,6 +458,67 @@ def loss_rows(
             name = f'pairwise M=N*T={frame_lab.shape[0]}{suffix}'
             rows.append(compare(name, ours_pw, unfold_pw, batch['logits'], repeats, device))
     return rows
+
+
+def training_step_contention(
+    config_path: str,
+    thread_counts: Sequence[int] = (2, 1),
+    rounds: int = 3,
+    steps: int = 3,
+    clips: int = 4,
+    frames: int = 3,
+    size: Tuple[int, int] = (128, 192),
+    objects: int = 2,
+) -> Dict:
+    """A config's box-supervised training step on the CPU, idle and beside one busy process.
+
+    ``model.train_step`` (preprocess, forward, every loss, backward, optimiser step) of the
+    config's model with random weights on a synthetic box-only batch (by default as the demo
+    trains: 4 clips of 3 frames, 128 x 192), timed with each torch thread count alone and
+    beside ``yes > /dev/null`` (:func:`~maskfreevis.analysis.profiling.contention_times`).
+
+    Returns:
+        ``ops`` (top-level aten ops of one step), ``parallel_ops`` (of those, the ones on more
+        than ATen's 32768-element grain: each a parallel region when torch has several
+        threads), ``times`` (per thread count ``idle``, ``busy``, ``slowdown``) and the load
+        average of the machine before and after (other processes).
+    """
+    from .model_benchmark import benchmark_batch, build_model_and_optimizer
+
+    torch.manual_seed(0)
+    model, optim_wrapper = build_model_and_optimizer('maskfreevis', config_path, frames, 'cpu')
+    batch = benchmark_batch(clips, frames, size, objects, with_masks=False)
+
+    def step() -> None:
+        model.train_step(batch, optim_wrapper)
+
+    for _ in range(2):  # warm-up
+        step()
+    ops, parallel_ops = parallel_sized_op_count(step)
+    load_before = os.getloadavg()[0]
+    times = contention_times(step, thread_counts, rounds, steps)
+    return dict(
+        ops=ops,
+        parallel_ops=parallel_ops,
+        times=times,
+        load=(load_before, os.getloadavg()[0]),
+        setting=f'{clips} clips x {frames} frames, {size[0]} x {size[1]}',
+    )
+
+
+def format_contention(row: Dict) -> str:
+    """The lines of :func:`training_step_contention`."""
+    lines = [
+        f'training step ({row["setting"]}): {row["ops"]} top-level aten ops, '
+        f'{row["parallel_ops"]} of them on > 32768 elements (a parallel region each with '
+        f'several threads); load average {row["load"][0]:.1f} before, {row["load"][1]:.1f} after'
+    ]
+    for threads, times in row['times'].items():
+        lines.append(
+            f'  {threads} thread(s): idle {times["idle"]:.2f} s/step, beside `yes` '
+            f'{times["busy"]:.2f} s/step: slowdown {times["slowdown"]:.1f}x'
+        )
+    return '\n'.join(lines)
 
 
 def run_device(

@@ -2,13 +2,16 @@
 them."""
 
 import collections
+import contextlib
 import json
+import math
 import os
 import statistics
+import subprocess
 import tempfile
 import time
 import traceback
-from typing import Any, Callable, Counter, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Counter, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -23,8 +26,11 @@ __all__ = [
     'peak_bytes',
     'SYNC_OP_NAMES',
     'profiled_op_counts',
+    'parallel_sized_op_count',
     'aten_op_count',
     'HostSyncRecorder',
+    'busy_neighbour',
+    'contention_times',
 ]
 
 # The ops a profile shows where the host reads a device value (``.item()``, ``bool(t)``) or an
@@ -138,20 +144,37 @@ def profiled_op_counts(work: Callable[[], Any]) -> Tuple[int, Counter]:
         one dispatch from Python or autograd, on an accelerator typically one kernel launch) and
         a ``Counter`` of every aten op by name, nested ones included.
     """
+    events = _aten_events(work, record_shapes=False)
+    return sum(map(_top_level, events)), collections.Counter(event.name for event in events)
+
+
+def parallel_sized_op_count(work: Callable[[], Any], grain_size: int = 32768) -> Tuple[int, int]:
+    """Top-level aten ops of one ``work()`` call, and how many have an input of more than
+    ``grain_size`` elements: ATen's CPU kernels split such work across threads (its
+    ``GRAIN_SIZE``), so each is one parallel region whose threads all must get a core."""
+    events = [event for event in _aten_events(work, record_shapes=True) if _top_level(event)]
+    large = sum(
+        any(math.prod(shape) > grain_size for shape in event.input_shapes if shape)
+        for event in events
+    )
+    return len(events), large
+
+
+def _aten_events(work: Callable[[], Any], record_shapes: bool) -> list:
     activities = [torch.profiler.ProfilerActivity.CPU]
-    with torch.profiler.profile(activities=activities) as prof:
+    with torch.profiler.profile(activities=activities, record_shapes=record_shapes) as prof:
         work()
-    events = [event for event in prof.events() if event.name.startswith('aten::')]
+    return [event for event in prof.events() if event.name.startswith('aten::')]
 
-    def top_level(event) -> bool:
-        parent = event.cpu_parent
-        while parent is not None:
-            if parent.name.startswith('aten::'):
-                return False
-            parent = parent.cpu_parent
-        return True
 
-    return sum(map(top_level, events)), collections.Counter(event.name for event in events)
+def _top_level(event) -> bool:
+    """Not called from inside another aten op."""
+    parent = event.cpu_parent
+    while parent is not None:
+        if parent.name.startswith('aten::'):
+            return False
+        parent = parent.cpu_parent
+    return True
 
 
 def aten_op_count(loss_fn: Callable[[Tensor], Tensor], logits: Tensor) -> int:
@@ -220,3 +243,47 @@ def _is_boolean_indexing(name: str, func, args: Sequence[Any]) -> bool:
     return any(
         isinstance(index, Tensor) and index.dtype in (torch.bool, torch.uint8) for index in indices
     )
+
+
+@contextlib.contextmanager
+def busy_neighbour() -> Iterator[subprocess.Popen]:
+    """One other busy process for the block (``yes > /dev/null``), stopped by its PID after."""
+    process = subprocess.Popen(['yes'], stdout=subprocess.DEVNULL)
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait()
+
+
+def contention_times(
+    work: Callable[[], Any], thread_counts: Sequence[int], rounds: int, steps: int
+) -> Dict[int, Dict[str, float]]:
+    """Median seconds of ``work()`` with each torch thread count, idle and beside a busy process.
+
+    Every round runs ``steps`` calls per thread count, first alone and then beside
+    :func:`busy_neighbour`, so the load of other processes on a shared machine falls on all
+    settings alike. The torch thread count is restored afterwards.
+
+    Returns:
+        Per thread count ``idle`` and ``busy`` medians (s) and their ratio ``slowdown``.
+    """
+    previous = torch.get_num_threads()
+    samples = {threads: dict(idle=[], busy=[]) for threads in thread_counts}
+    try:
+        for _ in range(rounds):
+            for threads in thread_counts:
+                torch.set_num_threads(threads)
+                for label in ('idle', 'busy'):
+                    with busy_neighbour() if label == 'busy' else contextlib.nullcontext():
+                        for _ in range(steps):
+                            start = time.perf_counter()
+                            work()
+                            samples[threads][label].append(time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(previous)
+    result = {}
+    for threads, times in samples.items():
+        idle, busy = statistics.median(times['idle']), statistics.median(times['busy'])
+        result[threads] = dict(idle=idle, busy=busy, slowdown=busy / idle)
+    return result

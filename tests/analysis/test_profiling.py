@@ -2,7 +2,14 @@
 
 import torch
 
-from maskfreevis.analysis.profiling import HostSyncRecorder, aten_op_count, profiled_op_counts
+from maskfreevis.analysis.profiling import (
+    HostSyncRecorder,
+    aten_op_count,
+    busy_neighbour,
+    contention_times,
+    parallel_sized_op_count,
+    profiled_op_counts,
+)
 
 
 def test_top_level_ops_exclude_nested_ones():
@@ -43,3 +50,34 @@ def test_host_sync_recorder_names_the_op_and_its_place():
     assert sum(places.values()) == 3
     assert all(place.startswith('test_profiling.py:') for place in places)
     assert recorder.by_place(lambda place: 'here') == {'here': 3}
+
+
+def test_parallel_sized_ops_are_those_above_the_grain():
+    small, large = torch.ones(100), torch.ones(40000)
+
+    def work():
+        small.exp()
+        large.exp()
+        large.sum()
+
+    assert parallel_sized_op_count(work) == (3, 2)
+
+
+def test_busy_neighbour_is_stopped_by_its_pid():
+    with busy_neighbour() as process:
+        assert process.poll() is None  # running
+    assert process.returncode is not None
+
+
+def test_contention_times_alternate_settings_and_restore_threads():
+    previous = torch.get_num_threads()
+    calls = []
+
+    def work():
+        calls.append(torch.get_num_threads())
+
+    times = contention_times(work, thread_counts=(2, 1), rounds=2, steps=1)
+    assert set(times) == {1, 2}
+    assert all(set(value) == {'idle', 'busy', 'slowdown'} for value in times.values())
+    assert calls == [2, 2, 1, 1, 2, 2, 1, 1]  # per round: 2 threads idle, busy; 1 thread ...
+    assert torch.get_num_threads() == previous

@@ -5,14 +5,17 @@ loss, on CPU and (when present) CUDA: value agreement, aten ops dispatched by on
 backward (each a kernel launch on a GPU), its time (median of repeats), bytes saved for backward
 and peak memory, as ratios ours / unfold against the targets, in our padding mode and in the
 release's (``--padding-modes``; with ``zeros`` the baseline is the release's formulation as
-written); plus ``rgb_to_lab`` against the
-release's per-frame scikit-image round trip, deep supervision (``--layers`` decoder layers,
-colour cues shared vs recomputed per layer) and the host syncs of one criterion call of the demo
-model (``--criterion-config``). The measurements are :mod:`maskfreevis.analysis.loss_benchmark`.
+written). Plus ``rgb_to_lab`` against the release's per-frame scikit-image round trip, deep
+supervision (``--layers`` decoder layers, colour cues shared vs recomputed per layer), the host
+syncs of one criterion call of the demo model (``--criterion-config``) and, with
+``--contention-rounds``, that model's CPU training step alone and beside one busy process. The
+measurements are :mod:`maskfreevis.analysis.loss_benchmark`.
 
 Example::
 
     python tools/analysis_tools/benchmark_losses.py --repeats 15
+    python tools/analysis_tools/benchmark_losses.py --repeats 3 --padding-modes exclude \\
+        --contention-rounds 3 --contention-only
 """
 
 import argparse
@@ -21,7 +24,13 @@ from typing import Optional, Sequence
 
 import torch
 
-from maskfreevis.analysis.loss_benchmark import DEMO_CONFIG_NAME, format_table, run_device
+from maskfreevis.analysis.loss_benchmark import (
+    DEMO_CONFIG_NAME,
+    format_contention,
+    format_table,
+    run_device,
+    training_step_contention,
+)
 from maskfreevis.models.losses.neighbour_grid import PADDING_MODES
 
 CONFIG_DIR = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
@@ -54,6 +63,20 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help="config whose criterion call is profiled for host syncs (default: the demo's); "
         '"none" skips it',
     )
+    parser.add_argument(
+        '--contention-rounds',
+        type=int,
+        default=0,
+        help="also time the criterion config's training step (CPU) alone and beside one busy "
+        'process (`yes`), with 2 and 1 torch threads, in this many alternating rounds '
+        '(0: skip)',
+    )
+    parser.add_argument(
+        '--contention-steps', type=int, default=3, help='training steps per setting and round'
+    )
+    parser.add_argument(
+        '--contention-only', action='store_true', help='only the training-step contention'
+    )
     return parser.parse_args(argv)
 
 
@@ -64,6 +87,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     devices = args.devices or (['cpu', 'cuda'] if torch.cuda.is_available() else ['cpu'])
+    if args.contention_only:
+        devices = []
     print(
         f'N={args.instances} instances from B={args.clips} clips, masks '
         f'{args.height}x{args.width}, median of {args.repeats} repeats, '
@@ -82,6 +107,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             args.padding_modes,
         )
         print(format_table(device, rows, other_rows))
+    if args.contention_rounds > 0 and args.criterion_config != 'none':
+        row = training_step_contention(
+            args.criterion_config, (2, 1), args.contention_rounds, args.contention_steps
+        )
+        print(format_contention(row))
 
 
 if __name__ == '__main__':
