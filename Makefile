@@ -69,3 +69,10 @@ $(BROWSER_STAMP): $(STAMP)
 
 clean:
 	rm -rf $(VENV) maskfreevis/.mim build *.egg-info
+
+# The GPU check's wheels (tools/analysis_tools/gpu_check.sh): what the bare GPU machine lacks,
+# for CPython 3.12 on x86-64 Linux, and mmcv's source release to build there, downloaded into
+# the git-ignored gpu_wheels/ that the device call carries (docs/en/notes/gpu_check.md).
+.PHONY: gpu-wheels
+gpu-wheels: $(STAMP)
+	$(VPY) -m maskfreevis.analysis.gpu_check fetch --dest gpu_wheels
