@@ -75,4 +75,4 @@ clean:
 # the git-ignored gpu_wheels/ that the device call carries (docs/en/notes/gpu_check.md).
 .PHONY: gpu-wheels
 gpu-wheels: $(STAMP)
-	$(VPY) -m maskfreevis.analysis.gpu_check fetch --dest gpu_wheels
+	$(VPY) -m maskfreevis.analysis.gpu_check --fetch-wheels gpu_wheels

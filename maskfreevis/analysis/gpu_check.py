@@ -26,8 +26,8 @@ a small mode (``--small``: tiny sizes, small configs) with the CUDA-only steps r
 ``skipped: no CUDA``; the test suite runs it so that it keeps working.
 
 The module imports only the standard library at the top: the wrapper runs this file by its path
-(``python3 -P maskfreevis/analysis/gpu_check.py run``) before the stack is installed, and every
-measurement step runs in a fresh process (``python3 -m maskfreevis.analysis.gpu_check step NAME``),
+(``python3 -P maskfreevis/analysis/gpu_check.py``) before the stack is installed, and every
+measurement step runs in a fresh process (``python3 -m maskfreevis.analysis.gpu_check --step``),
 so that each step's peak memory is its own and a crash or a hang ends only that step.
 """
 
@@ -1095,7 +1095,7 @@ SETUP_STEPS = {'install': _install_step, 'build_mmcv': _build_step}
 def _measurement_command(context: CheckContext, step: Step) -> List[str]:
     """The command of one measurement step (it prints its result without ``--result``)."""
     params = json.dumps(_jsonable(dict(step.params, work_dir=context.work_dir)))
-    return [context.python, '-m', 'maskfreevis.analysis.gpu_check', 'step', step.name] + [
+    return [context.python, '-m', 'maskfreevis.analysis.gpu_check', '--step', step.name] + [
         '--params',
         params,
     ]
@@ -1358,40 +1358,47 @@ def _inference_table(rows: List[Dict[str, Any]]) -> List[str]:
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    commands = parser.add_subparsers(dest='command', required=True)
-    run = commands.add_parser('run', help='the whole check (the GPU machine runs this)')
-    run.add_argument('--out', default=osp.join(REPO_ROOT, 'work_dirs', 'gpu_check'))
-    run.add_argument('--wheels', help='the carried wheel folder (gpu_wheels/ on the device)')
-    run.add_argument('--build-dir', help="mmcv's build and the install target (gpu_build/)")
-    run.add_argument('--small', action='store_true', help='tiny sizes, for a CPU')
-    run.add_argument('--deadline-s', type=float, default=DEFAULT_DEADLINE_S)
-    run.add_argument('--steps', nargs='+', help='only these steps')
-    fetch = commands.add_parser('fetch', help='download the wheels the GPU machine lacks')
-    fetch.add_argument('--dest', default=osp.join(REPO_ROOT, 'gpu_wheels'))
-    step = commands.add_parser('step', help='one measurement step (the check runs these)')
-    step.add_argument('name', choices=sorted(STEP_FUNCTIONS))
-    step.add_argument('--params', required=True, help='the step parameters (JSON)')
-    step.add_argument('--result', help='write the result here (JSON); default: print it')
-    return parser.parse_args(argv)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        epilog='Without --fetch-wheels or --step: the whole check.',
+    )
+    parser.add_argument('--out', default=osp.join(REPO_ROOT, 'work_dirs', 'gpu_check'))
+    parser.add_argument('--wheels', help='the carried wheel folder (gpu_wheels/ on the device)')
+    parser.add_argument('--build-dir', help="mmcv's build and the install target (gpu_build/)")
+    parser.add_argument('--small', action='store_true', help='tiny sizes, for a CPU')
+    parser.add_argument('--deadline-s', type=float, default=DEFAULT_DEADLINE_S)
+    parser.add_argument('--steps', nargs='+', help='only these steps')
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        '--fetch-wheels', metavar='DEST', help='download the wheels the GPU machine lacks'
+    )
+    mode.add_argument(
+        '--step', choices=sorted(STEP_FUNCTIONS), help='one measurement step (the check runs it)'
+    )
+    parser.add_argument('--params', help='the parameters of --step (JSON)')
+    parser.add_argument('--result', help='write the result of --step here (JSON)')
+    args = parser.parse_args(argv)
+    if args.step and not args.params:
+        parser.error('--step needs --params')
+    return args
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    if args.command == 'fetch':
-        fetched = fetch_wheels(args.dest)
+    if args.fetch_wheels:
+        fetched = fetch_wheels(args.fetch_wheels)
         for name, mib in fetched['files'].items():
             print(f'{mib:8.2f} MiB  {name}')
-        print(f'{fetched["total_mib"]:8.2f} MiB in {args.dest}')
+        print(f'{fetched["total_mib"]:8.2f} MiB in {args.fetch_wheels}')
         return 0
-    if args.command == 'step':
+    if args.step:
         params = json.loads(args.params)
         params.setdefault('work_dir', tempfile.mkdtemp(prefix='gpu_check_step-'))
         if args.result:
-            return run_step_here(args.name, params, args.result)
-        print(json.dumps(_jsonable(STEP_FUNCTIONS[args.name](params)), indent=1))
+            return run_step_here(args.step, params, args.result)
+        print(json.dumps(_jsonable(STEP_FUNCTIONS[args.step](params)), indent=1))
         return 0
-    command_line = 'gpu_check run ' + ' '.join(sys.argv[2:] if argv is None else argv[1:])
+    arguments = sys.argv[1:] if argv is None else list(argv)
     report = run_check(
         args.out,
         wheels=args.wheels,
@@ -1399,7 +1406,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         small=args.small,
         deadline_s=args.deadline_s,
         only=args.steps,
-        command_line=os.environ.get('GPU_CHECK_COMMAND', command_line.strip()),
+        command_line=os.environ.get(
+            'GPU_CHECK_COMMAND',
+            'python -m maskfreevis.analysis.gpu_check ' + shlex.join(arguments),
+        ),
     )
     print(_read(osp.join(args.out, 'gpu_check.md')))
     for step in report['steps']:  # the end of the output is what a device call shows

@@ -15,12 +15,12 @@
 #   timeout_s: 600
 # Without CUDA it runs the small mode instead (tiny sizes; the CUDA-only steps are skipped):
 #   bash tools/analysis_tools/gpu_check.sh --small
-# Any other option is the module's (`python3 maskfreevis/analysis/gpu_check.py run --help`).
+# Any other option is the module's (`python3 maskfreevis/analysis/gpu_check.py --help`).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 PYTHON=${PYTHON:-python3}
 export GPU_CHECK_COMMAND="bash tools/analysis_tools/gpu_check.sh $*"
 # -P: run the file by its path without putting its folder on sys.path; the stack it installs
 # is not importable yet, so it cannot be run as `-m maskfreevis...`.
-exec "$PYTHON" -P maskfreevis/analysis/gpu_check.py run \
+exec "$PYTHON" -P maskfreevis/analysis/gpu_check.py \
     --wheels gpu_wheels --out "${OUT:-work_dirs/gpu_check}" "$@"
