@@ -581,10 +581,10 @@ def msda_inputs(
 def msda_agreement(params: Dict[str, Any]) -> Dict[str, Any]:
     """mmcv's CUDA multi-scale deformable attention against its PyTorch path (``grid_sample``).
 
-    On the same inputs (:func:`msda_inputs`), in float32 and float16: the output and the
-    gradients of a random output gradient with respect to value, sampling locations and
-    attention weights, CUDA against PyTorch in the same precision (:func:`difference_stats`),
-    and each against the PyTorch path in float64.
+    On the same inputs (:func:`msda_inputs`), in each of ``params['dtypes']`` (default float32
+    and float16): the output and the gradients of a random output gradient with respect to
+    value, sampling locations and attention weights, CUDA against PyTorch in the same precision
+    (:func:`difference_stats`), and each against the PyTorch path in float64.
     """
     import torch
     from mmcv.ops.multi_scale_deform_attn import (
@@ -592,18 +592,22 @@ def msda_agreement(params: Dict[str, Any]) -> Dict[str, Any]:
         multi_scale_deformable_attn_pytorch,
     )
 
+    device = params.get('device', 'cuda')
     keys = ('batch', 'shapes', 'heads', 'head_dim', 'points', 'seed')
-    inputs = msda_inputs(**{key: params[key] for key in keys}, device='cuda')
+    inputs = msda_inputs(**{key: params[key] for key in keys}, device=device)
     shapes, starts = inputs['spatial_shapes'], inputs['level_start_index']
     differentiable = ('value', 'sampling_locations', 'attention_weights')
     output_grad = torch.randn(
         inputs['value'].shape[:2] + (params['heads'] * params['head_dim'],),
         generator=torch.Generator().manual_seed(params['seed'] + 1),
         dtype=torch.float64,
-    ).cuda()
+    ).to(device)
 
     def run(path: str, dtype: torch.dtype) -> Dict[str, torch.Tensor]:
-        leaves = {key: inputs[key].to(dtype).requires_grad_(True) for key in differentiable}
+        leaves = {
+            key: inputs[key].detach().to(dtype, copy=True).requires_grad_(True)
+            for key in differentiable
+        }
         if path == 'cuda':
             output = MultiScaleDeformableAttnFunction.apply(
                 leaves['value'],
@@ -618,12 +622,14 @@ def msda_agreement(params: Dict[str, Any]) -> Dict[str, Any]:
                 leaves['value'], shapes, leaves['sampling_locations'], leaves['attention_weights']
             )
         output.backward(output_grad.to(dtype))
-        torch.cuda.synchronize()
+        if device == 'cuda':
+            torch.cuda.synchronize()
         return dict(output=output.detach(), **{f'grad_{k}': leaves[k].grad for k in differentiable})
 
     reference = run('pytorch', torch.float64)
     rows = []
-    for dtype_name, (rtol, atol) in MSDA_TOLERANCES.items():
+    for dtype_name in params.get('dtypes', list(MSDA_TOLERANCES)):
+        rtol, atol = MSDA_TOLERANCES[dtype_name]
         dtype = getattr(torch, dtype_name)
         cuda, pytorch = run('cuda', dtype), run('pytorch', dtype)
         for tensor in cuda:

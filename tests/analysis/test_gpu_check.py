@@ -12,7 +12,10 @@ import time
 
 import pytest
 import torch
-from mmcv.ops.multi_scale_deform_attn import multi_scale_deformable_attn_pytorch
+from mmcv.ops.multi_scale_deform_attn import (
+    MultiScaleDeformableAttnFunction,
+    multi_scale_deformable_attn_pytorch,
+)
 from packaging.requirements import Requirement
 
 from maskfreevis.analysis import gpu_check
@@ -181,6 +184,30 @@ def test_msda_inputs_are_a_pixel_decoders():
     args = [inputs[key] for key in ('value', 'spatial_shapes', 'sampling_locations')]
     output = multi_scale_deformable_attn_pytorch(*args, inputs['attention_weights'])
     assert output.shape == (2, 1200, 8) and torch.isfinite(output).all()
+
+
+def test_msda_agreement_compares_outputs_and_gradients(monkeypatch):
+    """The comparison's plumbing on the CPU: the CUDA kernel's place is taken by the PyTorch
+    path itself (the kernel has no CPU implementation), so the two agree exactly and both sit
+    within float32 rounding of float64."""
+
+    def pytorch_in_kernels_place(value, shapes, starts, locations, weights, im2col_step):
+        return multi_scale_deformable_attn_pytorch(value, shapes, locations, weights)
+
+    monkeypatch.setattr(MultiScaleDeformableAttnFunction, 'apply', pytorch_in_kernels_place)
+    params = dict(
+        batch=2, shapes=[[8, 12], [4, 6]], heads=2, head_dim=4, points=2, seed=0, device='cpu'
+    )
+    result = gpu_check.msda_agreement(dict(params, dtypes=['float32']))
+    assert result['num_value'] == 120
+    tensors = ['output', 'grad_value', 'grad_sampling_locations', 'grad_attention_weights']
+    assert [row['tensor'] for row in result['rows']] == tensors
+    for row in result['rows']:
+        assert row['cuda_vs_pytorch']['max_abs'] == 0 and row['cuda_vs_pytorch']['differing'] == 0
+        assert row['cuda_vs_float64']['rel_l2'] < 1e-5 and row['cuda_vs_float64']['nonfinite'] == 0
+        assert 0 < row['pytorch_vs_float64']['rel_l2']  # float32 differs from float64 at all
+    table = gpu_check._msda_section(dict(result=result))
+    assert [line.split(' | ')[1] for line in table if line.startswith('| float32 |')] == tensors
 
 
 def test_carried_wheels_are_sorted_by_role_and_one_version_each(tmp_path):
