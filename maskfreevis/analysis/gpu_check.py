@@ -934,10 +934,20 @@ def _install_step(step: Step, context: CheckContext, timeout_s: float, log: str)
         context.site,
         *wheels,
     )
+    stamp = osp.join(context.build_dir, 'installed_wheels.json')
+    installed = json.dumps({osp.basename(path): osp.getsize(path) for path in wheels})
+    check = [context.python, '-c', 'import mmengine, pycocotools.mask, shapely, pkg_resources']
+    if _read(stamp) == installed and run_command(check, 60, log, env=context.env)[0] == 'ok':
+        return dict(
+            status='ok',
+            reason=f'installed by an earlier call on this machine ({context.site})',
+            command=' '.join(command),
+        )
     status, seconds, code = run_command(command, timeout_s, log, env=context.env)
     if status == 'ok':
-        check = [context.python, '-c', 'import mmengine, pycocotools.mask, shapely, pkg_resources']
         status, _, code = run_command(check, 60, log, env=context.env)
+    if status == 'ok':
+        _atomic_write(stamp, installed)
     return dict(
         status=status,
         reason='' if status == 'ok' else f'exit {code}: {_log_tail(log, 4)}',
@@ -1045,6 +1055,15 @@ def _build_step(step: Step, context: CheckContext, timeout_s: float, log: str) -
         # no debug information: smaller objects, faster compiles, a wheel that can come back
         CFLAGS='-g0',
     )
+    # the interpreter's folder holds the ninja of a pip-installed ninja
+    env['PATH'] = os.pathsep.join([osp.dirname(context.python), env.get('PATH', '')])
+    ninja = shutil.which('ninja', path=env['PATH'])
+    if ninja is None:
+        return dict(
+            status='failed',
+            reason='no ninja on PATH: torch would compile the 136 objects one at a time, far '
+            'over the budget',
+        )
     cuda_home = _cuda_home()
     if cuda_home:
         env['CUDA_HOME'] = cuda_home
@@ -1052,7 +1071,16 @@ def _build_step(step: Step, context: CheckContext, timeout_s: float, log: str) -
     if include:
         env['CPATH'] = os.pathsep.join(include + [env.get('CPATH', '')]).rstrip(os.pathsep)
     command = _pip(
-        context, 'wheel', '--no-build-isolation', '--no-deps', '--no-index', '-v', '-w', dist, tree
+        context,
+        'wheel',
+        '--no-build-isolation',
+        '--no-deps',
+        '--no-index',
+        '--no-cache-dir',
+        '-v',
+        '-w',
+        dist,
+        tree,  # an absolute path: pip reads a bare 'mmcv-2.1.0' as a requirement
     )
     started = time.monotonic()
     status, _, code = run_command(command, deadline - time.monotonic(), log, env=env)
@@ -1064,6 +1092,7 @@ def _build_step(step: Step, context: CheckContext, timeout_s: float, log: str) -
         build_s=round(build_seconds, 1),
         cuda_home=cuda_home,
         cpath=include,
+        ninja=ninja,
     )
     compiled = re.findall(r'\[(\d+)/(\d+)\]', _log_tail(log, 400))
     if compiled:

@@ -135,6 +135,27 @@ def test_a_failed_install_skips_what_needs_it(tmp_path):
     assert steps['environment']['reason'] == 'needs install, which failed'
 
 
+def test_the_build_needs_mmcvs_source_release(tmp_path):
+    wheels = tmp_path / 'gpu_wheels'
+    wheels.mkdir()
+    (wheels / 'mmdet-3.3.0-py3-none-any.whl').write_bytes(b'')
+    context = gpu_check.CheckContext(
+        wheels=str(wheels),
+        out_dir=str(tmp_path),
+        build_dir=str(tmp_path / 'build'),
+        work_dir=str(tmp_path),
+        site=str(tmp_path / 'site'),
+        python=sys.executable,
+        cuda=True,
+        capability='9.0',
+        in_process=True,
+        env=dict(os.environ),
+    )
+    step = next(step for step in gpu_check.plan_steps() if step.name == 'build_mmcv')
+    record = gpu_check._build_step(step, context, 60.0, str(tmp_path / 'build.log'))
+    assert record == dict(status='failed', reason=f'no mmcv source release in {wheels}')
+
+
 def test_a_failing_step_is_recorded_and_the_next_one_runs(tmp_path, monkeypatch):
     def broken(params):
         raise RuntimeError('CUDA error: an illegal memory access was encountered')
