@@ -44,6 +44,11 @@ def _similar_neighbours(lab: Tensor, geometry: PairGeometry, threshold: float) -
     return torch.exp(-0.5 * distance) >= threshold
 
 
+def _per_instance_frame(per_frame: Tensor, frame_of: Optional[Tensor]) -> Tensor:
+    """``(G, ...)`` -> ``(M, ...)`` through ``frame_of`` (None: G = M, as is)."""
+    return per_frame if frame_of is None else per_frame[frame_of]
+
+
 def _check_valid_masks(caller: str, lab: Tensor, valid_masks: Optional[Tensor]) -> None:
     """Valid masks must be per frame of ``lab``: ``(G, h, w)``."""
     if valid_masks is not None and valid_masks.shape != lab[:, 0].shape:
@@ -154,13 +159,12 @@ def pairwise_colour_loss(
         Scalar float32 loss; 0 with a gradient when nothing is weighted.
     """
     num_frames = lab.shape[0] if lab.dim() == 4 else -1
-    if frame_of is None:
-        frame_of = torch.arange(mask_logits.shape[0], device=mask_logits.device)
     if (
         mask_logits.dim() != 3
         or box_masks.shape != mask_logits.shape
         or lab.shape != (num_frames, 3) + mask_logits.shape[1:]
-        or frame_of.shape != mask_logits.shape[:1]
+        or (frame_of is None and num_frames != mask_logits.shape[0])
+        or (frame_of is not None and frame_of.shape != mask_logits.shape[:1])
     ):
         raise ValueError(
             'pairwise_colour_loss expects mask_logits (M, h, w), '
@@ -168,9 +172,14 @@ def pairwise_colour_loss(
             'frame_of (M,) into G (G = M without it), got '
             f'{tuple(mask_logits.shape)}, {tuple(lab.shape)}, '
             f'{tuple(box_masks.shape)} and '
-            f'{tuple(frame_of.shape)}'
+            f'{None if frame_of is None else tuple(frame_of.shape)}'
         )
-    if check_indices and frame_of.numel() and (frame_of.min() < 0 or frame_of.max() >= num_frames):
+    if (
+        check_indices
+        and frame_of is not None
+        and frame_of.numel()
+        and (frame_of.min() < 0 or frame_of.max() >= num_frames)
+    ):
         raise ValueError(
             'pairwise_colour_loss: frame_of values must lie in'
             f' [0, {num_frames}), got {frame_of.tolist()}'
@@ -189,16 +198,16 @@ def pairwise_colour_loss(
             f' + {tuple(lab.shape[2:])}, got '
             f'{tuple(neighbour_weights.shape)}'
         )
-    frame_of = frame_of.to(device=mask_logits.device, dtype=torch.long)
+    if frame_of is not None:
+        frame_of = frame_of.to(device=mask_logits.device, dtype=torch.long)
     with torch.autocast(device_type=mask_logits.device.type, enabled=False):
         logits = mask_logits.float()
         with torch.no_grad():
             pixel_weights = box_masks.float()
             if valid_masks is not None and padding_mode == 'exclude':
-                pixel_weights = pixel_weights * valid_masks[frame_of]
-            total_weight = (
-                neighbour_weights.sum(dim=1, dtype=torch.float64)[frame_of] * pixel_weights
-            ).sum()
+                pixel_weights = pixel_weights * _per_instance_frame(valid_masks, frame_of)
+            neighbour_counts = neighbour_weights.sum(dim=1, dtype=torch.float64)
+            total_weight = (_per_instance_frame(neighbour_counts, frame_of) * pixel_weights).sum()
             if padding_mode == 'zeros':
                 # a neighbour outside the image has a term of 0: it only counts in the total
                 height, width = logits.shape[-2:]

@@ -176,7 +176,7 @@ def _check_inputs(
     check_indices: bool,
 ) -> Tensor:
     """Validate shapes (and, with ``check_indices``, the values of ``clip_of``: a host read);
-    returns the ``(N,)`` long clip index."""
+    returns the ``(N,)`` long clip index, or None for one clip per instance."""
     if mask_logits.dim() != 4 or box_masks.shape != mask_logits.shape:
         raise ValueError(
             'temporal_knn_patch_loss expects mask_logits and '
@@ -205,7 +205,7 @@ def _check_inputs(
                 f'lab needs one clip per instance (B = N = '
                 f'{num}), got B = {num_clips}'
             )
-        return torch.arange(num, device=mask_logits.device)
+        return None
     if clip_of.shape != (num,):
         raise ValueError(
             f'temporal_knn_patch_loss: clip_of must be ({num},), got {tuple(clip_of.shape)}'
@@ -382,9 +382,10 @@ def temporal_knn_patch_loss(
             )
         with torch.no_grad():
             box_union = box_masks.float().sum(dim=1) >= 1.0
-            weight_totals = (selection.sum(dim=2)[:, clip_of].double() * box_union).sum(
-                dim=(1, 2, 3)
-            )
+            candidate_counts = selection.sum(dim=2)  # (P, B, h, w)
+            if clip_of is not None:
+                candidate_counts = candidate_counts[:, clip_of]
+            weight_totals = (candidate_counts.double() * box_union).sum(dim=(1, 2, 3))
             if padding_mode == 'zeros':
                 # an out-of-image candidate's term is 0: it only counts in the totals
                 num_frames, height, width = logits.shape[1:]
