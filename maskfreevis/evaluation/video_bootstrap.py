@@ -165,7 +165,9 @@ def bootstrap_average_precision(
     rng = np.random.default_rng(seed)
     draws = np.empty((num_draws, len(records)))
     for draw in range(num_draws):
-        picked, times = np.unique(rng.integers(0, len(video_ids), len(video_ids)), return_counts=True)
+        picked, times = np.unique(
+            rng.integers(0, len(video_ids), len(video_ids)), return_counts=True
+        )
         counts = {video_ids[i]: int(n) for i, n in zip(picked, times)}
         for model, record in enumerate(records):
             draws[draw, model] = multiset_average_precision(record, counts, iou_threshold)

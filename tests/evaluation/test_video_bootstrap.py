@@ -92,7 +92,9 @@ def evaluated(gt, predictions):
         ground_truth = YTVIS()
         ground_truth.dataset = copy.deepcopy(gt)
         ground_truth.createIndex()
-        evaluator = YTVISeval(ground_truth, ground_truth.loadRes(copy.deepcopy(predictions)), 'segm')
+        evaluator = YTVISeval(
+            ground_truth, ground_truth.loadRes(copy.deepcopy(predictions)), 'segm'
+        )
         evaluator.evaluate()
         evaluator.accumulate()
         evaluator.summarize()
