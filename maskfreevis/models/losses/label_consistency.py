@@ -37,13 +37,19 @@ from .neighbour_grid import (
     gather_partners,
     pair_geometry,
     return_to_partners,
+    unpack_pair_bits,
 )
 
 __all__ = ['weighted_consistency_sums']
 
 
-def _instance_weights(candidate_weights: Tensor, group_of: Optional[Tensor]) -> Tensor:
-    """``(P, S, K, h, w)`` group weights -> ``(N, P, K, h, w)`` (a view when S = N)."""
+def _instance_weights(
+    candidate_weights: Tensor, group_of: Optional[Tensor], geometry: PairGeometry
+) -> Tensor:
+    """``(P, S, K, h, w)`` group weights (or their ``(P, S, h, w)`` bits) -> ``(N, P, K, h, w)``
+    (a view when S = N and not packed)."""
+    if candidate_weights.dim() == 4:
+        candidate_weights = unpack_pair_bits(candidate_weights, geometry.in_image.shape[0])
     per_instance = candidate_weights.transpose(0, 1)
     return per_instance if group_of is None else per_instance[group_of]
 
@@ -60,7 +66,7 @@ class _WeightedConsistencySum(torch.autograd.Function):
         group_of: Optional[Tensor],
         geometry: PairGeometry,
     ) -> Tensor:
-        weights = _instance_weights(candidate_weights, group_of)  # (N, P, K, h, w)
+        weights = _instance_weights(candidate_weights, group_of, geometry)  # (N, P, K, h, w)
         log_probs = torch.stack([F.logsigmoid(logits), F.logsigmoid(-logits)], dim=1)
         # (N, 2, P, K, h, w): log s and log(1 - s) of both pixels of every pair, summed
         joint = gather_partners(log_probs, geometry)
@@ -78,7 +84,7 @@ class _WeightedConsistencySum(torch.autograd.Function):
         logits, candidate_weights, pixel_weights, group_of = ctx.saved_tensors
         geometry = ctx.geometry
         with torch.autocast(device_type=logits.device.type, enabled=False):
-            weights = _instance_weights(candidate_weights, group_of)
+            weights = _instance_weights(candidate_weights, group_of, geometry)
             partner = gather_partners(logits, geometry)  # (N, P, K, h, w)
             target = logits[:, geometry.target_frames]  # (N, P, h, w)
             both_fg = torch.sigmoid(partner + target.unsqueeze(2))
@@ -113,7 +119,9 @@ def weighted_consistency_sums(
 
     Args:
         logits: ``(N, T, h, w)`` float32 mask logits.
-        candidate_weights: ``(P, S, K, h, w)`` bool (or 0/1) on the p grid.
+        candidate_weights: ``(P, S, K, h, w)`` bool (or 0/1) on the p grid, or their
+            ``(P, S, h, w)`` bits (:func:`~.neighbour_grid.pack_pair_bits`), which is what
+            autograd then keeps.
         pixel_weights: ``(N, h, w)`` bool/float per-target weights.
         group_of: ``(N,)`` long, the group (into S) of each instance, or
             None (then S = N).

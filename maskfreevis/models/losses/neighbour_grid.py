@@ -29,6 +29,8 @@ __all__ = [
     'gather_partners',
     'return_to_partners',
     'pair_validity',
+    'pack_pair_bits',
+    'unpack_pair_bits',
 ]
 
 Offset = Tuple[int, int]
@@ -244,3 +246,33 @@ def pair_validity(valid_p: Tensor, valid_q: Tensor, offsets: Sequence[Offset]) -
     geometry = pair_geometry(offsets, [(0, 0)], 1, height, width, valid_p.device)
     partners = gather_partners(valid_q.bool().unsqueeze(1), geometry)[:, 0]
     return partners & valid_p.bool().unsqueeze(1)
+
+
+def _bit_dtype(num_offsets: int) -> torch.dtype:
+    """The narrowest integer type with a bit for each of K offsets."""
+    for dtype, bits in ((torch.uint8, 8), (torch.int16, 15), (torch.int32, 31), (torch.int64, 63)):
+        if num_offsets <= bits:
+            return dtype
+    raise ValueError(f'at most 63 offsets can be packed into bits, got {num_offsets}')
+
+
+@functools.lru_cache(maxsize=16)
+def _bit_values(num_offsets: int, device: torch.device) -> Tensor:
+    """``(K, 1, 1)``: ``2**k`` in :func:`_bit_dtype`."""
+    dtype = _bit_dtype(num_offsets)
+    return (2 ** torch.arange(num_offsets, dtype=torch.int64)).to(dtype).view(-1, 1, 1).to(device)
+
+
+def pack_pair_bits(weights: Tensor) -> Tensor:
+    """``(..., K, h, w)`` bool pair weights -> ``(..., h, w)`` integers, bit k for offset k.
+
+    K bools of a pixel take one byte for K <= 8 (two for K <= 15): what autograd keeps of
+    weights a loss built itself.
+    """
+    values = _bit_values(weights.shape[-3], weights.device)
+    return (weights * values).sum(dim=-3, dtype=values.dtype)
+
+
+def unpack_pair_bits(bits: Tensor, num_offsets: int) -> Tensor:
+    """The inverse of :func:`pack_pair_bits`: ``(..., h, w)`` -> ``(..., K, h, w)`` bool."""
+    return (bits.unsqueeze(-3) & _bit_values(num_offsets, bits.device)) != 0

@@ -22,6 +22,7 @@ from .neighbour_grid import (
     check_padding_mode,
     gather_partners,
     grid_offsets,
+    pack_pair_bits,
     pair_geometry,
 )
 
@@ -187,7 +188,8 @@ def pairwise_colour_loss(
     _check_valid_masks('pairwise_colour_loss', lab, valid_masks)
     check_padding_mode(padding_mode)
     offsets = grid_offsets(kernel_size, dilation, include_centre=False)
-    if neighbour_weights is None:
+    made_here = neighbour_weights is None
+    if made_here:
         neighbour_weights = colour_neighbour_weights(
             lab, kernel_size, dilation, threshold, valid_masks, padding_mode
         )
@@ -213,6 +215,10 @@ def pairwise_colour_loss(
                 height, width = logits.shape[-2:]
                 geometry = pair_geometry(offsets, [(0, 0)], 1, height, width, logits.device)
                 neighbour_weights = neighbour_weights & geometry.in_image
+                made_here = True
+            if made_here:
+                # nothing else keeps them: autograd keeps 1 byte per pixel, not K
+                neighbour_weights = pack_pair_bits(neighbour_weights)
         # each instance-frame is a one-frame "instance" paired with itself
         sums = weighted_consistency_sums(
             logits.unsqueeze(1),

@@ -28,6 +28,7 @@ from .neighbour_grid import (
     check_padding_mode,
     gather_partners,
     grid_offsets,
+    pack_pair_bits,
     pair_geometry,
 )
 
@@ -368,7 +369,8 @@ def temporal_knn_patch_loss(
         logits = mask_logits.float()
         if logits.shape[0] == 0 or not pairs:
             return logits.sum() * 0.0
-        if selection is None:
+        made_here = selection is None
+        if made_here:
             selection = knn_patch_selection(
                 lab,
                 pairs,
@@ -391,6 +393,10 @@ def temporal_knn_patch_loss(
                 num_frames, height, width = logits.shape[1:]
                 geometry = pair_geometry(offsets, pairs, num_frames, height, width, logits.device)
                 selection = selection & geometry.in_image
+                made_here = True
+            if made_here:
+                # nothing else keeps it: autograd keeps its bits, not K bools per pixel
+                selection = pack_pair_bits(selection)
         pair_sums = weighted_consistency_sums(logits, selection, box_union, clip_of, pairs, offsets)
         return (pair_sums / weight_totals.clamp(min=1.0).float()).sum()
 

@@ -6,7 +6,13 @@ import pytest
 import torch
 
 from maskfreevis.models.losses.label_consistency import weighted_consistency_sums
-from maskfreevis.models.losses.neighbour_grid import grid_offsets, overlap_slices, pair_validity
+from maskfreevis.models.losses.neighbour_grid import (
+    grid_offsets,
+    overlap_slices,
+    pack_pair_bits,
+    pair_validity,
+    unpack_pair_bits,
+)
 
 
 def test_grid_offsets_and_overlap():
@@ -60,3 +66,24 @@ def test_extreme_logits_exact_terms():
     assert abs(pair_sum.item() - (50 - 0.6931472)) < 1e-5
     # dc/dx_p = s_p - sigmoid(x_p + x_q): 1 - 1/2 and 0 - 1/2
     torch.testing.assert_close(logits.grad.flatten(), torch.tensor([0.0, 0.5, -0.5]))
+
+
+@pytest.mark.parametrize('num_offsets', [8, 9, 15, 16])
+def test_packed_pair_bits_round_trip_and_give_the_same_sums(num_offsets):
+    gen = torch.Generator().manual_seed(num_offsets)
+    weights = torch.rand(2, 3, num_offsets, 4, 5, generator=gen) > 0.5
+    bits = pack_pair_bits(weights)
+    assert bits.shape == (2, 3, 4, 5) and bits.element_size() <= 4
+    assert torch.equal(unpack_pair_bits(bits, num_offsets), weights)
+    offsets = [(dy, dx) for dy in range(-2, 2) for dx in range(-2, 2)][:num_offsets]
+    logits = torch.randn(4, 2, 4, 5, generator=gen)
+    group_of = torch.tensor([2, 0, 1, 2])
+    pixel = torch.rand(4, 4, 5, generator=gen) > 0.2
+    pairs = [(0, 1), (1, 0)]
+    grads = []
+    for candidate in (weights, bits):
+        leaf = logits.clone().requires_grad_(True)
+        sums = weighted_consistency_sums(leaf, candidate, pixel, group_of, pairs, offsets)
+        sums.sum().backward()
+        grads.append((sums.detach(), leaf.grad))
+    torch.testing.assert_close(grads[0], grads[1], rtol=0, atol=0)
