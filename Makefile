@@ -18,8 +18,14 @@ REQUIREMENT_FILES := requirements.txt $(wildcard requirements/*.txt) setup.py
 
 .PHONY: demo test test-fast lint format install clean
 
+# OpenMP threads that wait by spinning keep their core: beside another busy process every
+# parallel op of a CPU training step then waits out a scheduler slice (the demo model's 2-thread
+# step beside `yes`: 18-21 s spinning, 3.8-4.1 s sleeping; benchmark_losses.py
+# --contention-only). The demo's threads sleep while they wait; set OMP_WAIT_POLICY to override.
+OMP_WAIT_POLICY ?= PASSIVE
+
 demo: $(STAMP)
-	$(VPY) tools/run_demo.py
+	OMP_WAIT_POLICY=$(OMP_WAIT_POLICY) $(VPY) tools/run_demo.py
 
 test: lint $(BROWSER_STAMP)
 	$(VPY) -m pytest tests
