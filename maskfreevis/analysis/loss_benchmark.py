@@ -51,6 +51,7 @@ __all__ = [
     'compare',
     'lab_timing',
     'layer_sharing_timing',
+    'demo_config_name',
     'loss_rows',
     'criterion_call',
     'criterion_host_syncs',
@@ -68,8 +69,6 @@ PIXEL_NOISE = 8
 # ours / unfold limits of a loss row: aten ops of one forward + backward, its time, the bytes
 # it saves for backward
 TARGET_RATIOS = dict(ops=1.0, time=0.5, saved=0.05)
-# the criterion profiled for host syncs: the demo's video stage (configs/maskfreevis/)
-DEMO_CONFIG_NAME = 'maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py'
 
 # ------------------------------------------------------------------------------ baseline
 
@@ -348,6 +347,14 @@ def layer_sharing_timing(
     )
 
 
+def demo_config_name() -> str:
+    """The file name (in ``configs/maskfreevis/``) of the demo's video-stage config, whose
+    criterion and training step the benchmark profiles by default."""
+    from maskfreevis.apis.demo import DEMO_DATASETS
+
+    return DEMO_DATASETS['real-imagery'][1]
+
+
 def criterion_call(
     config_path: str, clips: int, frames: int, size: Tuple[int, int], objects: int, device: str
 ) -> Tuple[torch.nn.Module, tuple, dict]:
@@ -481,7 +488,8 @@ def training_step_contention(
         ``ops`` (top-level aten ops of one step), ``parallel_ops`` (of those, the ones on more
         than ATen's 32768-element grain: each a parallel region when torch has several
         threads), ``times`` (per thread count ``idle``, ``busy``, ``slowdown``) and the load
-        average of the machine before and after (other processes).
+        average of the machine before and after (other processes), and the process's
+        ``OMP_WAIT_POLICY`` (read by OpenMP when torch loads: spinning or sleeping waits).
     """
     from .model_benchmark import benchmark_batch, build_model_and_optimizer
 
@@ -503,6 +511,7 @@ def training_step_contention(
         times=times,
         load=(load_before, os.getloadavg()[0]),
         setting=f'{clips} clips x {frames} frames, {size[0]} x {size[1]}',
+        wait_policy=os.environ.get('OMP_WAIT_POLICY', 'unset'),
     )
 
 
@@ -511,7 +520,8 @@ def format_contention(row: Dict) -> str:
     lines = [
         f'training step ({row["setting"]}): {row["ops"]} top-level aten ops, '
         f'{row["parallel_ops"]} of them on > 32768 elements (a parallel region each with '
-        f'several threads); load average {row["load"][0]:.1f} before, {row["load"][1]:.1f} after'
+        f'several threads); OMP_WAIT_POLICY {row["wait_policy"]}; load average '
+        f'{row["load"][0]:.1f} before, {row["load"][1]:.1f} after'
     ]
     for threads, times in row['times'].items():
         lines.append(

@@ -70,7 +70,7 @@ def test_targets_are_ratios_ours_over_unfold():
 
 
 def test_criterion_host_syncs_of_the_demo_model():
-    config = osp.join(REPO_ROOT, 'configs', 'maskfreevis', bench.DEMO_CONFIG_NAME)
+    config = osp.join(REPO_ROOT, 'configs', 'maskfreevis', bench.demo_config_name())
     call = bench.criterion_call(config, clips=2, frames=3, size=(64, 96), objects=2, device='cpu')
     row = bench.criterion_host_syncs(*call)
     assert row['layers'] == 4 and row['clips'] == 2 and row['frames'] == 3

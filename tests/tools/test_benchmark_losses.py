@@ -33,7 +33,7 @@ def test_tiny_run_prints_both_padding_modes_and_the_targets(capsys):
 
 def test_default_criterion_config_is_the_demo_model():
     args = load_tool().parse_args([])
-    assert osp.basename(args.criterion_config) == bench.DEMO_CONFIG_NAME
+    assert osp.basename(args.criterion_config) == bench.demo_config_name()
     assert osp.isfile(args.criterion_config)
     assert args.padding_modes == ['exclude', 'zeros'] and args.contention_rounds == 0
 
@@ -48,9 +48,11 @@ def test_contention_lines():
         },
         load=(2.0, 3.0),
         setting='4 clips x 3 frames, 128 x 192',
+        wait_policy='PASSIVE',
     )
     lines = bench.format_contention(row).splitlines()
     assert '1000 top-level aten ops, 400 of them on > 32768 elements' in lines[0]
+    assert 'OMP_WAIT_POLICY PASSIVE' in lines[0]
     assert (
         lines[1].strip() == '2 thread(s): idle 1.00 s/step, beside `yes` 4.00 s/step: slowdown 4.0x'
     )

@@ -25,7 +25,7 @@ from typing import Optional, Sequence
 import torch
 
 from maskfreevis.analysis.loss_benchmark import (
-    DEMO_CONFIG_NAME,
+    demo_config_name,
     format_contention,
     format_table,
     run_device,
@@ -59,7 +59,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     )
     parser.add_argument(
         '--criterion-config',
-        default=osp.join(CONFIG_DIR, 'maskfreevis', DEMO_CONFIG_NAME),
+        default=osp.join(CONFIG_DIR, 'maskfreevis', demo_config_name()),
         help="config whose criterion call is profiled for host syncs (default: the demo's); "
         '"none" skips it',
     )

@@ -504,9 +504,10 @@ def test_demo_model_box_step_under_bfloat16_autocast_matches_float32():
     in float32 whatever the autocast."""
     import os.path as osp
 
+    from maskfreevis.apis.demo import DEMO_DATASETS
     from tests.models.small_models import CONFIG_DIR, model_cfg_of
 
-    cfg = model_cfg_of(osp.join(CONFIG_DIR, 'maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py'))
+    cfg = model_cfg_of(osp.join(CONFIG_DIR, DEMO_DATASETS['real-imagery'][1]))
     cfg.track_head.criterion.warmup_iters = {}  # the TK term at full weight
     torch.manual_seed(0)
     model = MODELS.build(cfg)
