@@ -96,13 +96,13 @@ DemoDataSettings = Union[RealImageryVISSettings, SyntheticVISSettings]
 DEMO_DATASETS = {
     'real-imagery': (
         RealImageryVISSettings,
-        'maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py',
+        'maskfreevis_mobilenetv2_1xb4-300iter_realimagery.py',
         'data/real_imagery_vis',
     ),
     # the hard case for colour priors: the same objects' shapes filled with photographs
     'real-imagery-textured': (
         functools.partial(RealImageryVISSettings, object_texture='photo'),
-        'maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py',
+        'maskfreevis_mobilenetv2_1xb4-300iter_realimagery.py',
         'data/real_imagery_textured_vis',
     ),
     'synthetic': (

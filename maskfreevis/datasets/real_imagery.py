@@ -170,7 +170,7 @@ class RealImageryVISSettings:
     """
 
     num_train_videos: int = 300
-    num_val_videos: int = 40
+    num_val_videos: int = 160
     num_frames: int = 10
     height: int = 128
     width: int = 192

@@ -90,7 +90,7 @@ def test_both_stages_train_and_keep_a_checkpoint(demo_run):
     with open(out_dir / 'results.json') as handle:
         stage = json.load(handle)['pretraining_stage']
     assert stage['config'].endswith(
-        'maskfreevis-imagestage_mobilenetv2_1xb8-600iter_realimagery.py'
+        'maskfreevis-imagestage_mobilenetv2_1xb8-400iter_realimagery.py'
     )
     assert stage['iterations'] == 3 and not stage['reused']
     assert 'youtube_vis/segm_mAP' in stage['metrics']  # the image stage is evaluated too

@@ -1,6 +1,6 @@
-# The demo's video stage, from the image stage's checkpoint: the same optimiser and schedule shape
-# as ./schedule_600iter_image_stage.py over 400 iterations.
-_base_ = './schedule_600iter_image_stage.py'
+# The demo's box-supervised image stage: ./schedule_800iter_from_scratch.py (AdamW 3e-4,
+# 50-iteration warm-up, x0.1 at 80 %) over 400 iterations.
+_base_ = './schedule_800iter_from_scratch.py'
 
 max_iters = 400
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)

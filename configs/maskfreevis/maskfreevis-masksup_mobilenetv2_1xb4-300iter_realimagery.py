@@ -1,9 +1,9 @@
 # Upper bound of the supervision comparison: the demo (maskfreevis_mobilenetv2_...) trained with
 # FULL mask supervision in both stages (train json with masks: the stock Mask2Former-VIS losses and
 # matching for every clip). Same classes, sizes, schedules and data. Not a mask-free model.
-_base_ = './maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py'
+_base_ = './maskfreevis_mobilenetv2_1xb4-300iter_realimagery.py'
 pretraining_stage_config = (
-    './maskfreevis-imagestage-masksup_mobilenetv2_1xb8-600iter_realimagery.py'
+    './maskfreevis-imagestage-masksup_mobilenetv2_1xb8-400iter_realimagery.py'
 )
 train_dataloader = dict(
     dataset=dict(ann_file='annotations/train_with_masks.json', pipeline=_base_.mask_train_pipeline)

@@ -1,9 +1,9 @@
 # Ablation for the supervision comparison: box projection loss only in both stages (no colour
 # pairwise, no Temporal KNN-patch); boxes only, same data and schedules as the demo
 # (maskfreevis_mobilenetv2_...).
-_base_ = './maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py'
+_base_ = './maskfreevis_mobilenetv2_1xb4-300iter_realimagery.py'
 pretraining_stage_config = (
-    './maskfreevis-imagestage-projonly_mobilenetv2_1xb8-600iter_realimagery.py'
+    './maskfreevis-imagestage-projonly_mobilenetv2_1xb8-400iter_realimagery.py'
 )
 model = dict(
     track_head=dict(criterion=dict(loss_pair=dict(loss_weight=0.0), loss_tk=dict(loss_weight=0.0)))
