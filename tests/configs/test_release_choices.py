@@ -1,9 +1,9 @@
 """The YouTube-VIS / OVIS reproduction configs train what the release trained; the demo and
 own-data configs keep the package's choices.
 
-The release's deliberate choices (reference doc sections 1.1, 2.1, 3): the Lab colours of its
-channel-reversed, truncated frames, bilinearly resized box masks, box-mask dice matching on
-20000 random points.
+The release's deliberate choices (reference doc sections 1.1-1.4, 2.1, 2.3, 3): the Lab colours
+of its channel-reversed, truncated frames, bilinearly resized box masks, box-mask dice matching on
+20000 random points, zero padding in both colour terms.
 """
 
 import glob
@@ -21,7 +21,8 @@ OWN_CHOICES = [p for p in MASKFREE if not p.endswith(BENCHMARKS)]
 
 
 def choices(path):
-    """``(colour_space, box_mask, num_points)`` a config sets (None: the package default)."""
+    """``(colour_space, box_mask, num_points, pairwise padding, TK padding)`` a config sets
+    (None: the package default)."""
     model = Config.fromfile(path).model
     criterion = model.track_head.criterion
     (dice,) = [c for c in criterion.assigner.match_costs if c.type == 'BoxMaskDiceCost']
@@ -29,6 +30,8 @@ def choices(path):
         model.data_preprocessor.get('colour_space'),
         criterion.get('box_mask'),
         dice.get('num_points'),
+        criterion.loss_pair.get('padding_mode'),
+        criterion.loss_tk.get('padding_mode'),
     )
 
 
@@ -43,9 +46,9 @@ def test_both_kinds_are_present():
 
 @pytest.mark.parametrize('path', REPRODUCTIONS, ids=config_id)
 def test_reproduction_configs_use_the_release_choices(path):
-    assert choices(path) == ('release', 'bilinear', 20000)
+    assert choices(path) == ('release', 'bilinear', 20000, 'zeros', 'zeros')
 
 
 @pytest.mark.parametrize('path', OWN_CHOICES, ids=config_id)
 def test_demo_configs_keep_the_package_choices(path):
-    assert choices(path) == (None, None, None)
+    assert choices(path) == (None, None, None, None, None)

@@ -12,13 +12,16 @@ _base_ = [
 # demo and own-data configs keep the package's, see docs/en/advanced_guides/
 # criterion_and_preprocessor.md): Lab of the channel-reversed, truncated colours it feeds
 # rgb2lab, on which its thresholds were tuned; box masks filled at input resolution and resized
-# bilinearly; box-mask dice matching on 20000 random points.
+# bilinearly; box-mask dice matching on 20000 random points; zero padding in both colour terms
+# (neighbours and candidates outside the image or on the batch padding are black, Lab 0).
 model = dict(
     init_cfg=_base_.coco_box_init_r50,
     data_preprocessor=dict(colour_space='release'),
     track_head=dict(
         criterion=dict(
             box_mask='bilinear',
+            loss_pair=dict(padding_mode='zeros'),
+            loss_tk=dict(padding_mode='zeros'),
             assigner=dict(
                 match_costs=[
                     dict(type='ClassificationCost', weight=2.0),
