@@ -13,6 +13,7 @@ many frames of what size were in the pass and how to run fewer.
 import copy
 import os
 import re
+import warnings
 from typing import List, Optional, Tuple, Union
 
 import torch
@@ -24,7 +25,12 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
-from ..utils.checkpoint_match import load_model_checkpoint
+from ..utils.checkpoint_match import (
+    ClassMismatchWarning,
+    checkpoint_classes,
+    describe_class_difference,
+    load_model_checkpoint,
+)
 from .video_source import (
     IMAGE_EXTENSIONS,
     VIDEO_EXTENSIONS,
@@ -175,6 +181,12 @@ def init_vis_model(
         The model, with ``model.cfg`` (the config) and ``model.dataset_meta`` (``classes``, from
         the checkpoint's meta when present, else from the config's test dataset ``metainfo``,
         else None).
+
+    Warns:
+        ClassMismatchWarning: the checkpoint records other classes (names or order) than the
+            config's test dataset ``metainfo`` declares. The model's labels mean the classes it
+            was trained on, so ``dataset_meta`` holds the checkpoint's; the warning names both
+            lists.
     """
     check_device(device)
     if isinstance(config, (str, bytes, os.PathLike)):
@@ -186,19 +198,39 @@ def init_vis_model(
         config.merge_from_dict(cfg_options)
     init_default_scope(config.get('default_scope', 'mmdet'))
     model = MODELS.build(config.model)
-    dataset_meta = None
+    test_dataset = config.get('test_dataloader', {}).get('dataset', {})
+    dataset_meta = test_dataset.get('metainfo', None)
     if checkpoint is not None:
         checkpoint = os.fsdecode(checkpoint)
         loaded = load_model_checkpoint(model, checkpoint, config, map_location='cpu')
-        dataset_meta = (
-            loaded.get('meta', {}).get('dataset_meta') if isinstance(loaded, dict) else None
-        )
-    if dataset_meta is None:
-        test_dataset = config.get('test_dataloader', {}).get('dataset', {})
-        dataset_meta = test_dataset.get('metainfo', None)
+        if checkpoint_classes(loaded) is not None:
+            _warn_if_config_classes_differ(dataset_meta, checkpoint_classes(loaded), checkpoint)
+            dataset_meta = loaded['meta']['dataset_meta']
     model.cfg = config
     model.dataset_meta = dataset_meta
     return model.to(device).eval()
+
+
+def _warn_if_config_classes_differ(
+    config_meta: Optional[dict], classes: Tuple[str, ...], checkpoint: str
+) -> None:
+    """Warn when the config's test ``metainfo`` names other classes than the checkpoint."""
+    declared = (config_meta or {}).get('classes')
+    if declared is None or isinstance(declared, str) or tuple(declared) == classes:
+        return
+    declared = tuple(str(name) for name in declared)
+    difference = describe_class_difference(
+        classes, declared, 'the checkpoint', "the config's test metainfo"
+    )
+    warnings.warn(
+        f"checkpoint {checkpoint} was trained on other classes than the config's "
+        f'test_dataloader.dataset.metainfo declares ({difference}); its labels mean the '
+        f"checkpoint's classes, so model.dataset_meta names those: {list(classes)} (the "
+        f'config declares {list(declared)}). Pair the checkpoint with the config it was trained '
+        'with to silence this.',
+        ClassMismatchWarning,
+        stacklevel=3,
+    )
 
 
 def _strip_annotation_steps(transforms: List[dict], from_arrays: bool) -> List[dict]:

@@ -6,11 +6,19 @@ of another model (say 4 classes for a config with 7) loads with a logged warning
 layers keep their random initialisation, and evaluation reports a meaningless score with exit code
 0. Here a mismatch is an error unless the config sets ``allow_partial_checkpoint = True`` (what
 fine-tuning from a checkpoint of other classes needs).
+
+Weights that fit can still mean other classes: label ``i`` is class ``i`` of the list the model
+was trained on, and the metric reads it as class ``i`` of the dataset it scores. mmengine records
+the training dataset's classes in the checkpoint (``meta.dataset_meta.classes``) and never
+compares them (``Runner.resume`` only warns about another training set).
+:func:`check_dataset_classes` refuses a test or validation set whose classes differ in names or
+order; :class:`maskfreevis.engine.hooks.CheckpointMatchHook` applies it when the runtime tests or
+validates, and ``init_vis_model`` names the classes the model's labels mean.
 """
 
 import logging
 import re
-from typing import List, Mapping, Sequence
+from typing import List, Mapping, Optional, Sequence, Tuple
 
 import torch
 from mmengine.logging import print_log
@@ -26,6 +34,10 @@ PARTIAL_HINT = (
     f'--cfg-options {PARTIAL_OPTION}=True; init_vis_model: '
     f'cfg_options=dict({PARTIAL_OPTION}=True)).'
 )
+# The config option that lets a model score a dataset of other classes (same classes renamed).
+CLASS_OPTION = 'allow_class_mismatch'
+# Characters --cfg-options (mmengine's DictAction) drops or splits on: such names need the config.
+_UNSAFE_ON_COMMAND_LINE = re.compile(r'[\s,\'"()\[\]=]')
 # Prefixes that wrappers add to parameter names (as mmengine's loader strips them).
 _WRAPPER_PREFIX = re.compile(r'^module\.')
 _SHOWN = 8
@@ -33,6 +45,14 @@ _SHOWN = 8
 
 class CheckpointMismatchError(ValueError):
     """The checkpoint's weights do not fit the model built from the config."""
+
+
+class ClassMismatchError(CheckpointMismatchError):
+    """A model would score a dataset whose classes differ (names or order) from its own."""
+
+
+class ClassMismatchWarning(UserWarning):
+    """A model's class names differ from those its config declares (the checkpoint's are used)."""
 
 
 def checkpoint_state_dict(checkpoint: Mapping) -> Mapping[str, torch.Tensor]:
@@ -143,3 +163,117 @@ def load_model_checkpoint(
     }
     load_state_dict(model, state_dict, strict=False)
     return checkpoint
+
+
+def checkpoint_classes(checkpoint: Mapping) -> Optional[Tuple[str, ...]]:
+    """The class names a checkpoint records (``meta.dataset_meta.classes``), or None.
+
+    ``tools/train.py`` (mmengine's Runner) stores the training dataset's ``metainfo`` there; bare
+    state dicts and converted weights may hold none.
+    """
+    meta = checkpoint.get('meta') if isinstance(checkpoint, Mapping) else None
+    dataset_meta = meta.get('dataset_meta') if isinstance(meta, Mapping) else None
+    classes = dataset_meta.get('classes') if isinstance(dataset_meta, Mapping) else None
+    if classes is None or isinstance(classes, str):
+        return None
+    return tuple(str(name) for name in classes)
+
+
+def class_mismatch_allowed(cfg: Mapping) -> bool:
+    """The config's ``allow_class_mismatch`` (False when absent)."""
+    return bool(cfg.get(CLASS_OPTION, False))
+
+
+def _listing(classes: Sequence[str]) -> str:
+    return f'({len(classes)}) ' + ', '.join(repr(name) for name in classes)
+
+
+def describe_class_difference(
+    first: Sequence[str], second: Sequence[str], first_what: str, second_what: str
+) -> str:
+    """How two class lists differ: the names only one holds, else the first label whose name
+    differs (``"label 0 is 'a' in the checkpoint, 'b' in the test dataset"``)."""
+    only_first = [name for name in first if name not in second]
+    only_second = [name for name in second if name not in first]
+    if only_first or only_second:
+        parts = [
+            f'only in {what}: {", ".join(map(repr, names))}'
+            for what, names in ((first_what, only_first), (second_what, only_second))
+            if names
+        ]
+        return '; '.join(parts)
+    if len(first) != len(second):  # the same names, one listed twice
+        return f'{len(first)} names in {first_what}, {len(second)} in {second_what}'
+    label = next(index for index, (a, b) in enumerate(zip(first, second)) if a != b)
+    return (
+        f'the same names in another order: label {label} is {first[label]!r} in {first_what}, '
+        f'{second[label]!r} in {second_what}'
+    )
+
+
+def metainfo_fix(dataloader: str, classes: Sequence[str]) -> str:
+    """How to give a dataloader's dataset ``classes`` in this order: on the command line when
+    every name survives ``--cfg-options`` parsing, and in the config."""
+    in_config = f'{dataloader} = dict(dataset=dict(metainfo=dict(classes={tuple(classes)!r})))'
+    if any(_UNSAFE_ON_COMMAND_LINE.search(name) for name in classes):
+        return f'in the config: {in_config}'
+    return (
+        f'--cfg-options "{dataloader}.dataset.metainfo.classes=[{",".join(classes)}]" (in the '
+        f'config: {in_config})'
+    )
+
+
+def check_dataset_classes(
+    model_classes: Sequence[str],
+    dataset_classes: Sequence[str],
+    model_what: str,
+    dataset_what: str,
+    dataloader: str,
+    allow: bool = False,
+    refused: str = 'nothing was scored',
+) -> Optional[str]:
+    """Refuse to score ``dataset_classes`` with a model whose labels mean ``model_classes``.
+
+    Label ``i`` of the model is class ``i`` of the list it was trained on, and the metric reads it
+    as class ``i`` of the dataset: lists that differ in names or order score every prediction
+    against another class, without a word.
+
+    Args:
+        model_classes: the classes the model's labels mean (the checkpoint's, or the training
+            set's).
+        dataset_classes: the classes of the dataset to be scored (its ``metainfo['classes']``).
+        model_what: names ``model_classes`` in the message, e.g. ``'checkpoint PATH'``.
+        dataset_what: names the dataset, e.g. ``'the test dataset (FILE)'``.
+        dataloader: the config key of that dataset's loader (``'test_dataloader'``), for the fix.
+        allow: return the message instead of raising (the caller warns and goes on).
+        refused: what the error says was not done.
+
+    Returns:
+        None when the lists are equal, else the message (only when ``allow``).
+
+    Raises:
+        ClassMismatchError: the lists differ and ``allow`` is False.
+    """
+    model_classes, dataset_classes = tuple(model_classes), tuple(dataset_classes)
+    if model_classes == dataset_classes:
+        return None
+    if sorted(model_classes) == sorted(dataset_classes):
+        fix = f'give the dataset the classes in the order of {model_what}: '
+    else:
+        fix = (
+            f"use the config and the dataset of {model_what}; if the dataset's json holds its "
+            'classes, choose them in its order: '
+        )
+    message = (
+        f'The classes of {model_what} and of {dataset_what} differ, so label i of the model '
+        'would be scored as class i of the dataset, another class:\n'
+        f'  {model_what}: {_listing(model_classes)}\n'
+        f'  {dataset_what}: {_listing(dataset_classes)}\n'
+        f'  ({describe_class_difference(model_classes, dataset_classes, model_what, dataset_what)})'
+        f'\nTo fix it, {fix}{metainfo_fix(dataloader, model_classes)}. If they are the same '
+        f'classes under other names, set `{CLASS_OPTION} = True` in the config (--cfg-options '
+        f'{CLASS_OPTION}=True).'
+    )
+    if not allow:
+        raise ClassMismatchError(f'{message}\nRefused; {refused}.')
+    return message

@@ -13,6 +13,7 @@ from mmengine.config import Config
 from PIL import Image
 
 from maskfreevis.apis import inference_vis, init_vis_model, list_video_frames
+from maskfreevis.utils.checkpoint_match import ClassMismatchWarning
 from tests.model_converters.small_targets import small_video_model_cfg
 
 HEIGHT, WIDTH = 40, 56
@@ -102,11 +103,39 @@ def test_checkpoint_round_trip(model, video_dir, tmp_path):
         dict(state_dict=model.state_dict(), meta=dict(dataset_meta=dict(classes=['x']))), path
     )
     torch.manual_seed(1)  # a different random init, replaced by the checkpoint
-    loaded = init_vis_model(tiny_vis_config(), checkpoint=path)
+    # the config declares ('a', 'b', 'c'); the labels mean the checkpoint's classes
+    with pytest.warns(ClassMismatchWarning) as record:
+        loaded = init_vis_model(tiny_vis_config(), checkpoint=path)
     assert loaded.dataset_meta == dict(classes=['x'])
+    (message,) = [str(w.message) for w in record if w.category is ClassMismatchWarning]
+    assert f'checkpoint {path} was trained on other classes' in message
+    assert "only in the checkpoint: 'x'; only in the config's test metainfo: 'a', 'b', 'c'" in (
+        message
+    )
+    assert "model.dataset_meta names those: ['x'] (the config declares ['a', 'b', 'c'])" in message
     expected = inference_vis(model, video_dir)
     for a, b in zip(expected, inference_vis(loaded, video_dir)):
         assert torch.equal(a.masks, b.masks) and torch.allclose(a.scores, b.scores)
+
+
+def test_class_names_of_the_checkpoint_or_else_of_the_config(model, tmp_path, recwarn):
+    same, bare = str(tmp_path / 'same.pth'), str(tmp_path / 'bare.pth')
+    torch.save(
+        dict(state_dict=model.state_dict(), meta=dict(dataset_meta=dict(classes=('a', 'b', 'c')))),
+        same,
+    )
+    torch.save(model.state_dict(), bare)
+    assert init_vis_model(tiny_vis_config(), same).dataset_meta == dict(classes=('a', 'b', 'c'))
+    assert init_vis_model(tiny_vis_config(), bare).dataset_meta == dict(classes=('a', 'b', 'c'))
+    assert not [w for w in recwarn if issubclass(w.category, ClassMismatchWarning)]
+    reordered = str(tmp_path / 'reordered.pth')
+    torch.save(
+        dict(state_dict=model.state_dict(), meta=dict(dataset_meta=dict(classes=('b', 'a', 'c')))),
+        reordered,
+    )
+    with pytest.warns(ClassMismatchWarning, match="label 0 is 'b' in the checkpoint"):
+        loaded = init_vis_model(tiny_vis_config(), reordered)
+    assert loaded.dataset_meta == dict(classes=('b', 'a', 'c'))
 
 
 def test_bad_inputs_are_clear_errors(model, video_dir):

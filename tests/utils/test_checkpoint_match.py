@@ -5,9 +5,14 @@ import torch
 
 from maskfreevis.utils.checkpoint_match import (
     CheckpointMismatchError,
+    ClassMismatchError,
     check_checkpoint_matches,
+    check_dataset_classes,
+    checkpoint_classes,
+    describe_class_difference,
     describe_mismatch,
     load_model_checkpoint,
+    metainfo_fix,
 )
 
 
@@ -64,3 +69,41 @@ def test_load_model_checkpoint_refuses_then_loads_partially_on_request(tmp_path)
     assert loaded['meta']['iter'] == 3
     assert torch.equal(target.norm.weight, source.norm.weight)
     assert torch.equal(target.cls.weight, before), 'the misfit layer keeps its values'
+
+
+def test_checkpoint_classes_read_from_meta():
+    assert checkpoint_classes({'meta': {'dataset_meta': {'classes': ['a', 'b']}}}) == ('a', 'b')
+    assert checkpoint_classes({'meta': {'dataset_meta': {'classes': 'ab'}}}) is None
+    assert checkpoint_classes({'meta': {}}) is None
+    assert checkpoint_classes(Head(2).state_dict()) is None
+
+
+def test_class_lists_that_differ_name_both_and_the_fix():
+    same = check_dataset_classes(('a', 'b'), ['a', 'b'], 'checkpoint c.pth', 'the test set', 'x')
+    assert same is None
+    with pytest.raises(ClassMismatchError) as error:
+        check_dataset_classes(
+            ('a', 'b', 'c'), ('a', 'c', 'b'), 'checkpoint c.pth', 'the test set', 'test_dataloader'
+        )
+    message = str(error.value)
+    assert "checkpoint c.pth: (3) 'a', 'b', 'c'" in message
+    assert "the test set: (3) 'a', 'c', 'b'" in message
+    assert "label 1 is 'b' in checkpoint c.pth, 'c' in the test set" in message
+    assert '--cfg-options "test_dataloader.dataset.metainfo.classes=[a,b,c]"' in message
+    assert 'allow_class_mismatch = True' in message
+
+
+def test_names_the_command_line_cannot_carry_are_given_for_the_config():
+    fix = metainfo_fix('test_dataloader', ('sea lion', 'dog'))
+    assert '--cfg-options' not in fix
+    assert "test_dataloader = dict(dataset=dict(metainfo=dict(classes=('sea lion', 'dog'))))" in fix
+
+
+def test_a_name_listed_twice_is_a_difference():
+    line = describe_class_difference(('a', 'a', 'b'), ('a', 'b'), 'one', 'two')
+    assert line == '3 names in one, 2 in two'
+
+
+def test_class_mismatch_can_be_allowed():
+    message = check_dataset_classes(('a',), ('b',), 'checkpoint', 'the test set', 't', allow=True)
+    assert "only in checkpoint: 'a'; only in the test set: 'b'" in message
