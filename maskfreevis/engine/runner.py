@@ -9,7 +9,9 @@ messages, ``trusted_checkpoints`` and the ``--resume`` fallbacks.
 """
 
 import copy
+import http.client
 import re
+import urllib.error
 from collections import OrderedDict
 from typing import Callable, List, Tuple, Union
 
@@ -20,7 +22,11 @@ from mmengine.runner import Runner, load_state_dict
 
 from maskfreevis.utils import setup_cpu_distributed
 from maskfreevis.utils.checkpoint_files import resolve_auto_resume
-from maskfreevis.utils.checkpoint_loading import read_checkpoint, trusted_locations_of
+from maskfreevis.utils.checkpoint_loading import (
+    pretrained_download_error,
+    read_checkpoint,
+    trusted_locations_of,
+)
 
 from .work_dir_guard import check_work_dir_is_folder
 
@@ -43,6 +49,10 @@ class CheckpointPolicyRunner(Runner):
       (:func:`maskfreevis.utils.checkpoint_files.resolve_auto_resume`; mmengine logs "resumed
       from None").
     * a ``work_dir`` that is an existing file is named before mmengine tries to create it.
+    * pretrained weights (``init_cfg``) that cannot be downloaded are named with the config key,
+      the reason and the way out
+      (:func:`~maskfreevis.utils.checkpoint_loading.pretrained_download_error`), instead of
+      urllib's error, which names no URL when no server answered.
 
     Built by ``RUNNERS.build(cfg)`` (mmdet's and this package's ``tools/train.py``,
     ``tools/test.py``) when the config says ``runner_type = 'CheckpointPolicyRunner'``.
@@ -55,6 +65,15 @@ class CheckpointPolicyRunner(Runner):
         check_work_dir_is_folder(cfg.work_dir)
         resolve_auto_resume(cfg)
         return super().from_cfg(cfg)
+
+    def train(self):
+        """mmengine's ``Runner.train``; a failed download of ``init_cfg`` weights is named."""
+        try:
+            return super().train()
+        except (urllib.error.URLError, http.client.HTTPException) as error:
+            # only mmengine's PretrainedInit downloads through urllib here: load_from and
+            # --resume go through read_checkpoint, which names its URL itself
+            raise pretrained_download_error(self.cfg.model, error) from error
 
     def load_checkpoint(
         self,

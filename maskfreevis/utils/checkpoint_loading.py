@@ -23,21 +23,32 @@ written by other tools keep numpy values in ``meta``; nothing is registered proc
 refusal raises :class:`UntrustedCheckpointError` naming the file and how to vouch for it (the
 config option ``trusted_checkpoints``, :func:`trust_checkpoints`, ``publish_model.py --trust``,
 or ``MASKFREEVIS_TRUST_CHECKPOINTS=1``); every full unpickle logs a warning naming the file; a
-file that is no readable checkpoint raises :class:`CheckpointReadError` naming it. Other schemes
-(``imagenet-bundled://``, ``torchvision://``, ``open-mmlab://``, ``s3://``) go to mmengine's
-``CheckpointLoader``. The package's own checkpoints need none of this: they hold only tensors and
-Python values (:class:`maskfreevis.engine.hooks.SafeCheckpointHook`), so plain ``torch.load`` and
-a plain mmengine ``Runner`` read them.
+file that is no readable checkpoint raises :class:`CheckpointReadError` naming it. A download
+that fails (an HTTP error status, no network, a host name that does not resolve, a server that
+stops answering for ``DOWNLOAD_TIMEOUT_S``, a transfer cut short) raises
+:class:`CheckpointDownloadError` naming the URL, the reason and the way out (download it yourself,
+pass the local path); torch.hub's downloader, which mmengine uses, waits for ever on a silent
+server and lets urllib's error through without the URL. Downloads go through a partial file, so
+the cache never holds half a checkpoint. Other schemes (``imagenet-bundled://``,
+``torchvision://``, ``open-mmlab://``, ``s3://``) go to mmengine's ``CheckpointLoader``; their
+failed downloads are named the same way. The package's own checkpoints need none of this: they
+hold only tensors and Python values (:class:`maskfreevis.engine.hooks.SafeCheckpointHook`), so
+plain ``torch.load`` and a plain mmengine ``Runner`` read them.
 
 Importing this module changes nothing: mmengine's loaders and torch's safe globals stay as they are.
 """
 
 import contextlib
+import http.client
 import io
 import logging
 import os
 import os.path as osp
 import pickle
+import socket
+import ssl
+import urllib.error
+import urllib.request
 from typing import Callable, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
@@ -59,6 +70,10 @@ TRUST_HINT = (
 # The URL schemes read here; every other scheme goes to mmengine's CheckpointLoader.
 HTTP_PREFIXES = ('http://', 'https://')
 
+# Seconds a download waits for the server to connect or to send more bytes before giving up.
+DOWNLOAD_TIMEOUT_S = 60.0
+_CHUNK = 1 << 20
+
 # Files and directories whose checkpoints may be fully unpickled. Managed by `trust_checkpoints`.
 _trusted_locations: List[str] = []
 
@@ -69,6 +84,142 @@ class UntrustedCheckpointError(RuntimeError):
 
 class CheckpointReadError(RuntimeError):
     """A checkpoint file cannot be read at all (empty, truncated, not a torch checkpoint)."""
+
+
+class CheckpointDownloadError(CheckpointReadError):
+    """A checkpoint URL cannot be downloaded; the message names the URL, the reason and the fix."""
+
+
+def download_failure_reason(error: BaseException) -> str:
+    """Why a download failed, in words: the HTTP status, no network, an unknown host, ...
+
+    Args:
+        error: what ``urllib`` / ``http.client`` / the socket raised.
+    """
+    if isinstance(error, urllib.error.HTTPError):
+        meaning = {
+            401: 'the server asks for a login',
+            403: 'access denied',
+            404: 'no file at this address',
+            410: 'the file was removed',
+            429: 'too many requests; try again later',
+        }.get(error.code, 'the server refused it' if error.code < 500 else 'a server error')
+        return f'the server answered HTTP {error.code} {error.reason} ({meaning})'
+    reason = error.reason if isinstance(error, urllib.error.URLError) else error
+    if isinstance(reason, socket.gaierror):
+        return (
+            f'the host name does not resolve ({reason.strerror or reason}): no network or DNS '
+            'here, or a mistyped host'
+        )
+    if isinstance(reason, ConnectionRefusedError):
+        return 'the connection was refused: no server answers at that host and port'
+    if isinstance(reason, (TimeoutError, socket.timeout)):
+        return (
+            f'the server did not answer for {DOWNLOAD_TIMEOUT_S:.0f} s (no network, a firewall, '
+            'or a stalled server)'
+        )
+    if isinstance(reason, ssl.SSLError):
+        return f'the secure connection failed ({reason})'
+    if isinstance(reason, http.client.IncompleteRead):
+        return 'the transfer was cut short'
+    if isinstance(reason, OSError) and reason.strerror:
+        return f'{reason.strerror} (errno {reason.errno})'
+    return f'{type(reason).__name__}: {reason}'
+
+
+def _download_error(url: str, reason: str) -> CheckpointDownloadError:
+    name = osp.basename(url.split('?')[0].rstrip('/')) or 'checkpoint.pth'
+    return CheckpointDownloadError(
+        f'Cannot download checkpoint {url}: {reason}. Download it yourself (e.g. wget -O '
+        f'{name} {url!r}, or with a browser) and pass the local path instead (load_from={name}, '
+        f'tools/test.py CONFIG {name}, init_vis_model(config, {name!r})).'
+    )
+
+
+def _remote_init_checkpoints(node, path: str) -> List[tuple]:
+    """``(config key, checkpoint)`` of every ``Pretrained`` ``init_cfg`` that names a URL."""
+    found = []
+    if isinstance(node, dict):
+        if node.get('type') == 'Pretrained' and '://' in str(node.get('checkpoint', '')):
+            found.append((f'{path}.checkpoint', node['checkpoint']))
+        for key, value in node.items():
+            found += _remote_init_checkpoints(value, f'{path}.{key}')
+    elif isinstance(node, (list, tuple)):
+        for index, value in enumerate(node):
+            found += _remote_init_checkpoints(value, f'{path}.{index}')
+    return found
+
+
+def pretrained_download_error(model_cfg, error: BaseException) -> CheckpointDownloadError:
+    """The error for pretrained weights (``init_cfg``) that mmengine failed to download.
+
+    mmengine's ``PretrainedInit`` downloads through ``torch.hub``, whose urllib error names neither
+    the URL (when no server answered) nor the config key. This names both, the reason, and the
+    ways out: point the key at a local file, or put the file into torch.hub's cache.
+
+    Args:
+        model_cfg: the config's ``model``.
+        error: what the download raised.
+    """
+    remote = _remote_init_checkpoints(model_cfg, 'model')
+    url = getattr(error, 'url', None) or getattr(error, 'filename', None)
+    named = '; '.join(f'{key} = {value!r}' for key, value in remote) or 'none found'
+    key = remote[0][0] if len(remote) == 1 else 'model.<...>.init_cfg.checkpoint'
+    from torch.hub import get_dir
+
+    return CheckpointDownloadError(
+        f'Cannot download the pretrained weights the config names in init_cfg'
+        f'{f" ({url})" if url else ""}: {download_failure_reason(error)}. The config downloads: '
+        f'{named}. Download the file yourself and point the config at it (--cfg-options '
+        f"{key}=PATH.pth), or put it into torch.hub's cache, "
+        f'{osp.join(get_dir(), "checkpoints")}, under the file name of its URL.'
+    )
+
+
+def download_checkpoint(url: str, destination: str, progress: bool = True) -> None:
+    """Download ``url`` to ``destination`` through a partial file (renamed when complete).
+
+    Args:
+        url: an ``http(s)://`` URL.
+        destination: the file to create.
+        progress: show a progress bar on stderr.
+
+    Raises:
+        CheckpointDownloadError: naming the URL, the reason and the fix; nothing is left at
+            ``destination``.
+    """
+    from tqdm import tqdm
+
+    partial = f'{destination}.partial-{os.getpid()}'
+    request = urllib.request.Request(url, headers={'User-Agent': 'maskfreevis'})
+    try:
+        with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response:
+            if response.headers.get_content_type() == 'text/html':
+                raise _download_error(
+                    url,
+                    'the server sent a web page, not a checkpoint (a sign-in page, or a '
+                    '"download anyway" page such as Google Drive shows for large files)',
+                )
+            length = response.headers.get('Content-Length')
+            expected = int(length) if length and length.isdigit() else None
+            received = 0
+            with open(partial, 'wb') as handle, tqdm(
+                total=expected, disable=not progress, unit='B', unit_scale=True, unit_divisor=1024
+            ) as bar:
+                while chunk := response.read(_CHUNK):
+                    handle.write(chunk)
+                    received += len(chunk)
+                    bar.update(len(chunk))
+        if expected is not None and received != expected:
+            raise _download_error(
+                url, f'the transfer was cut short ({received} of {expected} bytes)'
+            )
+        os.replace(partial, destination)
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
+        raise _download_error(url, download_failure_reason(error)) from error
+    finally:
+        if osp.exists(partial):
+            os.remove(partial)
 
 
 def checkpoint_safe_globals() -> list:
@@ -258,19 +409,27 @@ def _read_http(
     from urllib.parse import urlparse
 
     from mmengine.dist import get_dist_info
-    from torch.hub import download_url_to_file, get_dir
+    from torch.hub import get_dir
 
+    name = osp.basename(urlparse(url).path)
+    if not name:
+        raise _download_error(url, 'the URL names no file (its path ends in /)')
     model_dir = model_dir or osp.join(get_dir(), 'checkpoints')
     os.makedirs(model_dir, exist_ok=True)
-    cached_file = osp.join(model_dir, osp.basename(urlparse(url).path))
+    cached_file = osp.join(model_dir, name)
     rank, world_size = get_dist_info()
     if rank == 0 and not osp.exists(cached_file):
-        download_url_to_file(url, cached_file, progress=True)
+        download_checkpoint(url, cached_file)
     if world_size > 1:
         torch.distributed.barrier()
         if rank > 0 and not osp.exists(cached_file):
-            download_url_to_file(url, cached_file, progress=True)
-    return load_checkpoint_file(cached_file, map_location, url)
+            download_checkpoint(url, cached_file)
+    try:
+        return load_checkpoint_file(cached_file, map_location, url)
+    except (CheckpointReadError, UntrustedCheckpointError) as error:
+        raise type(error)(
+            f'{error} It was downloaded to {cached_file}; delete that file to download it again.'
+        ) from error
 
 
 def read_checkpoint(
@@ -294,6 +453,7 @@ def read_checkpoint(
         FileNotFoundError: a local path that is no file, named.
         UntrustedCheckpointError: the file needs a full unpickle and nobody vouched for it.
         CheckpointReadError: the file is not a readable checkpoint.
+        CheckpointDownloadError: a URL that cannot be downloaded.
     """
     with trust_checkpoints(list(trusted)):
         if filename.startswith(HTTP_PREFIXES):
@@ -302,4 +462,10 @@ def read_checkpoint(
             return _read_local(filename, map_location)
     from mmengine.runner.checkpoint import CheckpointLoader
 
-    return CheckpointLoader.load_checkpoint(filename, map_location=map_location)
+    try:
+        return CheckpointLoader.load_checkpoint(filename, map_location=map_location)
+    except (urllib.error.URLError, http.client.HTTPException) as error:
+        # torchvision://, open-mmlab://, ... resolve to a URL that torch.hub downloads
+        source = getattr(error, 'url', None) or getattr(error, 'filename', None)
+        where = f'{filename} ({source})' if source and source != filename else filename
+        raise _download_error(where, download_failure_reason(error)) from error

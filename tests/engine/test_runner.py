@@ -15,6 +15,7 @@ from mmengine.runner import Runner
 
 from maskfreevis.engine import CheckpointPolicyRunner, WorkDirError, build_runner
 from maskfreevis.utils import TRUST_ENV_VAR, UntrustedCheckpointError
+from maskfreevis.utils.checkpoint_loading import CheckpointDownloadError
 
 
 @MODELS.register_module(force=True)
@@ -117,3 +118,34 @@ def test_the_runner_flag_it_sets_is_the_one_mmengine_0_10_7_reads():
     assert 'if self._has_loaded:' in source
     assert hashlib.sha256(source.encode()).hexdigest() == LOAD_OR_RESUME_SHA256, source
     assert 'self._has_loaded = True' in inspect.getsource(Runner.load_checkpoint)
+
+
+@MODELS.register_module(force=True)
+class RunnerTestPretrainedToy(BaseModel):
+    """A one-layer model that starts from pretrained weights (``init_cfg``); never run."""
+
+    def __init__(self, init_cfg=None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.linear = torch.nn.Linear(4, 1)
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        return inputs
+
+
+def test_pretrained_weights_that_cannot_be_downloaded_are_named(train_toy, tmp_path, monkeypatch):
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    url = 'http://127.0.0.1:9/toy.pth'
+    with pytest.raises(CheckpointDownloadError) as error:
+        train_toy(
+            tmp_path / 'run',
+            2,
+            model=dict(
+                type='RunnerTestPretrainedToy',
+                init_cfg=dict(type='Pretrained', checkpoint=url),
+            ),
+        )
+    message = str(error.value)
+    assert 'the connection was refused' in message
+    assert f"model.init_cfg.checkpoint = '{url}'" in message
+    assert '--cfg-options model.init_cfg.checkpoint=PATH.pth' in message
+    assert str(tmp_path / 'torch_home' / 'hub' / 'checkpoints') in message

@@ -1,7 +1,13 @@
 """``read_checkpoint``: weights-only unless trusted, refusals and unreadable files named, nothing
 registered process-wide."""
 
+import http.server
+import io
+import os
 import os.path as osp
+import threading
+import time
+import urllib.error
 
 import numpy as np
 import pytest
@@ -11,10 +17,12 @@ from mmengine.logging import HistoryBuffer
 from maskfreevis.utils import (
     TRUST_ENV_VAR,
     UntrustedCheckpointError,
+    checkpoint_loading,
     is_trusted_checkpoint,
     read_checkpoint,
     trust_checkpoints,
 )
+from maskfreevis.utils.checkpoint_loading import CheckpointDownloadError, download_failure_reason
 
 
 @pytest.fixture
@@ -208,3 +216,128 @@ def test_trusted_but_unreadable_file_names_the_file(tmp_path, monkeypatch):
 def test_directory_instead_of_a_file_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match='is a directory, not a checkpoint file'):
         read_checkpoint(str(tmp_path), map_location='cpu')
+
+
+# Downloads --------------------------------------------------------------------------------------
+
+
+class CheckpointServer(http.server.BaseHTTPRequestHandler):
+    """``/good.pth``: a checkpoint; ``/short.pth``: says 1000 bytes more than it sends;
+    ``/slow.pth``: answers nothing; ``/page.pth``: a web page; other paths: 404."""
+
+    payload = b''
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        if self.path == '/slow.pth':
+            time.sleep(3)
+            return
+        if self.path == '/page.pth':
+            page = b'<html><body>Sign in</body></html>'
+            self.send_response(200)
+            self.send_header('Content-Type', 'text/html; charset=utf-8')
+            self.send_header('Content-Length', str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+            return
+        if self.path not in ('/good.pth', '/short.pth'):
+            self.send_error(404, 'Not Found')
+            return
+        self.send_response(200)
+        extra = 1000 if self.path == '/short.pth' else 0
+        self.send_header('Content-Length', str(len(self.payload) + extra))
+        self.end_headers()
+        self.wfile.write(self.payload)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    """A local HTTP server of :class:`CheckpointServer`; its ``http://127.0.0.1:PORT``. The
+    download cache is a fresh TORCH_HOME."""
+    buffer = io.BytesIO()
+    torch.save({'state_dict': {'w': torch.arange(3.0)}}, buffer)
+    CheckpointServer.payload = buffer.getvalue()
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), CheckpointServer)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f'http://127.0.0.1:{httpd.server_address[1]}'
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def cached_files(tmp_path) -> list:
+    folder = tmp_path / 'torch_home' / 'hub' / 'checkpoints'
+    return sorted(os.listdir(folder)) if folder.exists() else []
+
+
+def test_a_url_is_downloaded_once_into_the_cache(server, tmp_path):
+    loaded = read_checkpoint(f'{server}/good.pth')
+    assert torch.equal(loaded['state_dict']['w'], torch.arange(3.0))
+    assert cached_files(tmp_path) == ['good.pth']
+    assert torch.equal(read_checkpoint(f'{server}/good.pth')['state_dict']['w'], torch.arange(3.0))
+
+
+def test_http_404_names_the_url_the_status_and_the_fix(server, tmp_path):
+    url = f'{server}/missing.pth'
+    with pytest.raises(CheckpointDownloadError) as error:
+        read_checkpoint(url)
+    message = str(error.value)
+    assert message.startswith(f'Cannot download checkpoint {url}: the server answered HTTP 404')
+    assert '(no file at this address)' in message
+    assert f"wget -O missing.pth '{url}'" in message and 'pass the local path' in message
+    assert cached_files(tmp_path) == []
+
+
+def test_a_refused_connection_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    with pytest.raises(CheckpointDownloadError, match='the connection was refused'):
+        read_checkpoint('http://127.0.0.1:9/x.pth')
+
+
+def test_a_host_that_does_not_resolve_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    with pytest.raises(CheckpointDownloadError, match='the host name does not resolve'):
+        read_checkpoint('http://no-such-host.invalid/x.pth')
+
+
+def test_a_transfer_cut_short_leaves_nothing_in_the_cache(server, tmp_path):
+    with pytest.raises(CheckpointDownloadError, match='cut short'):
+        read_checkpoint(f'{server}/short.pth')
+    assert cached_files(tmp_path) == []
+
+
+def test_a_silent_server_times_out(server, tmp_path, monkeypatch):
+    monkeypatch.setattr(checkpoint_loading, 'DOWNLOAD_TIMEOUT_S', 0.5)
+    with pytest.raises(CheckpointDownloadError, match='did not answer for 0 s'):
+        read_checkpoint(f'{server}/slow.pth')
+    assert cached_files(tmp_path) == []
+
+
+def test_a_web_page_instead_of_a_checkpoint_is_named(server, tmp_path):
+    with pytest.raises(CheckpointDownloadError, match='the server sent a web page'):
+        read_checkpoint(f'{server}/page.pth')
+    assert cached_files(tmp_path) == []
+
+
+def test_a_url_naming_no_file_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    with pytest.raises(CheckpointDownloadError, match='the URL names no file'):
+        read_checkpoint('http://127.0.0.1:9/')
+
+
+def test_a_corrupt_cached_download_names_the_cache_file(server, tmp_path):
+    folder = tmp_path / 'torch_home' / 'hub' / 'checkpoints'
+    folder.mkdir(parents=True)
+    (folder / 'good.pth').write_bytes(b'not a checkpoint')
+    with pytest.raises(Exception, match=f'downloaded to {folder / "good.pth"}; delete that file'):
+        read_checkpoint(f'{server}/good.pth')
+
+
+def test_download_failure_reasons():
+    assert 'HTTP 403 Forbidden (access denied)' in download_failure_reason(
+        urllib.error.HTTPError('u', 403, 'Forbidden', {}, None)
+    )
+    assert 'did not answer' in download_failure_reason(urllib.error.URLError(TimeoutError()))
