@@ -81,8 +81,9 @@ if __name__ == '__main__':
         include_package_data=True,
         zip_safe=False,
         # numpy 2 (numpy._core) is required; the numpy 2 that pip installs with the stack (2.4.6
-        # when verified) requires Python >= 3.11, and the stack is verified on CPython 3.11 only.
-        python_requires='>=3.11,<3.12',
+        # when verified) requires Python >= 3.11. The CPU stack is verified on CPython 3.11; the
+        # GPU check (docs/en/notes/gpu_check.md) installs it on the GPU machine's Python 3.12.
+        python_requires='>=3.11',
         install_requires=read_requirements('requirements/runtime.txt'),
         extras_require={
             'tests': read_requirements('requirements/tests.txt'),
