@@ -180,13 +180,14 @@ def init_vis_model(
     Returns:
         The model, with ``model.cfg`` (the config) and ``model.dataset_meta`` (``classes``, from
         the checkpoint's meta when present, else from the config's test dataset ``metainfo``,
-        else None).
+        else None; labels beyond the names, which a model of larger ``num_classes`` can predict,
+        named ``'class K'``).
 
     Warns:
         ClassMismatchWarning: the checkpoint records other classes (names or order) than the
             config's test dataset ``metainfo`` declares. The model's labels mean the classes it
             was trained on, so ``dataset_meta`` holds the checkpoint's; the warning names both
-            lists.
+            lists. Also when the names are fewer than the classes the model predicts.
     """
     check_device(device)
     if isinstance(config, (str, bytes, os.PathLike)):
@@ -207,8 +208,45 @@ def init_vis_model(
             _warn_if_config_classes_differ(dataset_meta, checkpoint_classes(loaded), checkpoint)
             dataset_meta = loaded['meta']['dataset_meta']
     model.cfg = config
-    model.dataset_meta = dataset_meta
+    model.dataset_meta = _name_every_label(dataset_meta, model)
     return model.to(device).eval()
+
+
+def _predicted_classes(model: nn.Module) -> Optional[int]:
+    """The number of classes the model's heads predict (the largest ``num_classes``), if any."""
+    counts = [
+        module.num_classes
+        for module in model.modules()
+        if isinstance(getattr(module, 'num_classes', None), int)
+    ]
+    return max(counts) if counts else None
+
+
+def _name_every_label(dataset_meta, model: nn.Module) -> Optional[dict]:
+    """``dataset_meta`` whose ``classes`` name every label the model can predict.
+
+    A model trained with more classes than its dataset named (``num_classes`` 6 on a json of 4)
+    can still predict the unnamed ones; drawing or listing them would index past the names. They
+    are named ``'class K'``, with a warning.
+    """
+    if dataset_meta is None:
+        return None
+    dataset_meta = dict(dataset_meta)
+    classes = dataset_meta.get('classes')
+    num_classes = _predicted_classes(model)
+    if classes is None or isinstance(classes, str) or num_classes is None:
+        return dataset_meta
+    if len(classes) < num_classes:
+        extra = tuple(f'class {label}' for label in range(len(classes), num_classes))
+        warnings.warn(
+            f'the model predicts {num_classes} classes, but its class names list only '
+            f'{len(classes)} ({list(classes)}); labels {len(classes)} to {num_classes - 1} are '
+            f'named {list(extra)}',
+            ClassMismatchWarning,
+            stacklevel=3,
+        )
+        dataset_meta['classes'] = tuple(classes) + extra
+    return dataset_meta
 
 
 def _warn_if_config_classes_differ(

@@ -23,7 +23,14 @@ import torch
 import torch.nn as nn
 
 from maskfreevis.apis import FrameResult, VideoSource, inference_video, init_vis_model
-from maskfreevis.apis.video_demo import AUTO_WINDOW, WHOLE_VIDEO_MAX_FRAMES, choose_window
+from maskfreevis.apis.inference import model_device
+from maskfreevis.apis.video_demo import (
+    AUTO_WINDOW,
+    WHOLE_VIDEO_MAX_FRAMES,
+    available_memory,
+    choose_window,
+    frame_memory_cost,
+)
 from maskfreevis.datasets.real_imagery import RealImageryVISSettings, render_real_imagery_video
 from maskfreevis.testing.sample_videos import sample_video_path
 from maskfreevis.utils.checkpoint_loading import CheckpointReadError, UntrustedCheckpointError
@@ -91,20 +98,30 @@ def segment_video(
     """Segment one video file and write the drawn result as a browser-playable MP4 (H.264).
 
     Frames stream through :func:`maskfreevis.apis.inference_video` (the whole video in one pass,
-    or windows, as the video demo chooses: see :func:`~maskfreevis.apis.video_demo.choose_window`)
+    or windows, as the video demo chooses: ``'auto'`` sizes them from the frame size and the
+    memory free on the model's device, see :func:`~maskfreevis.apis.video_demo.choose_window`)
     and are drawn and encoded one at a time, so memory depends on the window, not on the video's
     length.
 
     Returns:
         The MP4's path, the instance table rows (:class:`InstanceTable`) and a one-line summary.
+
+    Raises:
+        MemoryError: with ``'auto'``, not even a window of 2 frames fits in the free memory.
     """
     source = VideoSource(path)
-    chosen = choose_window(source.num_frames, window)
+    frame_cost = frame_memory_cost(model.cfg, source.frame_size)
+    free_memory = available_memory(model_device(model))[0]
+    chosen = choose_window(source.num_frames, window, frame_cost, free_memory)
+    overlap = OVERLAP
+    if window == 'auto' and chosen is not None and overlap > chosen // 2:
+        # a small window with the usual overlap would mostly re-segment shared frames
+        overlap = max(1, chosen // 2)
     class_names = model_class_names(model)
     table = InstanceTable(class_names)
     stem = osp.splitext(osp.basename(path))[0]
     out_path = osp.join(out_dir, f'{stem}_segmented.mp4')
-    results = inference_video(model, source, window=chosen, overlap=OVERLAP, score_thr=score_thr)
+    results = inference_video(model, source, window=chosen, overlap=overlap, score_thr=score_thr)
     with VideoFileWriter(out_path, source.fps, codec='avc1') as writer:
         for result in itertools.islice(results, max_frames):
             table.add(result)
@@ -121,7 +138,7 @@ def segment_video(
             )
             writer.write(drawn)
     rows = table.rows()
-    passes = 'one pass' if chosen is None else f'windows of {chosen}'
+    passes = 'one pass' if chosen is None else f'windows of {chosen} sharing {overlap}'
     summary = (
         f'{len(rows)} instance(s) scoring at least {score_thr} in {writer.frames_written} frames '
         f'of {width}x{height} at {source.fps:g} fps ({passes})'
@@ -195,7 +212,7 @@ class VideoSegmentationTab:
             return segment_video(
                 self.model, video_path, out_dir, self.score_thr, self.window, self.max_frames
             )
-        except (ValueError, FileNotFoundError) as error:
+        except (ValueError, FileNotFoundError, MemoryError) as error:
             raise gr.Error(str(error)) from error
 
 
@@ -213,7 +230,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--window',
         default='auto',
         help=f'frames per forward pass; 0 = the whole video at once; auto (default) = the whole '
-        f'video up to {WHOLE_VIDEO_MAX_FRAMES} frames, else {AUTO_WINDOW}',
+        f'video up to {WHOLE_VIDEO_MAX_FRAMES} frames, else {AUTO_WINDOW}, fewer when the free '
+        'memory holds fewer',
     )
     parser.add_argument(
         '--max-frames', type=int, default=1000, help='frames segmented of an uploaded video'

@@ -100,19 +100,22 @@ def test_paths_directory_and_bgr_arrays_agree(model, video_dir):
 def test_checkpoint_round_trip(model, video_dir, tmp_path):
     path = str(tmp_path / 'weights.pth')
     torch.save(
-        dict(state_dict=model.state_dict(), meta=dict(dataset_meta=dict(classes=['x']))), path
+        dict(state_dict=model.state_dict(), meta=dict(dataset_meta=dict(classes=['x', 'y', 'z']))),
+        path,
     )
     torch.manual_seed(1)  # a different random init, replaced by the checkpoint
     # the config declares ('a', 'b', 'c'); the labels mean the checkpoint's classes
     with pytest.warns(ClassMismatchWarning) as record:
         loaded = init_vis_model(tiny_vis_config(), checkpoint=path)
-    assert loaded.dataset_meta == dict(classes=['x'])
+    assert loaded.dataset_meta == dict(classes=['x', 'y', 'z'])
     (message,) = [str(w.message) for w in record if w.category is ClassMismatchWarning]
     assert f'checkpoint {path} was trained on other classes' in message
-    assert "only in the checkpoint: 'x'; only in the config's test metainfo: 'a', 'b', 'c'" in (
-        message
-    )
-    assert "model.dataset_meta names those: ['x'] (the config declares ['a', 'b', 'c'])" in message
+    assert (
+        "only in the checkpoint: 'x', 'y', 'z'; only in the config's test metainfo: 'a', 'b', 'c'"
+    ) in message
+    assert (
+        "model.dataset_meta names those: ['x', 'y', 'z'] (the config declares ['a', 'b', 'c'])"
+    ) in message
     expected = inference_vis(model, video_dir)
     for a, b in zip(expected, inference_vis(loaded, video_dir)):
         assert torch.equal(a.masks, b.masks) and torch.allclose(a.scores, b.scores)
@@ -136,6 +139,20 @@ def test_class_names_of_the_checkpoint_or_else_of_the_config(model, tmp_path, re
     with pytest.warns(ClassMismatchWarning, match="label 0 is 'b' in the checkpoint"):
         loaded = init_vis_model(tiny_vis_config(), reordered)
     assert loaded.dataset_meta == dict(classes=('b', 'a', 'c'))
+
+
+def test_labels_beyond_the_class_names_get_names(model, tmp_path):
+    # a model of 3 classes trained on a json naming 2 can still predict label 2
+    path = str(tmp_path / 'two_names.pth')
+    torch.save(
+        dict(state_dict=model.state_dict(), meta=dict(dataset_meta=dict(classes=('a', 'b')))),
+        path,
+    )
+    config = tiny_vis_config()
+    config.test_dataloader.dataset.metainfo.classes = ('a', 'b')
+    with pytest.warns(ClassMismatchWarning, match=r'the model predicts 3 classes, but its class'):
+        loaded = init_vis_model(config, path)
+    assert loaded.dataset_meta == dict(classes=('a', 'b', 'class 2'))
 
 
 def test_bad_inputs_are_clear_errors(model, video_dir):

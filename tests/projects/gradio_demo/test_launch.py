@@ -18,7 +18,8 @@ pytest.importorskip('gradio', reason='the web demo needs gradio (requirements/op
 pytest.importorskip('imageio_ffmpeg', reason='the web demo writes MP4 with imageio-ffmpeg')
 
 from maskfreevis.apis import FrameResult, VideoSource, init_vis_model  # noqa: E402
-from maskfreevis.datasets.synthetic import CATEGORIES, SyntheticVISSettings, render_video  # noqa: E402
+from maskfreevis.datasets.real_imagery import CATEGORIES as REAL_IMAGERY_CATEGORIES  # noqa: E402
+from maskfreevis.datasets.synthetic import SyntheticVISSettings, render_video  # noqa: E402
 from maskfreevis.visualization.video_file import VideoFileWriter  # noqa: E402
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -37,11 +38,12 @@ def launch() -> ModuleType:
 
 @pytest.fixture(scope='module')
 def tiny_checkpoint(launch, tmp_path_factory) -> str:
-    """The demo config's model, randomly initialised, saved as the package's checkpoints are."""
+    """The demo config's model, randomly initialised, saved as the package's checkpoints are
+    (with the class names of the demo's real-imagery dataset)."""
     torch.manual_seed(0)
     model = init_vis_model(launch.DEFAULT_CONFIG)
     path = str(tmp_path_factory.mktemp('web_demo') / 'tiny.pth')
-    classes = [category['name'] for category in CATEGORIES]
+    classes = [category['name'] for category in REAL_IMAGERY_CATEGORIES]
     torch.save(
         dict(state_dict=model.state_dict(), meta=dict(dataset_meta=dict(classes=classes))), path
     )
@@ -115,8 +117,35 @@ def test_segment_video_writes_the_drawn_mp4_and_lists_what_is_drawn(
         tiny_model, short_clip, str(tmp_path), score_thr=0.0, window=6, max_frames=6
     )
     assert len(list(VideoSource(out_path))) == 6 and 'only the first 6 frames' in summary
-    assert '(windows of 6)' in summary
+    assert '(windows of 6 sharing 4)' in summary
     assert rows and all(row[4] <= row[5] <= 5 for row in rows)
+
+
+def test_auto_window_is_sized_from_the_free_memory_of_the_models_device(
+    launch, tiny_model, short_clip, tmp_path, monkeypatch
+):
+    from maskfreevis.apis.video_demo import MEMORY_SHARE
+
+    cost = launch.frame_memory_cost(tiny_model.cfg, VideoSource(short_clip).frame_size)
+    asked = []
+
+    def memory_for(frames: int):
+        def available(device):
+            asked.append(device)
+            return int(frames * cost / MEMORY_SHARE) + 1, 'test'
+
+        return available
+
+    monkeypatch.setattr(launch, 'available_memory', memory_for(5))
+    out_path, rows, summary = launch.segment_video(
+        tiny_model, short_clip, str(tmp_path), score_thr=0.0
+    )
+    assert asked == ['cpu']
+    assert '(windows of 5 sharing 2)' in summary  # the 8 frames do not fit at once
+    assert len(list(VideoSource(out_path))) == 8
+    monkeypatch.setattr(launch, 'available_memory', memory_for(1))
+    with pytest.raises(MemoryError, match='not even 2 frames fit in the free memory'):
+        launch.segment_video(tiny_model, short_clip, str(tmp_path))
 
 
 def test_bad_inputs_are_named(launch, tmp_path, tiny_checkpoint, tiny_model):
@@ -288,5 +317,5 @@ def test_upload_in_a_real_browser_gives_a_playing_result_video(
         log_file.close()
     assert duration > 0
     assert played['error'] is None and played['now'] > played['start'], played
-    assert any(category['name'] in table for category in CATEGORIES), table
+    assert any(category['name'] in table for category in REAL_IMAGERY_CATEGORIES), table
     assert example_src.endswith('.mp4')
