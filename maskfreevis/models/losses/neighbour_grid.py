@@ -2,9 +2,11 @@
 
 A pixel pair is a target pixel ``p`` of frame b and its partner ``q = p + (dy, dx)`` in frame a
 (a = b within a frame); offsets come from a dilated square grid. Every pair of every offset and
-frame pair is reached with one gather from a zero-extended stack of the frames, through an index
-tensor built once per shape and device (:func:`pair_geometry`), so the work is a few large ops
-whatever the number of offsets and frame pairs: on a GPU every op is a kernel launch.
+frame pair is reached with one indexed copy from strided windows of the zero-extended frames
+(:func:`gather_partners`), and the backward's way home is another (:func:`return_to_partners`),
+so the work is a few large ops whatever the number of offsets and frame pairs: on a GPU every
+op is a kernel launch. The small index tensors involved are built once per grid shape and
+device (:func:`pair_geometry`).
 
 Shape letters (one meaning across ``maskfreevis.models``): S groups of pixels sharing the
 result (clips or frames), T frames, P frame pairs, K offsets, h, w the grid; ``r`` is the reach
@@ -12,6 +14,7 @@ of the offsets (the largest ``|dy|`` or ``|dx|``).
 """
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
@@ -100,29 +103,35 @@ def overlap_slices(
 
 @dataclass(frozen=True)
 class PairGeometry:
-    """Index tensors of the pixel pairs of P frame pairs and K offsets on an ``(h, w)`` grid.
+    """Where the partners of P frame pairs and K offsets lie on an ``(h, w)`` grid.
 
-    Frames are zero-extended by the reach ``r`` on every side, to ``(h + 2r, w + 2r)``.
+    Every offset is a point ``(i, j)`` of one dilated ``g x g`` square grid (``grid_offsets(g,
+    d, True)``, reach ``r = d * (g // 2)``): in a frame zero-extended by r on every side, to
+    ``(h + 2r, w + 2r)``, the partners ``p + offset`` of all pixels p form the ``h x w`` window
+    at row ``d * i``, column ``d * j``. A strided view holds every window, so gathering the
+    partners of all pairs and offsets is one indexed copy with a few small index tensors.
 
     Attributes:
         reach: ``r``.
-        partner_index: ``(P, K, h, w)`` long; the flat position, in a ``(T, h + 2r, w + 2r)``
-            stack of extended frames, of the partner ``p + offset_k`` in frame a of pair j of
-            every pixel p.
+        dilation: ``d``.
+        grid_size: ``g``.
+        partner_windows: ``(P, 1)``, ``(1, K)``, ``(1, K)`` long, frame a of pair j and the
+            window of offset k, indexing the ``(T, g, g)`` windows of the frames.
+        return_windows: ``(K,)``, ``(K,)``, ``(K,)`` long, indexing the ``(K, g, g)`` windows of
+            per-offset maps on the target grid: map k read at ``q - offset_k``.
         target_frames: ``(P,)`` long, frame b of every pair.
         in_image: ``(K, h, w)`` bool, whether ``p + offset_k`` lies in the grid.
-        return_index: ``(K, h, w)`` long; the flat position, in a ``(K, h + 2r, w + 2r)`` stack
-            of extended per-offset maps on the p grid, of the pixel ``p = q - offset_k`` whose
-            partner is q: gathering there moves every pair's value from p to its partner.
         frame_incidence: ``(T, 2P)`` float32; column j marks frame b of pair j and column
             ``P + j`` its frame a (to sum per-pair maps into their frames with one product).
     """
 
     reach: int
-    partner_index: Tensor
+    dilation: int
+    grid_size: int
+    partner_windows: Tuple[Tensor, Tensor, Tensor]
+    return_windows: Tuple[Tensor, Tensor, Tensor]
     target_frames: Tensor
     in_image: Tensor
-    return_index: Tensor
     frame_incidence: Tensor
 
 
@@ -166,41 +175,57 @@ def _cached_geometry(
     device: torch.device,
 ) -> PairGeometry:
     reach = max((max(abs(dy), abs(dx)) for dy, dx in offsets), default=0)
-    ext_height, ext_width = height + 2 * reach, width + 2 * reach
-    frame_size = ext_height * ext_width
-    offset_y = torch.tensor([dy for dy, _ in offsets], dtype=torch.long).view(-1, 1, 1)
-    offset_x = torch.tensor([dx for _, dx in offsets], dtype=torch.long).view(-1, 1, 1)
-    rows = torch.arange(height).view(1, -1, 1)
-    cols = torch.arange(width).view(1, 1, -1)
-    partner_rows, partner_cols = rows + offset_y, cols + offset_x  # (K, h, w) each
-    spatial = (partner_rows + reach) * ext_width + (partner_cols + reach)
-    frames_a = torch.tensor([a for a, _ in frame_pairs], dtype=torch.long).view(-1, 1, 1, 1)
+    dilation = functools.reduce(math.gcd, [abs(v) for offset in offsets for v in offset], 0) or 1
+    grid_size = 2 * (reach // dilation) + 1
+    offset_y = torch.tensor([dy for dy, _ in offsets], dtype=torch.long)
+    offset_x = torch.tensor([dx for _, dx in offsets], dtype=torch.long)
+    window_y, window_x = (offset_y + reach) // dilation, (offset_x + reach) // dilation
+    frames_a = torch.tensor([a for a, _ in frame_pairs], dtype=torch.long)
+    partner_rows = torch.arange(height).view(1, -1, 1) + offset_y.view(-1, 1, 1)
+    partner_cols = torch.arange(width).view(1, 1, -1) + offset_x.view(-1, 1, 1)
     in_image = (
         (partner_rows >= 0) & (partner_rows < height) & (partner_cols >= 0) & (partner_cols < width)
-    )
-    source_rows, source_cols = rows - offset_y + reach, cols - offset_x + reach
-    return_index = (
-        torch.arange(len(offsets)).view(-1, 1, 1) * frame_size
-        + source_rows * ext_width
-        + source_cols
     )
     num_pairs = len(frame_pairs)
     incidence = torch.zeros((num_frames, 2 * num_pairs))
     for pair, (frame_a, frame_b) in enumerate(frame_pairs):
         incidence[frame_b, pair] = 1.0
         incidence[frame_a, num_pairs + pair] = 1.0
+    last = grid_size - 1
     return PairGeometry(
         reach=reach,
-        partner_index=(frames_a * frame_size + spatial).to(device),
+        dilation=dilation,
+        grid_size=grid_size,
+        partner_windows=tuple(
+            index.to(device)
+            for index in (frames_a.view(-1, 1), window_y.view(1, -1), window_x.view(1, -1))
+        ),
+        return_windows=tuple(
+            index.to(device)
+            for index in (torch.arange(len(offsets)), last - window_y, last - window_x)
+        ),
         target_frames=torch.tensor([b for _, b in frame_pairs], dtype=torch.long).to(device),
         in_image=in_image.expand(len(offsets), height, width).contiguous().to(device),
-        return_index=return_index.to(device),
         frame_incidence=incidence.to(device),
     )
 
 
+def _windows(maps: Tensor, geometry: PairGeometry) -> Tensor:
+    """``(..., h, w)`` -> the ``(..., g, g, h, w)`` strided view of their zero-extended copy:
+    window ``(i, j)`` is the extended map from row ``d * i``, column ``d * j``."""
+    reach, dilation, grid = geometry.reach, geometry.dilation, geometry.grid_size
+    height, width = maps.shape[-2:]
+    extended = F.pad(maps, (reach,) * 4)
+    *lead, row, col = extended.stride()
+    return extended.as_strided(
+        (*extended.shape[:-2], grid, grid, height, width),
+        (*lead, dilation * row, dilation * col, row, col),
+        extended.storage_offset(),
+    )
+
+
 def gather_partners(frames: Tensor, geometry: PairGeometry) -> Tensor:
-    """The value at the partner of every pixel pair: one gather for all pairs and offsets.
+    """The value at the partner of every pixel pair: one indexed copy for all pairs and offsets.
 
     Args:
         frames: ``(..., T, h, w)``; outside the grid reads as 0 (False for bool).
@@ -210,15 +235,15 @@ def gather_partners(frames: Tensor, geometry: PairGeometry) -> Tensor:
         ``(..., P, K, h, w)``: at ``[..., j, k, p]`` the value of frame a of pair j at
         ``p + offset_k``.
     """
-    extended = F.pad(frames, (geometry.reach,) * 4)
-    return extended.flatten(-3)[..., geometry.partner_index]
+    frame, window_y, window_x = geometry.partner_windows
+    return _windows(frames, geometry)[..., frame, window_y, window_x, :, :]
 
 
 def return_to_partners(values: Tensor, geometry: PairGeometry) -> Tensor:
     """Sum, at every pixel q, the values that pairs ``(q - offset_k, q)`` hold at their target.
 
-    The adjoint of :func:`gather_partners` for one frame: a gather, not a scatter, so it is
-    deterministic on every device.
+    The adjoint of :func:`gather_partners` for one frame: a gather and a sum, not a scatter,
+    so it is deterministic on every device.
 
     Args:
         values: ``(..., K, h, w)`` per pair, on the target (p) grid.
@@ -227,8 +252,8 @@ def return_to_partners(values: Tensor, geometry: PairGeometry) -> Tensor:
         ``(..., h, w)``: at q, ``sum_k values[..., k, q - offset_k]`` over the in-grid
         ``q - offset_k``.
     """
-    extended = F.pad(values, (geometry.reach,) * 4)
-    return extended.flatten(-3)[..., geometry.return_index].sum(dim=-3)
+    plane, window_y, window_x = geometry.return_windows
+    return _windows(values, geometry)[..., plane, window_y, window_x, :, :].sum(dim=-3)
 
 
 def pair_validity(valid_p: Tensor, valid_q: Tensor, offsets: Sequence[Offset]) -> Tensor:
