@@ -66,3 +66,42 @@ def test_indices_outside_the_dataset_are_named(load_tool, tiny_dataset, tmp_path
         load_tool(TOOL).main(
             [*argv, '--cfg-options', f'train_dataloader.dataset.data_root={tiny_dataset}']
         )
+
+
+@pytest.mark.parametrize(
+    'options, expected',
+    [
+        (['--output', 'mp4', '--fps', 'inf'], 'argument --fps: must be a positive number, got inf'),
+        (['--output', 'mp4', '--fps', 'nan'], 'argument --fps: must be a positive number, got nan'),
+        (['--output', 'mp4', '--fps', '1e-9'], '--fps 1e-09: the MP4 encoder (OpenCV, codec mp4v)'),
+        (['--output', 'mp4', '--fps', '1e6'], '--fps 1e+06: the MP4 encoder (OpenCV, codec mp4v)'),
+        (['--seed', '-1'], 'argument --seed: must lie in 0..4294967295, got -1'),
+    ],
+)
+def test_options_the_writer_or_numpy_would_refuse_are_named_before_the_dataset_loads(
+    load_tool, tmp_path, capsys, monkeypatch, options, expected
+):
+    """These failed after every clip was drawn (fps) or after the dataset loaded (seed)."""
+    tool = load_tool(TOOL)
+    monkeypatch.setattr(tool, 'build_dataset_from_config', pytest.fail)
+    with pytest.raises(SystemExit):
+        tool.main([DEMO_CONFIG, '--out-dir', str(tmp_path / 'b'), *options])
+    assert expected in capsys.readouterr().err
+    assert not (tmp_path / 'b').exists()
+
+
+def test_an_out_dir_that_cannot_be_a_folder_is_named_before_the_dataset_loads(
+    load_tool, tmp_path, capsys, monkeypatch
+):
+    tool = load_tool(TOOL)
+    monkeypatch.setattr(tool, 'build_dataset_from_config', pytest.fail)
+    notes = tmp_path / 'notes.txt'
+    notes.write_text('kept')
+    for out_dir, expected in (
+        (notes, f'--out-dir {notes} is a file, not a folder'),
+        (notes / 'b', f'--out-dir {notes / "b"}: cannot create it, {notes} is a file'),
+    ):
+        with pytest.raises(SystemExit):
+            tool.main([DEMO_CONFIG, '--out-dir', str(out_dir)])
+        assert expected in capsys.readouterr().err
+    assert notes.read_text() == 'kept'

@@ -6,13 +6,22 @@ boxes, instance ids and classes, so annotations can be checked before training.
 """
 
 import argparse
+import math
+import os
+import os.path as osp
+import tempfile
 from typing import Optional, Sequence
 
+import numpy as np
 from mmengine.config import DictAction
 from mmengine.runner import set_random_seed
 
 from maskfreevis.apis.config_loading import read_config
 from maskfreevis.visualization.dataset_browsing import browse_dataset, build_dataset_from_config
+from maskfreevis.visualization.video_file import VideoFileWriter
+
+# numpy's legacy seeding, which set_random_seed uses, takes seeds in [0, 2**32 - 1]
+MAX_SEED = 2**32 - 1
 
 
 def positive_int(text: str) -> int:
@@ -24,11 +33,47 @@ def positive_int(text: str) -> int:
 
 
 def positive_float(text: str) -> float:
-    """An argparse type: a number > 0."""
+    """An argparse type: a finite number > 0."""
     value = float(text)
-    if not value > 0:
+    if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f'must be a positive number, got {text}')
     return value
+
+
+def seed_value(text: str) -> int:
+    """An argparse type: a seed numpy takes, 0 to 2**32 - 1."""
+    value = int(text)
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f'must lie in 0..{MAX_SEED}, got {text}')
+    return value
+
+
+def check_out_dir(parser: argparse.ArgumentParser, out_dir: str) -> None:
+    """Refuse an ``--out-dir`` that is a file or cannot be created or written, before the
+    dataset loads."""
+    if osp.exists(out_dir) and not osp.isdir(out_dir):
+        parser.error(f'--out-dir {out_dir} is a file, not a folder; give a folder for the drawings')
+    existing = osp.abspath(out_dir)
+    while not osp.exists(existing):
+        existing = osp.dirname(existing)
+    if not osp.isdir(existing):
+        parser.error(f'--out-dir {out_dir}: cannot create it, {existing} is a file, not a folder')
+    if not os.access(existing, os.W_OK | os.X_OK):
+        parser.error(f'--out-dir {out_dir}: cannot write into {existing} (permission denied)')
+
+
+def check_mp4_frame_rate(parser: argparse.ArgumentParser, fps: float) -> None:
+    """Refuse an ``--fps`` the MP4 encoder cannot write, by encoding one frame at that rate
+    (MPEG-4 takes rates of about 0.01 to 65535 fps), before any clip is drawn."""
+    with tempfile.TemporaryDirectory(prefix='browse_dataset_') as folder:
+        try:
+            with VideoFileWriter(osp.join(folder, 'probe.mp4'), fps) as writer:
+                writer.write(np.zeros((16, 16, 3), np.uint8))
+        except (OSError, ValueError):
+            parser.error(
+                f'--fps {fps:g}: the MP4 encoder (OpenCV, codec mp4v) cannot write a video at '
+                'this frame rate; MPEG-4 takes about 0.01 to 65535 frames per second, e.g. --fps 2'
+            )
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -38,7 +83,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--split', default='train', choices=['train', 'val', 'test'])
     parser.add_argument('--num-clips', type=positive_int, default=8, help='clips to draw')
     parser.add_argument(
-        '--seed', type=int, default=0, help='seed of the video choice and of the pipeline'
+        '--seed',
+        type=seed_value,
+        default=0,
+        help=f'seed of the video choice and of the pipeline (0..{MAX_SEED})',
     )
     parser.add_argument(
         '--indices', type=int, nargs='+', help='draw these video indices instead of random ones'
@@ -56,7 +104,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         action=DictAction,
         help='override settings of the config, key=value pairs (e.g. the dataset ann_file)',
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    check_out_dir(parser, args.out_dir)
+    if args.output == 'mp4':
+        check_mp4_frame_rate(parser, args.fps)
+    return args
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
