@@ -8,7 +8,10 @@ coco_pseudo_video_pipeline = [
         type='TransformBroadcaster',
         share_random_params=True,
         transforms=[
-            dict(type='LoadImageFromFile', backend_args=None),
+            # in their stored pixel grid, as COCO's width, height, boxes and masks are
+            dict(
+                type='LoadImageFromFile', color_type='color_ignore_orientation', backend_args=None
+            ),
             dict(type='LoadTrackAnnotations', with_mask=True),
             dict(
                 type='RandomChoiceResize',

@@ -5,7 +5,9 @@
 data_root = 'data/synthetic_vis/'
 image_scale = (96, 64)  # (w, h)
 
-load_frame = dict(type='LoadImageFromFile')
+# frames load in their stored pixel grid, where the json's boxes and masks are (the YouTube-VIS
+# convention); OpenCV's default decoding would turn frames that carry an EXIF orientation tag
+load_frame = dict(type='LoadImageFromFile', color_type='color_ignore_orientation')
 clip_augment = [
     dict(type='Resize', scale=image_scale, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),

@@ -2,7 +2,11 @@
 # that inherit it; a config picks another one with e.g.
 # `train_dataloader = dict(dataset=dict(pipeline=_base_.three_frame_train_pipeline))`).
 backend_args = None
-load_frame = dict(type='LoadImageFromFile', backend_args=backend_args)
+# frames load in their stored pixel grid, where YouTube-VIS / OVIS boxes and masks are; OpenCV's
+# default decoding would turn frames that carry an EXIF orientation tag
+load_frame = dict(
+    type='LoadImageFromFile', color_type='color_ignore_orientation', backend_args=backend_args
+)
 load_boxes = dict(type='LoadTrackAnnotations', with_mask=False)
 load_masks = dict(type='LoadTrackAnnotations', with_mask=True)
 pack_inputs = dict(type='PackTrackInputs')
