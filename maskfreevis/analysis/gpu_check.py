@@ -218,7 +218,7 @@ def plan_steps(small: bool = False) -> List[Step]:
         )  # fmt: skip
         losses = dict(
             device=device, instances=6, clips=2, height=96, width=160, repeats=10, layers=10,
-            criterion_config=f'{REPO_CONFIG}/maskfreevis_mobilenetv2_1xb4-400iter_realimagery.py',
+            criterion_config='demo',
             padding_modes=['exclude', 'zeros'], threads=0,
         )  # fmt: skip
         train = dict(
@@ -715,6 +715,16 @@ def environment_report(params: Dict[str, Any]) -> Dict[str, Any]:
     return report
 
 
+def criterion_config_path(name: Optional[str]) -> Optional[str]:
+    """The config whose criterion the loss benchmark profiles: ``'demo'`` for the benchmark's
+    default (the demo's video-stage config), a path relative to the repository, or None."""
+    if name == 'demo':
+        from maskfreevis.analysis.loss_benchmark import demo_config_name
+
+        name = f'{REPO_CONFIG}/{demo_config_name()}'
+    return _in_repo(name)
+
+
 def loss_benchmark(params: Dict[str, Any]) -> Dict[str, Any]:
     """The loss benchmark on one device (:func:`~maskfreevis.analysis.loss_benchmark.run_device`):
     its rows and the table ``tools/analysis_tools/benchmark_losses.py`` prints."""
@@ -729,7 +739,7 @@ def loss_benchmark(params: Dict[str, Any]) -> Dict[str, Any]:
         width=params['width'],
         repeats=params['repeats'],
         layers=params['layers'],
-        criterion_config=_in_repo(params['criterion_config']),
+        criterion_config=criterion_config_path(params['criterion_config']),
         padding_modes=params['padding_modes'],
     )
     return dict(

@@ -175,6 +175,14 @@ def test_a_failing_step_is_recorded_and_the_next_one_runs(tmp_path, monkeypatch)
     assert steps['inference_whole']['status'] == 'ok'
 
 
+def test_the_gpu_losses_step_profiles_the_demos_criterion():
+    config = gpu_check.criterion_config_path('demo')
+    losses = next(step for step in gpu_check.plan_steps() if step.name == 'losses')
+    assert gpu_check.criterion_config_path(losses.params['criterion_config']) == config
+    assert osp.isfile(config) and 'mobilenetv2' in osp.basename(config)
+    assert gpu_check.criterion_config_path(None) is None
+
+
 def test_difference_stats_name_the_values_that_differ():
     expected = torch.arange(24, dtype=torch.float64).view(2, 3, 4)
     actual = expected.clone()
