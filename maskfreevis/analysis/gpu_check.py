@@ -64,6 +64,7 @@ __all__ = [
     'difference_stats',
     'msda_inputs',
     'msda_agreement',
+    'criterion_config_path',
     'run_check',
     'format_markdown',
     'main',
