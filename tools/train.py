@@ -64,8 +64,31 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+def check_amp_device(cfg: Config) -> None:
+    """Refuse mixed precision on a machine without an accelerator before anything is built
+    (mmengine's ``AmpOptimWrapper`` asserts one, after the datasets load)."""
+    if cfg.get('optim_wrapper', {}).get('type') != 'AmpOptimWrapper':
+        return
+    from mmengine.device import (
+        is_cuda_available,
+        is_mlu_available,
+        is_musa_available,
+        is_npu_available,
+    )
+
+    if not any(
+        f() for f in (is_cuda_available, is_npu_available, is_mlu_available, is_musa_available)
+    ):
+        sys.exit(
+            'train.py: error: --amp (optim_wrapper.type=AmpOptimWrapper) trains in mixed precision '
+            'on a GPU, and this machine has none (CUDA, NPU, MLU or MUSA); train without --amp '
+            'here (a config that asks for it: --cfg-options optim_wrapper.type=OptimWrapper)'
+        )
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     cfg = build_config(parse_args(argv))
+    check_amp_device(cfg)
     if os.environ.get('RANK', '0') == '0':  # the main process; the run's hook checks again
         check_work_dir_for_training(cfg)
     try:

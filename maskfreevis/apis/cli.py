@@ -19,6 +19,7 @@ from .config_loading import read_config
 
 __all__ = [
     'add_common_args',
+    'launcher_problem',
     'parse_launch_args',
     'load_config',
     'enable_amp',
@@ -57,8 +58,60 @@ def parse_launch_args(
     """Parse ``argv`` (default: the command line); export ``LOCAL_RANK`` when a legacy launcher
     passed it as a flag, since mmengine reads it from the environment."""
     args = parser.parse_args(argv)
+    problem = launcher_problem(args.launcher)
+    if problem:
+        parser.error(problem)
     export_local_rank(args.local_rank)
     return args
+
+
+# What each job launcher sets in every process, read by mmengine's start-up (mmengine/dist/utils.py)
+LAUNCHER_VARIABLES = {
+    'slurm': ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST'),
+    'mpi': ('OMPI_COMM_WORLD_LOCAL_RANK', 'OMPI_COMM_WORLD_RANK', 'OMPI_COMM_WORLD_SIZE'),
+}
+
+
+# the launchers that work on one machine, with or without GPUs
+ONE_MACHINE = (
+    'On one machine start tools/dist_train.sh CONFIG NUM_PROCESSES or tools/dist_test.sh CONFIG '
+    'CHECKPOINT NUM_PROCESSES (--launcher pytorch), or leave --launcher out for one process.'
+)
+
+
+def launcher_problem(launcher: str) -> Optional[str]:
+    """Why ``--launcher slurm`` / ``mpi`` cannot start here (None when it can).
+
+    mmengine reads the launcher's variables with ``os.environ[...]`` (a bare ``KeyError:
+    'SLURM_PROCID'`` outside a job step) and, for both, sets a CUDA device (an error on a
+    CPU-only torch). ``pytorch`` is checked when the run starts
+    (:func:`maskfreevis.utils.distributed.check_launcher_environment`), since it also works
+    without CUDA.
+    """
+    if launcher not in LAUNCHER_VARIABLES:
+        return None
+    starts = {
+        'slurm': 'inside a Slurm job step: bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG '
+        'WORK_DIR (or tools/slurm_test.sh), which calls srun',
+        'mpi': 'under Open MPI: mpirun -n N python tools/train.py CONFIG --launcher mpi, with '
+        'MASTER_ADDR set',
+    }[launcher]
+    missing = [name for name in LAUNCHER_VARIABLES[launcher] if name not in os.environ]
+    if launcher == 'mpi' and 'MASTER_ADDR' not in os.environ:
+        missing.append('MASTER_ADDR')
+    if missing:
+        return (
+            f'--launcher {launcher} runs {starts}; the variables it sets are missing here: '
+            f'{", ".join(missing)}. {ONE_MACHINE}'
+        )
+    import torch
+
+    if not torch.cuda.is_available():
+        return (
+            f'--launcher {launcher} needs CUDA GPUs (mmengine sets one per process), and this '
+            f'torch ({torch.__version__}) sees none. {ONE_MACHINE}'
+        )
+    return None
 
 
 def load_config(args: argparse.Namespace) -> Config:

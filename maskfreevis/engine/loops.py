@@ -33,6 +33,13 @@ class TrainingInterrupted(KeyboardInterrupt):
         return 128 + int(self.signum or signal.SIGINT)
 
 
+def _is_positive_integer(value) -> bool:
+    """An int >= 1, or a float equal to one (``--cfg-options`` may give ``10.0``); not a bool."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return value >= 1 and float(value).is_integer()
+
+
 @LOOPS.register_module()
 class InterruptibleIterBasedTrainLoop(IterBasedTrainLoop):
     """mmengine's ``IterBasedTrainLoop`` that stops cleanly on the first SIGINT / SIGTERM.
@@ -65,8 +72,23 @@ class InterruptibleIterBasedTrainLoop(IterBasedTrainLoop):
     # A signal this soon after the first one is the same interrupt forwarded by a launcher.
     REPEAT_GRACE_S = 2.0
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, runner, dataloader, max_iters: int, *args, **kwargs) -> None:
+        # mmengine trains 0 iterations and exits 0 without a word (max_iters=0), and divides by
+        # val_interval at the first iteration (val_interval=0: ZeroDivisionError)
+        for option, value in (
+            ('max_iters', max_iters),
+            ('val_interval', kwargs.get('val_interval', 1000)),
+        ):
+            if not _is_positive_integer(value):
+                raise ValueError(
+                    f'train_cfg.{option} must be a positive integer, got {value!r}'
+                    + (
+                        ' (no validation: a value beyond max_iters, or val_cfg = None)'
+                        if option == 'val_interval'
+                        else ' (the number of training iterations)'
+                    )
+                )
+        super().__init__(runner, dataloader, max_iters, *args, **kwargs)
         self.interrupted_by: Optional[int] = None
         self._interrupted_at = 0.0
         self._previous_handlers: Dict[int, object] = {}

@@ -28,7 +28,7 @@ from maskfreevis.utils.checkpoint_loading import (
     trusted_locations_of,
 )
 
-from .work_dir_guard import check_work_dir_is_folder
+from .work_dir_guard import check_work_dir_is_folder, dump_would_replace_config
 
 __all__ = ['CheckpointPolicyRunner', 'build_runner']
 
@@ -48,7 +48,11 @@ class CheckpointPolicyRunner(Runner):
       checkpoint there the log says that training starts from iteration 1
       (:func:`maskfreevis.utils.checkpoint_files.resolve_auto_resume`; mmengine logs "resumed
       from None").
-    * a ``work_dir`` that is an existing file is named before mmengine tries to create it.
+    * a ``work_dir`` that is an existing file or empty is refused before mmengine writes there;
+    * the resolved config is written into the work_dir as mmengine does, except over the config
+      file itself (``--work-dir`` its own folder, or a run's dumped config tested again), which
+      mmengine replaced with the flattened copy; the run's resolved config is also in
+      ``TIMESTAMP/vis_data/config.py``.
     * pretrained weights (``init_cfg``) that cannot be downloaded are named with the config key,
       the reason and the way out
       (:func:`~maskfreevis.utils.checkpoint_loading.pretrained_download_error`), instead of
@@ -65,6 +69,18 @@ class CheckpointPolicyRunner(Runner):
         check_work_dir_is_folder(cfg.work_dir)
         resolve_auto_resume(cfg)
         return super().from_cfg(cfg)
+
+    def dump_config(self) -> None:
+        """mmengine's dump of the resolved config into the work_dir, unless that is the config
+        file the run was read from (see the class doc)."""
+        if dump_would_replace_config(self.cfg.filename, self.work_dir):
+            self.logger.info(
+                f'Not writing the resolved config over {self.cfg.filename}, the config this run '
+                "was read from (it is in the work_dir); it is in this run's "
+                f'{self.timestamp}/vis_data/config.py.'
+            )
+            return
+        super().dump_config()
 
     def train(self):
         """mmengine's ``Runner.train``; a failed download of ``init_cfg`` weights is named."""

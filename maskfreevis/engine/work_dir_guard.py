@@ -12,7 +12,12 @@ started together both exit 0 with only the later one's checkpoints left. Here:
   holding the pid, host, process start time and command line). A lock whose process is gone (same
   host, the pid dead or reused) is stale and taken over with a message; one held by a live
   process is refused, naming it;
-* :func:`check_work_dir_is_folder` names a ``work_dir`` that is an existing file.
+* :func:`check_work_dir_is_folder` names a ``work_dir`` that is an existing file, or empty (an
+  unset variable: mmengine would write into the current folder);
+* :func:`dump_would_replace_config` tells when mmengine's config dump (``work_dir/<config file
+  name>``, written in training and testing alike) is the config file itself, which it replaced
+  with the flattened copy (its ``_base_`` and comments lost, the run's ``--cfg-options`` baked
+  in); :class:`~maskfreevis.engine.CheckpointPolicyRunner` then leaves the file as it is.
 
 :class:`~maskfreevis.engine.hooks.WorkDirGuardHook` applies them when training starts, for every
 way of running a config; ``tools/train.py`` also checks before anything is built, so a refused
@@ -38,6 +43,7 @@ __all__ = [
     'check_no_earlier_run',
     'check_work_dir_for_training',
     'check_work_dir_is_folder',
+    'dump_would_replace_config',
     'earlier_checkpoints',
     'overwrite_allowed',
 ]
@@ -53,12 +59,34 @@ class WorkDirError(RuntimeError):
 
 
 def check_work_dir_is_folder(work_dir: str) -> None:
-    """Raise :class:`WorkDirError` if ``work_dir`` exists and is not a folder."""
+    """Raise :class:`WorkDirError` if ``work_dir`` is empty, or exists and is not a folder."""
+    if not str(work_dir).strip():
+        raise WorkDirError(
+            f'work_dir is empty ({work_dir!r}: an unset variable in --work-dir "$DIR"?); the run '
+            'would write its logs, checkpoints and config into the current folder. Give a folder '
+            '(tools: --work-dir DIR).'
+        )
     if osp.exists(work_dir) and not osp.isdir(work_dir):
         raise WorkDirError(
             f'work_dir {work_dir} is an existing file, not a folder; choose a folder for the '
             "run's logs and checkpoints (tools: --work-dir DIR)."
         )
+
+
+def dump_would_replace_config(config_file: Optional[str], work_dir: str) -> bool:
+    """Whether mmengine's config dump, ``work_dir/<config file name>``, is ``config_file`` itself.
+
+    That happens with ``--work-dir`` the config's own folder, and when a run's dumped config is
+    tested or trained again (``tools/test.py work_dirs/x/x.py CKPT`` puts ``work_dir`` there).
+
+    Args:
+        config_file: the file the config was read from (``cfg.filename``; None: not from a file).
+        work_dir: the run's work_dir.
+    """
+    if not config_file or not work_dir:
+        return False
+    dump = osp.join(work_dir, osp.basename(config_file))
+    return osp.exists(dump) and osp.exists(config_file) and osp.samefile(dump, config_file)
 
 
 def earlier_checkpoints(work_dir: str) -> List[str]:

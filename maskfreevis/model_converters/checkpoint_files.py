@@ -65,6 +65,29 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
         )
 
 
+def _load_numpy_pickle(filename: str) -> Any:
+    """A detectron2 ``.pkl``; a file cut short, empty, or of another format is named."""
+    with open(filename, 'rb') as handle:
+        head = handle.read(4)
+        handle.seek(0)
+        if head.startswith(b'PK'):
+            raise CheckpointFormatError(
+                f'{filename}: this is a torch checkpoint (a zip archive), not a detectron2 '
+                'pickle; rename it to .pth'
+            )
+        try:
+            return _NumpyOnlyUnpickler(handle, filename).load()
+        except CheckpointFormatError:
+            raise
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError) as error:
+            size = osp.getsize(filename)
+            state = 'an empty file' if size == 0 else f'not a readable pickle ({size} bytes)'
+            raise CheckpointFormatError(
+                f'{filename}: {state}: cut short by an interrupted download or copy, or not a '
+                f'detectron2 .pkl checkpoint ({type(error).__name__}: {error})'
+            ) from error
+
+
 def _as_tensor(value: Any, key: str, filename: str) -> Tensor:
     if isinstance(value, Tensor):
         return value
@@ -106,8 +129,7 @@ def load_state_dict_file(filename: str, trust: bool = False) -> 'OrderedDict[str
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename}: no such checkpoint file')
     if filename.endswith('.pkl'):
-        with open(filename, 'rb') as handle:
-            checkpoint = _NumpyOnlyUnpickler(handle, filename).load()
+        checkpoint = _load_numpy_pickle(filename)
     else:
         with trust_checkpoints([filename] if trust else []):
             checkpoint = load_checkpoint_file(filename, 'cpu', filename)

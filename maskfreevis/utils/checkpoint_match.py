@@ -117,9 +117,23 @@ def check_checkpoint_matches(
         raise CheckpointMismatchError(
             f'Checkpoint {source} does not fit the model of this config (refused; nothing was '
             f'loaded):\n  ' + '\n  '.join(lines) + f'\nCheck the config (e.g. num_classes) and '
-            f'the checkpoint. {PARTIAL_HINT}'
+            f'the checkpoint.{_written_by(checkpoint)} {PARTIAL_HINT}'
         )
     return lines
+
+
+def _written_by(checkpoint: Mapping) -> str:
+    """`` It was written by the run NAME ...`` when the checkpoint records its experiment."""
+    meta = checkpoint.get('meta') if isinstance(checkpoint, Mapping) else None
+    name = meta.get('experiment_name') if isinstance(meta, Mapping) else None
+    if not isinstance(name, str) or not name:
+        return ''
+    # mmengine names a run '<config file name>_<timestamp>'
+    config = re.sub(r'_\d{8}_\d{6}$', '', name)
+    return (
+        f' It was written by the run {name} (meta.experiment_name): use it with the config it was '
+        f"trained with, {config}.py (its resolved copy is in that run's work_dir)."
+    )
 
 
 def partial_allowed(cfg: Mapping) -> bool:

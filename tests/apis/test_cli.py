@@ -10,6 +10,7 @@ from maskfreevis.apis.cli import (
     add_common_args,
     enable_amp,
     format_command,
+    launcher_problem,
     load_config,
     parse_launch_args,
     set_resume,
@@ -92,3 +93,39 @@ def test_format_command_is_relative_to_the_cwd(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     script = str(tmp_path / 'tools' / 'run.py')
     assert format_command(script, ['--iters', '3']) == 'python tools/run.py --iters 3'
+
+
+@pytest.mark.parametrize(
+    'launcher, environment, expected',
+    [
+        ('slurm', {}, 'the variables it sets are missing here: SLURM_PROCID, SLURM_NTASKS'),
+        (
+            'mpi',
+            {'OMPI_COMM_WORLD_LOCAL_RANK': '0'},
+            'missing here: OMPI_COMM_WORLD_RANK, OMPI_COMM_WORLD_SIZE, MASTER_ADDR',
+        ),
+    ],
+)
+def test_a_launcher_without_its_job_environment_is_named(
+    monkeypatch, capsys, config_file, launcher, environment, expected
+):
+    """mmengine failed with a bare KeyError: 'SLURM_PROCID'."""
+    for name in ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST', 'MASTER_ADDR') + tuple(
+        name for name in os.environ if name.startswith('OMPI_')
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit):
+        parse(config_file, '--launcher', launcher)
+    error = capsys.readouterr().err
+    assert f'--launcher {launcher} runs' in error and expected in error
+    assert 'tools/dist_train.sh CONFIG NUM_PROCESSES' in error
+
+
+def test_a_launcher_that_needs_cuda_is_named_on_a_machine_without(monkeypatch):
+    for name in ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST'):
+        monkeypatch.setenv(name, '0')
+    monkeypatch.setattr('torch.cuda.is_available', lambda: False)
+    assert launcher_problem('slurm').startswith('--launcher slurm needs CUDA GPUs')
+    assert launcher_problem('none') is None and launcher_problem('pytorch') is None

@@ -140,3 +140,21 @@ def test_the_stop_is_decided_once_per_iteration(train_toy, tmp_path):
         )
     assert 'iter_4.pth' in str(stopped.value)
     assert checkpoints_in(tmp_path) == ['iter_4.pth']
+
+
+@pytest.mark.parametrize(
+    'overrides, expected',
+    [
+        (dict(), 'train_cfg.max_iters must be a positive integer, got 0'),
+        (dict(val_interval=0), 'train_cfg.val_interval must be a positive integer, got 0'),
+    ],
+)
+def test_a_schedule_that_trains_nothing_or_divides_by_zero_is_refused(
+    train_toy, tmp_path, overrides, expected
+):
+    """max_iters=0 trained nothing and exited 0 without a word; val_interval=0 failed with
+    ZeroDivisionError at the first iteration."""
+    max_iters = 0 if not overrides else 2
+    with pytest.raises(ValueError, match=expected):
+        train_toy(tmp_path, max_iters, **overrides)
+    assert not list(tmp_path.glob('*.pth'))

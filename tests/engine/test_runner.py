@@ -149,3 +149,23 @@ def test_pretrained_weights_that_cannot_be_downloaded_are_named(train_toy, tmp_p
     assert f"model.init_cfg.checkpoint = '{url}'" in message
     assert '--cfg-options model.init_cfg.checkpoint=PATH.pth' in message
     assert str(tmp_path / 'torch_home' / 'hub' / 'checkpoints') in message
+
+
+def test_the_config_dump_never_replaces_the_config_file_itself(tmp_path):
+    """With --work-dir the config's own folder, mmengine replaced the user's config (its _base_
+    and comments) with the flattened dump."""
+    own = tmp_path / 'own'
+    own.mkdir()
+    config_file = own / 'my_experiment.py'
+    minimal_config(own, log_level='INFO').dump(str(config_file))
+    text = config_file.read_text() + '# my notes\n'
+    config_file.write_text(text)
+    runner = build_runner(Config.fromfile(str(config_file)))
+    assert config_file.read_text() == text
+    log = open(runner.logger.log_file).read()
+    assert f'Not writing the resolved config over {config_file}' in log
+    # elsewhere the resolved config is written as mmengine does
+    elsewhere = minimal_config(tmp_path / 'work')
+    elsewhere.dump(str(tmp_path / 'other.py'))
+    build_runner(Config.fromfile(str(tmp_path / 'other.py')))
+    assert (tmp_path / 'work' / 'other.py').is_file()

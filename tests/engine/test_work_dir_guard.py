@@ -18,6 +18,7 @@ from maskfreevis.engine.work_dir_guard import (
     check_no_earlier_run,
     check_work_dir_for_training,
     check_work_dir_is_folder,
+    dump_would_replace_config,
     earlier_checkpoints,
 )
 
@@ -76,6 +77,25 @@ def test_a_work_dir_that_is_a_file_is_named(tmp_path):
     with pytest.raises(WorkDirError, match='is an existing file, not a folder.*--work-dir'):
         check_work_dir_is_folder(str(tmp_path / 'file'))
     check_work_dir_is_folder(str(tmp_path))
+
+
+def test_an_empty_work_dir_is_refused(tmp_path):
+    """mmengine wrote logs, checkpoints and the config dump into the current folder."""
+    for empty in ('', '  '):
+        with pytest.raises(WorkDirError, match=r'work_dir is empty \(.*an unset variable'):
+            check_work_dir_is_folder(empty)
+
+
+def test_the_config_dump_over_the_config_file_itself_is_recognised(tmp_path):
+    config = tmp_path / 'my.py'
+    config.write_text("_base_ = 'base.py'\n")
+    assert dump_would_replace_config(str(config), str(tmp_path))
+    assert dump_would_replace_config(str(config), str(tmp_path / '..' / tmp_path.name))
+    assert not dump_would_replace_config(str(config), str(tmp_path / 'work'))
+    (tmp_path / 'work').mkdir()
+    (tmp_path / 'work' / 'my.py').write_text('an earlier dump')
+    assert not dump_would_replace_config(str(config), str(tmp_path / 'work'))
+    assert not dump_would_replace_config(None, str(tmp_path))
 
 
 def test_the_lock_names_this_process_and_goes_away(tmp_path):

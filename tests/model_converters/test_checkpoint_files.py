@@ -95,3 +95,25 @@ def test_saved_checkpoint_loads_weights_only(tmp_path):
     assert torch.equal(loaded['state_dict']['a'], torch.ones(2))
     assert loaded['meta'] == {'converted_from': 'x.pkl', 'report': ['r']}
     assert not os.path.exists(str(path) + '.partial')
+
+
+def test_a_pkl_cut_short_empty_or_of_another_format_is_named(tmp_path):
+    """Were pickle's own words ('pickle data was truncated', 'no persistent_load function'),
+    naming no file."""
+    whole = tmp_path / 'model_final.pkl'
+    with open(whole, 'wb') as handle:
+        pickle.dump({'model': {'w': np.arange(1000.0)}}, handle)
+    cut = tmp_path / 'cut.pkl'
+    cut.write_bytes(whole.read_bytes()[:200])
+    empty = tmp_path / 'empty.pkl'
+    empty.write_bytes(b'')
+    torch_file = tmp_path / 'weights.pkl'
+    torch.save({'w': torch.zeros(2)}, torch_file)
+    for path, expected in (
+        (cut, 'not a readable pickle (200 bytes): cut short by an interrupted download or copy'),
+        (empty, 'an empty file: cut short'),
+        (torch_file, 'this is a torch checkpoint (a zip archive), not a detectron2 pickle; rename'),
+    ):
+        with pytest.raises(CheckpointFormatError) as error:
+            load_state_dict_file(str(path))
+        assert str(error.value).startswith(f'{path}: {expected}')

@@ -107,3 +107,17 @@ def test_a_name_listed_twice_is_a_difference():
 def test_class_mismatch_can_be_allowed():
     message = check_dataset_classes(('a',), ('b',), 'checkpoint', 'the test set', 't', allow=True)
     assert "only in checkpoint: 'a'; only in the test set: 'b'" in message
+
+
+def test_the_refusal_names_the_run_that_wrote_the_checkpoint():
+    checkpoint = {
+        'state_dict': Head(4).state_dict(),
+        'meta': {'experiment_name': 'maskfreevis_r18_1xb4-800iter_synthetic_20261207_144608'},
+    }
+    with pytest.raises(CheckpointMismatchError) as error:
+        check_checkpoint_matches(Head(7), checkpoint, 'old.pth')
+    assert (
+        'It was written by the run maskfreevis_r18_1xb4-800iter_synthetic_20261207_144608 '
+        '(meta.experiment_name): use it with the config it was trained with, '
+        'maskfreevis_r18_1xb4-800iter_synthetic.py'
+    ) in str(error.value)
