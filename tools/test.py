@@ -7,7 +7,8 @@ works.
 import argparse
 import os
 import os.path as osp
-from typing import Optional, Sequence
+import sys
+from typing import List, Optional, Sequence, Tuple
 
 import mmengine
 
@@ -52,9 +53,34 @@ def check_out_path(parser: argparse.ArgumentParser, out: str) -> None:
         parser.error(f'--out {out}: its folder {folder} does not exist')
 
 
+def run_inputs(cfg, args: argparse.Namespace) -> List[Tuple[str, str]]:
+    """``(what, path)`` of the local files the test reads: config, checkpoint, test json."""
+    inputs = [('the config', args.config), ('the checkpoint', args.checkpoint)]
+    dataset = cfg.get('test_dataloader', {}).get('dataset', {})
+    ann_file = dataset.get('ann_file') if isinstance(dataset, dict) else None
+    if isinstance(ann_file, str) and ann_file:
+        data_root = dataset.get('data_root') or ''
+        inputs.append(('the test annotation file', osp.join(data_root, ann_file)))
+    return inputs
+
+
+def check_out_is_no_input(cfg, args: argparse.Namespace) -> None:
+    """Refuse an ``--out`` that is one of the run's inputs (the test json, say) before the test:
+    the metrics would replace it."""
+    if args.out is None or not osp.exists(args.out):
+        return
+    for what, path in run_inputs(cfg, args):
+        if osp.exists(path) and osp.samefile(args.out, path):
+            sys.exit(
+                f'test.py: error: --out {args.out} is {what} ({path}): the metrics would replace '
+                'it; give another file, e.g. --out metrics.json'
+            )
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     cfg = load_config(args)
+    check_out_is_no_input(cfg, args)
     cfg.load_from = args.checkpoint
     runner = build_runner(cfg)
     metrics = runner.test()

@@ -342,6 +342,40 @@ def _load(
         raise _unreadable(filename, source, error) from error
 
 
+CONVERTER_HINT = (
+    'python tools/model_converters/detectron2_to_maskfreevis.py CONFIG {path} OUT.pth (mmdet '
+    'Mask2Former checkpoints: mmdet_to_maskfreevis.py), then use OUT.pth'
+)
+
+
+def _other_kind_of_file(source: Union[str, io.BytesIO], filename: str) -> Optional[str]:
+    """Why a local file the safe loader rejects is not a checkpoint to trust, when that is
+    recognisable: mmengine's ``last_checkpoint`` pointer (a text file naming the checkpoint), or
+    a detectron2 ``.pkl`` (the release's weights, which are converted first)."""
+    if not isinstance(source, str) or not osp.isfile(source):
+        return None
+    if source.endswith('.pkl'):
+        return (
+            f'Cannot load checkpoint {filename!r}: a .pkl file is a detectron2 checkpoint (e.g. '
+            'the released model_final_*.pkl), whose names and layout differ from this '
+            f"package's; convert it first: {CONVERTER_HINT.format(path=filename)}."
+        )
+    if osp.getsize(source) > 4096:
+        return None
+    with open(source, 'rb') as handle:
+        head = handle.read()
+    try:
+        text = head.decode('utf-8').strip()
+    except UnicodeDecodeError:
+        return None
+    if text and '\n' not in text and osp.isfile(text):
+        return (
+            f'Cannot load checkpoint {filename!r}: it is a text file naming the checkpoint '
+            f"{text!r} (mmengine's last_checkpoint pointer); pass that file instead."
+        )
+    return None
+
+
 def load_checkpoint_file(
     source: Union[str, io.BytesIO], map_location: Optional[Union[str, Callable]], filename: str
 ) -> dict:
@@ -364,6 +398,9 @@ def load_checkpoint_file(
         return _load(source, map_location, filename, weights_only=True)
     except pickle.UnpicklingError as error:
         if not is_trusted_checkpoint(filename):
+            other_kind = _other_kind_of_file(source, filename)
+            if other_kind:
+                raise CheckpointReadError(other_kind) from None
             reason = _short_reason(error)
             if 'global' in reason.lower():
                 found = (

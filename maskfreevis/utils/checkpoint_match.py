@@ -117,9 +117,31 @@ def check_checkpoint_matches(
         raise CheckpointMismatchError(
             f'Checkpoint {source} does not fit the model of this config (refused; nothing was '
             f'loaded):\n  ' + '\n  '.join(lines) + f'\nCheck the config (e.g. num_classes) and '
-            f'the checkpoint.{_written_by(checkpoint)} {PARTIAL_HINT}'
+            f'the checkpoint.{_written_by(checkpoint)}{_layout_of(checkpoint, source)} '
+            f'{PARTIAL_HINT}'
         )
     return lines
+
+
+def _layout_of(checkpoint: Mapping, source: str) -> str:
+    """`` It is a detectron2 / mmdet checkpoint: convert it ...`` when its keys say so."""
+    state = checkpoint_state_dict(checkpoint)
+    keys = list(state.get('model', {}) if isinstance(state.get('model'), Mapping) else state)
+    if any(
+        key.startswith(('sem_seg_head.', 'backbone.res2.', 'backbone.bottom_up.')) for key in keys
+    ):
+        tool, kind = (
+            'detectron2_to_maskfreevis.py',
+            "a detectron2 checkpoint (the release's layout)",
+        )
+    elif any(key.startswith('panoptic_head.') for key in keys):
+        tool, kind = 'mmdet_to_maskfreevis.py', 'an mmdet Mask2Former checkpoint'
+    else:
+        return ''
+    return (
+        f' It is {kind}: convert it first, python tools/model_converters/{tool} CONFIG {source} '
+        'OUT.pth, then use OUT.pth.'
+    )
 
 
 def _written_by(checkpoint: Mapping) -> str:
@@ -272,11 +294,11 @@ def check_dataset_classes(
     if model_classes == dataset_classes:
         return None
     if sorted(model_classes) == sorted(dataset_classes):
-        fix = f'give the dataset the classes in the order of {model_what}: '
+        fix = f'give {dataset_what} the classes in the order of {model_what}: '
     else:
         fix = (
-            f"use the config and the dataset of {model_what}; if the dataset's json holds its "
-            'classes, choose them in its order: '
+            'use a config and data that belong together; or, if the json of '
+            f'{dataset_what} holds the classes of {model_what}, choose them in that order: '
         )
     message = (
         f'The classes of {model_what} and of {dataset_what} differ, so label i of the model '

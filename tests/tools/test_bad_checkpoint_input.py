@@ -6,12 +6,16 @@ import http.server
 import json
 import os
 import os.path as osp
+import pickle
+import re
 import shutil
 import subprocess
 import threading
 from typing import Sequence
 
+import numpy as np
 import pytest
+import torch
 
 from .conftest import DEMO_CONFIG, PYTHON, REPO_ROOT, run_tool, tiny_run_options
 
@@ -193,3 +197,71 @@ def test_load_from_a_url_that_fails_stops_training_before_it_starts(tiny_dataset
         output
     )
     assert not [name for name in os.listdir(work_dir) if name.endswith('.pth')]
+
+
+def test_the_last_checkpoint_pointer_names_the_checkpoint_to_pass(
+    tiny_dataset, checkpoint, tmp_path
+):
+    """It was refused as an untrusted pickle, with advice to trust it."""
+    pointer = osp.join(osp.dirname(checkpoint), 'last_checkpoint')
+    output = run_failing(
+        evaluate_args(str(tmp_path / 'work'), tiny_dataset, pointer), str(tmp_path / 'hub')
+    )
+    assert (
+        f"CheckpointReadError: Cannot load checkpoint '{pointer}': it is a text file naming the "
+        f"checkpoint '{checkpoint}' (mmengine's last_checkpoint pointer); pass that file instead."
+    ) in output
+    assert 'MASKFREEVIS_TRUST_CHECKPOINTS' not in output
+
+
+def test_a_checkpoint_of_another_architecture_names_the_run_that_wrote_it(
+    tiny_dataset, checkpoint, tmp_path
+):
+    output = run_failing(
+        evaluate_args(str(tmp_path / 'work'), tiny_dataset, checkpoint, 'model.backbone.depth=34'),
+        str(tmp_path / 'hub'),
+    )
+    assert f'Checkpoint {checkpoint} does not fit the model of this config' in output
+    assert 'missing from the checkpoint' in output
+    assert re.search(
+        r'It was written by the run maskfreevis_r18_1xb4-800iter_synthetic_\d{8}_\d{6} '
+        r'\(meta.experiment_name\): use it with the config it was trained with, '
+        r'maskfreevis_r18_1xb4-800iter_synthetic.py',
+        output,
+    )
+
+
+def test_a_released_detectron2_checkpoint_says_to_convert_it(tiny_dataset, tmp_path):
+    pkl = str(tmp_path / 'model_final_3c8ec9.pkl')
+    with open(pkl, 'wb') as handle:
+        pickle.dump({'model': {'sem_seg_head.w': np.zeros(2)}, '__author__': 'x'}, handle)
+    pth = str(tmp_path / 'maskfreevis_r50.pth')
+    torch.save({'model': {'sem_seg_head.w': torch.zeros(2)}}, pth)
+    work_dir, hub = str(tmp_path / 'work'), str(tmp_path / 'hub')
+    output = run_failing(evaluate_args(work_dir, tiny_dataset, pkl), hub)
+    assert f"Cannot load checkpoint '{pkl}': a .pkl file is a detectron2 checkpoint" in output
+    assert f'detectron2_to_maskfreevis.py CONFIG {pkl} OUT.pth' in output
+    output = run_failing(evaluate_args(work_dir, tiny_dataset, pth), hub)
+    assert (
+        "It is a detectron2 checkpoint (the release's layout): convert it first, python "
+        f'tools/model_converters/detectron2_to_maskfreevis.py CONFIG {pth} OUT.pth'
+    ) in output
+
+
+def test_a_converter_given_a_pkl_cut_short_names_it(tmp_path):
+    """pickle's own 'pickle data was truncated', naming no file."""
+    source = str(tmp_path / 'model_final.pkl')
+    with open(source, 'wb') as handle:
+        handle.write(pickle.dumps({'model': {'w': np.arange(1000.0)}})[:300])
+    output = run_failing(
+        [
+            PYTHON,
+            'tools/model_converters/detectron2_to_maskfreevis.py',
+            DEMO_CONFIG,
+            source,
+            str(tmp_path / 'out.pth'),
+        ],
+        str(tmp_path / 'hub'),
+    )
+    assert f'{source}: not a readable pickle (300 bytes): cut short by an interrupted' in output
+    assert not osp.exists(tmp_path / 'out.pth')

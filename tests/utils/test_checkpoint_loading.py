@@ -5,6 +5,7 @@ import http.server
 import io
 import os
 import os.path as osp
+import pickle
 import threading
 import time
 import urllib.error
@@ -22,7 +23,11 @@ from maskfreevis.utils import (
     read_checkpoint,
     trust_checkpoints,
 )
-from maskfreevis.utils.checkpoint_loading import CheckpointDownloadError, download_failure_reason
+from maskfreevis.utils.checkpoint_loading import (
+    CheckpointDownloadError,
+    CheckpointReadError,
+    download_failure_reason,
+)
 
 
 @pytest.fixture
@@ -341,3 +346,32 @@ def test_download_failure_reasons():
         urllib.error.HTTPError('u', 403, 'Forbidden', {}, None)
     )
     assert 'did not answer' in download_failure_reason(urllib.error.URLError(TimeoutError()))
+
+
+# Files that are not checkpoints to trust -------------------------------------------------------
+
+
+def test_the_last_checkpoint_pointer_names_the_checkpoint(tmp_path, no_env_trust):
+    """It was refused as an untrusted pickle, with advice to trust it."""
+    checkpoint = tmp_path / 'iter_2.pth'
+    torch.save({'state_dict': {}}, checkpoint)
+    pointer = tmp_path / 'last_checkpoint'
+    pointer.write_text(str(checkpoint))
+    with pytest.raises(CheckpointReadError) as error:
+        read_checkpoint(str(pointer))
+    assert str(error.value) == (
+        f"Cannot load checkpoint '{pointer}': it is a text file naming the checkpoint "
+        f"'{checkpoint}' (mmengine's last_checkpoint pointer); pass that file instead."
+    )
+
+
+def test_a_detectron2_pkl_says_to_convert_it(tmp_path, no_env_trust):
+    path = tmp_path / 'model_final_3c8ec9.pkl'
+    with open(path, 'wb') as handle:
+        pickle.dump({'model': {'sem_seg_head.w': np.zeros(2)}, '__author__': 'x'}, handle)
+    with pytest.raises(CheckpointReadError) as error:
+        read_checkpoint(str(path))
+    message = str(error.value)
+    assert 'a .pkl file is a detectron2 checkpoint' in message
+    assert f'detectron2_to_maskfreevis.py CONFIG {path} OUT.pth' in message
+    assert 'trusted_checkpoints' not in message

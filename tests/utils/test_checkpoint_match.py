@@ -121,3 +121,15 @@ def test_the_refusal_names_the_run_that_wrote_the_checkpoint():
         '(meta.experiment_name): use it with the config it was trained with, '
         'maskfreevis_r18_1xb4-800iter_synthetic.py'
     ) in str(error.value)
+
+
+def test_a_checkpoint_of_the_release_or_mmdet_says_to_convert_it():
+    detectron2 = {'model': {'sem_seg_head.predictor.class_embed.weight': torch.zeros(2)}}
+    mmdet = {'state_dict': {'panoptic_head.cls_embed.weight': torch.zeros(2)}}
+    for checkpoint, tool in ((detectron2, 'detectron2'), (mmdet, 'mmdet')):
+        with pytest.raises(CheckpointMismatchError) as error:
+            check_checkpoint_matches(Head(7), checkpoint, 'release.pth')
+        assert (
+            f'convert it first, python tools/model_converters/{tool}_to_maskfreevis.py CONFIG '
+            'release.pth OUT.pth'
+        ) in str(error.value)
