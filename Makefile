@@ -11,10 +11,12 @@ PIP := $(VPY) -m pip
 WHEELS_DIR := ../shared/wheels
 FIND_LINKS := $(if $(wildcard $(WHEELS_DIR)/*.whl),--find-links $(WHEELS_DIR),)
 STAMP := $(VENV)/.installed
+# the demo and the analyses: a distribution of their own beside the library (maskfreevis-demo)
+DEMO_PROJECT := projects/maskfreevis_demo
 BROWSER_STAMP := $(VENV)/.browser
 # root here and in CI; sudo elsewhere
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
-REQUIREMENT_FILES := requirements.txt $(wildcard requirements/*.txt) setup.py
+REQUIREMENT_FILES := requirements.txt $(wildcard requirements/*.txt) setup.py $(DEMO_PROJECT)/setup.py
 
 .PHONY: demo test test-fast lint format install clean
 
@@ -57,7 +59,8 @@ $(STAMP): $(VPY) $(REQUIREMENT_FILES)
 	$(PIP) install $(FIND_LINKS) -r requirements.txt -r requirements/optional.txt -r requirements/mim.txt "torch==2.13.0"
 	$(PIP) install --no-deps openmim==0.3.9
 	$(PIP) install --no-deps --no-build-isolation -e .
-	$(VPY) -c "import mmcv.ops, mmdet.models, maskfreevis; print('maskfreevis stack OK')"
+	$(PIP) install --no-deps --no-build-isolation -e $(DEMO_PROJECT)
+	$(VPY) -c "import mmcv.ops, mmdet.models, maskfreevis, maskfreevis_demo.runner; print('maskfreevis stack OK')"
 	touch $(STAMP)
 
 # Debian's headless browser for the web demo's end-to-end test (tests/projects/gradio_demo).
@@ -74,11 +77,11 @@ $(BROWSER_STAMP): $(STAMP)
 	touch $(BROWSER_STAMP)
 
 clean:
-	rm -rf $(VENV) maskfreevis/.mim build *.egg-info
+	rm -rf $(VENV) maskfreevis/.mim build *.egg-info $(DEMO_PROJECT)/*.egg-info
 
 # The GPU check's wheels (tools/analysis_tools/gpu_check.sh): what the bare GPU machine lacks,
 # for CPython 3.12 on x86-64 Linux, and mmcv's source release to build there, downloaded into
 # the git-ignored gpu_wheels/ that the device call carries (docs/en/notes/gpu_check.md).
 .PHONY: gpu-wheels
 gpu-wheels: $(STAMP)
-	$(VPY) -m maskfreevis.analysis.gpu_check --fetch-wheels gpu_wheels
+	$(VPY) -m maskfreevis_demo.analysis.gpu_check --fetch-wheels gpu_wheels

@@ -4,10 +4,11 @@ stays readable.
 * Every relative link of README.md, docs/**/*.md, configs/**/README.md and projects/**/README.md
   points to an existing file, and a ``#anchor`` to a heading of that file (GitHub's slugs).
 * Every command-line flag quoted next to a tool (``python tools/...py ... --flag``,
-  ``demo/video_demo.py --flag``, ``python -m maskfreevis.... --flag``, or a tool's bare file name)
-  in one inline code span or one line of a code block exists in that tool's argparse parser. The
-  parser is the one the tool builds: its ``parse_args`` (or ``main``) runs with ``parse_known_args``
-  replaced by a function that hands the parser back instead of parsing.
+  ``demo/video_demo.py --flag``, ``python -m maskfreevis.... --flag``, ``python -m
+  maskfreevis_demo.... --flag``, or a tool's bare file name) in one inline code span or one line of
+  a code block exists in that tool's argparse parser. The parser is the one the tool builds: its
+  ``parse_args`` (or ``main``) runs with ``parse_known_args`` replaced by a function that hands the
+  parser back instead of parsing.
 * README.md and configs/maskfreevis/README.md stay within 10 KB.
 """
 
@@ -119,7 +120,8 @@ TOOL_FILES = sorted(
     osp.relpath(path, REPO_ROOT)
     for pattern in ('tools/**/*.py', 'demo/*.py', 'projects/*/*.py')
     for path in glob.glob(osp.join(REPO_ROOT, pattern), recursive=True)
-    if not osp.basename(path).startswith('_')
+    # a project's setup.py packages it, it is no tool
+    if not osp.basename(path).startswith('_') and osp.basename(path) != 'setup.py'
 )
 TOOL_BY_NAME = {
     name: paths[0]
@@ -132,7 +134,7 @@ TOOL_BY_NAME = {
 TOOL = re.compile(
     r'(?<![\w./-])(?:'
     r'(?P<path>(?:tools|demo)/[\w./-]+?\.py|projects/[\w-]+/[\w-]+\.py)'
-    r'|-m\s+(?P<module>maskfreevis(?:\.\w+)+)'
+    r'|-m\s+(?P<module>maskfreevis(?:_demo)?(?:\.\w+)+)'
     r'|(?P<name>[\w-]+\.py)'
     r')(?![\w/-])'
 )
@@ -266,7 +268,7 @@ def test_docs_quote_tools_and_flags():
     """The extraction finds what the docs are known to quote (so the check below checks)."""
     assert {'--resume', '--work-dir', '--cfg-options'} <= set(FLAGS['tools/train.py'])
     assert {'--out', '--out-json', '--window'} <= set(FLAGS['demo/video_demo.py'])
-    assert 'maskfreevis.datasets.real_imagery' in FLAGS
+    assert 'maskfreevis_demo.datasets.real_imagery' in FLAGS
     assert '--trust' in FLAGS['tools/model_converters/publish_model.py']
 
 

@@ -4,7 +4,7 @@ Default: real objects moved over real photographs (``--dataset real-imagery``) a
 two-stage recipe (a box-supervised image stage, then the video stage with the temporal loss);
 ``--dataset synthetic`` runs the earlier synthetic-shapes demo (one stage, ResNet-18 from scratch).
 
-What ``make demo`` runs; the steps are :func:`maskfreevis.apis.demo.run_demo`. Writes into
+What ``make demo`` runs; the steps are :func:`maskfreevis_demo.runner.run_demo`. Writes into
 ``--out-dir``: ``results.md`` + ``results.json``, ``training_curves.png``, ``videos/*.gif`` and
 ``contact_sheet.png``.
 
@@ -21,7 +21,7 @@ from typing import Optional, Sequence
 from mmengine.config import DictAction
 
 from maskfreevis.apis.cli import format_command
-from maskfreevis.apis.demo import DEMO_DATASETS, DemoOptions, demo_data_settings, run_demo
+from maskfreevis_demo.runner import DEMO_DATASETS, DemoOptions, demo_data_settings, run_demo
 
 CONFIG_DIR = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'maskfreevis')
 DEFAULT_CONFIG = osp.join(CONFIG_DIR, DEMO_DATASETS['real-imagery'][1])

@@ -7,13 +7,6 @@ from .coco_pseudo_video_dataset import (
     COCO_TO_YTVIS_2021,
     CocoPseudoVideoDataset,
 )
-from .real_imagery import CATEGORIES as REAL_IMAGERY_CATEGORIES
-from .real_imagery import (
-    MissingMaterialError,
-    RealImageryVISSettings,
-    generate_real_imagery_vis,
-    real_imagery_dataset_exists,
-)
 from .transforms import ClipBoxesToImage, RandomPseudoVideoWarp, SampleClipFrames
 
 __all__ = [
@@ -26,9 +19,4 @@ __all__ = [
     'ClipBoxesToImage',
     'RandomPseudoVideoWarp',
     'SampleClipFrames',
-    'REAL_IMAGERY_CATEGORIES',
-    'MissingMaterialError',
-    'RealImageryVISSettings',
-    'generate_real_imagery_vis',
-    'real_imagery_dataset_exists',
 ]

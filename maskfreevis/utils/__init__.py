@@ -1,5 +1,5 @@
 """Compatibility fixes for the pinned stack (mmengine 0.10.7, mmcv 2.1.0, mmdet 3.3.0, torch >= 2.6,
-numpy 2), in one place, and environment helpers.
+numpy 2), in one place, with the checkpoint and data-file helpers they use.
 
 Every fix names its upstream bug (details in its module); none edits or monkey-patches an installed
 package, and importing the package installs none of them: each is used where the package's own

@@ -31,11 +31,11 @@ from maskfreevis.apis.video_demo import (
     choose_window,
     frame_memory_cost,
 )
-from maskfreevis.datasets.real_imagery import RealImageryVISSettings, render_real_imagery_video
 from maskfreevis.testing.sample_videos import sample_video_path
 from maskfreevis.utils.checkpoint_loading import CheckpointReadError, UntrustedCheckpointError
 from maskfreevis.visualization import draw_instances
 from maskfreevis.visualization.video_file import VideoFileWriter
+from maskfreevis_demo.datasets.real_imagery import RealImageryVISSettings, render_real_imagery_video
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join(

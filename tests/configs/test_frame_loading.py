@@ -14,8 +14,8 @@ from mmengine.config import Config
 from mmengine.runner import set_random_seed
 
 from maskfreevis.datasets.annotation_checks import exif_orientation
-from maskfreevis.datasets.synthetic import SyntheticVISSettings, generate_synthetic_vis
 from maskfreevis.visualization.dataset_browsing import build_dataset_from_config
+from maskfreevis_demo.datasets.synthetic import SyntheticVISSettings, generate_synthetic_vis
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SHIPPED = sorted(

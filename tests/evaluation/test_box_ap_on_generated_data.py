@@ -12,8 +12,8 @@ from mmdet.structures.mask import mask2bbox
 from mmengine.structures import InstanceData
 
 from maskfreevis.datasets import BoxVISDataset
-from maskfreevis.datasets.synthetic import SyntheticVISSettings, generate_synthetic_vis
 from maskfreevis.evaluation import YouTubeVISLocalMetric
+from maskfreevis_demo.datasets.synthetic import SyntheticVISSettings, generate_synthetic_vis
 
 
 @pytest.fixture(scope='module')

@@ -8,7 +8,7 @@ from typing import List, Sequence
 
 import pytest
 
-from maskfreevis.datasets.synthetic import SyntheticVISSettings, generate_synthetic_vis
+from maskfreevis_demo.datasets.synthetic import SyntheticVISSettings, generate_synthetic_vis
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PYTHON = sys.executable

@@ -5,7 +5,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from maskfreevis.apis.demo import DEMO_DATASETS, DemoOptions
+from maskfreevis_demo.runner import DEMO_DATASETS, DemoOptions
 
 from .conftest import REPO_ROOT
 

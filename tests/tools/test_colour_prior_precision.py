@@ -6,12 +6,12 @@ import os
 import pytest
 from mmengine.config import Config
 
-from maskfreevis.analysis.colour_prior_precision import (
+from maskfreevis_demo.analysis.colour_prior_precision import (
     find_resize_scale,
     loss_knobs,
     mask_stride_of,
 )
-from tests.analysis.square_video import write_square_video
+from tests.projects.maskfreevis_demo.analysis.square_video import write_square_video
 
 
 def test_demo_config_knobs_scale_and_stride(load_tool):

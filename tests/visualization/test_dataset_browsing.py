@@ -8,7 +8,6 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import set_random_seed
 
-from maskfreevis.datasets.synthetic import SyntheticVISSettings, generate_synthetic_vis
 from maskfreevis.visualization import colour_for_id
 from maskfreevis.visualization.dataset_browsing import (
     browse_dataset,
@@ -18,6 +17,7 @@ from maskfreevis.visualization.dataset_browsing import (
     sample_video_indices,
     write_mp4,
 )
+from maskfreevis_demo.datasets.synthetic import SyntheticVISSettings, generate_synthetic_vis
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CONFIG = osp.join(REPO_ROOT, 'configs/maskfreevis/maskfreevis_r18_1xb4-800iter_synthetic.py')

@@ -6,7 +6,7 @@ replayed, generated shapes without it) the video runs through ``inference_video`
 forward pass, each run in a fresh process; reported: frames per second and the process's peak
 resident set (and peak CUDA memory on a GPU). Windowed runs should have one peak memory whatever
 the length; whole-video runs grow with it. The measurement is
-:mod:`maskfreevis.analysis.inference_benchmark`.
+:mod:`maskfreevis_demo.analysis.inference_benchmark`.
 
 By default it measures the model ``make demo`` trains: the real-imagery demo config and the last
 checkpoint of its video stage, ``demo_outputs/work_dir/iter_300.pth`` (``tools/run_demo.py`` writes
@@ -27,7 +27,7 @@ import sys
 import tempfile
 from typing import List, Optional, Sequence
 
-from maskfreevis.analysis.inference_benchmark import (
+from maskfreevis_demo.analysis.inference_benchmark import (
     format_report,
     make_benchmark_video,
     measure_inference,

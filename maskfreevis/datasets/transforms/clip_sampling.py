@@ -30,7 +30,7 @@ class SampleClipFrames(BaseFrameSample):
     ready for ``TransformBroadcaster`` and ``PackTrackInputs``.
 
     Args:
-        num_frames: Clip length T (must equal the head's ``num_frames``).
+        num_frames: Clip length T (the model reads T from the clips it is given).
         frame_range: Window around the key frame: ``r`` means ``[-r, r]``, or ``[lo, hi]`` with
             ``lo <= 0 <= hi``.
         shuffle: Randomly permute the sampled frames (the released recipe did).

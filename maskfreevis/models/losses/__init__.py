@@ -1,7 +1,6 @@
 """Mask-free losses: box projection, colour pairwise and Temporal KNN-patch."""
 
 from .box_projection_loss import BoxProjectionLoss, box_projection_loss
-from .deprecated_names import PairwiseColorLoss, color_neighbour_weights, pairwise_color_loss
 from .frame_pairs import all_frame_pairs, build_frame_pairs, cyclic_frame_pairs
 from .lab_colour import rgb_to_lab
 from .pairwise_colour_loss import PairwiseColourLoss, colour_neighbour_weights, pairwise_colour_loss
@@ -24,7 +23,4 @@ __all__ = [
     'BoxProjectionLoss',
     'PairwiseColourLoss',
     'TemporalKNNPatchLoss',
-    'PairwiseColorLoss',
-    'pairwise_color_loss',
-    'color_neighbour_weights',
 ]

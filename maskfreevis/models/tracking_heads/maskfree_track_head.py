@@ -39,8 +39,8 @@ class MaskFreeTrackHead(Mask2FormerTrackHead):
     GT masks). The colours the losses need come with the data samples
     (:class:`MaskFreeDataPreprocessor`). Prediction is the parent's.
 
-    The clip length T is read from the data on every call (``len(data_sample)``); the inherited
-    ``num_frames`` argument is accepted for config compatibility and ignored.
+    The clip length T is read from the data on every call (``len(data_sample)``), so the
+    parent's fixed ``num_frames`` is refused.
 
     Args:
         num_classes: number of classes; passed to the criterion.
@@ -69,6 +69,12 @@ class MaskFreeTrackHead(Mask2FormerTrackHead):
                 raise ValueError(
                     f'model.track_head.{name} must be a positive integer ({meaning}), got {value!r}'
                 )
+        if 'num_frames' in kwargs:
+            raise TypeError(
+                f'MaskFreeTrackHead got num_frames={kwargs["num_frames"]!r}: the clip length T '
+                "comes from the data (each batch's clips, e.g. SampleClipFrames.num_frames in "
+                'the pipeline), so the head takes none; remove model.track_head.num_frames'
+            )
         moved = [key for key in MOVED_TO_CRITERION if kwargs.get(key) is not None]
         if moved:
             raise TypeError(

@@ -504,7 +504,7 @@ def test_demo_model_box_step_under_bfloat16_autocast_matches_float32():
     in float32 whatever the autocast."""
     import os.path as osp
 
-    from maskfreevis.apis.demo import DEMO_DATASETS
+    from maskfreevis_demo.runner import DEMO_DATASETS
     from tests.models.small_models import CONFIG_DIR, model_cfg_of
 
     cfg = model_cfg_of(osp.join(CONFIG_DIR, DEMO_DATASETS['real-imagery'][1]))

@@ -1,7 +1,6 @@
 """Tests of the colour-gated pairwise loss against a loop reference."""
 
 import math
-import warnings
 
 import pytest
 import torch
@@ -10,7 +9,6 @@ from mmdet.registry import MODELS
 from maskfreevis.models.losses import (
     PairwiseColourLoss,
     colour_neighbour_weights,
-    deprecated_names,
     pairwise_colour_loss,
 )
 
@@ -286,31 +284,13 @@ def test_weight_scale_multiplies_the_loss_weight():
     )
 
 
-def test_old_spellings_stay_registered_and_warn_once(monkeypatch):
-    monkeypatch.setattr(deprecated_names, '_warned', set())
-    logits, lab, boxes = textured_frames(2, 6, 8, seed=10)
-    with pytest.warns(FutureWarning, match='use PairwiseColourLoss'):
-        old = MODELS.build(dict(type='PairwiseColorLoss', loss_weight=2.0))
-    assert isinstance(old, PairwiseColourLoss)
-    assert (
-        old(logits, lab, boxes).item()
-        == PairwiseColourLoss(loss_weight=2.0)(logits, lab, boxes).item()
-    )
-    with pytest.warns(FutureWarning, match='use pairwise_colour_loss'):
-        value = deprecated_names.pairwise_color_loss(
-            logits, lab, boxes, frame_index=torch.tensor([1, 0])
-        )
-    assert (
-        value.item()
-        == pairwise_colour_loss(logits, lab, boxes, frame_of=torch.tensor([1, 0])).item()
-    )
-    with pytest.warns(FutureWarning, match='use colour_neighbour_weights'):
-        weights = deprecated_names.color_neighbour_weights(lab)
-    assert torch.equal(weights, colour_neighbour_weights(lab))
-    with warnings.catch_warnings():
-        warnings.simplefilter('error')  # a second use does not warn again
-        MODELS.build(dict(type='PairwiseColorLoss'))
-        deprecated_names.color_neighbour_weights(lab)
+def test_only_the_current_spellings_exist():
+    import maskfreevis.models.losses as losses
+
+    assert MODELS.get('PairwiseColourLoss') is PairwiseColourLoss
+    assert MODELS.get('PairwiseColorLoss') is None
+    for old in ('pairwise_color_loss', 'color_neighbour_weights', 'deprecated_names'):
+        assert not hasattr(losses, old), old
 
 
 # ------------------------------------------------------------- padding_mode='zeros' (release)

@@ -192,6 +192,18 @@ def test_losses_and_train_cfg_given_to_the_head_say_where_they_moved(key):
         MODELS.build(cfg)
 
 
+@pytest.mark.parametrize('num_frames', [2, 5])
+def test_a_fixed_clip_length_given_to_the_head_is_refused(num_frames):
+    cfg = small_model_cfg()
+    cfg.track_head.num_frames = num_frames
+    with pytest.raises(
+        TypeError,
+        match=rf'num_frames={num_frames}: the clip length T comes from the data.*'
+        r'remove model.track_head.num_frames',
+    ):
+        MODELS.build(cfg)
+
+
 @pytest.mark.parametrize('key, value, head_value', [('num_classes', 3, 5), ('mask_stride', 8, 4)])
 def test_criterion_settings_that_contradict_the_head_are_rejected(key, value, head_value):
     cfg = small_model_cfg()

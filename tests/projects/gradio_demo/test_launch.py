@@ -18,9 +18,9 @@ pytest.importorskip('gradio', reason='the web demo needs gradio (requirements/op
 pytest.importorskip('imageio_ffmpeg', reason='the web demo writes MP4 with imageio-ffmpeg')
 
 from maskfreevis.apis import FrameResult, VideoSource, init_vis_model  # noqa: E402
-from maskfreevis.datasets.real_imagery import CATEGORIES as REAL_IMAGERY_CATEGORIES  # noqa: E402
-from maskfreevis.datasets.synthetic import SyntheticVISSettings, render_video  # noqa: E402
 from maskfreevis.visualization.video_file import VideoFileWriter  # noqa: E402
+from maskfreevis_demo.datasets.real_imagery import CATEGORIES as REAL_IMAGERY_CATEGORIES  # noqa: E402
+from maskfreevis_demo.datasets.synthetic import SyntheticVISSettings, render_video  # noqa: E402
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 LAUNCH = osp.join(REPO_ROOT, 'projects', 'gradio_demo', 'launch.py')

@@ -23,7 +23,7 @@ unchanged.
 
 CLI::
 
-    python -m maskfreevis.datasets.synthetic --out data/synthetic_vis --seed 0
+    python -m maskfreevis_demo.datasets.synthetic --out data/synthetic_vis --seed 0
 """
 
 import colorsys

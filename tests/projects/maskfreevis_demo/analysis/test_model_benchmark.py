@@ -2,7 +2,7 @@
 
 import pytest
 
-from maskfreevis.analysis import model_benchmark as bench
+from maskfreevis_demo.analysis import model_benchmark as bench
 
 
 def test_same_batch_with_and_without_masks():

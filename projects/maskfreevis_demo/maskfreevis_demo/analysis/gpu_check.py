@@ -26,9 +26,12 @@ a small mode (``--small``: tiny sizes, small configs) with the CUDA-only steps r
 ``skipped: no CUDA``; the test suite runs it so that it keeps working.
 
 The module imports only the standard library at the top: the wrapper runs this file by its path
-(``python3 -P maskfreevis/analysis/gpu_check.py``) before the stack is installed, and every
-measurement step runs in a fresh process (``python3 -m maskfreevis.analysis.gpu_check --step``),
-so that each step's peak memory is its own and a crash or a hang ends only that step.
+(``python3 -P projects/maskfreevis_demo/maskfreevis_demo/analysis/gpu_check.py``) before the stack
+is installed, and every measurement step runs in a fresh process (``python3 -m
+maskfreevis_demo.analysis.gpu_check --step``), so that each step's peak memory is its own and a
+crash or a hang ends only that step. Neither package is installed there: the steps find
+``maskfreevis`` and ``maskfreevis_demo`` in the working tree (:data:`SOURCE_ROOTS` on
+``PYTHONPATH``).
 """
 
 import argparse
@@ -70,7 +73,11 @@ __all__ = [
     'main',
 ]
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# projects/maskfreevis_demo/ (this distribution) and the repository that holds it
+PROJECT_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO_ROOT = osp.dirname(osp.dirname(PROJECT_ROOT))
+# where the steps import maskfreevis and maskfreevis_demo from (neither is installed on the device)
+SOURCE_ROOTS = (REPO_ROOT, PROJECT_ROOT)
 
 # What the bare GPU machine lacks, as wheels for CPython 3.12 on x86-64 Linux. Pure Python; the
 # versions are the ones the CPU stack (requirements/) resolves to, so both run the same code.
@@ -756,7 +763,7 @@ def _small_stock_config(work_dir: str) -> str:
     into ``work_dir``; returns its path."""
     from mmengine.config import Config
 
-    from maskfreevis.analysis.model_benchmark import stock_config_path
+    from maskfreevis_demo.analysis.model_benchmark import stock_config_path
 
     cfg = Config.fromfile(stock_config_path(STOCK_CONFIG))
     cfg.merge_from_dict(SMALL_STOCK_OVERRIDES)
@@ -767,12 +774,12 @@ def _small_stock_config(work_dir: str) -> str:
 
 def training_step_comparison(params: Dict[str, Any]) -> Dict[str, Any]:
     """A training step of MaskFreeVIS (boxes) against stock Mask2Former-VIS (masks) on the same
-    synthetic batch (:func:`~maskfreevis.analysis.model_benchmark.run_worker`, AMP on CUDA), the
-    two models one after the other in this process; peak memory is CUDA's allocations during
-    each step, so the first model's freed memory does not count for the second."""
+    synthetic batch (:func:`~maskfreevis_demo.analysis.model_benchmark.run_worker`, AMP on
+    CUDA), the two models one after the other in this process; peak memory is CUDA's allocations
+    during each step, so the first model's freed memory does not count for the second."""
     import torch
 
-    from maskfreevis.analysis.model_benchmark import (
+    from maskfreevis_demo.analysis.model_benchmark import (
         format_report,
         run_worker,
         stock_config_path,
@@ -821,7 +828,10 @@ def training_step_comparison(params: Dict[str, Any]) -> Dict[str, Any]:
 def inference_measurement(params: Dict[str, Any]) -> Dict[str, Any]:
     """``inference_video`` over a generated clip (:mod:`.inference_benchmark`): windows of
     ``params['window']`` frames, or the whole clip at once; random weights (the same cost)."""
-    from maskfreevis.analysis.inference_benchmark import make_benchmark_video, measure_inference
+    from maskfreevis_demo.analysis.inference_benchmark import (
+        make_benchmark_video,
+        measure_inference,
+    )
 
     width, height = params['size']
     video = osp.join(params['work_dir'], f'clip_{params["frames"]}_{width}x{height}.mp4')
@@ -1148,7 +1158,7 @@ SETUP_STEPS = {'install': _install_step, 'build_mmcv': _build_step}
 def _measurement_command(context: CheckContext, step: Step) -> List[str]:
     """The command of one measurement step (it prints its result without ``--result``)."""
     params = json.dumps(_jsonable(dict(step.params, work_dir=context.work_dir)))
-    return [context.python, '-m', 'maskfreevis.analysis.gpu_check', '--step', step.name] + [
+    return [context.python, '-m', 'maskfreevis_demo.analysis.gpu_check', '--step', step.name] + [
         '--params',
         params,
     ]
@@ -1226,7 +1236,7 @@ def run_check(
     work_dir = tempfile.mkdtemp(prefix='run-', dir=_made(build_dir))
     site = osp.join(build_dir, 'site')
     python_path = [site] if wheels else []
-    python_path += [REPO_ROOT] + [p for p in os.environ.get('PYTHONPATH', '').split(':') if p]
+    python_path += [*SOURCE_ROOTS] + [p for p in os.environ.get('PYTHONPATH', '').split(':') if p]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(python_path), PYTHONUNBUFFERED='1')
     env.setdefault('MPLBACKEND', 'Agg')
     cuda, capability = _probe_cuda(python, env)
@@ -1461,7 +1471,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         only=args.steps,
         command_line=os.environ.get(
             'GPU_CHECK_COMMAND',
-            'python -m maskfreevis.analysis.gpu_check ' + shlex.join(arguments),
+            'python -m maskfreevis_demo.analysis.gpu_check ' + shlex.join(arguments),
         ),
     )
     print(_read(osp.join(args.out, 'gpu_check.md')))

@@ -51,12 +51,13 @@ neighbours bleeds in); warping it gives a ~1 px soft edge. The annotated mask of
 warped alpha >= 0.5 minus the pixels of objects in front of it.
 
 The json layout, the "absent below ``min_visible_pixels``" rule and the redraw of videos in which
-an object is never visible are those of :mod:`maskfreevis.datasets.vis_json_writer`, shared with
-:mod:`maskfreevis.datasets.synthetic`. Each video entry also names its ``background`` photo.
+an object is never visible are those of :mod:`maskfreevis_demo.datasets.vis_json_writer`, shared
+with :mod:`maskfreevis_demo.datasets.synthetic`. Each video entry also names its ``background``
+photo.
 
 CLI::
 
-    python -m maskfreevis.datasets.real_imagery --out data/real_imagery_vis --seed 0
+    python -m maskfreevis_demo.datasets.real_imagery --out data/real_imagery_vis --seed 0
 """
 
 import functools
@@ -68,7 +69,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from ..utils.package_data import installed_package_dir
+from maskfreevis.utils.package_data import installed_package_dir
+
 from .vis_json_writer import (
     SPLIT_KEYS,
     RenderedVideo,

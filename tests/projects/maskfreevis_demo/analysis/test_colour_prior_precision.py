@@ -9,8 +9,8 @@ import torch
 from mmengine.config import Config
 from skimage.color import rgb2lab
 
-from maskfreevis.analysis import colour_prior_precision as tool
-from tests.analysis.square_video import write_square_video
+from maskfreevis_demo.analysis import colour_prior_precision as tool
+from tests.projects.maskfreevis_demo.analysis.square_video import write_square_video
 
 PAIR = dict(kernel_size=3, dilation=1, threshold=0.3)
 TK = dict(patch_size=3, grid_size=3, dilation=1, topk=5, threshold=0.05, pairing='all')

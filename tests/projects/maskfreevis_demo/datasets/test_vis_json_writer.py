@@ -7,8 +7,8 @@ import os.path as osp
 
 import pytest
 
-from maskfreevis.datasets.synthetic import SyntheticVISSettings, generate_synthetic_vis
-from maskfreevis.datasets.vis_json_writer import (
+from maskfreevis_demo.datasets.synthetic import SyntheticVISSettings, generate_synthetic_vis
+from maskfreevis_demo.datasets.vis_json_writer import (
     GENERATED_MARKER,
     check_output_folder,
     dump_json,

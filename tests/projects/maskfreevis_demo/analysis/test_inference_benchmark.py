@@ -2,15 +2,15 @@
 
 import os.path as osp
 
-from maskfreevis.analysis.inference_benchmark import (
+from maskfreevis.apis.video_source import read_video_file
+from maskfreevis.testing.sample_videos import sample_video_path
+from maskfreevis_demo.analysis.inference_benchmark import (
     format_report,
     make_benchmark_video,
     measure_inference,
 )
-from maskfreevis.apis.video_source import read_video_file
-from maskfreevis.testing.sample_videos import sample_video_path
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))))
 CONFIG = osp.join(REPO_ROOT, 'configs/maskfreevis/maskfreevis_r18_1xb4-800iter_synthetic.py')
 
 

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from maskfreevis.analysis import supervision_comparison as cmp
+from maskfreevis_demo.analysis import supervision_comparison as cmp
 
 
 def result(ap: float, ap50: float, ap75: float) -> dict:

@@ -336,9 +336,9 @@ def check_output_folder(out_dir: str) -> None:
     )
     raise FileExistsError(
         f'{out_dir} {reason} ({listed}); generating there would replace its jsons and frames, '
-        'so nothing was written. Give the generator an empty or new folder (tools/run_demo.py '
-        '--data-root NEW_DIR, or --out NEW_DIR for python -m maskfreevis.datasets.synthetic / '
-        'real_imagery). To train on your own dataset, point the config at it instead: '
+        'so nothing was written. Give the generator an empty or new folder (python -m '
+        'maskfreevis_demo.datasets.synthetic / real_imagery --out NEW_DIR, or tools/run_demo.py '
+        '--data-root NEW_DIR). To train on your own dataset, point the config at it instead: '
         'tools/train.py CONFIG --cfg-options train_dataloader.dataset.data_root=DIR ...'
     )
 

@@ -23,9 +23,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from scipy.stats import t as student_t
 from tqdm import tqdm
 
-from ..apis.demo import EVAL_RECORDS_FILE
-from ..evaluation.video_bootstrap import bootstrap_average_precision, percentile_interval
-from ..utils.checkpoint_files import write_text_atomically
+from maskfreevis.evaluation.video_bootstrap import bootstrap_average_precision, percentile_interval
+from maskfreevis.utils.checkpoint_files import write_text_atomically
+
+from ..runner import EVAL_RECORDS_FILE
 
 __all__ = [
     'VARIANTS',

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import torch
 
-from ..testing.sample_videos import looped_frames, sample_video_path
+from maskfreevis.testing.sample_videos import looped_frames, sample_video_path
 
 __all__ = ['make_benchmark_video', 'measure_inference', 'format_report']
 
@@ -106,7 +106,7 @@ def measure_inference(
         ``rss_before_mib`` (model loaded), ``peak_rss_mib`` (process peak), and
         ``peak_cuda_mib`` on CUDA.
     """
-    from ..apis import inference_video, init_vis_model
+    from maskfreevis.apis import inference_video, init_vis_model
 
     torch.manual_seed(0)
     torch.set_num_threads(threads)

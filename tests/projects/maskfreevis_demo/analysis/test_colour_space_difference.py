@@ -5,13 +5,13 @@ import pytest
 import torch
 from skimage.color import rgb2lab
 
-from maskfreevis.analysis.colour_space_difference import (
+from maskfreevis.testing.sample_videos import sample_video_path
+from maskfreevis_demo.analysis.colour_space_difference import (
     clip_difference,
     measure,
     read_clips,
     to_markdown,
 )
-from maskfreevis.testing.sample_videos import sample_video_path
 
 
 def flat_clip(rgb, num_frames=3, height=40, width=56):

@@ -18,9 +18,9 @@ from mmcv.ops.multi_scale_deform_attn import (
 )
 from packaging.requirements import Requirement
 
-from maskfreevis.analysis import gpu_check
+from maskfreevis_demo.analysis import gpu_check
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))))
 WRAPPER = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'gpu_check.sh')
 CUDA = torch.cuda.is_available()
 MEASURED = ('environment', 'losses', 'train_T3', 'train_T5', 'inference_window', 'inference_whole')

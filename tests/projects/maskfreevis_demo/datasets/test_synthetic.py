@@ -15,7 +15,8 @@ from mmdet.structures import DetDataSample, TrackDataSample
 from mmengine.structures import InstanceData
 
 from maskfreevis.datasets import BoxVISDataset
-from maskfreevis.datasets.synthetic import (
+from maskfreevis.evaluation import YouTubeVISLocalMetric
+from maskfreevis_demo.datasets.synthetic import (
     CATEGORIES,
     SyntheticVISSettings,
     generate_synthetic_vis,
@@ -23,7 +24,6 @@ from maskfreevis.datasets.synthetic import (
     render_video,
     synthetic_dataset_exists,
 )
-from maskfreevis.evaluation import YouTubeVISLocalMetric
 
 TINY = SyntheticVISSettings(
     num_train_videos=3,

@@ -13,7 +13,7 @@ import pycocotools.mask as mask_utils
 import pytest
 
 from maskfreevis.datasets import BoxVISDataset
-from maskfreevis.datasets.real_imagery import (
+from maskfreevis_demo.datasets.real_imagery import (
     CATEGORIES,
     TRAIN_BACKGROUNDS,
     VAL_BACKGROUNDS,
@@ -27,7 +27,7 @@ from maskfreevis.datasets.real_imagery import (
     real_imagery_dataset_exists,
     render_real_imagery_video,
 )
-from maskfreevis.datasets.vis_json_writer import video_rng
+from maskfreevis_demo.datasets.vis_json_writer import video_rng
 
 TINY = RealImageryVISSettings(
     num_train_videos=3,

@@ -5,7 +5,11 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from maskfreevis.apis.demo import (
+from maskfreevis_demo.analysis.supervision_comparison import VARIANT_CONFIGS
+from maskfreevis_demo.datasets.real_imagery import CATEGORIES as REAL_IMAGERY_CATEGORIES
+from maskfreevis_demo.datasets.real_imagery import RealImageryVISSettings
+from maskfreevis_demo.datasets.synthetic import SyntheticVISSettings
+from maskfreevis_demo.runner import (
     DEMO_DATASETS,
     DemoOptions,
     build_demo_config,
@@ -15,11 +19,8 @@ from maskfreevis.apis.demo import (
     pretraining_stage_path,
     write_results,
 )
-from maskfreevis.datasets.real_imagery import CATEGORIES as REAL_IMAGERY_CATEGORIES
-from maskfreevis.datasets.real_imagery import RealImageryVISSettings
-from maskfreevis.datasets.synthetic import SyntheticVISSettings
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'maskfreevis')
 
 SCHEDULE = dict(
@@ -114,16 +115,59 @@ def test_options_default_to_the_full_generated_dataset():
         DemoOptions()  # the config is required
 
 
-def test_pretraining_stage_is_resolved_next_to_the_config(tmp_path):
+def test_pretraining_stage_is_the_config_that_load_from_names(tmp_path):
     (tmp_path / 'image.py').write_text('x = 1\n')
     video = tmp_path / 'video.py'
-    video.write_text("pretraining_stage_config = './image.py'\n")
-    assert pretraining_stage_path(Config.fromfile(str(video))) == str(tmp_path / 'image.py')
-    video.write_text("pretraining_stage_config = './missing.py'\n")
-    with pytest.raises(FileNotFoundError, match=r'video\.py.*missing\.py'):
-        pretraining_stage_path(Config.fromfile(str(video)))
+
+    def stage_of(load_from):
+        video.write_text(f'load_from = {load_from!r}\n')
+        return pretraining_stage_path(Config.fromfile(str(video)))
+
+    # tools/train.py's default work_dir and last checkpoint of a config next to this one
+    assert stage_of('work_dirs/image/iter_8.pth') == str(tmp_path / 'image.py')
+    assert stage_of('./work_dirs/image/iter_8.pth') == str(tmp_path / 'image.py')
+    # anything else is a checkpoint to load as the config says, not a stage to train
+    assert stage_of('work_dirs/missing/iter_8.pth') is None
+    assert stage_of('work_dirs/image/epoch_8.pth') is None
+    assert stage_of('checkpoints/image/iter_8.pth') is None
+    assert stage_of('/abs/work_dirs/image/iter_8.pth') is None
+    assert stage_of(None) is None
     (tmp_path / 'plain.py').write_text('x = 1\n')
     assert pretraining_stage_path(Config.fromfile(str(tmp_path / 'plain.py'))) is None
+
+
+def test_a_config_elsewhere_that_inherits_the_demo_finds_its_stage_in_the_repository(tmp_path):
+    own = tmp_path / 'own.py'
+    own.write_text(f'_base_ = {osp.join(CONFIG_DIR, DEMO_DATASETS["real-imagery"][1])!r}\n')
+    stage = pretraining_stage_path(Config.fromfile(str(own)))
+    assert stage == osp.join(
+        CONFIG_DIR, 'maskfreevis-imagestage_mobilenetv2_1xb8-400iter_realimagery.py'
+    )
+
+
+@pytest.mark.parametrize('variant', sorted(VARIANT_CONFIGS['real-imagery']))
+def test_two_stage_configs_load_where_train_py_leaves_their_image_stage(load_tool, variant):
+    """``python tools/train.py IMAGE`` then ``python tools/train.py VIDEO`` works out of the box:
+    the video config's load_from is the image config's default work_dir (tools/train.py's own
+    rule) and the checkpoint its SafeCheckpointHook saves last (at max_iters)."""
+    video = Config.fromfile(osp.join(CONFIG_DIR, VARIANT_CONFIGS['real-imagery'][variant]))
+    image_path = pretraining_stage_path(video)
+    assert image_path is not None and osp.dirname(image_path) == CONFIG_DIR
+    train = load_tool('train.py')
+    image = train.build_config(train.parse_args([image_path]))
+    checkpoint = image.default_hooks.checkpoint
+    assert checkpoint.type == 'SafeCheckpointHook' and checkpoint.save_last
+    assert not checkpoint.get('by_epoch', True)  # named iter_<n>.pth
+    template = checkpoint.get('filename_tmpl', None) or 'iter_{}.pth'
+    last = osp.join(image.work_dir, template.format(image.train_cfg.max_iters))
+    assert osp.normpath(video.load_from) == osp.normpath(last)
+    assert pretraining_stage_path(image) is None  # the chain has two stages
+
+
+def test_single_stage_demo_configs_load_nothing():
+    for dataset in ('synthetic',):
+        config = Config.fromfile(osp.join(CONFIG_DIR, DEMO_DATASETS[dataset][1]))
+        assert config.get('load_from', None) is None and pretraining_stage_path(config) is None
 
 
 def test_the_demo_configs_chain_their_stages():
