@@ -95,7 +95,19 @@ class InterruptibleIterBasedTrainLoop(IterBasedTrainLoop):
         self._stop_decision: Optional[bool] = None
 
     def run(self):
-        """Train (see :meth:`mmengine.runner.IterBasedTrainLoop.run`) with the handlers in place."""
+        """Train (see :meth:`mmengine.runner.IterBasedTrainLoop.run`) with the handlers in place.
+
+        A run resumed at or beyond ``max_iters`` trains nothing (mmengine says nothing): the log
+        says so and how to train longer.
+        """
+        if self._iter >= self._max_iters:
+            self.runner.logger.warning(
+                f'Nothing to train: the run resumed at iteration {self._iter} and '
+                f'train_cfg.max_iters is {self._max_iters}. To train longer, raise it above '
+                f'{self._iter} (e.g. --cfg-options train_cfg.max_iters='
+                f'{self._iter + self._max_iters}); the param_scheduler milestones stay as the '
+                'config sets them.'
+            )
         self._install_handlers()
         try:
             return super().run()

@@ -158,3 +158,15 @@ def test_a_schedule_that_trains_nothing_or_divides_by_zero_is_refused(
     with pytest.raises(ValueError, match=expected):
         train_toy(tmp_path, max_iters, **overrides)
     assert not list(tmp_path.glob('*.pth'))
+
+
+def test_resuming_a_finished_run_says_there_is_nothing_to_train(train_toy, tmp_path):
+    """It exited 0 without a word (e.g. --resume to train longer, max_iters not raised)."""
+    train_toy(tmp_path, 2)
+    runner = train_toy(tmp_path, 2, resume=True)
+    assert runner.iter == 2
+    log = open(runner.logger.log_file).read()
+    assert (
+        'Nothing to train: the run resumed at iteration 2 and train_cfg.max_iters is 2. To train '
+        'longer, raise it above 2 (e.g. --cfg-options train_cfg.max_iters=4)'
+    ) in log
