@@ -120,6 +120,13 @@ def load_config(args: argparse.Namespace) -> Config:
     Without ``--work-dir`` and without ``work_dir`` in the config, the work dir is
     ``./work_dirs/<config name>`` (mmdet's convention).
     """
+    if osp.isdir(args.config):
+        examples = sorted(name for name in os.listdir(args.config) if name.endswith('.py'))[:3]
+        raise IsADirectoryError(
+            f'config {args.config} is a folder; give a config file'
+            + (f', e.g. {osp.join(args.config, examples[0])}' if examples else '')
+            + (f' (it holds {", ".join(examples)}, ...)' if len(examples) > 1 else '')
+        )
     cfg = read_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     if args.work_dir is not None:

@@ -129,3 +129,15 @@ def test_a_launcher_that_needs_cuda_is_named_on_a_machine_without(monkeypatch):
     monkeypatch.setattr('torch.cuda.is_available', lambda: False)
     assert launcher_problem('slurm').startswith('--launcher slurm needs CUDA GPUs')
     assert launcher_problem('none') is None and launcher_problem('pytorch') is None
+
+
+def test_a_folder_given_as_config_is_named(tmp_path):
+    """mmengine said 'file ... does not exist' of a folder that exists."""
+    (tmp_path / 'b.py').write_text('x = 1\n')
+    (tmp_path / 'a.py').write_text('x = 1\n')
+    with pytest.raises(IsADirectoryError) as error:
+        load_config(parse(str(tmp_path)))
+    assert str(error.value) == (
+        f'config {tmp_path} is a folder; give a config file, e.g. {tmp_path / "a.py"} (it holds '
+        'a.py, b.py, ...)'
+    )
