@@ -8,7 +8,8 @@
 # - WorkDirGuardHook: no fresh run over an earlier run's checkpoints (`overwrite_work_dir = True`
 #   allows it), one training run per work_dir (training.lock);
 # - CheckpointMatchHook: a checkpoint that does not fit the model is refused
-#   (`allow_partial_checkpoint = True` loads what fits);
+#   (`allow_partial_checkpoint = True` loads what fits), and so is testing it on a dataset of other
+#   classes, or validating on other classes than training (`allow_class_mismatch = True` scores);
 # - DivergenceHook: a diverging run stops, naming the iteration, before its weights are saved.
 _base_ = 'mmdet::_base_/default_runtime.py'
 
