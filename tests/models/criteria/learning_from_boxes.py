@@ -254,9 +254,8 @@ def _measure(num_seeds: int = 6) -> None:
             )
         rows = np.array(rows)
         print(f'{name}: without {np.round(rows[:, 0], 3)}, with {np.round(rows[:, 1], 3)}')
-        print(
-            f'  difference {np.round(rows[:, 1] - rows[:, 0], 3)}, mean {np.mean(rows[:, 1] - rows[:, 0]):+.3f}'
-        )
+        difference = rows[:, 1] - rows[:, 0]
+        print(f'  difference {np.round(difference, 3)}, mean {np.mean(difference):+.3f}')
 
 
 if __name__ == '__main__':
