@@ -7,28 +7,14 @@ learned mask with the true shape. The margins were chosen from 6 seeds measured 
 """
 
 import pytest
-from mmdet.registry import MODELS
 
 from .learning_from_boxes import (
+    box_criterion,
     l_shape_clip,
     lookalike_clip,
     textured_rectangle_clip,
     train_from_boxes,
 )
-
-
-def criterion(pairwise: bool, temporal: bool):
-    """The demo's loss weights, the colour terms ramped in over the first 50 of 300 steps."""
-    return MODELS.build(
-        dict(
-            type='MaskFreeCriterion',
-            num_classes=1,
-            mask_stride=1,
-            loss_pair=dict(type='PairwiseColourLoss', loss_weight=1.25 if pairwise else 0.0),
-            loss_tk=dict(type='TemporalKNNPatchLoss', pairing='all', loss_weight=0.5 * temporal),
-            warmup_iters=dict(loss_pair=50, loss_tk=50),
-        )
-    )
 
 
 @pytest.mark.parametrize('seed', [0, 1])
@@ -37,8 +23,8 @@ def test_pairwise_term_leaves_the_empty_corner_out(seed):
     term the corner, which looks like the background beyond the box, drops out (+0.16 to +0.32
     on every seed)."""
     rgb, masks = l_shape_clip(seed)
-    projection = train_from_boxes(rgb, masks, criterion(False, False), seed)
-    pairwise = train_from_boxes(rgb, masks, criterion(True, False), seed)
+    projection = train_from_boxes(rgb, masks, box_criterion(False, False), seed)
+    pairwise = train_from_boxes(rgb, masks, box_criterion(True, False), seed)
     assert pairwise['iou'] > projection['iou'] + 0.1, (projection['iou'], pairwise['iou'])
 
 
@@ -50,8 +36,8 @@ def test_temporal_term_drops_a_static_lookalike():
     spatial, full = [], []
     for seed in (0, 1):
         rgb, masks = lookalike_clip(seed)
-        spatial.append(train_from_boxes(rgb, masks, criterion(True, False), seed)['iou'])
-        full.append(train_from_boxes(rgb, masks, criterion(True, True), seed)['iou'])
+        spatial.append(train_from_boxes(rgb, masks, box_criterion(True, False), seed)['iou'])
+        full.append(train_from_boxes(rgb, masks, box_criterion(True, True), seed)['iou'])
     assert sum(full) / 2 > sum(spatial) / 2 + 0.05, (spatial, full)
 
 
@@ -61,7 +47,7 @@ def test_colour_terms_do_no_harm_on_textured_objects(seed):
     0.52-0.67 over 6 seeds); the full method must not do worse nor collapse (it did better on
     every seed, +0.01 to +0.43)."""
     rgb, masks = textured_rectangle_clip(seed)
-    projection = train_from_boxes(rgb, masks, criterion(False, False), seed)['iou']
-    full = train_from_boxes(rgb, masks, criterion(True, True), seed)['iou']
+    projection = train_from_boxes(rgb, masks, box_criterion(False, False), seed)['iou']
+    full = train_from_boxes(rgb, masks, box_criterion(True, True), seed)['iou']
     assert projection > 0.5 and full > 0.5, (projection, full)  # no empty, full or thin mask
     assert full > projection - 0.05, (projection, full)
