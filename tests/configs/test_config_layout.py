@@ -111,18 +111,46 @@ def test_no_list_position_in_configs(path):
             assert not positional, f'{rel(path)}:{node.lineno}: {ast.unparse(node)}'
 
 
+def class_table_lines(tree: ast.AST) -> List[int]:
+    """Lines of tuples, lists, dicts and dict(...) calls holding 12 or more strings side by side.
+
+    A table is many strings side by side (a list of names, a name -> name dict); a pipeline holds
+    many strings too, but each inside its own dict(type=...).
+    """
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Tuple, ast.List)):
+            entries = node.elts
+        elif isinstance(node, ast.Dict):
+            entries = [k for k in node.keys if k is not None] + node.values
+        elif isinstance(node, ast.Call):
+            entries = [keyword.value for keyword in node.keywords]
+        else:
+            continue
+        strings = [v for v in entries if isinstance(v, ast.Constant) and isinstance(v.value, str)]
+        if len(strings) >= 12:
+            lines.append(node.lineno)
+    return lines
+
+
+def test_class_table_check_sees_tables_and_not_pipelines():
+    names = ', '.join(repr(f'class{i}') for i in range(12))
+    mapping = (
+        ', '.join(f'c{i}={i!r}' for i in range(6))
+        + ', '
+        + ', '.join(f"d{i}='n{i}'" for i in range(12))
+    )
+    assert class_table_lines(ast.parse(f'classes = ({names})')) == [1]
+    assert class_table_lines(ast.parse(f'table = dict({mapping})')) == [1]
+    steps = ', '.join(f"dict(type='Step{i}', color_type='color')" for i in range(12))
+    assert class_table_lines(ast.parse(f'pipeline = [{steps}]')) == []
+
+
 @pytest.mark.parametrize('path', ALL_FILES, ids=config_id)
 def test_no_class_tables_in_configs(path):
     """Class lists and COCO -> video tables live in maskfreevis.datasets.categories."""
     assert 'metainfo' not in own_keys(path)
-    for node in ast.walk(parsed(path)):
-        if isinstance(node, (ast.Tuple, ast.List, ast.Dict)):
-            strings = [
-                v
-                for v in ast.walk(node)
-                if isinstance(v, ast.Constant) and isinstance(v.value, str)
-            ]
-            assert len(strings) < 12, f'{rel(path)}:{node.lineno}: a class table?'
+    assert class_table_lines(parsed(path)) == [], f'{rel(path)}: a class table?'
 
 
 def base_files(kind: str) -> List[str]:
