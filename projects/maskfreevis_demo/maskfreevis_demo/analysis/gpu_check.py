@@ -37,6 +37,7 @@ crash or a hang ends only that step. Neither package is installed there: the ste
 import argparse
 import glob
 import json
+import math
 import os
 import os.path as osp
 import platform
@@ -474,7 +475,10 @@ def _atomic_write(path: str, text: str) -> None:
 
 
 def _jsonable(value: Any) -> Any:
-    """JSON for the values the measurements return (tuples, numpy and torch scalars)."""
+    """JSON for the values the measurements return (tuples, numpy and torch scalars); a ratio
+    that could not be measured (NaN) is null, as strict JSON has no NaN."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
     if isinstance(value, dict):
         return {str(key): _jsonable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

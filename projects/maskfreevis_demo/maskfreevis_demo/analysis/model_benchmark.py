@@ -5,6 +5,7 @@ process per model and round and compares box-supervised MaskFreeVIS with mask-su
 ``Mask2FormerVideo`` (:func:`summarise_rounds`, :func:`format_report`).
 """
 
+import math
 import os.path as osp
 import statistics
 import time
@@ -185,7 +186,9 @@ def summarise_rounds(reports: Dict[str, List[Dict]]) -> Tuple[Dict[str, Dict], D
 
     Returns:
         ``summary`` (kind -> the :data:`COLUMNS` keys, ``steps``, ``loss_terms``, ``finite``)
-        and ``ratios`` (column key -> MaskFreeVIS / Mask2Former).
+        and ``ratios`` (column key -> MaskFreeVIS / Mask2Former; NaN where the stock model's
+        value is 0, as the CPU's peak RSS growth is in a process whose high-water mark an
+        earlier, larger allocation already set).
     """
     summary = {}
     for kind, runs in reports.items():
@@ -200,7 +203,7 @@ def summarise_rounds(reports: Dict[str, List[Dict]]) -> Tuple[Dict[str, Dict], D
             finite=all(run['finite'] for run in runs),
         )
     ours, stock = summary['maskfreevis'], summary['mask2former']
-    ratios = {key: ours[key] / stock[key] for key, _, _ in COLUMNS}
+    ratios = {key: ours[key] / stock[key] if stock[key] > 0 else math.nan for key, _, _ in COLUMNS}
     return summary, ratios
 
 
@@ -225,17 +228,21 @@ def format_report(
         f'{"ratio MaskFreeVIS / Mask2FormerVideo":<38}'
         + ''.join(f'{ratios[key]:>21.3f}' for key, _, _ in COLUMNS)
     )
-    worst = max(
+    checked = [
         ratios['median_step_s'],
         ratios['median_cpu_s'],
         ratios['median_peak_mib'],
         ratios['max_peak_mib'],
-    )
+    ]
+    if any(math.isnan(ratio) for ratio in checked):
+        verdict = 'not measured (a stock value of 0)'
+    else:
+        verdict = 'met' if max(checked) <= TARGET_RATIO else 'MISSED'
     lines.append(
         f'targets: time <= {TARGET_RATIO}x (wall {ratios["median_step_s"]:.2f}x, CPU '
         f'{ratios["median_cpu_s"]:.2f}x), peak memory <= {TARGET_RATIO}x (median '
         f'{ratios["median_peak_mib"]:.2f}x, max {ratios["max_peak_mib"]:.2f}x) -> '
-        f'{"met" if worst <= TARGET_RATIO else "MISSED"}'
+        f'{verdict}'
     )
     return '\n'.join(lines)
 

@@ -1,5 +1,7 @@
 """Smoke test of the model benchmark (the numbers are the tool's job) and its summary maths."""
 
+import math
+
 import pytest
 
 from maskfreevis_demo.analysis import model_benchmark as bench
@@ -49,3 +51,23 @@ def test_summary_ratios_and_verdict():
     assert ratios['median_peak_mib'] == pytest.approx(1.2) and ratios['max_peak_mib'] == 1.4
     text = bench.format_report(summary, ratios, 'toy', 'peak RSS growth')
     assert 'max 1.40x) -> MISSED' in text and 'MaskFreeVIS, boxes' in text
+
+
+def test_a_stock_value_of_zero_is_not_measured():
+    # peak RSS growth is 0 in a process whose high-water mark an earlier test already set
+    def report(peak):
+        return dict(
+            times_s=[1.0],
+            cpu_times_s=[1.0],
+            peaks_mib=[peak],
+            saved_mib=1.0,
+            loss_terms=4,
+            finite=True,
+        )
+
+    summary, ratios = bench.summarise_rounds(
+        dict(maskfreevis=[report(0.0)], mask2former=[report(0.0)])
+    )
+    assert math.isnan(ratios['median_peak_mib']) and ratios['median_step_s'] == 1.0
+    text = bench.format_report(summary, ratios, 'toy', 'peak RSS growth')
+    assert text.endswith('-> not measured (a stock value of 0)')
