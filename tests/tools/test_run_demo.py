@@ -144,3 +144,15 @@ def test_the_synthetic_demo_still_runs(tmp_path):
     assert results['pretraining_stage'] is None and results['iterations'] == 2
     assert results['data']['kind'] == 'SyntheticVISSettings'
     assert results['best_prediction_iou']['chance'] == pytest.approx(0.25)
+
+
+def test_the_video_stage_is_evaluated_once(demo_run):
+    # per category and class-agnostic in one pass after training: the loop's own validation at
+    # the end would run the model over the validation videos a second time
+    out_dir, _, _ = demo_run
+    (scalars,) = (out_dir / 'work_dir').glob('2*/vis_data/scalars.json')
+    logged = [json.loads(line) for line in scalars.read_text().splitlines()]
+    assert logged and not any('youtube_vis/segm_mAP' in entry for entry in logged)
+    with open(out_dir / 'results.json') as handle:
+        results = json.load(handle)
+    assert results['metrics']['youtube_vis/segm_mAP'] == results['mask_ap']['AP']

@@ -10,7 +10,7 @@
    iter_<its max_iters>.pth``, where ``tools/train.py`` leaves it; the release's recipe: a
    box-supervised image stage, then the video stage) trains that config first and starts from
    its last checkpoint instead (:func:`pretraining_stage_path`);
-3. evaluate mask AP on the validation split (which has masks) per category (the YouTube-VIS
+3. evaluate mask AP on the validation split (which has masks), once, per category (the YouTube-VIS
    metric) and class-agnostic (categories merged), plus the best prediction's mask IoU per GT
    object (:func:`maskfreevis.evaluation.evaluate_mask_quality`);
 4. write into the output folder: ``results.md`` + ``results.json`` (AP tables, timings),
@@ -522,13 +522,16 @@ def run_demo(options: DemoOptions) -> dict:
             options, stage_config, osp.abspath(stage_dir)
         )
         cfg.load_from = checkpoint
-    runner, progress = _build_runner_with_progress(cfg, options.progress, 'training')
-    runner.train()  # validates once at the end (train_cfg.val_interval == max_iters)
-    if not progress.metrics:
-        raise RuntimeError(
-            f'{options.config}: the run produced no validation metrics; does the '
-            f'config have a val_dataloader and val_evaluator?'
+    if cfg.get('val_dataloader', None) is None or cfg.get('val_evaluator', None) is None:
+        raise ValueError(
+            f'{options.config}: the demo evaluates on the val_dataloader with the val_evaluator; '
+            f'the config has no val_dataloader or no val_evaluator'
         )
+    # evaluated once, below, per category and class-agnostic in one pass over the videos: the
+    # loop's own validation at the end would run the model over them a second time
+    cfg.train_cfg.val_begin = cfg.train_cfg.max_iters + 1
+    runner, progress = _build_runner_with_progress(cfg, options.progress, 'training')
+    runner.train()
 
     agnostic_start = time.perf_counter()
     agnostic = evaluate_mask_quality(
@@ -536,7 +539,7 @@ def run_demo(options: DemoOptions) -> dict:
     )
     # per-video matches of both AP views: the supervision comparison bootstraps them
     records = agnostic.pop('records')
-    agnostic.pop('per_category')
+    per_category = agnostic.pop('per_category')
     write_text_atomically(osp.join(out_dir, EVAL_RECORDS_FILE), json.dumps(records))
     progress.timings['eval_s'] = (
         progress.timings.get('eval_s', 0.0) + time.perf_counter() - agnostic_start
@@ -569,7 +572,7 @@ def run_demo(options: DemoOptions) -> dict:
             kind=type(options.data).__name__,
             **asdict(options.data),
         ),
-        mask_ap={name: progress.metrics.get(key) for name, key in METRIC_NAMES.items()},
+        mask_ap={name: per_category.get(key) for name, key in METRIC_NAMES.items()},
         mask_ap_class_agnostic={name: agnostic.get(key) for name, key in METRIC_NAMES.items()},
         best_prediction_iou=dict(
             mean=agnostic['best_prediction_iou/mean'],
@@ -577,7 +580,7 @@ def run_demo(options: DemoOptions) -> dict:
             class_accuracy=agnostic['best_prediction_iou/class_accuracy'],
             chance=1.0 / num_classes,
         ),
-        metrics=progress.metrics,
+        metrics=per_category,
         timings_s=dict(
             data=data_s,
             train=progress.timings.get('train_s', float('nan'))
