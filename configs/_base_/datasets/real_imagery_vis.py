@@ -6,7 +6,7 @@
 _base_ = './synthetic_vis.py'
 
 data_root = 'data/real_imagery_vis/'
-image_scale = (192, 128)  # (w, h): a 32 x 48 mask grid at stride 4
+image_scale = (192, 128)  # (w, h): a 64 x 96 mask grid at the demo model's stride 2
 resize = dict(type='Resize', scale=image_scale, keep_ratio=True)
 clip_augment = [resize, dict(type='RandomFlip', prob=0.5), dict(type='ClipBoxesToImage')]
 
