@@ -42,3 +42,30 @@ def test_import_changes_nothing_but_registrations():
     assert after['safe_globals'] == before['safe_globals']
     assert after['handlers'] == before['handlers']
     assert set(after['file_backends']) - set(before['file_backends']) == {'atomic_local'}
+
+
+def test_the_library_never_imports_the_demo_distribution():
+    """The dependency runs one way: maskfreevis_demo imports maskfreevis, never the reverse (a
+    wheel of the library alone must import and train)."""
+    import ast
+    import glob
+    import os.path as osp
+
+    package = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'maskfreevis')
+    offenders = []
+    for path in glob.glob(osp.join(package, '**', '*.py'), recursive=True):
+        with open(path) as handle:
+            tree = ast.parse(handle.read(), path)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or '']
+            else:
+                continue
+            offenders += [
+                f'{path}:{node.lineno}'
+                for name in names
+                if name.split('.')[0] == 'maskfreevis_demo'
+            ]
+    assert not offenders, offenders

@@ -1,6 +1,7 @@
 # The demo, stage 1 of 2: the box-supervised image stage
 # (../_base_/recipes/maskfreevis-imagestage_mobilenetv2_1xb8-400iter.py) on single frames of the
-# generated videos of real photographs, 8 frames per batch, 128 x 192 input (a 64 x 96 mask grid at stride 2).
+# generated videos of real photographs, 8 frames per batch, 128 x 192 input (a 64 x 96 mask grid
+# at stride 2).
 # ./maskfreevis_mobilenetv2_1xb4-300iter_realimagery.py trains the video model from its last
 # checkpoint (`python tools/run_demo.py` runs both stages).
 _base_ = [

@@ -3,7 +3,7 @@
 import importlib.util
 import os.path as osp
 
-from maskfreevis.analysis import loss_benchmark as bench
+from maskfreevis_demo.analysis import loss_benchmark as bench
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

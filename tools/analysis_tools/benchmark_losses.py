@@ -9,7 +9,7 @@ written). Plus ``rgb_to_lab`` against the release's per-frame scikit-image round
 supervision (``--layers`` decoder layers, colour cues shared vs recomputed per layer), the host
 syncs of one criterion call of the demo model (``--criterion-config``) and, with
 ``--contention-rounds``, that model's CPU training step alone and beside one busy process. The
-measurements are :mod:`maskfreevis.analysis.loss_benchmark`.
+measurements are :mod:`maskfreevis_demo.analysis.loss_benchmark`.
 
 Example::
 
@@ -24,14 +24,14 @@ from typing import Optional, Sequence
 
 import torch
 
-from maskfreevis.analysis.loss_benchmark import (
+from maskfreevis.models.losses.neighbour_grid import PADDING_MODES
+from maskfreevis_demo.analysis.loss_benchmark import (
     demo_config_name,
     format_contention,
     format_table,
     run_device,
     training_step_contention,
 )
-from maskfreevis.models.losses.neighbour_grid import PADDING_MODES
 
 CONFIG_DIR = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
 

@@ -441,7 +441,7 @@ def test_one_host_sync_per_step_the_finiteness_check(model, step_inputs, fresh_m
     """No decoder layer's matching bookkeeping or losses read a device value on the host: the
     only read of the whole call and its backward is the finiteness check (the Hungarian
     solver's copy of each cost matrix is a sync on an accelerator, invisible on the CPU)."""
-    from maskfreevis.analysis.profiling import HostSyncRecorder
+    from maskfreevis_demo.analysis.profiling import HostSyncRecorder
 
     all_cls_scores, all_mask_preds, gts, lab, valid = step_inputs
     outputs = [

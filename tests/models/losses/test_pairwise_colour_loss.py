@@ -379,7 +379,7 @@ def test_zero_padding_mode_is_a_module_setting_and_checked():
 
 
 def test_trusted_frame_indices_are_not_read_on_the_host():
-    from maskfreevis.analysis.profiling import HostSyncRecorder
+    from maskfreevis_demo.analysis.profiling import HostSyncRecorder
 
     logits, lab, boxes = textured_frames(4, 6, 8, seed=9)
     frame_of = torch.tensor([0, 1, 1, 0])

@@ -533,7 +533,7 @@ def test_zero_padding_mode_is_a_module_setting_and_checked():
 
 
 def test_trusted_clip_indices_are_not_read_on_the_host():
-    from maskfreevis.analysis.profiling import HostSyncRecorder
+    from maskfreevis_demo.analysis.profiling import HostSyncRecorder
 
     logits, lab, boxes, clip_of = moving_objects_clip(3, 6, 8, 0.3, seed=5)
     logits.requires_grad_(True)

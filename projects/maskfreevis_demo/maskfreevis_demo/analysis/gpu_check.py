@@ -13,7 +13,7 @@ there; the steps, each with its own time budget inside one overall deadline (9 m
 4. ``msda``: mmcv's CUDA ``MultiScaleDeformableAttention`` against its PyTorch path, outputs and
    gradients, float32 and float16 (:func:`msda_agreement`);
 5. ``losses``: the loss benchmark, ours against the release formulation
-   (:func:`maskfreevis.analysis.loss_benchmark.run_device`);
+   (:func:`maskfreevis_demo.analysis.loss_benchmark.run_device`);
 6. ``train_T3`` and ``train_T5``: a training step (AMP) of the R50 YouTube-VIS MaskFreeVIS config
    against the stock mask-supervised Mask2Former-VIS step (:mod:`.model_benchmark`);
 7. ``inference_window`` and ``inference_whole``: frames per second and peak memory of
@@ -731,16 +731,17 @@ def criterion_config_path(name: Optional[str]) -> Optional[str]:
     """The config whose criterion the loss benchmark profiles: ``'demo'`` for the benchmark's
     default (the demo's video-stage config), a path relative to the repository, or None."""
     if name == 'demo':
-        from maskfreevis.analysis.loss_benchmark import demo_config_name
+        from maskfreevis_demo.analysis.loss_benchmark import demo_config_name
 
         name = f'{REPO_CONFIG}/{demo_config_name()}'
     return _in_repo(name)
 
 
 def loss_benchmark(params: Dict[str, Any]) -> Dict[str, Any]:
-    """The loss benchmark on one device (:func:`~maskfreevis.analysis.loss_benchmark.run_device`):
-    its rows and the table ``tools/analysis_tools/benchmark_losses.py`` prints."""
-    from maskfreevis.analysis.loss_benchmark import format_table, run_device, targets_met
+    """The loss benchmark on one device
+    (:func:`~maskfreevis_demo.analysis.loss_benchmark.run_device`): its rows and the table
+    ``tools/analysis_tools/benchmark_losses.py`` prints."""
+    from maskfreevis_demo.analysis.loss_benchmark import format_table, run_device, targets_met
 
     _set_threads(params['threads'])
     rows, other_rows = run_device(

@@ -16,8 +16,8 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.utils import get_installed_path
 
-from maskfreevis.analysis.profiling import saved_tensor_bytes
 from maskfreevis.testing import ClipSpec, drop_gt_masks, synthetic_batch
+from maskfreevis_demo.analysis.profiling import saved_tensor_bytes
 
 __all__ = [
     'MODEL_KINDS',

@@ -5,16 +5,21 @@ import os.path as osp
 import pytest
 import torch
 
-from maskfreevis.analysis import loss_benchmark as bench
-from maskfreevis.analysis.profiling import aten_op_count, forward_backward, peak_bytes, saved_bytes
 from maskfreevis.models.losses import (
     all_frame_pairs,
     cyclic_frame_pairs,
     pairwise_colour_loss,
     temporal_knn_patch_loss,
 )
+from maskfreevis_demo.analysis import loss_benchmark as bench
+from maskfreevis_demo.analysis.profiling import (
+    aten_op_count,
+    forward_backward,
+    peak_bytes,
+    saved_bytes,
+)
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))))
 
 
 @pytest.mark.parametrize('padding_mode', ['exclude', 'zeros'])

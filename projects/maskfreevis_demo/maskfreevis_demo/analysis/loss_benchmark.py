@@ -350,7 +350,7 @@ def layer_sharing_timing(
 def demo_config_name() -> str:
     """The file name (in ``configs/maskfreevis/``) of the demo's video-stage config, whose
     criterion and training step the benchmark profiles by default."""
-    from maskfreevis.apis.demo import DEMO_DATASETS
+    from maskfreevis_demo.runner import DEMO_DATASETS
 
     return DEMO_DATASETS['real-imagery'][1]
 
@@ -394,9 +394,9 @@ def criterion_call(
 def criterion_host_syncs(criterion: torch.nn.Module, args: tuple, kwargs: dict) -> Dict:
     """Host syncs of one criterion call and the backward of its summed losses.
 
-    Counted twice: the profile's :data:`~maskfreevis.analysis.profiling.SYNC_OP_NAMES` (an
+    Counted twice: the profile's :data:`~maskfreevis_demo.analysis.profiling.SYNC_OP_NAMES` (an
     ``.item()`` shows as both ``aten::item`` and ``aten::_local_scalar_dense``), and per place
-    in the code (:class:`~maskfreevis.analysis.profiling.HostSyncRecorder`, file and function).
+    in the code (:class:`~maskfreevis_demo.analysis.profiling.HostSyncRecorder`, file and function).
     The Hungarian solver's copy of each cost matrix to the host is a sync on an accelerator that
     a CPU run cannot see (a CPU tensor's ``.cpu()`` dispatches nothing): one per clip and
     decoder output, inherent to matching with scipy.
@@ -482,7 +482,7 @@ def training_step_contention(
     ``model.train_step`` (preprocess, forward, every loss, backward, optimiser step) of the
     config's model with random weights on a synthetic box-only batch (by default as the demo
     trains: 4 clips of 3 frames, 128 x 192), timed with each torch thread count alone and
-    beside ``yes > /dev/null`` (:func:`~maskfreevis.analysis.profiling.contention_times`).
+    beside ``yes > /dev/null`` (:func:`~maskfreevis_demo.analysis.profiling.contention_times`).
 
     Returns:
         ``ops`` (top-level aten ops of one step), ``parallel_ops`` (of those, the ones on more

@@ -2,7 +2,7 @@
 
 import torch
 
-from maskfreevis.analysis.profiling import (
+from maskfreevis_demo.analysis.profiling import (
     HostSyncRecorder,
     aten_op_count,
     busy_neighbour,
