@@ -11,8 +11,8 @@ input.
 Example (the model ``make demo`` trains)::
 
     python demo/video_demo.py my_video.mp4 \\
-        configs/maskfreevis/maskfreevis_mobilenetv2_1xb4-300iter_realimagery.py \\
-        demo_outputs/work_dir/iter_300.pth --out outputs/my_video.mp4 \\
+        configs/maskfreevis/maskfreevis_mobilenetv2_1xb4-200iter_realimagery.py \\
+        demo_outputs/work_dir/iter_200.pth --out outputs/my_video.mp4 \\
         --out-json outputs/my_video.json
 """
 

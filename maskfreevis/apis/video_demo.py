@@ -23,7 +23,7 @@ config (model input for the frame)            frame        N    measured (MiB)  
 ============================================  ===========  ===  ===============  ==========
 maskfreevis_r18_1xb4-800iter_synthetic        640 x 360    16   15.8             17.9
 (96 x 64, 10 queries)                         1920 x 1080  16   106.8            109.3
-maskfreevis_mobilenetv2_1xb4-300iter_         640 x 360    16   19.8             37.2
+maskfreevis_mobilenetv2_1xb4-200iter_         640 x 360    16   19.8             37.2
 realimagery (192 x 128, 10 queries)
 maskfreevis_r50_8xb2-6k_youtubevis2019        640 x 360    12   263.5            269.2
 (640 x 384, 100 queries)                      1280 x 720   12   260.6            303.5

@@ -6,7 +6,7 @@ A Gradio page in the style of mmdet's ``projects/gradio_demo``. Gradio is an opt
     python projects/gradio_demo/launch.py [CONFIG [CHECKPOINT]] [--device cpu] [--port 7860]
 
 Defaults: the demo config and the checkpoint ``make demo`` trains
-(``demo_outputs/work_dir/iter_300.pth``). The page is served on http://127.0.0.1:7860.
+(``demo_outputs/work_dir/iter_200.pth``). The page is served on http://127.0.0.1:7860.
 """
 
 import argparse
@@ -39,9 +39,9 @@ from maskfreevis_demo.datasets.real_imagery import RealImageryVISSettings, rende
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join(
-    REPO_ROOT, 'configs', 'maskfreevis', 'maskfreevis_mobilenetv2_1xb4-300iter_realimagery.py'
+    REPO_ROOT, 'configs', 'maskfreevis', 'maskfreevis_mobilenetv2_1xb4-200iter_realimagery.py'
 )
-DEFAULT_CHECKPOINT = osp.join(REPO_ROOT, 'demo_outputs', 'work_dir', 'iter_300.pth')
+DEFAULT_CHECKPOINT = osp.join(REPO_ROOT, 'demo_outputs', 'work_dir', 'iter_200.pth')
 TABLE_HEADERS = ['id', 'class', 'score', 'frames present', 'first frame', 'last frame']
 # Frames shared by consecutive windows, on which instances are associated.
 OVERLAP = 4

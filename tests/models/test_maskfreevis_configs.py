@@ -31,8 +31,8 @@ FAST_TRAINING = {
     'maskfreevis-cocojoint_r50_8xb2-70k_youtubevis2019.py',
     'mask2former-vis_r50_8xb2-6k_youtubevis2019.py',
     'maskfreevis_r18_1xb4-800iter_synthetic.py',
-    'maskfreevis-imagestage_mobilenetv2_1xb8-400iter_realimagery.py',
-    'maskfreevis_mobilenetv2_1xb4-300iter_realimagery.py',
+    'maskfreevis-imagestage_mobilenetv2_1xb8-300iter_realimagery.py',
+    'maskfreevis_mobilenetv2_1xb4-200iter_realimagery.py',
 }
 BOX_KEYS = ('loss_cls', 'loss_proj', 'loss_pair', 'loss_tk', 'loss_mask', 'loss_dice')
 STOCK_KEYS = ('loss_cls', 'loss_mask', 'loss_dice')

@@ -20,7 +20,7 @@ def test_windowed_and_whole_runs_in_fresh_processes(load_tool, tmp_path):
     assert all(row['peak_rss_mib'] > 0 for row in rows)
     report = out.read_text()
     assert '| windows of 3 (overlap 1) | cpu | 5 |' in report and 'random weights' in report
-    assert 'maskfreevis_mobilenetv2_1xb4-300iter_realimagery.py' in report
+    assert 'maskfreevis_mobilenetv2_1xb4-200iter_realimagery.py' in report
 
 
 def test_defaults_are_the_model_make_demo_trains(load_tool):
@@ -36,7 +36,7 @@ def test_defaults_are_the_model_make_demo_trains(load_tool):
 
 def test_default_checkpoint_is_used_when_make_demo_wrote_it(load_tool, tmp_path, monkeypatch):
     tool = load_tool('analysis_tools/benchmark_inference.py')
-    checkpoint = tmp_path / 'iter_300.pth'
+    checkpoint = tmp_path / 'iter_200.pth'
     checkpoint.write_bytes(b'weights')
     monkeypatch.setattr(tool, 'DEMO_CHECKPOINT', str(checkpoint))
     assert tool.parse_args([]).checkpoint == str(checkpoint)
@@ -45,7 +45,7 @@ def test_default_checkpoint_is_used_when_make_demo_wrote_it(load_tool, tmp_path,
 
 def test_missing_demo_checkpoint_says_how_to_make_it(load_tool, tmp_path, monkeypatch, capsys):
     tool = load_tool('analysis_tools/benchmark_inference.py')
-    missing = str(tmp_path / 'demo_outputs' / 'work_dir' / 'iter_300.pth')
+    missing = str(tmp_path / 'demo_outputs' / 'work_dir' / 'iter_200.pth')
     monkeypatch.setattr(tool, 'DEMO_CHECKPOINT', missing)
     with pytest.raises(SystemExit):
         tool.parse_args([])

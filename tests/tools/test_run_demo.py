@@ -90,10 +90,10 @@ def test_both_stages_train_and_keep_a_checkpoint(demo_run):
     with open(out_dir / 'results.json') as handle:
         stage = json.load(handle)['pretraining_stage']
     assert stage['config'].endswith(
-        'maskfreevis-imagestage_mobilenetv2_1xb8-400iter_realimagery.py'
+        'maskfreevis-imagestage_mobilenetv2_1xb8-300iter_realimagery.py'
     )
     assert stage['iterations'] == 3 and not stage['reused']
-    assert 'youtube_vis/segm_mAP' in stage['metrics']  # the image stage is evaluated too
+    assert stage['metrics'] == {}  # the demo scores the video model only
     assert 'then 3 from its last checkpoint' in (out_dir / 'results.md').read_text()
     # each stage logs into its own folder (one visualizer name per process sent both to the first)
     assert len(list((out_dir / 'work_dir').glob('2*/vis_data/scalars.json'))) == 1

@@ -9,7 +9,7 @@ the length; whole-video runs grow with it. The measurement is
 :mod:`maskfreevis_demo.analysis.inference_benchmark`.
 
 By default it measures the model ``make demo`` trains: the real-imagery demo config and the last
-checkpoint of its video stage, ``demo_outputs/work_dir/iter_300.pth`` (``tools/run_demo.py`` writes
+checkpoint of its video stage, ``demo_outputs/work_dir/iter_200.pth`` (``tools/run_demo.py`` writes
 its checkpoints into ``<out-dir>/work_dir``). ``--random-weights`` measures the config without a
 checkpoint (the same speed and memory: ``score_thr=0`` keeps the same number of instances).
 
@@ -35,11 +35,11 @@ from maskfreevis_demo.analysis.inference_benchmark import (
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CONFIG = osp.join(
-    REPO_ROOT, 'configs/maskfreevis/maskfreevis_mobilenetv2_1xb4-300iter_realimagery.py'
+    REPO_ROOT, 'configs/maskfreevis/maskfreevis_mobilenetv2_1xb4-200iter_realimagery.py'
 )
 # the last checkpoint of that config that `make demo` (tools/run_demo.py, --out-dir demo_outputs)
 # saves: the Runner's work dir is <out-dir>/work_dir
-DEMO_CHECKPOINT = osp.join(REPO_ROOT, 'demo_outputs', 'work_dir', 'iter_300.pth')
+DEMO_CHECKPOINT = osp.join(REPO_ROOT, 'demo_outputs', 'work_dir', 'iter_200.pth')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -49,7 +49,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     weights.add_argument(
         '--checkpoint',
         help='weights of --config (default for the demo config: the checkpoint `make demo` '
-        'writes, demo_outputs/work_dir/iter_300.pth)',
+        'writes, demo_outputs/work_dir/iter_200.pth)',
     )
     weights.add_argument(
         '--random-weights',

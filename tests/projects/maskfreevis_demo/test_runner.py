@@ -141,7 +141,7 @@ def test_a_config_elsewhere_that_inherits_the_demo_finds_its_stage_in_the_reposi
     own.write_text(f'_base_ = {osp.join(CONFIG_DIR, DEMO_DATASETS["real-imagery"][1])!r}\n')
     stage = pretraining_stage_path(Config.fromfile(str(own)))
     assert stage == osp.join(
-        CONFIG_DIR, 'maskfreevis-imagestage_mobilenetv2_1xb8-400iter_realimagery.py'
+        CONFIG_DIR, 'maskfreevis-imagestage_mobilenetv2_1xb8-300iter_realimagery.py'
     )
 
 

@@ -56,10 +56,10 @@ VARIANTS = {
 # real-imagery ones are two-stage (an image stage, shared by (1) and (2), then the video stage)
 VARIANT_CONFIGS = {
     'real-imagery': {
-        'maskfreevis': 'maskfreevis_mobilenetv2_1xb4-300iter_realimagery.py',
-        'no_tk': 'maskfreevis-notk_mobilenetv2_1xb4-300iter_realimagery.py',
-        'proj_only': 'maskfreevis-projonly_mobilenetv2_1xb4-300iter_realimagery.py',
-        'mask_sup': 'maskfreevis-masksup_mobilenetv2_1xb4-300iter_realimagery.py',
+        'maskfreevis': 'maskfreevis_mobilenetv2_1xb4-200iter_realimagery.py',
+        'no_tk': 'maskfreevis-notk_mobilenetv2_1xb4-200iter_realimagery.py',
+        'proj_only': 'maskfreevis-projonly_mobilenetv2_1xb4-200iter_realimagery.py',
+        'mask_sup': 'maskfreevis-masksup_mobilenetv2_1xb4-200iter_realimagery.py',
     },
     'synthetic': {
         'maskfreevis': 'maskfreevis_r18_1xb4-800iter_synthetic.py',

@@ -2,10 +2,10 @@
 # from random weights): a box-supervised IMAGE model - single frames, box projection + colour
 # pairwise, the pairwise term at the release's image weight (5.0 x 0.25, set in the model base)
 # ramped in over the first 100 iterations as the release's image stage does, no temporal term.
-# The small MaskFreeVIS on the ImageNet MobileNetV2, 400 iterations on one CPU process.
+# The small MaskFreeVIS on the ImageNet MobileNetV2, 300 iterations on one CPU process.
 _base_ = [
     '../models/maskfreevis_mobilenetv2_small.py',
-    '../schedules/schedule_400iter_image_stage.py',
+    '../schedules/schedule_300iter_image_stage.py',
     '../demo_runtime.py',
 ]
 model = dict(
