@@ -2,6 +2,7 @@
 
 import os
 import os.path as osp
+import signal
 import subprocess
 import sys
 from typing import List, Sequence
@@ -49,6 +50,14 @@ def tiny_run_options(data_root: str, max_iters: int) -> List[str]:
         'randomness.seed=0',
         'randomness.deterministic=False',
     ]
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` for a tool that a test interrupts with SIGINT: the child starts with
+    Python's own Ctrl-C handling, as in a terminal, even when the suite runs as a background job
+    that started with SIGINT ignored (children inherit that, and the training loop then keeps it
+    ignored on purpose)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_tool(

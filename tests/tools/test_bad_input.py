@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import torch
 
-from .conftest import DEMO_CONFIG, PYTHON, REPO_ROOT, run_tool, tiny_run_options
+from .conftest import DEMO_CONFIG, PYTHON, REPO_ROOT, default_sigint, run_tool, tiny_run_options
 
 pytestmark = pytest.mark.slow
 
@@ -204,6 +204,7 @@ def test_interrupt_saves_a_checkpoint_that_resumes(tiny_dataset, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=default_sigint,
     )
     lines = []
     for line in process.stdout:
@@ -260,7 +261,13 @@ def test_interrupt_during_the_final_validation_stops_at_once(tiny_dataset, tmp_p
     args[2] = str(config)
     env = dict(tool_env(), PYTHONPATH=str(tmp_path))
     process = subprocess.Popen(
-        args, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        args,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=default_sigint,
     )
     lines, signalled = [], None
     for line in process.stdout:
@@ -315,6 +322,7 @@ def test_a_second_run_in_a_work_dir_in_use_is_refused(tiny_dataset, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=default_sigint,
     )
     try:
         for line in first.stdout:
