@@ -106,6 +106,34 @@ def test_relative_links_resolve(doc):
     assert not broken, f'{doc}: ' + '; '.join(broken)
 
 
+REPO_PATH = re.compile(
+    r'(?<![\w./-])((?:configs|tools|demo|projects|docs)/[\w./-]*\w\.(?:py|sh|md|yml))\b'
+)
+
+
+# named on purpose though absent: a bad-input example, and the two files the configs README's
+# get-started example has the user write
+EXAMPLE_PATHS = {
+    'configs/nope.py',
+    'configs/_base_/datasets/my_vis_box.py',
+    'configs/maskfreevis/maskfreevis_r50_8xb2-6k_myvis.py',
+}
+
+
+@pytest.mark.parametrize('doc', DOCS)
+def test_repository_paths_exist(doc):
+    """Files named by their path (from the repository root, or from the document's folder, as in
+    a project's README) exist, in prose, code spans and commands alike: a renamed config left
+    stale names behind."""
+    missing = sorted(
+        path
+        for path in set(REPO_PATH.findall(read(doc))) - EXAMPLE_PATHS
+        if not osp.exists(osp.join(REPO_ROOT, path))
+        and not osp.exists(osp.join(REPO_ROOT, osp.dirname(doc), path))
+    )
+    assert not missing, f'{doc}: {missing}'
+
+
 def test_anchor_slugs_follow_github():
     assert slug('The demo (`make demo`)') == 'the-demo-make-demo'
     assert slug('Does it learn masks from boxes? Four supervisions') == (
