@@ -242,7 +242,8 @@ def build_demo_config(
     config: Optional[str] = None,
     iters: Optional[int] = None,
 ) -> Config:
-    """The config pointed at ``options.data_root``, with the run's seed, length and logging.
+    """The config pointed at ``options.data_root``, with the run's seed, length and logging, and
+    no validation inside the training loop.
 
     Args:
         options: the run.
@@ -271,6 +272,10 @@ def build_demo_config(
         cfg.log_level = 'WARNING'  # the progress bars report; scalars.json is written anyway
     if options.cfg_options:
         cfg.merge_from_dict(options.cfg_options)
+    # no stage validates in its training loop: run_demo scores the video model once, after
+    # training, per category and class-agnostic in one pass over the validation videos (each
+    # loop validation would run the model over all of them once more)
+    cfg.train_cfg.val_begin = cfg.train_cfg.max_iters + 1
     return cfg
 
 
@@ -335,9 +340,6 @@ def train_pretraining_stage(
     """
     iters = options.pretraining_iters if options.pretraining_iters is not None else options.iters
     cfg = build_demo_config(options, work_dir, config=stage_config, iters=iters)
-    # the demo scores the video model only: validating the image stage too would run the model
-    # over every validation video once more (a minute of the demo's 15 on 2 cores)
-    cfg.train_cfg.val_begin = cfg.train_cfg.max_iters + 1
     fingerprint = dict(
         config=cfg.pretty_text,
         data_root=osp.abspath(options.data_root),
@@ -530,9 +532,6 @@ def run_demo(options: DemoOptions) -> dict:
             f'{options.config}: the demo evaluates on the val_dataloader with the val_evaluator; '
             f'the config has no val_dataloader or no val_evaluator'
         )
-    # evaluated once, below, per category and class-agnostic in one pass over the videos: the
-    # loop's own validation at the end would run the model over them a second time
-    cfg.train_cfg.val_begin = cfg.train_cfg.max_iters + 1
     runner, progress = _build_runner_with_progress(cfg, options.progress, 'training')
     runner.train()
 
