@@ -21,6 +21,7 @@ import torch
 from maskfreevis.apis import init_vis_model
 from maskfreevis.apis.video_source import read_video_file
 from maskfreevis.testing.sample_videos import looped_frames, sample_video_path
+from tests.tools.conftest import default_sigint
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO_ROOT, 'configs/maskfreevis/maskfreevis_r18_1xb4-800iter_synthetic.py')
@@ -166,12 +167,6 @@ QUIET_ENV = dict(
 )
 
 
-def _default_sigint() -> None:
-    """The child starts with Python's own Ctrl-C handling even when this test process was
-    started in the background with SIGINT ignored (which children inherit)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def start_demo(argv, **kwargs) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, DEMO_SCRIPT] + argv + ['--no-progress'],
@@ -180,7 +175,7 @@ def start_demo(argv, **kwargs) -> subprocess.Popen:
         text=True,
         cwd=REPO_ROOT,
         env=QUIET_ENV,
-        preexec_fn=_default_sigint,
+        preexec_fn=default_sigint,
         **kwargs,
     )
 
