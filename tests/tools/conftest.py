@@ -60,6 +60,23 @@ def default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def evaluate_args(work_dir: str, data_root: str, checkpoint: str, *options: str) -> list:
+    """tools/test.py on the demo config with ``checkpoint``, testing on ``data_root``."""
+    return [
+        PYTHON,
+        'tools/test.py',
+        DEMO_CONFIG,
+        checkpoint,
+        '--work-dir',
+        work_dir,
+        '--cfg-options',
+        f'test_dataloader.dataset.data_root={data_root}',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False',
+        *options,
+    ]
+
+
 def run_tool(
     args: Sequence[str], cwd: str = REPO_ROOT, env_overrides: dict = None, timeout: int = 600
 ) -> subprocess.CompletedProcess:

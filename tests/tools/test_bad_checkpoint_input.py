@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 
-from .conftest import DEMO_CONFIG, PYTHON, REPO_ROOT, run_tool, tiny_run_options
+from .conftest import DEMO_CONFIG, PYTHON, REPO_ROOT, evaluate_args, run_tool, tiny_run_options
 
 pytestmark = pytest.mark.slow
 
@@ -41,22 +41,6 @@ def run_failing(args: Sequence[str], torch_home: str) -> str:
     output = result.stdout + result.stderr
     assert result.returncode != 0, f'{" ".join(args)} succeeded:\n{output[-3000:]}'
     return output
-
-
-def evaluate_args(work_dir: str, data_root: str, checkpoint: str, *options: str) -> list:
-    return [
-        PYTHON,
-        'tools/test.py',
-        DEMO_CONFIG,
-        checkpoint,
-        '--work-dir',
-        work_dir,
-        '--cfg-options',
-        f'test_dataloader.dataset.data_root={data_root}',
-        'test_dataloader.num_workers=0',
-        'test_dataloader.persistent_workers=False',
-        *options,
-    ]
 
 
 def dataset_with_categories(tiny_dataset: str, destination, edit) -> str:

@@ -12,7 +12,7 @@ from typing import Sequence
 import pytest
 from PIL import Image
 
-from .conftest import DEMO_CONFIG, PYTHON, REPO_ROOT, run_tool, tiny_run_options
+from .conftest import DEMO_CONFIG, PYTHON, REPO_ROOT, evaluate_args, run_tool, tiny_run_options
 
 pytestmark = pytest.mark.slow
 
@@ -62,22 +62,6 @@ def train_args(work_dir: str, data_root: str, *options: str) -> list:
         work_dir,
         '--cfg-options',
         *tiny_run_options(data_root, 2),
-        *options,
-    ]
-
-
-def evaluate_args(work_dir: str, data_root: str, checkpoint: str, *options: str) -> list:
-    return [
-        PYTHON,
-        'tools/test.py',
-        DEMO_CONFIG,
-        checkpoint,
-        '--work-dir',
-        work_dir,
-        '--cfg-options',
-        f'test_dataloader.dataset.data_root={data_root}',
-        'test_dataloader.num_workers=0',
-        'test_dataloader.persistent_workers=False',
         *options,
     ]
 

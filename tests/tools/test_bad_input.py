@@ -19,7 +19,15 @@ import numpy as np
 import pytest
 import torch
 
-from .conftest import DEMO_CONFIG, PYTHON, REPO_ROOT, default_sigint, run_tool, tiny_run_options
+from .conftest import (
+    DEMO_CONFIG,
+    PYTHON,
+    REPO_ROOT,
+    default_sigint,
+    evaluate_args,
+    run_tool,
+    tiny_run_options,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -49,22 +57,6 @@ def train_args(work_dir: str, data_root: str, max_iters: int, *options: str) -> 
         work_dir,
         '--cfg-options',
         *tiny_run_options(data_root, max_iters),
-        *options,
-    ]
-
-
-def evaluate_args(work_dir: str, data_root: str, checkpoint: str, *options: str) -> list:
-    return [
-        PYTHON,
-        'tools/test.py',
-        DEMO_CONFIG,
-        checkpoint,
-        '--work-dir',
-        work_dir,
-        '--cfg-options',
-        f'test_dataloader.dataset.data_root={data_root}',
-        'test_dataloader.num_workers=0',
-        'test_dataloader.persistent_workers=False',
         *options,
     ]
 
