@@ -1,7 +1,10 @@
 # Stage 1 of the demo's two-stage recipe (the release's: the mask-free losses are never trained
 # from random weights): a box-supervised IMAGE model - single frames, box projection + colour
 # pairwise, the pairwise term at the release's image weight (5.0 x 0.25, set in the model base)
-# ramped in over the first 100 iterations as the release's image stage does, no temporal term.
+# ramped in linearly over the whole stage (the release ramps it too, over 10k iterations), no
+# temporal term. The colour term sharpens whatever mask it finds, and a box projection met by a
+# thin cross does not hold the rest of the box: at full weight before projection has formed filled
+# masks, it collapsed the masks of photo-textured objects (docs/en/demo.md).
 # The small MaskFreeVIS on the ImageNet MobileNetV2, 300 iterations on one CPU process.
 _base_ = [
     '../models/maskfreevis_mobilenetv2_small.py',
@@ -9,5 +12,5 @@ _base_ = [
     '../demo_runtime.py',
 ]
 model = dict(
-    track_head=dict(criterion=dict(loss_tk=dict(loss_weight=0.0), warmup_iters=dict(loss_pair=100)))
+    track_head=dict(criterion=dict(loss_tk=dict(loss_weight=0.0), warmup_iters=dict(loss_pair=300)))
 )

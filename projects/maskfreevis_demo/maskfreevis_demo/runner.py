@@ -212,10 +212,11 @@ def ensure_demo_data(
 def fit_schedule(cfg: Config, max_iters: int) -> None:
     """Change the run length of an iteration-based config.
 
-    LR milestones scale with the length, scheduler ends are kept inside it, validation happens
-    once, at the end, and checkpoints and log lines keep their interval, capped at the run length
-    (so an interrupted run resumes from its last interval, and a short run still saves a
-    checkpoint and logs its losses at the end).
+    LR milestones and the criterion's loss warm-ups (``criterion.warmup_iters``) scale with the
+    length (a ramp over the whole image stage stays a ramp over the whole stage), scheduler ends
+    are kept inside it, validation happens once, at the end, and checkpoints and log lines keep
+    their interval, capped at the run length (so an interrupted run resumes from its last
+    interval, and a short run still saves a checkpoint and logs its losses at the end).
     """
     old_max = cfg.train_cfg.max_iters
     cfg.train_cfg.max_iters = max_iters
@@ -234,6 +235,11 @@ def fit_schedule(cfg: Config, max_iters: int) -> None:
         end = scheduler.get('end', None)
         if end is not None:
             scheduler['end'] = max_iters if end >= old_max else min(end, max_iters)
+    criterion = cfg.get('model', {}).get('track_head', {}).get('criterion', {})
+    warmup_iters = criterion.get('warmup_iters', None) or {}
+    for loss_name, iterations in warmup_iters.items():
+        if iterations > 0:
+            warmup_iters[loss_name] = max(1, round(iterations * max_iters / old_max))
 
 
 def build_demo_config(
