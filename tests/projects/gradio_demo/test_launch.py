@@ -222,6 +222,7 @@ def test_upload_in_a_real_browser_gives_a_playing_result_video(
     launch, tiny_checkpoint, short_clip, tmp_path
 ):
     webdriver = pytest.importorskip('selenium.webdriver', reason='needs selenium')
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -265,7 +266,9 @@ def test_upload_in_a_real_browser_gives_a_playing_result_video(
         driver = webdriver.Chrome(
             options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER)
         )
-        wait = WebDriverWait(driver, 60)
+        # gradio re-renders a component when its value changes: an element found in one poll
+        # can be gone before its attribute is read, so such a poll must simply be retried
+        wait = WebDriverWait(driver, 60, ignored_exceptions=(StaleElementReferenceException,))
         driver.get(url)
         upload = wait.until(
             lambda d: d.find_element(By.CSS_SELECTOR, '#input_video input[type=file]')
