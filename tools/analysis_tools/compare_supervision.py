@@ -81,7 +81,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--rerun',
         action='store_true',
-        help='train again even where a finished run of the same command exists',
+        help='train again where a finished run exists; without it a finished run of the same '
+        'command is reused, and one of another command stops the comparison before it starts',
     )
     parser.add_argument(
         '--iters', type=int, default=None, help="iterations of every stage (default: the configs')"

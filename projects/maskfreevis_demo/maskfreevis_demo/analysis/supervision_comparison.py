@@ -95,17 +95,51 @@ REPORTS = (
 )
 
 
+def finished_command(out_dir: str) -> Optional[List[str]]:
+    """The command line of the finished run in ``out_dir`` (its ``command.json`` beside a
+    ``results.json``), or None where no run finished there."""
+    results_path = osp.join(out_dir, 'results.json')
+    command_path = osp.join(out_dir, 'command.json')
+    if not (osp.isfile(results_path) and osp.isfile(command_path)):
+        return None
+    with open(command_path) as handle:
+        return json.load(handle)
+
+
+def refuse_to_replace_finished_runs(jobs: Dict[Tuple[str, int], Tuple[List[str], str]]) -> None:
+    """Raise ``FileExistsError`` when a job's folder holds a finished run of another command.
+
+    Checked for every job before any starts: a comparison asked to continue must not delete
+    earlier results because a setting (or the checkout's path) differs.
+    """
+    conflicts = []
+    for command, out_dir in jobs.values():
+        finished = finished_command(out_dir)
+        if finished is not None and finished != command:
+            conflicts.append((out_dir, finished, command))
+    if conflicts:
+        out_dir, finished, command = conflicts[0]
+        others = f' (and {len(conflicts) - 1} more folders)' if len(conflicts) > 1 else ''
+        raise FileExistsError(
+            f'{out_dir}{others} holds a finished run of another command; nothing was started.\n'
+            f'  finished: {" ".join(finished)}\n'
+            f'  asked:    {" ".join(command)}\n'
+            'Pass --rerun to replace such runs, or choose another --out-dir.'
+        )
+
+
 def run_one(command: List[str], out_dir: str, threads: int, rerun: bool = False) -> dict:
     """Run one training + evaluation; returns its ``results.json`` or an error record.
 
     A run whose ``results.json`` was written by the same command line is reused unless
-    ``rerun``, so an interrupted comparison continues where it stopped.
+    ``rerun``, so an interrupted comparison continues where it stopped. A finished run of
+    another command is replaced only with ``rerun`` (``FileExistsError`` otherwise).
 
     Args:
         command: the run's command line; it writes ``out_dir/results.json``.
         out_dir: the run's folder (``run.log`` holds its output).
         threads: ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` of the run.
-        rerun: run again even when a finished run of the same command exists.
+        rerun: run again even when a finished run (of this or another command) exists.
 
     Returns:
         The results (with ``reused=True`` when reused), or ``error`` and ``wall_s``.
@@ -113,10 +147,9 @@ def run_one(command: List[str], out_dir: str, threads: int, rerun: bool = False)
     os.makedirs(out_dir, exist_ok=True)
     results_path = osp.join(out_dir, 'results.json')
     command_path = osp.join(out_dir, 'command.json')
-    if not rerun and osp.isfile(results_path) and osp.isfile(command_path):
-        with open(command_path) as handle:
-            finished_command = json.load(handle)
-        if finished_command == command:
+    if not rerun:
+        refuse_to_replace_finished_runs({None: (command, out_dir)})
+        if finished_command(out_dir) == command:
             with open(results_path) as handle:
                 return dict(json.load(handle), reused=True)
     for stale in (results_path, command_path):
@@ -133,8 +166,7 @@ def run_one(command: List[str], out_dir: str, threads: int, rerun: bool = False)
             error=f'exit code {process.returncode}, see {osp.join(out_dir, "run.log")}',
             wall_s=time.perf_counter() - start,
         )
-    with open(command_path, 'w') as handle:
-        json.dump(command, handle)
+    write_text_atomically(command_path, json.dumps(command))
     with open(results_path) as handle:
         return json.load(handle)
 
@@ -150,7 +182,13 @@ def run_all(
     Returns:
         variant -> seed -> the run's results (see :func:`run_one`); failures are reported on the
         progress bar and kept as error records.
+
+    Raises:
+        FileExistsError: without ``rerun``, when a job's folder holds a finished run of another
+            command (checked before any job starts).
     """
+    if not rerun:
+        refuse_to_replace_finished_runs(jobs)
     runs: Dict[str, Dict[int, dict]] = {variant: {} for variant, _ in jobs}
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         futures = {

@@ -1,5 +1,6 @@
 """The supervision comparison's table maths on hand-made results, and run reuse."""
 
+import json
 import sys
 
 import pytest
@@ -163,10 +164,30 @@ def test_finished_runs_of_the_same_command_are_reused(tmp_path):
     again = cmp.run_one(fake_run(0.5), str(out_dir), threads=1)
     assert again['reused'] and again['mask_ap']['AP'] == 0.5
     assert counter.read_text() == 'x'  # not trained twice
-    changed = cmp.run_one(fake_run(0.25), str(out_dir), threads=1)
-    assert changed['mask_ap']['AP'] == 0.25 and counter.read_text() == 'xx'
     forced = cmp.run_one(fake_run(0.25), str(out_dir), threads=1, rerun=True)
-    assert 'reused' not in forced and counter.read_text() == 'xxx'
-    failed = cmp.run_one([sys.executable, '-c', 'raise SystemExit(3)'], str(out_dir), 1)
+    assert forced['mask_ap']['AP'] == 0.25 and 'reused' not in forced
+    assert counter.read_text() == 'xx'
+    failed = cmp.run_one([sys.executable, '-c', 'raise SystemExit(3)'], str(out_dir), 1, True)
     assert 'exit code 3' in failed['error']
     assert not (out_dir / 'results.json').exists()  # a failed run leaves no stale results
+
+
+def test_a_finished_run_of_another_command_is_kept_and_named(tmp_path):
+    """Continuing a comparison from another checkout (or with another setting) once deleted
+    every finished run's results before training it again."""
+    finished_dir, empty_dir = tmp_path / 'maskfreevis' / 'seed0', tmp_path / 'no_tk' / 'seed0'
+    finished_dir.mkdir(parents=True)
+    (finished_dir / 'results.json').write_text('{"mask_ap": {"AP": 0.5}}')
+    (finished_dir / 'command.json').write_text(json.dumps(['python', 'old/run_demo.py']))
+    marker = tmp_path / 'started'
+    start = [sys.executable, '-c', f'open({str(marker)!r}, "w")']
+    jobs = {('maskfreevis', 0): (start, str(finished_dir)), ('no_tk', 0): (start, str(empty_dir))}
+    with pytest.raises(FileExistsError) as error:
+        cmp.run_all(jobs, parallel=1, threads=1)
+    assert str(finished_dir) in str(error.value) and 'old/run_demo.py' in str(error.value)
+    assert '--rerun' in str(error.value)
+    assert not marker.exists()  # refused before any job started
+    assert (finished_dir / 'results.json').read_text() == '{"mask_ap": {"AP": 0.5}}'
+    with pytest.raises(FileExistsError):
+        cmp.run_one(start, str(finished_dir), threads=1)
+    assert (finished_dir / 'command.json').exists()
