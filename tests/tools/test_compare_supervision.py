@@ -97,3 +97,14 @@ def test_tiny_comparison_end_to_end(tmp_path):
     markdown = (out_dir / 'comparison.md').read_text()
     assert markdown.startswith('### Mask AP per category') and 'Class-agnostic' in markdown
     assert osp.isfile(out_dir / 'mask_sup' / 'seed1' / 'results.json')
+
+    # the same folders asked for another setting: refused before anything starts, results kept
+    finished = (out_dir / 'mask_sup' / 'seed1' / 'results.json').read_text()
+    command[command.index('--iters') + 1] = '3'
+    process = subprocess.run(
+        command, capture_output=True, text=True, cwd=str(tmp_path), timeout=300
+    )
+    assert process.returncode != 0 and 'Traceback' not in process.stderr
+    assert 'holds a finished run of another command' in process.stderr
+    assert '--rerun' in process.stderr and str(out_dir / 'maskfreevis' / 'seed0') in process.stderr
+    assert (out_dir / 'mask_sup' / 'seed1' / 'results.json').read_text() == finished

@@ -158,7 +158,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         for seed in args.seeds:
             run_dir = osp.join(out_dir, variant, f'seed{seed}')
             jobs[(variant, seed)] = (run_command(args, variant, seed, run_dir), run_dir)
-    runs = run_all(jobs, args.parallel, args.threads, args.rerun)
+    try:
+        runs = run_all(jobs, args.parallel, args.threads, args.rerun)
+    except FileExistsError as error:  # a finished run that only --rerun may replace
+        raise SystemExit(f'compare_supervision.py: error: {error}') from None
     run_dirs = {variant: {} for variant in args.variants}
     for (variant, seed), (_, run_dir) in jobs.items():
         run_dirs[variant][seed] = run_dir

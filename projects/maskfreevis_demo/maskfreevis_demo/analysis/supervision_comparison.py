@@ -35,6 +35,8 @@ __all__ = [
     'REPORTS',
     'TARGET_RATIO',
     'CONTRASTS',
+    'finished_command',
+    'refuse_to_replace_finished_runs',
     'run_one',
     'run_all',
     'paired_difference',
