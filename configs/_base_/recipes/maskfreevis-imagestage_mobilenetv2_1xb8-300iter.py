@@ -4,7 +4,8 @@
 # ramped in linearly over the whole stage (the release ramps it too, over 10k iterations), no
 # temporal term. The colour term sharpens whatever mask it finds, and a box projection met by a
 # thin cross does not hold the rest of the box: at full weight before projection has formed filled
-# masks, it collapsed the masks of photo-textured objects (docs/en/demo.md).
+# masks, it collapsed the masks of photo-textured objects; ramped over the whole stage, it still
+# does on 2 of 4 seeds there (docs/en/demo.md).
 # The small MaskFreeVIS on the ImageNet MobileNetV2, 300 iterations on one CPU process.
 _base_ = [
     '../models/maskfreevis_mobilenetv2_small.py',
