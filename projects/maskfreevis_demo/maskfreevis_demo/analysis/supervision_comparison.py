@@ -108,6 +108,18 @@ def finished_command(out_dir: str) -> Optional[List[str]]:
         return json.load(handle)
 
 
+def _replacement_refused(conflicts: List[Tuple[str, List[str], List[str]]]) -> FileExistsError:
+    """The error for ``(out_dir, finished command, asked command)`` conflicts (at least one)."""
+    out_dir, finished, command = conflicts[0]
+    others = f' (and {len(conflicts) - 1} more folders)' if len(conflicts) > 1 else ''
+    return FileExistsError(
+        f'{out_dir}{others} holds a finished run of another command; nothing was started.\n'
+        f'  finished: {" ".join(finished)}\n'
+        f'  asked:    {" ".join(command)}\n'
+        'Pass --rerun to replace such runs, or choose another --out-dir.'
+    )
+
+
 def refuse_to_replace_finished_runs(jobs: Dict[Tuple[str, int], Tuple[List[str], str]]) -> None:
     """Raise ``FileExistsError`` when a job's folder holds a finished run of another command.
 
@@ -120,14 +132,7 @@ def refuse_to_replace_finished_runs(jobs: Dict[Tuple[str, int], Tuple[List[str],
         if finished is not None and finished != command:
             conflicts.append((out_dir, finished, command))
     if conflicts:
-        out_dir, finished, command = conflicts[0]
-        others = f' (and {len(conflicts) - 1} more folders)' if len(conflicts) > 1 else ''
-        raise FileExistsError(
-            f'{out_dir}{others} holds a finished run of another command; nothing was started.\n'
-            f'  finished: {" ".join(finished)}\n'
-            f'  asked:    {" ".join(command)}\n'
-            'Pass --rerun to replace such runs, or choose another --out-dir.'
-        )
+        raise _replacement_refused(conflicts)
 
 
 def run_one(command: List[str], out_dir: str, threads: int, rerun: bool = False) -> dict:
@@ -150,10 +155,12 @@ def run_one(command: List[str], out_dir: str, threads: int, rerun: bool = False)
     results_path = osp.join(out_dir, 'results.json')
     command_path = osp.join(out_dir, 'command.json')
     if not rerun:
-        refuse_to_replace_finished_runs({None: (command, out_dir)})
-        if finished_command(out_dir) == command:
+        finished = finished_command(out_dir)
+        if finished == command:
             with open(results_path) as handle:
                 return dict(json.load(handle), reused=True)
+        if finished is not None:
+            raise _replacement_refused([(out_dir, finished, command)])
     for stale in (results_path, command_path):
         if osp.isfile(stale):
             os.remove(stale)
